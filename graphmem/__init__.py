@@ -1,0 +1,71 @@
+"""graphmem: knowledge-graph memory for LLM applications and agents.
+
+>>> import graphmem
+>>> graphmem.GraphmemError.__name__
+'GraphmemError'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from graphmem.errors import (
+    ConfigError,
+    ConnectionFailed,
+    EmbeddingError,
+    ExtractionError,
+    GraphmemError,
+    InputError,
+    NotFound,
+    StoreError,
+    TransactionFailed,
+)
+from graphmem.models import (
+    Entity,
+    Episode,
+    Event,
+    Fact,
+    Hyperedge,
+    Passage,
+    SearchResult,
+)
+
+if TYPE_CHECKING:
+    from graphmem.memory import AsyncMemory, Document, Memory
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncMemory",
+    "ConfigError",
+    "ConnectionFailed",
+    "Document",
+    "EmbeddingError",
+    "Entity",
+    "Episode",
+    "Event",
+    "ExtractionError",
+    "Fact",
+    "GraphmemError",
+    "Hyperedge",
+    "InputError",
+    "Memory",
+    "NotFound",
+    "Passage",
+    "SearchResult",
+    "StoreError",
+    "TransactionFailed",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so `import graphmem` stays cheap (no torch, no spaCy) until a Memory is made.
+    if name in {"Memory", "AsyncMemory", "Document"}:
+        from graphmem import memory
+
+        return getattr(memory, name)
+    if name in {"Client", "AsyncClient"}:
+        from graphmem import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'graphmem' has no attribute {name!r}")

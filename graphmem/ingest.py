@@ -1,0 +1,312 @@
+"""The ingest pipeline: documents -> passages -> extraction -> resolution -> embeddings -> one write.
+
+Per batch of documents:
+
+1. passages get content-hash ids; those already stored are skipped (failed ones too, unless
+   retrying), so re-running an ingest does nothing;
+2. extraction is looked up in the cache by (passage hash, extractor, version), the rest extracted;
+   a passage whose extraction failed is still stored, marked ``failed`` with the error, for retry;
+3. entities merge by normalized name (their id); new entities get SYNONYM edges to close ones;
+4. every text needing a vector (passage, entity name, fact, event) is looked up in the embedding
+   cache by (model, text hash) and only the missing ones are embedded, in batches;
+5. everything goes to the store as one :class:`~graphmem.store.base.WriteBatch`: one transaction.
+
+>>> Ingestor.__name__
+'Ingestor'
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+
+import numpy as np
+
+from graphmem.embed.base import Embedder
+from graphmem.errors import InputError
+from graphmem.extract.base import Extraction, Extractor
+from graphmem.ids import entity_id, event_id, fact_id, normalize_name, passage_id, text_hash
+from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
+from graphmem.resolve import ResolverSettings, synonym_edges
+from graphmem.store.base import Store, WriteBatch, embed_key, embed_text
+from graphmem.timeparse import resolve_time
+
+log = logging.getLogger(__name__)
+
+#: passages longer than this are refused with a clear error (split documents before ingesting)
+MAX_PASSAGE_CHARS = 1_000_000
+
+
+def extraction_key(extractor: Extractor, text: str) -> str:
+    return f"{extractor.name}\x1f{extractor.version}\x1f{text_hash(text)}"
+
+
+def to_passage(doc: Document, namespace: str, position: int | None = None) -> Passage:
+    text = doc.text.strip()
+    where = f"document {position}" if position is not None else "document"
+    if not text:
+        raise InputError(f"{where} has empty text", field="text")
+    if len(text) > MAX_PASSAGE_CHARS:
+        raise InputError(
+            f"{where} is {len(text):,} characters, over the {MAX_PASSAGE_CHARS:,} limit: split it",
+            field="text",
+        )
+    metadata = dict(doc.metadata)
+    if doc.time is not None:
+        metadata["time"] = doc.time.isoformat()
+    return Passage(
+        id=passage_id(namespace, text),
+        namespace=namespace,
+        text=text,
+        source=doc.source,
+        title=doc.title,
+        metadata=metadata,
+    )
+
+
+class Ingestor:
+    """Runs the pipeline for one store, embedder and extractor (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        extractor: Extractor | None,
+        resolver: ResolverSettings = ResolverSettings(),
+    ) -> None:
+        self.store, self.embedder, self.extractor, self.resolver = store, embedder, extractor, resolver
+
+    # -- extraction ---------------------------------------------------------------------------
+    def _extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
+        extractor = self.extractor
+        if extractor is None:
+            return [Extraction() for _ in passages]
+        keys = [extraction_key(extractor, p.text) for p in passages]
+        cached = self.store.cached_extractions(keys) if extractor.cacheable else {}
+        todo = [i for i, key in enumerate(keys) if key not in cached]
+        report.extraction_cache_hits += len(passages) - len(todo)
+        fresh = extractor.extract([passages[i] for i in todo]) if todo else []
+        if len(fresh) != len(todo):
+            raise RuntimeError(
+                f"extractor {extractor.name} returned {len(fresh)} results for {len(todo)} passages"
+            )
+        report.extraction_calls += len(todo)
+        out: list[Extraction] = [
+            Extraction.model_validate_json(cached[key]) if key in cached else Extraction()
+            for key in keys
+        ]
+        for i, result in zip(todo, fresh, strict=True):
+            out[i] = result
+            for name, value in result.usage.items():
+                report.usage[name] = report.usage.get(name, 0.0) + value
+        return out
+
+    # -- building nodes -----------------------------------------------------------------------
+    def _build(
+        self, namespace: str, passages: Sequence[Passage], extractions: Sequence[Extraction]
+    ) -> WriteBatch:
+        batch = WriteBatch(namespace=namespace)
+        entities: dict[str, Entity] = {}
+        facts: dict[str, Fact] = {}
+        events: dict[str, Event] = {}
+        edges: dict[tuple[str, str, str], Edge] = {}
+
+        def entity(name: str, etype: str | None = None) -> str | None:
+            norm = normalize_name(name)
+            if not norm:
+                return None
+            eid = entity_id(namespace, name)
+            ent = entities.get(eid)
+            if ent is None:
+                entities[eid] = Entity(
+                    id=eid, namespace=namespace, name=name.strip(), normalized=norm, type=etype
+                )
+            else:
+                if etype and not ent.type:
+                    ent.type = etype
+                if name.strip() != ent.name and name.strip() not in ent.aliases:
+                    ent.aliases.append(name.strip())
+            return eid
+
+        def edge(etype: str, src: str, dst: str, weight: float = 1.0) -> None:
+            key = (etype, src, dst)
+            if key not in edges:
+                edges[key] = Edge(type=etype, src=src, dst=dst, namespace=namespace, weight=weight)  # type: ignore[arg-type]
+
+        for passage, ex in zip(passages, extractions, strict=True):
+            if ex.error is not None:
+                passage.status, passage.error = "failed", ex.error[:2000]
+            else:
+                passage.status, passage.error = "ok", None
+            base_time = _passage_time(passage)
+            for e in ex.entities:
+                eid = entity(e.name, e.type)
+                if eid:
+                    edge("MENTIONS", passage.id, eid)
+            for f in ex.facts:
+                s, o = entity(f.subject), entity(f.object)
+                pred = " ".join(f.predicate.split())
+                if not s or not o or not pred:
+                    continue
+                edge("MENTIONS", passage.id, s)
+                edge("MENTIONS", passage.id, o)
+                fid = fact_id(namespace, f.subject, pred, f.object)
+                if fid not in facts:
+                    facts[fid] = Fact(
+                        id=fid,
+                        namespace=namespace,
+                        subject=s,
+                        predicate=pred,
+                        object=o,
+                        text=f"{f.subject.strip()} {pred} {f.object.strip()}",
+                        confidence=f.confidence,
+                        valid_at=resolve_time(f.valid_at, base_time) if f.valid_at else None,
+                    )
+                edge("STATES", passage.id, fid)
+            for ev in ex.events:
+                desc = " ".join(ev.description.split())
+                if not desc:
+                    continue
+                vid = event_id(namespace, desc, ev.time)
+                participants = [p for p in (entity(n) for n in ev.participants) if p]
+                events[vid] = Event(
+                    id=vid,
+                    namespace=namespace,
+                    description=desc,
+                    time=resolve_time(ev.time, base_time),
+                    time_text=ev.time,
+                    participants=participants,
+                )
+                edge("STATES", passage.id, vid)
+                for pid in participants:
+                    edge("INVOLVES", vid, pid)
+                    edge("MENTIONS", passage.id, pid)
+
+        batch.passages = list(passages)
+        batch.entities = list(entities.values())
+        batch.facts = list(facts.values())
+        batch.events = list(events.values())
+        batch.edges = list(edges.values())
+        return batch
+
+    # -- embeddings ---------------------------------------------------------------------------
+    def _embed(self, batch: WriteBatch, report: IngestReport) -> dict[str, np.ndarray]:
+        texts: dict[str, str] = {}
+        for node in batch.nodes():
+            texts.setdefault(embed_key(node), embed_text(node))
+        cached = self.store.cached_vectors(self.embedder.name, list(texts))
+        missing = [key for key in texts if key not in cached]
+        report.embedding_cache_hits += len(texts) - len(missing)
+        report.texts_embedded += len(missing)
+        vectors: dict[str, np.ndarray] = dict(cached)
+        if missing:
+            fresh = self.embedder.embed([texts[key] for key in missing], kind="passage")
+            new = dict(zip(missing, fresh, strict=True))
+            batch.vectors.update(new)
+            vectors.update(new)
+        batch.embedding_model = self.embedder.name
+        return vectors
+
+    # -- the whole batch ----------------------------------------------------------------------
+    def ingest_batch(
+        self,
+        namespace: str,
+        docs: Sequence[Document],
+        report: IngestReport,
+        *,
+        retry_failed: bool = False,
+        offset: int = 0,
+    ) -> None:
+        """Ingest one batch of documents in one store transaction, updating ``report``."""
+        passages: dict[str, Passage] = {}
+        for i, doc in enumerate(docs):
+            p = to_passage(doc, namespace, offset + i)
+            passages.setdefault(p.id, p)
+        existing = self.store.existing_passages(namespace, list(passages))
+        todo = [
+            p
+            for pid, p in passages.items()
+            if pid not in existing or (retry_failed and existing[pid] == "failed")
+        ]
+        report.passages_skipped += len(docs) - len(todo)
+        if not todo:
+            return
+        extractions = self._extract(todo, report)
+        batch = self._build(namespace, todo, extractions)
+        if self.extractor is not None and self.extractor.cacheable:
+            for p, ex in zip(todo, extractions, strict=True):
+                if ex.error is None:
+                    batch.extractions[extraction_key(self.extractor, p.text)] = ex.model_dump_json(
+                        exclude_defaults=True
+                    )
+        vectors = self._embed(batch, report)
+        known_entities = self.store.get_entities(namespace, [e.id for e in batch.entities])
+        known_facts = self.store.get_facts(namespace, [f.id for f in batch.facts])
+        new_entities = [e for e in batch.entities if e.id not in known_entities]
+        for e in batch.entities:
+            old = known_entities.get(e.id)
+            if old is not None:
+                e.type = e.type or old.type
+                e.aliases = sorted(set(old.aliases) | set(e.aliases))
+                e.name = old.name
+        for f in batch.facts:
+            old_fact = known_facts.get(f.id)
+            if old_fact is not None:
+                # keep when memory first learned it
+                f.created_at, f.valid_at = old_fact.created_at, f.valid_at or old_fact.valid_at
+        if new_entities:
+            mat = np.stack([vectors[embed_key(e)] for e in new_entities]).astype(np.float32)
+            syn = synonym_edges(self.store, namespace, [e.id for e in new_entities], mat, self.resolver)
+            batch.edges.extend(syn)
+            report.synonym_edges += len(syn)
+        self.store.write(batch)
+        failed = sum(1 for p in todo if p.status == "failed")
+        for p in todo:
+            if p.status == "failed":
+                log.warning("extraction failed for passage %s (%s): %s", p.id, p.source, p.error)
+        report.passages_added += len(todo) - failed
+        report.passages_failed += failed
+        report.entities_added += len(new_entities)
+        report.facts_added += sum(1 for f in batch.facts if f.id not in known_facts)
+        report.events_added += len(batch.events)
+
+    def ingest(
+        self,
+        namespace: str,
+        docs: Iterable[Document],
+        *,
+        batch_size: int = 64,
+        retry_failed: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Ingest documents in batches; each batch is one transaction. Returns the totals."""
+        report = IngestReport()
+        start = time.perf_counter()
+        chunk: list[Document] = []
+        seen = 0
+        for doc in docs:
+            chunk.append(doc)
+            if len(chunk) >= batch_size:
+                self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed, offset=seen)
+                seen += len(chunk)
+                if on_progress:
+                    on_progress(len(chunk))
+                chunk = []
+        if chunk:
+            self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed, offset=seen)
+            if on_progress:
+                on_progress(len(chunk))
+        report.seconds = time.perf_counter() - start
+        return report
+
+
+def _passage_time(passage: Passage) -> datetime | None:
+    raw = passage.metadata.get("time")
+    if isinstance(raw, str):
+        try:
+            return datetime.fromisoformat(raw)
+        except ValueError:
+            return None
+    return None

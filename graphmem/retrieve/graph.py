@@ -1,0 +1,175 @@
+"""The PageRank graph: which stored edges enter it, and an in-memory projection kept in step.
+
+Nodes are entities, passages, events, hyperedges and episodes; facts are edges between their
+subject and object entities (as in HippoRAG). The graph is undirected and weighted.
+
+>>> from graphmem.models import Fact
+>>> proj = GraphProjection()
+>>> proj.add_edges([("e:a", "e:b", 1.0), ("p:1", "e:a", 1.0)])
+>>> view = proj.view()
+>>> view.num_nodes, sorted(view.node_id(i) for i in view.neighbors([view.index_of("e:a")])[0][0])
+(3, ['e:b', 'p:1'])
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections.abc import Iterable, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from graphmem.models import Edge, Fact
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+WeightedEdge = tuple[str, str, float]
+
+#: weight of each stored edge type in the PageRank graph; types not listed do not enter it
+EDGE_WEIGHTS: dict[str, float] = {
+    "MENTIONS": 1.0,  # passage - entity (HippoRAG 2 "context edges")
+    "SYNONYM": 1.0,  # scaled by the similarity score stored as the edge weight
+    "CONNECTS": 1.0,  # hyperedge - member entity
+    "INVOLVES": 1.0,  # event - participant
+    "EVIDENCE": 1.0,  # episode - entity / fact it produced
+    "NEXT": 0.5,  # episode - next episode in its session
+}
+
+
+def ppr_edges(facts: Iterable[Fact], edges: Iterable[Edge]) -> list[WeightedEdge]:
+    """The PageRank edges that stored facts and edges contribute (the one place this is decided).
+
+    Facts that have expired or been invalidated are left out: the current graph reflects the
+    current world (``as_of`` queries filter separately).
+    """
+    out: list[WeightedEdge] = []
+    for fact in facts:
+        if fact.subject != fact.object and fact.invalid_at is None and fact.expired_at is None:
+            out.append((fact.subject, fact.object, 1.0))
+    for edge in edges:
+        base = EDGE_WEIGHTS.get(edge.type)
+        if base is None or edge.src == edge.dst:
+            continue
+        if edge.type == "EVIDENCE" and edge.dst.startswith("f:"):
+            continue  # facts are not nodes of the PageRank graph
+        out.append((edge.src, edge.dst, base * edge.weight))
+    return out
+
+
+@runtime_checkable
+class GraphView(Protocol):
+    """A read-only graph with integer node indices, as the PageRank engines need it."""
+
+    @property
+    def num_nodes(self) -> int: ...
+
+    def index_of(self, node_id: str) -> int | None: ...
+
+    def node_id(self, index: int) -> str: ...
+
+    def neighbors(self, nodes: Sequence[int]) -> list[tuple[IntArray, FloatArray]]:
+        """Neighbour indices and edge weights of each node, fetched together (one round trip)."""
+        ...
+
+    def matrix(self) -> sp.csr_matrix:
+        """The whole symmetric weighted adjacency matrix (for the exact engine)."""
+        ...
+
+
+class CSRGraph:
+    """An immutable in-memory graph view over a CSR matrix."""
+
+    def __init__(self, ids: Sequence[str], index: dict[str, int], adj: sp.csr_matrix) -> None:
+        self._ids = ids
+        self._index = index
+        self._adj = adj
+        self._indptr = adj.indptr
+        self._indices = adj.indices.astype(np.int64, copy=False)
+        self._data = adj.data.astype(np.float64, copy=False)
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self._adj.shape[0])
+
+    def index_of(self, node_id: str) -> int | None:
+        i = self._index.get(node_id)
+        return i if i is not None and i < self.num_nodes else None
+
+    def node_id(self, index: int) -> str:
+        return self._ids[index]
+
+    def neighbors(self, nodes: Sequence[int]) -> list[tuple[IntArray, FloatArray]]:
+        out = []
+        for u in nodes:
+            a, b = self._indptr[u], self._indptr[u + 1]
+            out.append((self._indices[a:b], self._data[a:b]))
+        return out
+
+    def matrix(self) -> sp.csr_matrix:
+        return self._adj
+
+    def degrees(self) -> FloatArray:
+        return np.asarray(self._adj.sum(axis=1)).ravel()
+
+
+class GraphProjection:
+    """A growing in-memory graph: ids are interned to indices, edges appended, CSR cached.
+
+    Stores feed it only edges they newly inserted (so re-ingesting never double-counts) and
+    rebuild it after deletes, which are rare. ``view()`` is O(1) when nothing changed since the
+    last call and O(E) after writes: never per query.
+    """
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._index: dict[str, int] = {}
+        self._src = array("q")
+        self._dst = array("q")
+        self._w = array("d")
+        self._view: CSRGraph | None = None
+        self._lock = threading.Lock()
+
+    def _intern(self, node_id: str) -> int:
+        i = self._index.get(node_id)
+        if i is None:
+            i = len(self._ids)
+            self._index[node_id] = i
+            self._ids.append(node_id)
+        return i
+
+    def add_nodes(self, ids: Iterable[str]) -> None:
+        with self._lock:
+            for node_id in ids:
+                self._intern(node_id)
+            self._view = None
+
+    def add_edges(self, edges: Iterable[WeightedEdge]) -> None:
+        with self._lock:
+            for s, d, w in edges:
+                self._src.append(self._intern(s))
+                self._dst.append(self._intern(d))
+                self._w.append(w)
+            self._view = None
+
+    @property
+    def num_edges(self) -> int:
+        return len(self._w)
+
+    def view(self) -> CSRGraph:
+        with self._lock:
+            if self._view is None:
+                n = len(self._ids)
+                src = np.frombuffer(self._src, dtype=np.int64) if self._src else np.zeros(0, np.int64)
+                dst = np.frombuffer(self._dst, dtype=np.int64) if self._dst else np.zeros(0, np.int64)
+                w = np.frombuffer(self._w, dtype=np.float64) if self._w else np.zeros(0)
+                adj = sp.coo_matrix(
+                    (np.concatenate([w, w]), (np.concatenate([src, dst]), np.concatenate([dst, src]))),
+                    shape=(n, n),
+                ).tocsr()
+                adj.sum_duplicates()
+                # The view shares the id list; it is append-only, so old views stay valid.
+                self._view = CSRGraph(self._ids, self._index, adj)
+            return self._view

@@ -1,0 +1,196 @@
+"""The store protocol every backend implements (SQLite, Neo4j, FalkorDB).
+
+A store persists the nodes and edges of :mod:`graphmem.models`, caches embeddings by
+(model, text hash) and extractions by (passage hash, extractor, version), answers vector searches,
+and gives retrieval a read-only graph view. Every write is one :class:`WriteBatch` applied in one
+transaction: all of it is stored or none of it. Every read is scoped to one namespace.
+
+Which edges enter the PageRank graph, and with what weight, is decided once, in
+:func:`graphmem.retrieve.graph.ppr_edges`; stores only persist and return them.
+
+>>> batch = WriteBatch(namespace="default")
+>>> batch.is_empty()
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from graphmem.ids import text_hash
+from graphmem.models import (
+    DeleteReport,
+    Edge,
+    Entity,
+    Episode,
+    Event,
+    Fact,
+    Hyperedge,
+    Passage,
+    Stats,
+)
+
+if TYPE_CHECKING:
+    from graphmem.retrieve.graph import GraphView
+
+Vector = npt.NDArray[np.float32]
+NodeKind = Literal["passage", "entity", "fact", "event", "hyperedge", "episode"]
+NODE_KINDS: tuple[NodeKind, ...] = ("passage", "entity", "fact", "event", "hyperedge", "episode")
+AnyNode = Passage | Entity | Fact | Event | Hyperedge | Episode
+
+
+def kind_of(node: AnyNode) -> NodeKind:
+    """The kind name of a node model."""
+    return _KIND_BY_TYPE[type(node)]
+
+
+def embed_text(node: AnyNode) -> str:
+    """The text whose embedding stands for ``node`` in vector search."""
+    if isinstance(node, (Passage, Episode)):
+        return node.text
+    if isinstance(node, Entity):
+        return node.name
+    if isinstance(node, Fact):
+        return node.text
+    return node.description
+
+
+def embed_key(node: AnyNode) -> str:
+    """Embedding-cache key of a node: the hash of :func:`embed_text`."""
+    return text_hash(embed_text(node))
+
+
+_KIND_BY_TYPE: dict[type, NodeKind] = {
+    Passage: "passage",
+    Entity: "entity",
+    Fact: "fact",
+    Event: "event",
+    Hyperedge: "hyperedge",
+    Episode: "episode",
+}
+
+
+@dataclass
+class WriteBatch:
+    """Everything one transaction writes. Upsert semantics, so re-applying a batch is a no-op.
+
+    - passages: insert, or replace status/error/metadata of an existing one (a retried passage)
+    - entities: insert; an existing entity gains the new aliases
+    - facts, events, hyperedges, episodes: insert, or replace the stored row with this one
+      (that is how ``invalid_at``/``expired_at`` and merged hyperedge members are updated)
+    - edges: insert, unique on (type, src, dst); an existing edge keeps the max weight
+    - vectors: new embeddings by text hash, for ``embedding_model``
+    - extractions: cache rows, key -> JSON text
+    """
+
+    namespace: str
+    passages: list[Passage] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    hyperedges: list[Hyperedge] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    embedding_model: str | None = None
+    vectors: dict[str, Vector] = field(default_factory=dict)
+    extractions: dict[str, str] = field(default_factory=dict)
+
+    def nodes(self) -> Iterator[AnyNode]:
+        yield from self.passages
+        yield from self.entities
+        yield from self.facts
+        yield from self.events
+        yield from self.hyperedges
+        yield from self.episodes
+
+    def is_empty(self) -> bool:
+        return not (any(True for _ in self.nodes()) or self.edges or self.vectors or self.extractions)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A graph store. Implementations: ``store/sqlite`` and ``store/cypher`` (neo4j, falkordb)."""
+
+    #: the URL it was opened with, e.g. ``sqlite:///path/graph.db``
+    url: str
+
+    # -- writes ------------------------------------------------------------------------------
+    def write(self, batch: WriteBatch) -> None:
+        """Apply ``batch`` in one transaction; raise :class:`TransactionFailed` and store nothing on error."""
+        ...
+
+    def delete_source(self, namespace: str, source: str) -> DeleteReport:
+        """Delete passages and episodes of ``source`` and what only they supported (one transaction).
+
+        Entities and facts that another passage or episode still mentions or states are kept.
+        """
+        ...
+
+    def delete_namespace(self, namespace: str) -> DeleteReport: ...
+
+    # -- caches ------------------------------------------------------------------------------
+    def cached_vectors(self, model: str, keys: Sequence[str]) -> dict[str, Vector]:
+        """Embeddings already stored for these text hashes."""
+        ...
+
+    def cached_extractions(self, keys: Sequence[str]) -> dict[str, str]: ...
+
+    # -- reads -------------------------------------------------------------------------------
+    def existing_passages(self, namespace: str, ids: Sequence[str]) -> dict[str, str]:
+        """Which of ``ids`` exist, with their status ("ok" or "failed")."""
+        ...
+
+    def get_passages(self, namespace: str, ids: Sequence[str]) -> dict[str, Passage]: ...
+    def get_entities(self, namespace: str, ids: Sequence[str]) -> dict[str, Entity]: ...
+    def get_facts(self, namespace: str, ids: Sequence[str]) -> dict[str, Fact]: ...
+    def get_events(self, namespace: str, ids: Sequence[str]) -> dict[str, Event]: ...
+    def get_hyperedges(self, namespace: str, ids: Sequence[str]) -> dict[str, Hyperedge]: ...
+    def get_episodes(self, namespace: str, ids: Sequence[str]) -> dict[str, Episode]: ...
+
+    def failed_passages(self, namespace: str, limit: int = 1000) -> list[Passage]: ...
+
+    def facts_of_passages(self, namespace: str, passage_ids: Sequence[str]) -> dict[str, list[str]]:
+        """passage id -> ids of the facts it STATES."""
+        ...
+
+    def facts_between(
+        self, namespace: str, entity_ids: Sequence[str], *, as_of: datetime | None = None
+    ) -> list[Fact]:
+        """Facts whose subject or object is one of ``entity_ids`` (valid at ``as_of`` if given)."""
+        ...
+
+    def edges_of(
+        self, namespace: str, node_ids: Sequence[str], types: Sequence[str] | None = None
+    ) -> list[Edge]:
+        """Stored edges touching these nodes (either end), optionally of some types."""
+        ...
+
+    def vector_search(
+        self,
+        namespace: str,
+        kind: NodeKind,
+        queries: Vector,
+        k: int,
+    ) -> list[list[tuple[str, float]]]:
+        """For each query row, the ``k`` nearest nodes of ``kind`` by cosine: (id, score), best first."""
+        ...
+
+    def graph(self, namespace: str) -> GraphView:
+        """A read-only view of the namespace's PageRank graph, kept in step with writes."""
+        ...
+
+    def adjacent(self, namespace: str, ids: Sequence[str]) -> Mapping[str, list[tuple[str, float]]]:
+        """PageRank-graph neighbours of each id, with edge weights, in one round trip."""
+        ...
+
+    def stats(self, namespace: str) -> Stats: ...
+
+    def namespaces(self) -> list[str]: ...
+
+    def close(self) -> None: ...
