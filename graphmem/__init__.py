@@ -31,12 +31,16 @@ from graphmem.models import (
 )
 
 if TYPE_CHECKING:
-    from graphmem.memory import AsyncMemory, Document, Memory
+    from graphmem.client import AsyncClient, Client
+    from graphmem.memory import AsyncMemory, Memory
+    from graphmem.models import Document
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncClient",
     "AsyncMemory",
+    "Client",
     "ConfigError",
     "ConnectionFailed",
     "Document",

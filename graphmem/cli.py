@@ -1,7 +1,14 @@
 """The ``graphmem`` command: a thin layer over the library, with the library's parameter names.
 
 Settings are resolved here, at the entry point: options first, then ``GRAPHMEM_*`` variables
-(``GRAPHMEM_STORE``, ``GRAPHMEM_NAMESPACE``, ``GRAPHMEM_LLM_*``), then defaults.
+(``GRAPHMEM_STORE``, ``GRAPHMEM_NAMESPACE``, ``GRAPHMEM_LLM_*``, see
+:class:`graphmem.extract.settings.LLMSettings`), then defaults. Nothing else reads the
+environment.
+
+    graphmem ingest docs/ --store sqlite:///memory.db
+    graphmem ingest notes/ --extractor llm --llm-base-url http://127.0.0.1:8080/v1 --llm-model m
+    graphmem search "Where was the author of Emma born?" --store sqlite:///memory.db
+    graphmem serve --store sqlite:///memory.db --port 8000
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graphmem.errors import GraphmemError
+from graphmem.errors import ConfigError, GraphmemError
 
 app = typer.Typer(
     name="graphmem",
@@ -24,15 +32,54 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+keys_app = typer.Typer(help="Create, list and revoke API keys (only their hashes are stored).")
+app.add_typer(keys_app, name="keys")
 console = Console()
 err = Console(stderr=True)
 
 StoreOpt = Annotated[
     str | None,
-    typer.Option("--store", help="sqlite:///file.db, neo4j://host, bolt://host, falkordb://host:port [env GRAPHMEM_STORE]"),
+    typer.Option(
+        "--store",
+        help="sqlite:///file.db, neo4j://host, bolt://host, falkordb://host:port [env GRAPHMEM_STORE]",
+    ),
 ]
 NamespaceOpt = Annotated[
-    str | None, typer.Option("--namespace", "-n", help="tenant / user / agent [env GRAPHMEM_NAMESPACE]")
+    str | None,
+    typer.Option("--namespace", "-n", help="tenant / user / agent [env GRAPHMEM_NAMESPACE]"),
+]
+ExtractorOpt = Annotated[
+    str,
+    typer.Option(
+        help="auto (triples.jsonl if the folder has one, else nlp) | nlp | precomputed | llm | none"
+    ),
+]
+# LLM options: None means "not given", so the GRAPHMEM_LLM_* variable (or the default) stays.
+LLMBaseUrl = Annotated[
+    str | None,
+    typer.Option("--llm-base-url", help="OpenAI-compatible endpoint [env GRAPHMEM_LLM_BASE_URL]"),
+]
+LLMModel = Annotated[
+    str | None, typer.Option("--llm-model", help="chat model [env GRAPHMEM_LLM_MODEL]")
+]
+LLMApiKey = Annotated[
+    str | None,
+    typer.Option("--llm-api-key", help="[env GRAPHMEM_LLM_API_KEY, then OPENAI_API_KEY]"),
+]
+LLMConcurrency = Annotated[
+    int | None,
+    typer.Option("--llm-concurrency", min=1, max=1024, help="requests in flight [4]"),
+]
+LLMTimeout = Annotated[
+    float | None, typer.Option("--llm-timeout", min=0.1, help="seconds per request [60]")
+]
+LLMTokens = Annotated[
+    int | None,
+    typer.Option("--llm-max-tokens", min=1, help="stop the ingest after this many tokens"),
+]
+LLMCost = Annotated[
+    float | None,
+    typer.Option("--llm-max-cost", min=0.0, help="stop the ingest after this many US dollars"),
 ]
 
 
@@ -50,64 +97,151 @@ def _memory(store: str | None, namespace: str | None, extractor: Any = "nlp") ->
     return Memory(_store_url(store), extractor=extractor, namespace=_namespace(namespace))
 
 
-@app.command()
-def ingest(
-    path: Annotated[Path, typer.Argument(help="a .jsonl/.txt/.md file, or a folder")],
-    store: StoreOpt = None,
-    namespace: NamespaceOpt = None,
-    extractor: Annotated[
-        str, typer.Option(help="auto (triples.jsonl if the folder has one, else nlp) | nlp | precomputed | none")
-    ] = "auto",
-    triples: Annotated[Path | None, typer.Option(help="triples.jsonl for --extractor precomputed")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 64,
-    retry_failed: Annotated[bool, typer.Option(help="extract again the passages that failed before")] = False,
-) -> None:
-    """Ingest documents (re-running is a no-op; failed extractions are kept for --retry-failed)."""
-    from graphmem.sources import read_documents
+def llm_settings(**options: Any) -> Any:
+    """``GRAPHMEM_LLM_*`` variables, overridden by the options that were given."""
+    from graphmem.extract.settings import LLMSettings
 
-    ex = _extractor(extractor, path, triples)
-    with _memory(store, namespace, ex) as mem:
-        report = mem.add_many(read_documents(path), batch_size=batch_size, progress=True)
-        if retry_failed:
-            again = mem.retry_failed()
-            report.passages_added += again.passages_added
-            report.passages_failed = again.passages_failed
-        _print_report(report.model_dump())
+    return LLMSettings.from_env(os.environ).merged(**options)
 
 
-def _extractor(name: str, path: Path, triples: Path | None) -> Any:
-    folder_triples = path / "triples.jsonl" if path.is_dir() else None
+def _extractor(name: str, path: Path | None, triples: Path | None, llm: dict[str, Any]) -> Any:
+    folder_triples = path / "triples.jsonl" if path is not None and path.is_dir() else None
+    name = name.strip().lower()
     if name == "auto":
-        name = "precomputed" if (triples or (folder_triples and folder_triples.exists())) else "nlp"
+        has_triples = triples or (folder_triples and folder_triples.exists())
+        name = "precomputed" if has_triples else "nlp"
     if name == "precomputed":
         from graphmem.extract.precomputed import PrecomputedExtractor
 
         source = triples or folder_triples
         if source is None or not source.exists():
-            raise GraphmemError("--extractor precomputed needs --triples FILE (or a folder with triples.jsonl)")
+            raise ConfigError(
+                "--extractor precomputed needs --triples FILE (or a folder with triples.jsonl)"
+            )
         return PrecomputedExtractor.from_file(source)
+    if name == "llm":
+        return llm_settings(**llm).extractor()
+    if name not in {"nlp", "spacy", "none"}:
+        raise ConfigError(f"unknown extractor {name!r}: use auto, nlp, precomputed, llm or none")
     return name
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def _llm_options(
+    base_url: str | None,
+    model: str | None,
+    api_key: str | None,
+    concurrency: int | None,
+    timeout: float | None,
+    max_tokens: int | None,
+    max_cost: float | None,
+) -> dict[str, Any]:
+    return {
+        "base_url": base_url,
+        "model": model,
+        "api_key": api_key,
+        "concurrency": concurrency,
+        "timeout": timeout,
+        "max_tokens_budget": max_tokens,
+        "max_cost_budget": max_cost,
+    }
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="a .jsonl/.txt/.md file, or a folder")],
+    store: StoreOpt = None,
+    namespace: NamespaceOpt = None,
+    extractor: ExtractorOpt = "auto",
+    triples: Annotated[
+        Path | None, typer.Option(help="triples.jsonl for --extractor precomputed")
+    ] = None,
+    episodes: Annotated[
+        bool,
+        typer.Option(
+            "--episodes", help="each JSONL line is an episode: text, time, speaker, session"
+        ),
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 64,
+    retry_failed: Annotated[
+        bool, typer.Option(help="then extract again the passages whose extraction failed")
+    ] = False,
+    llm_base_url: LLMBaseUrl = None,
+    llm_model: LLMModel = None,
+    llm_api_key: LLMApiKey = None,
+    llm_concurrency: LLMConcurrency = None,
+    llm_timeout: LLMTimeout = None,
+    llm_max_tokens: LLMTokens = None,
+    llm_max_cost: LLMCost = None,
+) -> None:
+    """Ingest documents or episodes (re-running is a no-op; failed extractions are kept)."""
+    from graphmem.sources import read_documents, read_episodes
+
+    llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
+                       llm_max_tokens, llm_max_cost)  # fmt: skip
+    ex = _extractor(extractor, path, triples, llm)
+    with _memory(store, namespace, ex) as mem:
+        if episodes:
+            report = mem.add_episodes(read_episodes(path), batch_size=batch_size, progress=True)
+        else:
+            report = mem.add_many(read_documents(path), batch_size=batch_size, progress=True)
+        if retry_failed:
+            again = mem.retry_failed(batch_size=batch_size)
+            report.passages_added += again.passages_added
+            report.passages_failed = again.passages_failed
+            for name, value in again.usage.items():
+                report.usage[name] = report.usage.get(name, 0.0) + value
+        print_report(report.model_dump())
+        failed = mem.stats().failed_passages
+    if failed:
+        err.print(
+            f"[yellow]{failed} passage(s) are stored with a failed extraction:[/yellow] "
+            "run again with --retry-failed"
+        )
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """An ingest report as a table, LLM usage (tokens, calls, cost) included."""
     table = Table(title="ingest", show_header=False)
+    usage = report.pop("usage", {}) or {}
     for key, value in report.items():
         if value not in (0, 0.0, {}, None):
             table.add_row(key, f"{value:.2f}" if isinstance(value, float) else str(value))
+    for key, value in usage.items():
+        if value:
+            shown = f"{value:.4f}" if key == "cost_usd" else f"{value:,.0f}"
+            table.add_row(f"llm {key}", shown)
     console.print(table)
 
 
 @app.command()
 def search(
     question: Annotated[str, typer.Argument(help="the question")],
-    k: Annotated[int, typer.Option(min=1, max=1000)] = 5,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="passages to return")] = 5,
     store: StoreOpt = None,
     namespace: NamespaceOpt = None,
+    as_of: Annotated[
+        datetime | None, typer.Option("--as-of", help="the world as it was then (ISO 8601)")
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option(help="passages, facts, entities, episodes, hyperedges, context (repeatable)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the SearchResult as JSON")] = False,
+    extractor: Annotated[
+        str, typer.Option(help="none | llm (the LLM names the question's entities as seeds)")
+    ] = "none",
+    llm_base_url: LLMBaseUrl = None,
+    llm_model: LLMModel = None,
+    llm_api_key: LLMApiKey = None,
 ) -> None:
     """Ask a question: ranked passages, the facts that linked them, and their scores."""
-    with _memory(store, namespace, extractor=None) as mem:
-        result = mem.search(question, k=k)
+    ex: Any = None
+    if extractor.strip().lower() == "llm":
+        ex = llm_settings(base_url=llm_base_url, model=llm_model, api_key=llm_api_key).extractor()
+    elif extractor.strip().lower() != "none":
+        raise ConfigError(f"search --extractor {extractor!r}: use none or llm")
+    with _memory(store, namespace, extractor=ex) as mem:
+        result = mem.search(question, k=k, as_of=as_of, include=include)
     if as_json:
         console.print_json(result.model_dump_json())
         return
@@ -116,16 +250,43 @@ def search(
 
 def print_result(result: Any) -> None:
     """Answer passages with scores and the facts that linked them (used by the demo too)."""
-    console.print(f"[bold]Q:[/bold] {result.question}   [dim]({result.mode} ranking)[/dim]")
+    console.print(
+        f"[bold]Q:[/bold] {result.question}   [dim]({result.mode} ranking)[/dim]", markup=True
+    )
     for rank, hit in enumerate(result.passages, start=1):
         p = hit.passage
         dense = f", dense {hit.dense_score:.3f}" if hit.dense_score is not None else ""
-        console.print(f"\n[bold cyan]{rank}.[/bold cyan] score {hit.score:.4f}{dense}  [dim]{p.source or p.id}[/dim]")
-        console.print("   " + p.text[:300].replace("\n", " — ") + ("…" if len(p.text) > 300 else ""))
+        console.print(
+            f"\n[bold cyan]{rank}.[/bold cyan] score {hit.score:.4f}{dense}  "
+            f"[dim]{_escape(p.source or p.id)}[/dim]"
+        )
+        text = p.text[:300].replace("\n", " — ") + ("…" if len(p.text) > 300 else "")
+        console.print("   " + _escape(text))
         if hit.path:
-            console.print("   [green]via[/green] " + " → ".join(hit.path))
+            console.print("   [green]via[/green] " + _escape(" → ".join(hit.path)))
         for f in hit.facts[:3]:
-            console.print(f"   [yellow]fact[/yellow] ({f.subject_name}) -[{f.fact.predicate}]-> ({f.object_name})  {f.score:.3f}")
+            console.print(
+                f"   [yellow]fact[/yellow] {_escape(f'({f.subject_name}) -[{f.fact.predicate}]-> ({f.object_name})')}"
+                f"  {f.score:.3f}"
+            )
+    for ehit in getattr(result, "episodes", [])[:5]:
+        ep = ehit.episode
+        who = f"{ep.speaker}: " if ep.speaker else ""
+        console.print(
+            f"\n[bold magenta]episode[/bold magenta] {ehit.score:.4f}  [dim]{ep.time:%Y-%m-%d %H:%M}"
+            f"[/dim]  {_escape(who + ep.text[:200])}"
+        )
+    for hhit in getattr(result, "hyperedges", [])[:3]:
+        console.print(
+            f"\n[bold blue]memory unit[/bold blue] {hhit.score:.4f}  "
+            f"{_escape(hhit.hyperedge.description[:200])}"
+        )
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 @app.command()
@@ -138,34 +299,82 @@ def stats(store: StoreOpt = None, namespace: NamespaceOpt = None) -> None:
 
 @app.command()
 def delete(
-    source: Annotated[str, typer.Option(help="delete this source's passages and what only they supported")],
+    source: Annotated[
+        str | None,
+        typer.Option(help="delete this source's passages and what only they supported"),
+    ] = None,
+    all_namespace: Annotated[
+        bool, typer.Option("--all", help="delete the whole namespace instead")
+    ] = False,
     store: StoreOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
-    """Delete by source."""
+    """Delete by source (entities and facts other passages still state are kept)."""
+    if (source is None) == (not all_namespace):
+        raise ConfigError("give either --source SOURCE or --all")
     with _memory(store, namespace, extractor=None) as mem:
-        report = mem.delete(source=source)
+        report = mem.delete_namespace(mem.namespace) if all_namespace else mem.delete(source=source)
     console.print_json(report.model_dump_json())
 
 
 @app.command()
-def bench(
-    path: Annotated[Path, typer.Argument(help="a dataset folder in the layout of shared/bench/README.md")],
+def export(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="JSON Lines file to write ('-': stdout)")
+    ] = Path("-"),
     store: StoreOpt = None,
-    extractor: Annotated[str, typer.Option(help="auto | nlp | precomputed | llm")] = "auto",
-    json_path: Annotated[Path | None, typer.Option("--json", help="write the results as JSON here")] = None,
-    limit: Annotated[int | None, typer.Option(help="only the first N questions")] = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Write a namespace's nodes and edges as JSON Lines (embeddings left out)."""
+    from graphmem.export import export_namespace
+
+    with _memory(store, namespace, extractor=None) as mem:
+        if str(output) == "-":
+            counts = export_namespace(mem.store, mem.namespace, sys.stdout)
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            counts = export_namespace(mem.store, mem.namespace, output)
+    err.print(", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+
+@app.command()
+def bench(
+    path: Annotated[
+        Path, typer.Argument(help="a dataset folder in the layout of shared/bench/README.md")
+    ],
+    store: StoreOpt = None,
+    extractor: Annotated[str, typer.Option(help="auto | nlp | precomputed | llm | none")] = "auto",
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="write the results as JSON here")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="only the first N questions")] = None,
+    llm_base_url: LLMBaseUrl = None,
+    llm_model: LLMModel = None,
+    llm_api_key: LLMApiKey = None,
+    llm_concurrency: LLMConcurrency = None,
+    llm_timeout: LLMTimeout = None,
+    llm_max_tokens: LLMTokens = None,
+    llm_max_cost: LLMCost = None,
 ) -> None:
     """Measure graphmem against dense and BM25 retrieval on one dataset, in one run."""
     from graphmem.bench.runner import run_bench
 
-    run_bench(path, store=store, extractor=extractor, json_path=json_path, limit=limit)
+    ex: Any = extractor
+    if extractor.strip().lower() == "llm":
+        llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
+                           llm_max_tokens, llm_max_cost)  # fmt: skip
+        ex = llm_settings(**llm).extractor()
+    run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit)
 
 
 @app.command()
 def demo(
-    corpus: Annotated[Path, typer.Option(help="corpus .jsonl")] = Path("examples/data/demo_corpus.jsonl"),
-    questions: Annotated[Path, typer.Option(help="questions .jsonl")] = Path("examples/data/demo_questions.jsonl"),
+    corpus: Annotated[Path, typer.Option(help="corpus .jsonl")] = Path(
+        "examples/data/demo_corpus.jsonl"
+    ),
+    questions: Annotated[Path, typer.Option(help="questions .jsonl")] = Path(
+        "examples/data/demo_questions.jsonl"
+    ),
     store: StoreOpt = None,
     k: Annotated[int, typer.Option(min=1, max=50)] = 3,
 ) -> None:
@@ -175,13 +384,104 @@ def demo(
     run_demo(corpus, questions, store, k=k)
 
 
+@app.command()
+def serve(
+    store: StoreOpt = None,
+    namespace: NamespaceOpt = None,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    keys: Annotated[
+        Path | None, typer.Option(help="API key file; without it the server is open (loopback)")
+    ] = None,
+    graphiql: Annotated[bool, typer.Option(help="serve GraphiQL on GET /graphql")] = False,
+    explore: Annotated[bool, typer.Option(help="serve the graph explorer on /explore")] = True,
+    allow_open: Annotated[
+        bool, typer.Option(help="allow a server without keys on a non-loopback host")
+    ] = False,
+    extractor: Annotated[str, typer.Option(help="nlp | llm | none (for ingest jobs)")] = "nlp",
+    log_level: Annotated[str, typer.Option(help="debug | info | warning")] = "info",
+) -> None:
+    """Serve the GraphQL API (and the explorer page) with uvicorn; SIGTERM finishes jobs first."""
+    from graphmem.api.server import serve as run
+
+    ex: Any = llm_settings().extractor() if extractor == "llm" else extractor
+    run(
+        _store_url(store), host=host, port=port, keys=keys, graphiql=graphiql, explorer=explore,
+        allow_open=allow_open, extractor=ex, namespace=_namespace(namespace), log_level=log_level,
+    )  # fmt: skip
+
+
+@app.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL), as kept in schema/schema.graphql."""
+    from graphmem.api.schema import schema as gql
+
+    print(gql.as_str())
+
+
+KeyFile = Annotated[Path, typer.Option("--file", help="the API key file (JSON)")]
+
+
+@keys_app.command("create")
+def keys_create(
+    file: KeyFile,
+    namespace: Annotated[
+        list[str], typer.Option("--namespace", "-n", help="repeatable; '*' for every namespace")
+    ],
+    key_id: Annotated[str | None, typer.Option("--id")] = None,
+    read_only: Annotated[bool, typer.Option("--read-only")] = False,
+    description: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Add a key; prints it once (only its hash is stored)."""
+    from graphmem.api.auth import create_key
+    from graphmem.api.server import PEPPER_ENV
+
+    token = create_key(
+        file, namespace, key_id=key_id, read_only=read_only, description=description,
+        pepper=os.environ.get(PEPPER_ENV, "").encode(),
+    )  # fmt: skip
+    print(token)
+    err.print("(shown once: only its hash is stored)")
+
+
+@keys_app.command("list")
+def keys_list(file: KeyFile) -> None:
+    """Key ids, namespaces and modes (never secrets)."""
+    from graphmem.api.auth import read_keys
+
+    for key in read_keys(file):
+        mode = "read-only" if key.read_only else "read-write"
+        print(f"{key.id}\t{','.join(key.namespaces)}\t{mode}\t{key.created_at}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(file: KeyFile, key_id: Annotated[str, typer.Option("--id")]) -> None:
+    """Remove a key."""
+    from graphmem.api.auth import revoke_key
+
+    if not revoke_key(file, key_id):
+        raise ConfigError(f"no key {key_id!r} in {file}")
+
+
+def _register_viz() -> None:
+    from graphmem.viz.cli import viz_command
+
+    app.command("viz")(viz_command)
+
+
+_register_viz()
+
+
 def main() -> None:
     """Entry point: run the app and turn graphmem's errors into one clear line and exit code 2."""
-    logging.basicConfig(level=os.environ.get("GRAPHMEM_LOG", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("GRAPHMEM_LOG", "WARNING").upper(),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         app()
     except GraphmemError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {_escape(str(exc))}")
         sys.exit(2)
 
 

@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from graphmem.bench.baselines import dense_search
 from graphmem.sources import iter_jsonl, read_documents
 
 
@@ -30,17 +31,32 @@ def run_demo(corpus: Path, questions: Path, store: str | None = None, k: int = 3
                 f"{report.facts_added} facts, {report.synonym_edges} synonym edges "
                 f"in {time.perf_counter() - t0:.1f}s\n"
             )
+            found_graph = found_dense = total = 0
             for _, q in iter_jsonl(questions):
                 result = mem.search(q["question"], k=k)
                 print_result(result)
                 gold = set(q.get("gold_passage_ids") or [])
                 if gold:
                     found = {h.passage.source for h in result.passages}
+                    dense = dense_search(mem.store, mem.embedder, mem.namespace, [q["question"]], k)
+                    dense_sources = {
+                        p.source for p in mem.store.get_passages(
+                            mem.namespace, [pid for pid, _ in dense[0]]).values()
+                    }  # fmt: skip
+                    found_graph += len(gold & found)
+                    found_dense += len(gold & dense_sources)
+                    total += len(gold)
                     console.print(
-                        f"   [dim]gold passages in top {k}: {len(gold & found)}/{len(gold)}; "
+                        f"   [dim]gold passages in top {k}: {len(gold & found)}/{len(gold)} "
+                        f"(dense alone: {len(gold & dense_sources)}/{len(gold)}); "
                         f"answer: {', '.join(q.get('answers', []))}[/dim]"
                     )
                 console.rule()
+            if total:
+                console.print(
+                    f"[bold]gold passages found in the top {k}:[/bold] graphmem {found_graph}/{total}"
+                    f", dense retrieval alone {found_dense}/{total}"
+                )
     finally:
         if tmp is not None:
             tmp.cleanup()

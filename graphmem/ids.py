@@ -76,5 +76,7 @@ def hyperedge_id(namespace: str, kind: str, key: str) -> str:
     return "h:" + _digest(namespace, kind, key)
 
 
-def episode_id(namespace: str, session: str | None, time: str, speaker: str | None, text: str) -> str:
+def episode_id(
+    namespace: str, session: str | None, time: str, speaker: str | None, text: str
+) -> str:
     return "ep:" + _digest(namespace, session or "", time, speaker or "", text)

@@ -35,6 +35,11 @@ from graphmem.timeparse import resolve_time
 
 log = logging.getLogger(__name__)
 
+#: a step run on every batch after embedding and merging, just before the write: it may add or
+#: replace nodes and edges (hyperedges, fact invalidation); new nodes need their vectors in
+#: ``batch.vectors`` (see :func:`graphmem.retrieve.hyper.ensure_vectors`)
+BatchHook = Callable[["Ingestor", WriteBatch, IngestReport], None]
+
 #: passages longer than this are refused with a clear error (split documents before ingesting)
 MAX_PASSAGE_CHARS = 1_000_000
 
@@ -75,8 +80,16 @@ class Ingestor:
         embedder: Embedder,
         extractor: Extractor | None,
         resolver: ResolverSettings = ResolverSettings(),
+        hooks: Sequence[BatchHook] = (),
     ) -> None:
-        self.store, self.embedder, self.extractor, self.resolver = store, embedder, extractor, resolver
+        self.store, self.embedder, self.extractor, self.resolver = (
+            store,
+            embedder,
+            extractor,
+            resolver,
+        )
+        #: run on every batch, in order, just before it is written (see :data:`BatchHook`)
+        self.hooks: list[BatchHook] = list(hooks)
 
     # -- extraction ---------------------------------------------------------------------------
     def _extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
@@ -133,7 +146,7 @@ class Ingestor:
         def edge(etype: str, src: str, dst: str, weight: float = 1.0) -> None:
             key = (etype, src, dst)
             if key not in edges:
-                edges[key] = Edge(type=etype, src=src, dst=dst, namespace=namespace, weight=weight)  # type: ignore[arg-type]
+                edges[key] = Edge(type=etype, src=src, dst=dst, namespace=namespace, weight=weight)
 
         for passage, ex in zip(passages, extractions, strict=True):
             if ex.error is not None:
@@ -241,6 +254,27 @@ class Ingestor:
                     batch.extractions[extraction_key(self.extractor, p.text)] = ex.model_dump_json(
                         exclude_defaults=True
                     )
+        self.commit(namespace, batch, report)
+        failed = sum(1 for p in todo if p.status == "failed")
+        for p in todo:
+            if p.status == "failed":
+                log.warning("extraction failed for passage %s (%s): %s", p.id, p.source, p.error)
+        report.passages_added += len(todo) - failed
+        report.passages_failed += failed
+
+    # -- public steps, shared with episode ingest (graphmem.episodes) ---------------------------
+    def extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
+        """Extractions of ``passages`` (cached ones looked up), in order."""
+        return self._extract(passages, report)
+
+    def build(
+        self, namespace: str, passages: Sequence[Passage], extractions: Sequence[Extraction]
+    ) -> WriteBatch:
+        """The batch of nodes and edges ``extractions`` make (passages as their provenance)."""
+        return self._build(namespace, passages, extractions)
+
+    def commit(self, namespace: str, batch: WriteBatch, report: IngestReport) -> None:
+        """Embed, merge with stored rows, add synonym edges, run the hooks, write (one transaction)."""
         vectors = self._embed(batch, report)
         known_entities = self.store.get_entities(namespace, [e.id for e in batch.entities])
         known_facts = self.store.get_facts(namespace, [f.id for f in batch.facts])
@@ -256,18 +290,19 @@ class Ingestor:
             if old_fact is not None:
                 # keep when memory first learned it
                 f.created_at, f.valid_at = old_fact.created_at, f.valid_at or old_fact.valid_at
+                # restating a superseded fact does not make it current again (graphmem.temporal)
+                f.invalid_at, f.expired_at = old_fact.invalid_at, old_fact.expired_at
         if new_entities:
             mat = np.stack([vectors[embed_key(e)] for e in new_entities]).astype(np.float32)
-            syn = synonym_edges(self.store, namespace, [e.id for e in new_entities], mat, self.resolver)
+            types = {e.id: e.type for e in new_entities}
+            syn = synonym_edges(
+                self.store, namespace, [e.id for e in new_entities], mat, self.resolver, types
+            )
             batch.edges.extend(syn)
             report.synonym_edges += len(syn)
+        for hook in self.hooks:
+            hook(self, batch, report)
         self.store.write(batch)
-        failed = sum(1 for p in todo if p.status == "failed")
-        for p in todo:
-            if p.status == "failed":
-                log.warning("extraction failed for passage %s (%s): %s", p.id, p.source, p.error)
-        report.passages_added += len(todo) - failed
-        report.passages_failed += failed
         report.entities_added += len(new_entities)
         report.facts_added += sum(1 for f in batch.facts if f.id not in known_facts)
         report.events_added += len(batch.events)

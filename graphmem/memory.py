@@ -9,39 +9,65 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphmem.embed.base import Embedder
-from graphmem.errors import ConfigError, InputError
+from graphmem.episodes import EpisodeIn, EpisodeIngestor, EpisodeReport, EpisodeSettings
+from graphmem.errors import ConfigError, GraphmemError, InputError
 from graphmem.extract.base import Extractor
-from graphmem.ids import check_namespace, entity_id
+from graphmem.ids import check_namespace, entity_id, normalize_name
 from graphmem.ingest import Ingestor
 from graphmem.models import (
     DeleteReport,
     Document,
     Entity,
-    EntityHit,
     Episode,
-    FactHit,
+    Hyperedge,
     IngestReport,
     Neighbor,
     Passage,
-    PassageHit,
     SearchResult,
     Stats,
 )
 from graphmem.resolve import ResolverSettings
+from graphmem.results import format_result, neighbors
+from graphmem.retrieve.episodic import (
+    EpisodicRetrieval,
+    EpisodicSettings,
+    episode_hits,
+    fact_hits,
+    retrieve_episodes,
+)
 from graphmem.retrieve.hippo import HippoSettings, Retrieval, retrieve
-from graphmem.store.base import Store
+from graphmem.retrieve.hyper import (
+    HyperedgeHook,
+    HyperSettings,
+    add_units,
+    hyperedge_hits,
+    note_unit,
+)
+from graphmem.store.base import Store, WriteBatch
+from graphmem.temporal import TemporalHook, TemporalSettings, is_current
+
+if TYPE_CHECKING:
+    from graphmem.viz.explain import Explanation
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STORE = "sqlite:///graphmem.db"
 MAX_K = 1000
 MAX_QUESTION_CHARS = 10_000
 
 DocumentLike = Document | str | Mapping[str, Any]
+EpisodeLike = EpisodeIn | Mapping[str, Any]
+#: what ``search(include=...)`` may ask for
+UNITS = ("passages", "facts", "entities", "episodes", "hyperedges", "context")
+Between = tuple[datetime | None, datetime | None]
 
 
 def make_embedder(spec: Embedder | str) -> Embedder:
@@ -102,6 +128,10 @@ class Memory:
         namespace: str = "default",
         retrieval: HippoSettings | None = None,
         resolver: ResolverSettings | None = None,
+        episodes: EpisodeSettings | None = None,
+        episodic: EpisodicSettings | None = None,
+        temporal: TemporalSettings | None = None,
+        hyperedges: HyperSettings | None = None,
     ) -> None:
         if isinstance(store, str):
             from graphmem.store import open_store
@@ -112,7 +142,18 @@ class Memory:
         self.extractor: Extractor | None = make_extractor(extractor)
         self.namespace = check_namespace(namespace)
         self.retrieval = retrieval or HippoSettings()
-        self._ingestor = Ingestor(self.store, self.embedder, self.extractor, resolver or ResolverSettings())
+        self.temporal = TemporalHook(temporal or TemporalSettings())
+        self.hyperedges = HyperedgeHook(hyperedges or HyperSettings())
+        self._ingestor = Ingestor(
+            self.store,
+            self.embedder,
+            self.extractor,
+            resolver or ResolverSettings(),
+            hooks=[self.temporal, self.hyperedges],
+        )
+        self.episode_settings = episodes or EpisodeSettings()
+        self._episodes = EpisodeIngestor(self._ingestor, self.episode_settings)
+        self.episodic = episodic or EpisodicSettings()
 
     # -- helpers ------------------------------------------------------------------------------
     def _ns(self, namespace: str | None) -> str:
@@ -151,7 +192,11 @@ class Memory:
         documents = (_to_document(d) for d in docs)
         if not progress:
             return self._ingestor.ingest(
-                ns, documents, batch_size=batch_size, retry_failed=retry_failed, on_progress=on_progress
+                ns,
+                documents,
+                batch_size=batch_size,
+                retry_failed=retry_failed,
+                on_progress=on_progress,
             )
         from tqdm import tqdm
 
@@ -172,9 +217,99 @@ class Memory:
         ns = self._ns(namespace)
         failed = self.store.failed_passages(ns, limit=1_000_000)
         docs = [
-            Document(text=p.text, source=p.source, title=p.title, metadata=p.metadata) for p in failed
+            Document(text=p.text, source=p.source, title=p.title, metadata=p.metadata)
+            for p in failed
         ]
         return self._ingestor.ingest(ns, docs, batch_size=batch_size, retry_failed=True)
+
+    # -- episodes and notes ---------------------------------------------------------------------
+    def add_episode(
+        self,
+        text: str,
+        *,
+        time: datetime | str | None,
+        speaker: str | None = None,
+        session: str | int | None = None,
+        namespace: str | None = None,
+        source: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> EpisodeReport:
+        """Remember one turn or observation at ``time`` (see :mod:`graphmem.episodes`).
+
+        >>> mem.add_episode("I moved to Lisbon.", time="2024-03-01T10:00", speaker="Ada",
+        ...                 session="chat-1")  # doctest: +SKIP
+        """
+        item = EpisodeIn(text=text, time=time, speaker=speaker, session=session, source=source,
+                         metadata=metadata or {})  # fmt: skip
+        return self.add_episodes([item], namespace=namespace)
+
+    def add_episodes(
+        self,
+        episodes: Iterable[EpisodeLike],
+        *,
+        namespace: str | None = None,
+        batch_size: int = 64,
+        progress: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> EpisodeReport:
+        """Remember many episodes (dicts or :class:`EpisodeIn`), one transaction per batch.
+
+        Streams: a generator of 10,000 turns is read batch by batch. ``progress`` shows a bar.
+        """
+        ns = self._ns(namespace)
+        if not progress:
+            return self._episodes.ingest(
+                ns, episodes, batch_size=batch_size, on_progress=on_progress
+            )
+        from tqdm import tqdm
+
+        total = len(episodes) if isinstance(episodes, Sized) else None
+        with tqdm(total=total, desc="episodes", unit="ep") as bar:
+
+            def step(n: int) -> None:
+                bar.update(n)
+                if on_progress:
+                    on_progress(n)
+
+            return self._episodes.ingest(ns, episodes, batch_size=batch_size, on_progress=step)
+
+    def add_note(
+        self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None
+    ) -> Hyperedge:
+        """Store a note joining entities (a ``note`` hyperedge); returns it (merged, if it merged).
+
+        ``members``: entity names or ids (created when new); default: the entities the
+        extractor finds in ``text``.
+        """
+        ns = self._ns(namespace)
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("the note is empty", field="text")
+        names = list(members) if members is not None else self._note_names(text)
+        batch = WriteBatch(namespace=ns)
+        ids: list[str] = []
+        for name in names:
+            if name.startswith("e:"):
+                ids.append(name)
+                continue
+            norm = normalize_name(name)
+            if not norm:
+                continue
+            eid = entity_id(ns, name)
+            ids.append(eid)
+            batch.entities.append(Entity(id=eid, namespace=ns, name=name.strip(), normalized=norm))
+        unit = note_unit(ns, text, ids)
+        add_units(self.store, self.embedder, batch, [(unit, None)], self.hyperedges.settings)
+        stored = next(
+            (h for h in batch.hyperedges if unit.id == h.id or set(ids) <= set(h.members)), unit
+        )
+        self._ingestor.commit(ns, batch, IngestReport())
+        return stored
+
+    def _note_names(self, text: str) -> list[str]:
+        if self.extractor is None:
+            return []
+        [ex] = self.extractor.extract([Passage(id="note", text=text)])
+        return [e.name for e in ex.entities]
 
     # -- search -------------------------------------------------------------------------------
     def search(
@@ -183,8 +318,17 @@ class Memory:
         *,
         k: int = 5,
         namespace: str | None = None,
+        as_of: datetime | None = None,
+        between: Between | None = None,
+        include: Iterable[str] | None = None,
     ) -> SearchResult:
-        """Passages answering ``question``, with the facts that led to them and their scores."""
+        """Passages and episodes answering ``question``, with the facts that led to them.
+
+        ``as_of``: the world as it was then (facts valid then, episodes up to then).
+        ``between=(start, end)``: episodes in that interval, facts that held during it.
+        ``include``: which units to return, from :data:`UNITS` (default: all but "context",
+        the session neighbours of each episode hit).
+        """
         if not isinstance(question, str) or not question.strip():
             raise InputError("the question is empty", field="question")
         if len(question) > MAX_QUESTION_CHARS:
@@ -195,12 +339,46 @@ class Memory:
         if not 1 <= k <= MAX_K:
             raise InputError(f"k must be between 1 and {MAX_K}, got {k}", field="k")
         ns = self._ns(namespace)
+        units = _units(include)
+        if between is not None and (not isinstance(between, tuple) or len(between) != 2):
+            raise InputError("between must be a (start, end) pair", field="between")
         t0 = time.perf_counter()
         q = self.embedder.embed([question], kind="query")[0]
         t1 = time.perf_counter()
-        found = retrieve(self.store, ns, q, k, self.retrieval)
+        store = self.store
+        want_passages = bool(units & {"passages", "facts", "entities"})
+        has_passages = want_passages and bool(store.vector_search(ns, "passage", q, 1)[0])
+        if has_passages or not units & {"episodes", "context"}:
+            named = self._named_entities(ns, question)
+            found = retrieve(self.store, ns, q, k, self.retrieval, as_of=as_of, named=named)
+        else:
+            found = Retrieval([], {}, [], {}, mode="episodic")
+        episodic: EpisodicRetrieval | None = None
+        if units & {"episodes", "context"} and store.vector_search(ns, "episode", q, 1)[0]:
+            cfg = self.episodic
+            if "context" in units and cfg.context == 0:
+                cfg = replace(cfg, context=1)
+            episodic = retrieve_episodes(store, ns, q, question, k, cfg, as_of=as_of,
+                                         between=between)  # fmt: skip
         t2 = time.perf_counter()
         result = self._format(question, ns, found)
+        if episodic is not None:
+            result.episodes = episode_hits(self.store, ns, episodic, "context" in units)
+            if not has_passages:
+                result.facts = result.facts or fact_hits(self.store, ns, episodic.facts)
+                result.mode = "episodic"
+        if "hyperedges" in units:
+            scores = {**found.node_scores}
+            if episodic is not None:
+                for nid, s in episodic.node_scores.items():
+                    scores[nid] = scores.get(nid, 0.0) + s
+            result.hyperedges = hyperedge_hits(self.store, ns, q, k, scores)
+        if as_of is None and between is None:
+            # a question about now: facts that still hold first (the others stay, as history)
+            result.facts.sort(key=lambda h: not is_current(h.fact))
+        for name in ("passages", "facts", "entities"):
+            if name not in units:
+                setattr(result, name, [])
         t3 = time.perf_counter()
         result.timings_ms = {
             "embed": (t1 - t0) * 1e3,
@@ -209,74 +387,29 @@ class Memory:
         }
         return result
 
+    def _named_entities(self, ns: str, question: str) -> list[str]:
+        """Ids of the entities the extractor names in the question (LLM extractors can)."""
+        namer = getattr(self.extractor, "question_entities", None)
+        if namer is None or self.retrieval.named_weight <= 0:
+            return []
+        try:
+            names: list[str] = namer(question)
+        except GraphmemError as exc:  # retrieval still works from the facts and passages
+            log.warning("no entities named for the question: %s", exc)
+            return []
+        return [entity_id(ns, n) for n in names if normalize_name(n)]
+
     def _format(self, question: str, ns: str, found: Retrieval) -> SearchResult:
-        store = self.store
-        pids = [pid for pid, _ in found.passages]
-        passages = store.get_passages(ns, pids)
-        by_passage = store.facts_of_passages(ns, pids)
-        fact_ids = {f for fs in by_passage.values() for f in fs} | {f for f, _ in found.facts}
-        facts = store.get_facts(ns, sorted(fact_ids))
-        names_needed = {f.subject for f in facts.values()} | {f.object for f in facts.values()}
-        top_entities = sorted(
-            ((nid, s) for nid, s in found.node_scores.items() if nid.startswith("e:")),
-            key=lambda t: -t[1],
-        )[:10]
-        names_needed |= {e for e, _ in top_entities} | set(found.seeds)
-        entities = store.get_entities(ns, sorted(n for n in names_needed if n.startswith("e:")))
+        return format_result(self.store, ns, question, found)
 
-        def name(eid: str) -> str:
-            ent = entities.get(eid)
-            return ent.name if ent else eid
+    def explain(self, question: str, *, k: int = 5, namespace: str | None = None) -> Explanation:
+        """The subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages.
 
-        matched = dict(found.facts)
+        >>> mem.explain("Where was the author of Emma born?").to_html("answer.html")  # doctest: +SKIP
+        """
+        from graphmem.viz.explain import explain
 
-        def fact_hit(fid: str) -> FactHit | None:
-            f = facts.get(fid)
-            if f is None:
-                return None
-            score = matched.get(fid)
-            if score is None:
-                score = found.node_scores.get(f.subject, 0.0) + found.node_scores.get(f.object, 0.0)
-            return FactHit(fact=f, score=score, subject_name=name(f.subject), object_name=name(f.object))
-
-        hits: list[PassageHit] = []
-        for pid, score in found.passages:
-            passage = passages.get(pid)
-            if passage is None:
-                continue
-            # The facts that linked the passage: those touching a seed, best-scored first.
-            linked = [
-                h
-                for h in (fact_hit(fid) for fid in by_passage.get(pid, []))
-                if h is not None
-                and (h.fact.subject in found.seeds or h.fact.object in found.seeds or h.fact.id in matched)
-            ]
-            linked.sort(key=lambda h: -h.score)
-            path: list[str] = []
-            for h in linked[:3]:
-                for eid in (h.fact.subject, h.fact.object):
-                    if eid in found.seeds and name(eid) not in path:
-                        path.append(name(eid))
-            hits.append(
-                PassageHit(
-                    passage=passage,
-                    score=score,
-                    dense_score=found.dense.get(pid),
-                    facts=linked[:5],
-                    path=path,
-                )
-            )
-        fact_hits = [h for h in (fact_hit(fid) for fid, _ in found.facts) if h is not None]
-        entity_hits = [
-            EntityHit(entity=entities[eid], score=s) for eid, s in top_entities if eid in entities
-        ]
-        return SearchResult(
-            question=question,
-            passages=hits,
-            facts=fact_hits,
-            entities=entity_hits,
-            mode=found.mode,
-        )
+        return explain(self, question, k=k, namespace=namespace)
 
     # -- reads and deletes --------------------------------------------------------------------
     def get_entity(self, id_or_name: str, *, namespace: str | None = None) -> Entity | None:
@@ -297,37 +430,7 @@ class Memory:
         self, node_id: str, *, namespace: str | None = None, limit: int = 50
     ) -> list[Neighbor]:
         """Nodes one edge (or one fact) away from ``node_id``, strongest first."""
-        ns = self._ns(namespace)
-        out: list[Neighbor] = []
-        if node_id.startswith("e:"):
-            for f in self.store.facts_between(ns, [node_id]):
-                other, direction = (f.object, "out") if f.subject == node_id else (f.subject, "in")
-                out.append(
-                    Neighbor(id=other, kind="entity", label=f.text, edge_type="RELATES",
-                             weight=f.confidence, direction=direction)  # type: ignore[arg-type]
-                )
-        for e in self.store.edges_of(ns, [node_id]):
-            other, direction = (e.dst, "out") if e.src == node_id else (e.src, "in")
-            out.append(
-                Neighbor(id=other, kind=_kind(other), label=other, edge_type=e.type,
-                         weight=e.weight, direction=direction)  # type: ignore[arg-type]
-            )
-        labels = self._labels(ns, [n.id for n in out if n.edge_type != "RELATES"])
-        for n in out:
-            if n.edge_type != "RELATES":
-                n.label = labels.get(n.id, n.id)
-        out.sort(key=lambda n: (-n.weight, n.id))
-        return out[:limit]
-
-    def _labels(self, ns: str, ids: list[str]) -> dict[str, str]:
-        labels: dict[str, str] = {}
-        ents = self.store.get_entities(ns, [i for i in ids if i.startswith("e:")])
-        labels.update({i: e.name for i, e in ents.items()})
-        pas = self.store.get_passages(ns, [i for i in ids if i.startswith("p:")])
-        labels.update({i: (p.title or p.text[:80]) for i, p in pas.items()})
-        facts = self.store.get_facts(ns, [i for i in ids if i.startswith("f:")])
-        labels.update({i: f.text for i, f in facts.items()})
-        return labels
+        return neighbors(self.store, self._ns(namespace), node_id, limit=limit)
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         """Delete a source's passages and what only they supported."""
@@ -349,11 +452,18 @@ class Memory:
         self.close()
 
 
-def _kind(node_id: str) -> str:
-    prefix = node_id.split(":", 1)[0]
-    return {"p": "passage", "e": "entity", "f": "fact", "v": "event", "h": "hyperedge", "ep": "episode"}.get(
-        prefix, "node"
-    )
+def _units(include: Iterable[str] | None) -> set[str]:
+    if include is None:
+        return set(UNITS) - {"context"}
+    if isinstance(include, str):
+        include = [include]
+    units = set(include)
+    unknown = units - set(UNITS)
+    if unknown:
+        raise InputError(
+            f"unknown units {sorted(unknown)}: use some of {list(UNITS)}", field="include"
+        )
+    return units
 
 
 class AsyncMemory:
@@ -375,6 +485,18 @@ class AsyncMemory:
 
     async def add_many(self, docs: Iterable[DocumentLike], **kwargs: Any) -> IngestReport:
         return await asyncio.to_thread(self.sync.add_many, list(docs), **kwargs)
+
+    async def add_episode(self, text: str, **kwargs: Any) -> EpisodeReport:
+        return await asyncio.to_thread(self.sync.add_episode, text, **kwargs)
+
+    async def add_episodes(self, episodes: Iterable[EpisodeLike], **kwargs: Any) -> EpisodeReport:
+        return await asyncio.to_thread(self.sync.add_episodes, episodes, **kwargs)
+
+    async def add_note(self, text: str, **kwargs: Any) -> Hyperedge:
+        return await asyncio.to_thread(self.sync.add_note, text, **kwargs)
+
+    async def get_episode(self, episode_id: str, **kwargs: Any) -> Episode | None:
+        return await asyncio.to_thread(self.sync.get_episode, episode_id, **kwargs)
 
     async def search(self, question: str, **kwargs: Any) -> SearchResult:
         return await asyncio.to_thread(self.sync.search, question, **kwargs)

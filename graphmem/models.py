@@ -12,14 +12,14 @@ as :class:`Edge` rows (MENTIONS, STATES, SYNONYM, EVIDENCE, NEXT, INVOLVES, CONN
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _Node(BaseModel):
@@ -176,6 +176,8 @@ class EpisodeHit(BaseModel):
     episode: Episode
     score: float
     facts: list[FactHit] = Field(default_factory=list)
+    #: the episodes around it in its session, in time order (when asked for)
+    context: list[Episode] = Field(default_factory=list)
 
 
 class SearchResult(BaseModel):

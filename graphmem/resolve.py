@@ -19,7 +19,7 @@ of its own batch, so the work grows with the batch, not with the square of the g
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,10 +30,13 @@ from graphmem.store.base import Store, Vector
 
 @dataclass(frozen=True)
 class ResolverSettings:
-    """``threshold``: minimum cosine for a synonym edge; ``k``: neighbours considered per entity."""
+    """``threshold``: minimum cosine for a synonym edge; ``k``: neighbours considered per entity;
+    ``skip_types``: entity types that never get synonym edges (a conversation's sessions are
+    distinct by construction, however alike their names embed)."""
 
     threshold: float = 0.8
     k: int = 10
+    skip_types: frozenset[str] = frozenset({"SESSION"})
 
 
 def within_batch_synonyms(
@@ -61,8 +64,13 @@ def synonym_edges(
     new_ids: Sequence[str],
     new_vectors: Vector,
     settings: ResolverSettings = ResolverSettings(),
+    new_types: Mapping[str, str | None] | None = None,
 ) -> list[Edge]:
-    """SYNONYM edges from new entities to close existing ones and to each other."""
+    """SYNONYM edges from new entities to close existing ones and to each other.
+
+    ``new_types``: the new entities' types, so those in ``settings.skip_types`` are left out
+    (the types of existing entities are looked up in the store).
+    """
     if not new_ids:
         return []
     pairs: dict[tuple[str, str], float] = {}
@@ -76,6 +84,15 @@ def synonym_edges(
         new_ids, new_vectors, threshold=settings.threshold, k=settings.k
     ):
         pairs[(a, b)] = score
+    if settings.skip_types and pairs:
+        types = dict(new_types or {})
+        others = sorted({b for _, b in pairs if b not in types})
+        types.update({i: e.type for i, e in store.get_entities(namespace, others).items()})
+        pairs = {
+            (a, b): s
+            for (a, b), s in pairs.items()
+            if types.get(a) not in settings.skip_types and types.get(b) not in settings.skip_types
+        }
     return [
         Edge(type="SYNONYM", src=a, dst=b, namespace=namespace, weight=round(s, 6))
         for (a, b), s in pairs.items()

@@ -32,13 +32,17 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=str(path), line=lineno) from exc
+                raise InputError(
+                    f"not UTF-8 ({exc.reason} at byte {exc.start})", path=str(path), line=lineno
+                ) from exc
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=lineno) from exc
+                raise InputError(
+                    f"not valid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=lineno
+                ) from exc
             if not isinstance(obj, dict):
                 raise InputError("expected a JSON object", path=str(path), line=lineno)
             yield lineno, obj
@@ -59,7 +63,9 @@ def _document(obj: dict[str, Any], path: Path, lineno: int) -> Document:
         try:
             time = datetime.fromisoformat(str(obj["time"]))
         except ValueError as exc:
-            raise InputError(f"not an ISO 8601 time: {obj['time']!r}", path=str(path), line=lineno, field="time") from exc
+            raise InputError(
+                f"not an ISO 8601 time: {obj['time']!r}", path=str(path), line=lineno, field="time"
+            ) from exc
     metadata = obj.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise InputError("not an object", path=str(path), line=lineno, field="metadata")
@@ -100,3 +106,50 @@ def read_documents(path: str | Path) -> Iterator[Document]:
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=str(p)) from exc
     yield Document(text=text, source=p.name, title=p.stem)
+
+
+#: fields an episode line may have (``session_time`` is the conversation layout's name for time)
+EPISODE_FIELDS = {"text", "time", "session_time", "speaker", "session", "source", "metadata"}
+
+
+def read_episodes(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Episodes from a ``.jsonl`` file (or a folder's ``turns.jsonl`` / ``*.jsonl`` files).
+
+    A line is ``{"text", "time"}`` with optional ``speaker``, ``session``, ``source`` and
+    ``metadata``; the conversation layout's ``session_time`` stands in for ``time`` and its
+    other fields (``conversation_id``, ``dia_id``...) go into ``metadata``. Times are checked by
+    :meth:`graphmem.Memory.add_episodes`, which names the episode; here a line without text or
+    time is an :class:`InputError` naming the file and line.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file or folder", path=str(p))
+    if p.is_dir():
+        turns = p / "turns.jsonl"
+        files = [turns] if turns.exists() else sorted(p.rglob("*.jsonl"))
+        if not files:
+            raise InputError("no .jsonl files in this folder", path=str(p))
+        for f in files:
+            yield from read_episodes(f)
+        return
+    for lineno, obj in iter_jsonl(p):
+        text = obj.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(
+                "missing, empty or not a string", path=str(p), line=lineno, field="text"
+            )
+        when = obj.get("time", obj.get("session_time"))
+        if when is None:
+            raise InputError("missing", path=str(p), line=lineno, field="time")
+        metadata = obj.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise InputError("not an object", path=str(p), line=lineno, field="metadata")
+        extra = {k: v for k, v in obj.items() if k not in EPISODE_FIELDS}
+        episode: dict[str, Any] = {"text": text, "time": when, "metadata": {**extra, **metadata}}
+        for key in ("speaker", "session", "source"):
+            if obj.get(key) is not None:
+                episode[key] = obj[key]
+        if "session" in episode and "conversation_id" in obj:
+            # sessions are numbered per conversation: keep two conversations' sessions apart
+            episode["session"] = f"{obj['conversation_id']}:{episode['session']}"
+        yield episode

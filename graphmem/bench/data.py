@@ -5,8 +5,9 @@ Two layouts, told apart by which files exist:
 - **multihop**: ``corpus.jsonl`` + ``questions.jsonl`` (+ optional ``triples.jsonl``)
 - **conversation**: ``turns.jsonl`` + ``questions.jsonl``
 
-Every file is read once, line by line, in binary with a cap on the line length, so a huge or
-binary file fails fast instead of filling memory. Validation is strict and complete before
+Every file is read once, line by line (:mod:`graphmem.bench.jsonl`), with a cap on the line
+length, so a huge or binary file fails fast instead of filling memory. The conversation layout
+lives in :mod:`graphmem.bench.conversation`. Validation is strict and complete before
 anything is written anywhere, so a bad folder never leaves a half-ingested store. Each problem is
 an :class:`~graphmem.errors.InputError` naming the file, the 1-based line and the field.
 
@@ -29,31 +30,67 @@ Rules (documented behaviour):
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from graphmem.bench.conversation import (
+    ConversationDataset,
+    ConversationQuestion,
+    Turn,
+    load_conversation,
+)
+from graphmem.bench.jsonl import (
+    CORPUS,
+    MAX_PASSAGE_BYTES,
+    MIN_LINE_BYTES,
+    QUESTIONS,
+    TRIPLES,
+    TURNS,
+    Fields,
+    Skipped,
+    dataset_name,
+    dedupe,
+    iter_jsonl,
+    json_type,
+    line_limit,
+)
 from graphmem.errors import InputError
 
 log = logging.getLogger("graphmem.bench")
 
-CORPUS = "corpus.jsonl"
-QUESTIONS = "questions.jsonl"
-TRIPLES = "triples.jsonl"
-TURNS = "turns.jsonl"
-
-#: default limit on one passage's text, in UTF-8 bytes
-MAX_PASSAGE_BYTES = 1_000_000
-#: room on a line for JSON escapes (up to 6 bytes per character) and the other fields
-_LINE_SLACK = 1 << 20
-_MIN_LINE_BYTES = 16 << 20
 
 Kind = Literal["multihop", "conversation"]
+
+__all__ = [
+    "CORPUS",
+    "MAX_PASSAGE_BYTES",
+    "QUESTIONS",
+    "TRIPLES",
+    "TURNS",
+    "ConversationDataset",
+    "ConversationQuestion",
+    "CorpusPassage",
+    "Dataset",
+    "MultihopDataset",
+    "MultihopQuestion",
+    "PassageGroup",
+    "Skipped",
+    "Turn",
+    "copy_without_triples",
+    "detect_kind",
+    "iter_jsonl",
+    "load_conversation",
+    "load_corpus",
+    "load_dataset",
+    "load_multihop",
+    "load_multihop_questions",
+    "validate_triples",
+]
 
 
 # ------------------------------------------------------------------------------ typed records
@@ -95,45 +132,6 @@ class MultihopQuestion:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """One line of ``turns.jsonl`` (a conversation turn)."""
-
-    conversation_id: str
-    session: str
-    session_time: str
-    dia_id: str
-    speaker: str
-    text: str
-    blip_caption: str | None
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationQuestion:
-    """One line of a conversation ``questions.jsonl``; evidence is a list of turn ``dia_id``s."""
-
-    conversation_id: str
-    id: str
-    question: str
-    answer: Any
-    category: int
-    category_name: str
-    evidence_ids: tuple[str, ...]
-    line: int
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """A record left out on purpose (e.g. an empty passage), with where and why."""
-
-    path: str
-    line: int
-    id: str
-    reason: str
-
-
 @dataclass
 class MultihopDataset:
     """A validated multihop folder. ``passages`` excludes skipped ones."""
@@ -147,164 +145,21 @@ class MultihopDataset:
     kind: Literal["multihop"] = "multihop"
 
     def groups(self) -> list[PassageGroup]:
-        """Passages grouped by identical ingested text, in first-seen corpus order."""
+        """Passages grouped by identical ingested text, in first-seen corpus order.
+
+        Texts compare after stripping surrounding whitespace (as ingestion stores them), and
+        ``text`` is the stripped form.
+        """
         by_text: dict[str, list[CorpusPassage]] = {}
         for p in self.passages:
-            by_text.setdefault(p.document_text, []).append(p)
+            by_text.setdefault(p.document_text.strip(), []).append(p)
         return [
             PassageGroup(text=t, title=ps[0].title, corpus_ids=tuple(p.id for p in ps))
             for t, ps in by_text.items()
         ]
 
 
-@dataclass
-class ConversationDataset:
-    """A validated conversation folder (LoCoMo layout)."""
-
-    name: str
-    path: Path
-    turns: list[Turn]
-    questions: list[ConversationQuestion]
-    skipped: list[Skipped] = field(default_factory=list)
-    kind: Literal["conversation"] = "conversation"
-
-    def conversations(self) -> dict[str, list[Turn]]:
-        """Turns of each conversation, in file order."""
-        out: dict[str, list[Turn]] = {}
-        for t in self.turns:
-            out.setdefault(t.conversation_id, []).append(t)
-        return out
-
-
 Dataset = MultihopDataset | ConversationDataset
-
-
-# ------------------------------------------------------------------------------ JSONL reading
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-def iter_jsonl(
-    path: Path, *, max_line_bytes: int = _MIN_LINE_BYTES
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` for each non-blank line of a JSONL file.
-
-    Raises :class:`InputError` naming the file and line for a line that is too long, not UTF-8,
-    not JSON, or not a JSON object.
-    """
-    where = str(path)
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", path=where) from exc
-    with handle:
-        lineno = 0
-        while True:
-            # readline with a size cap: a 10 GB line costs max_line_bytes, not 10 GB
-            raw = handle.readline(max_line_bytes + 1)
-            if not raw:
-                return
-            lineno += 1
-            if len(raw) > max_line_bytes:
-                raise InputError(
-                    f"line is longer than {max_line_bytes:,} bytes", path=where, line=lineno
-                )
-            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8) :]
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"not UTF-8: invalid byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} "
-                    "of the line (save the file as UTF-8)",
-                    path=where,
-                    line=lineno,
-                ) from exc
-            if not text.strip():
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"not valid JSON: {exc.msg} at column {exc.colno}", path=where, line=lineno
-                ) from exc
-            if not isinstance(obj, dict):
-                raise InputError(
-                    f"expected a JSON object, got {_json_type(obj)}", path=where, line=lineno
-                )
-            yield lineno, obj
-
-
-class _Fields:
-    """Typed field access on one JSON object, with errors that say where."""
-
-    __slots__ = ("line", "obj", "path")
-
-    def __init__(self, obj: dict[str, Any], path: str, line: int) -> None:
-        self.obj, self.path, self.line = obj, path, line
-
-    def error(self, message: str, key: str | None = None) -> InputError:
-        return InputError(message, path=self.path, line=self.line, field=key)
-
-    def string(self, key: str, *, nonempty: bool = True) -> str:
-        if key not in self.obj:
-            raise self.error("required field is missing", key)
-        value = self.obj[key]
-        if not isinstance(value, str):
-            raise self.error(f"expected a string, got {_json_type(value)}", key)
-        if nonempty and not value.strip():
-            raise self.error("must not be empty", key)
-        return value
-
-    def optional_string(self, key: str) -> str | None:
-        value = self.obj.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.error(f"expected a string or null, got {_json_type(value)}", key)
-        return value
-
-    def string_list(self, key: str, *, required: bool = True) -> list[str]:
-        if key not in self.obj or self.obj[key] is None:
-            if required:
-                raise self.error("required field is missing", key)
-            return []
-        value = self.obj[key]
-        if not isinstance(value, list):
-            raise self.error(f"expected an array of strings, got {_json_type(value)}", key)
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                got = "an empty string" if isinstance(item, str) else _json_type(item)
-                raise self.error(f"item {i} must be a non-empty string, got {got}", key)
-        return value
-
-    def integer(self, key: str) -> int:
-        if key not in self.obj:
-            raise self.error("required field is missing", key)
-        value = self.obj[key]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(f"expected an integer, got {_json_type(value)}", key)
-        return value
-
-
-def _dedupe(items: Sequence[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))
-
-
-def _line_limit(max_passage_bytes: int) -> int:
-    return max(_MIN_LINE_BYTES, 6 * max_passage_bytes + _LINE_SLACK)
 
 
 # ------------------------------------------------------------------------------ layouts
@@ -350,10 +205,6 @@ def load_dataset(
     return load_conversation(folder, max_passage_bytes=max_passage_bytes)
 
 
-def _dataset_name(folder: Path) -> str:
-    return folder.resolve().name or str(folder)
-
-
 def load_corpus(
     path: Path, *, max_passage_bytes: int = MAX_PASSAGE_BYTES
 ) -> tuple[list[CorpusPassage], list[Skipped]]:
@@ -362,10 +213,10 @@ def load_corpus(
     passages: list[CorpusPassage] = []
     skipped: list[Skipped] = []
     seen: dict[str, int] = {}
-    limit = _line_limit(max_passage_bytes)
+    limit = line_limit(max_passage_bytes)
     try:
         for lineno, obj in iter_jsonl(path, max_line_bytes=limit):
-            f = _Fields(obj, where, lineno)
+            f = Fields(obj, where, lineno)
             pid = f.string("id")
             if pid in seen:
                 raise f.error(f"duplicate passage id {pid!r} (first on line {seen[pid]})", "id")
@@ -409,7 +260,7 @@ def load_multihop_questions(
     seen: dict[str, int] = {}
     known = {"id", "question", "answers", "gold_passage_ids"}
     for lineno, obj in iter_jsonl(path):
-        f = _Fields(obj, where, lineno)
+        f = Fields(obj, where, lineno)
         qid = f.string("id")
         if qid in seen:
             raise f.error(f"duplicate question id {qid!r} (first on line {seen[qid]})", "id")
@@ -419,8 +270,8 @@ def load_multihop_questions(
         if answers is None:
             answers = []
         if not isinstance(answers, list):
-            raise f.error(f"expected an array, got {_json_type(answers)}", "answers")
-        gold = _dedupe(f.string_list("gold_passage_ids"))
+            raise f.error(f"expected an array, got {json_type(answers)}", "answers")
+        gold = dedupe(f.string_list("gold_passage_ids"))
         if not gold:
             raise f.error(f"question {qid!r} has no gold passage ids", "gold_passage_ids")
         for gid in gold:
@@ -452,7 +303,7 @@ def load_multihop_questions(
 
 
 def validate_triples(
-    path: Path, corpus_lines: dict[str, int], *, max_line_bytes: int = _MIN_LINE_BYTES
+    path: Path, corpus_lines: dict[str, int], *, max_line_bytes: int = MIN_LINE_BYTES
 ) -> int:
     """Check the shape of ``triples.jsonl`` (types, known and unique passage ids); return its line count.
 
@@ -463,7 +314,7 @@ def validate_triples(
     seen: dict[str, int] = {}
     count = 0
     for lineno, obj in iter_jsonl(path, max_line_bytes=max_line_bytes):
-        f = _Fields(obj, where, lineno)
+        f = Fields(obj, where, lineno)
         pid = f.string("passage_id")
         if pid not in corpus_lines:
             raise f.error(f"passage id {pid!r} is not in {CORPUS}", "passage_id")
@@ -478,12 +329,12 @@ def validate_triples(
                     raise f.error("required field is missing", key)
                 continue
             if not isinstance(value, list):
-                raise f.error(f"expected an array of triples, got {_json_type(value)}", key)
+                raise f.error(f"expected an array of triples, got {json_type(value)}", key)
             for i, triple in enumerate(value):
                 if not isinstance(triple, list):
                     raise f.error(
                         f"item {i} must be an array like [subject, predicate, object], "
-                        f"got {_json_type(triple)}",
+                        f"got {json_type(triple)}",
                         key,
                     )
         count += 1
@@ -503,121 +354,14 @@ def load_multihop(
     if triples is not None and check_triples:
         # skipped (empty) passages may still have a triples line: accept it
         known = dict(corpus_lines) | {s.id: s.line for s in skipped}
-        validate_triples(triples, known, max_line_bytes=_line_limit(max_passage_bytes))
+        validate_triples(triples, known, max_line_bytes=line_limit(max_passage_bytes))
     return MultihopDataset(
-        name=_dataset_name(folder),
+        name=dataset_name(folder),
         path=folder,
         passages=passages,
         questions=questions,
         triples_path=triples,
         skipped=skipped,
-    )
-
-
-def load_conversation(
-    path: str | Path, *, max_passage_bytes: int = MAX_PASSAGE_BYTES
-) -> ConversationDataset:
-    """Load a conversation folder: ``turns.jsonl`` and ``questions.jsonl`` (LoCoMo layout).
-
-    A turn with neither text nor ``blip_caption`` is skipped with a warning. Evidence ids must name
-    kept turns of the question's conversation. Times stay as written (``session_time``).
-    """
-    folder = Path(path)
-    turns_path, questions_path = folder / TURNS, folder / QUESTIONS
-    where = str(turns_path)
-    turns: list[Turn] = []
-    skipped: list[Skipped] = []
-    seen: dict[tuple[str, str], int] = {}
-    for lineno, obj in iter_jsonl(turns_path, max_line_bytes=_line_limit(max_passage_bytes)):
-        f = _Fields(obj, where, lineno)
-        conv = f.string("conversation_id")
-        dia = f.string("dia_id")
-        if (conv, dia) in seen:
-            raise f.error(
-                f"duplicate turn {dia!r} in conversation {conv!r} (first on line {seen[conv, dia]})",
-                "dia_id",
-            )
-        seen[conv, dia] = lineno
-        session_raw = obj.get("session")
-        if isinstance(session_raw, bool) or not isinstance(session_raw, (int, str)):
-            raise f.error(
-                "required field is missing"
-                if "session" not in obj
-                else f"expected an integer or a string, got {_json_type(session_raw)}",
-                "session",
-            )
-        text = f.string("text", nonempty=False)
-        caption = f.optional_string("blip_caption")
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size > max_passage_bytes:
-            raise f.error(
-                f"turn {dia!r} has {size:,} bytes of text, more than the limit of "
-                f"{max_passage_bytes:,} (raise max_passage_bytes to allow it)",
-                "text",
-            )
-        turn = Turn(
-            conversation_id=conv,
-            session=str(session_raw),
-            session_time=f.string("session_time"),
-            dia_id=dia,
-            speaker=f.string("speaker"),
-            text=text,
-            blip_caption=caption,
-            line=lineno,
-        )
-        if not text.strip() and not (caption or "").strip():
-            log.warning("%s:%d: skipping turn %r: empty text", where, lineno, dia)
-            skipped.append(Skipped(where, lineno, f"{conv}/{dia}", "empty text"))
-            continue
-        turns.append(turn)
-    if not turns:
-        raise InputError("no turns (the file is empty or every turn was skipped)", path=where)
-    kept = {(t.conversation_id, t.dia_id) for t in turns}
-    convs = {t.conversation_id for t in turns}
-    skipped_ids = {s.id: s for s in skipped}
-
-    qwhere = str(questions_path)
-    questions: list[ConversationQuestion] = []
-    qseen: dict[str, int] = {}
-    known = {"conversation_id", "id", "question", "answer", "category", "category_name"}
-    known |= {"evidence_dia_ids"}
-    for lineno, obj in iter_jsonl(questions_path):
-        f = _Fields(obj, qwhere, lineno)
-        conv = f.string("conversation_id")
-        if conv not in convs:
-            raise f.error(f"conversation {conv!r} has no turns in {TURNS}", "conversation_id")
-        qid = f.string("id")
-        if qid in qseen:
-            raise f.error(f"duplicate question id {qid!r} (first on line {qseen[qid]})", "id")
-        qseen[qid] = lineno
-        category = f.integer("category")
-        evidence = _dedupe(f.string_list("evidence_dia_ids", required=False))
-        for dia in evidence:
-            if (conv, dia) in kept:
-                continue
-            s = skipped_ids.get(f"{conv}/{dia}")
-            detail = f"was skipped ({s.reason}, {s.path}:{s.line})" if s else f"is not in {TURNS}"
-            raise f.error(
-                f"question {qid!r}: evidence turn {dia!r} of conversation {conv!r} {detail}",
-                "evidence_dia_ids",
-            )
-        questions.append(
-            ConversationQuestion(
-                conversation_id=conv,
-                id=qid,
-                question=f.string("question"),
-                answer=obj.get("answer"),
-                category=category,
-                category_name=f.optional_string("category_name") or f"category {category}",
-                evidence_ids=evidence,
-                line=lineno,
-                extra={k: v for k, v in obj.items() if k not in known},
-            )
-        )
-    if not questions:
-        raise InputError("no questions (the file is empty)", path=qwhere)
-    return ConversationDataset(
-        name=_dataset_name(folder), path=folder, turns=turns, questions=questions, skipped=skipped
     )
 
 

@@ -37,4 +37,5 @@ def normalize_rows(x: npt.NDArray[np.floating]) -> Vectors:
     arr = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (arr / norms).astype(np.float32, copy=False)
+    out: Vectors = (arr / norms).astype(np.float32, copy=False)
+    return out

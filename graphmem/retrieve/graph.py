@@ -162,11 +162,18 @@ class GraphProjection:
         with self._lock:
             if self._view is None:
                 n = len(self._ids)
-                src = np.frombuffer(self._src, dtype=np.int64) if self._src else np.zeros(0, np.int64)
-                dst = np.frombuffer(self._dst, dtype=np.int64) if self._dst else np.zeros(0, np.int64)
+                src = (
+                    np.frombuffer(self._src, dtype=np.int64) if self._src else np.zeros(0, np.int64)
+                )
+                dst = (
+                    np.frombuffer(self._dst, dtype=np.int64) if self._dst else np.zeros(0, np.int64)
+                )
                 w = np.frombuffer(self._w, dtype=np.float64) if self._w else np.zeros(0)
                 adj = sp.coo_matrix(
-                    (np.concatenate([w, w]), (np.concatenate([src, dst]), np.concatenate([dst, src]))),
+                    (
+                        np.concatenate([w, w]),
+                        (np.concatenate([src, dst]), np.concatenate([dst, src])),
+                    ),
                     shape=(n, n),
                 ).tocsr()
                 adj.sum_duplicates()

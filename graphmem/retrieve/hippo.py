@@ -16,10 +16,13 @@ If no fact matches (an empty graph, or no facts at all), the dense ranking is re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
+from graphmem.models import Fact
 from graphmem.retrieve.graph import GraphView
 from graphmem.retrieve.ppr import Engine, personalized_pagerank
 from graphmem.store.base import Store, Vector
@@ -30,6 +33,12 @@ class HippoSettings:
     """Knobs of the pipeline; defaults tuned on musique_train and checked on data without triples."""
 
     fact_top_k: int = 5
+    #: entities whose names embed close to the question also seed the walk (0: off)
+    entity_top_k: int = 0
+    entity_weight: float = 0.5
+    #: seed weight of entities named in the question (by an extractor that can name them, as
+    #: the LLM extractor does; HippoRAG's query NER), divided like fact seeds by their passages
+    named_weight: float = 1.0
     passage_candidates: int = 200
     passage_weight: float = 0.05
     damping: float = 0.5
@@ -81,23 +90,80 @@ def entity_seeds(
     return seeds
 
 
+def _as_of(
+    store: Store,
+    namespace: str,
+    q: Vector,
+    settings: HippoSettings,
+    graph: GraphView,
+    as_of: datetime,
+) -> tuple[list[tuple[str, float]], GraphView]:
+    """The fact hits valid at ``as_of`` (searching deeper to find enough) and the graph then."""
+    from graphmem.temporal import graph_as_of, valid_at
+
+    hits = store.vector_search(namespace, "fact", q, settings.fact_top_k * 4)[0]
+    rows = store.get_facts(namespace, [f for f, _ in hits])
+    kept = [(f, s) for f, s in hits if f in rows and valid_at(rows[f], as_of)]
+    return kept[: settings.fact_top_k], graph_as_of(store, namespace, graph, as_of)
+
+
+def _current(
+    store: Store, namespace: str, q: Vector, settings: HippoSettings
+) -> tuple[list[tuple[str, float]], dict[str, Fact]]:
+    """The best fact hits that still hold (not invalidated, not expired), and their rows."""
+    hits = store.vector_search(namespace, "fact", q, settings.fact_top_k * 4)[0]
+    rows = store.get_facts(namespace, [f for f, _ in hits])
+    kept = [
+        (f, s)
+        for f, s in hits
+        if f in rows and rows[f].invalid_at is None and rows[f].expired_at is None
+    ][: settings.fact_top_k]
+    return kept, {f: rows[f] for f, _ in kept}
+
+
 def retrieve(
     store: Store,
     namespace: str,
     query: Vector,
     k: int,
     settings: HippoSettings = HippoSettings(),
+    *,
+    as_of: datetime | None = None,
+    named: Sequence[str] = (),
 ) -> Retrieval:
-    """Rank passages for one question embedding (shape ``(dim,)`` or ``(1, dim)``)."""
+    """Rank passages for one question embedding (shape ``(dim,)`` or ``(1, dim)``).
+
+    ``as_of``: seed only with facts valid then, and walk the graph of the facts valid then
+    (:func:`graphmem.temporal.graph_as_of`). ``named``: ids of entities named in the question,
+    seeded with ``settings.named_weight``.
+    """
     q = query.reshape(1, -1)
     n_cand = max(k, settings.passage_candidates)
     dense_hits = store.vector_search(namespace, "passage", q, n_cand)[0]
     dense = dict(dense_hits)
     fact_hits = store.vector_search(namespace, "fact", q, settings.fact_top_k)[0]
-    graph = store.graph(namespace)
+    graph: GraphView = store.graph(namespace)
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
+    if as_of is not None:
+        fact_hits, graph = _as_of(store, namespace, q, settings, graph, as_of)
+        fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
+    elif any(f.invalid_at is not None or f.expired_at is not None for f in fact_rows.values()):
+        # Without as_of the question is about now: facts that ended do not seed the walk (the
+        # graph already leaves them out); search deeper for current ones instead.
+        fact_hits, fact_rows = _current(store, namespace, q, settings)
     endpoints = {fid: (f.subject, f.object) for fid, f in fact_rows.items()}
     seeds = entity_seeds(graph, fact_hits, endpoints)
+    if settings.entity_top_k > 0:
+        ent_hits = store.vector_search(namespace, "entity", q, settings.entity_top_k)[0]
+        for eid, w in ent_hits:
+            idx = graph.index_of(eid)
+            if idx is not None and w > 0:
+                seeds[idx] = seeds.get(idx, 0.0) + w * settings.entity_weight
+    if named and settings.named_weight > 0:
+        named_idx = [i for i in (graph.index_of(e) for e in named) if i is not None]
+        for idx, (nbrs, _) in zip(named_idx, graph.neighbors(named_idx), strict=True):
+            n_passages = sum(1 for j in nbrs.tolist() if graph.node_id(j).startswith("p:"))
+            seeds[idx] = seeds.get(idx, 0.0) + settings.named_weight / max(1, n_passages)
     if not seeds:
         ranked = dense_hits[:k]
         return Retrieval(ranked, dense, fact_hits, {}, mode="dense")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from graphmem.errors import InputError
 from graphmem.ids import text_hash
 from graphmem.models import (
     DeleteReport,
@@ -43,11 +44,29 @@ Vector = npt.NDArray[np.float32]
 NodeKind = Literal["passage", "entity", "fact", "event", "hyperedge", "episode"]
 NODE_KINDS: tuple[NodeKind, ...] = ("passage", "entity", "fact", "event", "hyperedge", "episode")
 AnyNode = Passage | Entity | Fact | Event | Hyperedge | Episode
+#: the most ids one :meth:`Store.list_ids` call returns
+MAX_LIST_IDS = 10_000
 
 
 def kind_of(node: AnyNode) -> NodeKind:
     """The kind name of a node model."""
     return _KIND_BY_TYPE[type(node)]
+
+
+def check_list_ids(kind: str, after: object, limit: object) -> None:
+    """Check :meth:`Store.list_ids` arguments; raise :class:`InputError` naming the bad one.
+
+    >>> check_list_ids("fact", None, 0)
+    Traceback (most recent call last):
+    ...
+    graphmem.errors.InputError: field 'limit': must be an int from 1 to 10000, got 0
+    """
+    if kind not in NODE_KINDS:
+        raise InputError(f"unknown node kind {kind!r}: use one of {list(NODE_KINDS)}", field="kind")
+    if after is not None and not isinstance(after, str):
+        raise InputError(f"must be an id (str) or None, got {after!r}", field="after")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_IDS:
+        raise InputError(f"must be an int from 1 to {MAX_LIST_IDS}, got {limit!r}", field="limit")
 
 
 def embed_text(node: AnyNode) -> str:
@@ -110,7 +129,9 @@ class WriteBatch:
         yield from self.episodes
 
     def is_empty(self) -> bool:
-        return not (any(True for _ in self.nodes()) or self.edges or self.vectors or self.extractions)
+        return not (
+            any(True for _ in self.nodes()) or self.edges or self.vectors or self.extractions
+        )
 
 
 @runtime_checkable
@@ -154,6 +175,17 @@ class Store(Protocol):
     def get_episodes(self, namespace: str, ids: Sequence[str]) -> dict[str, Episode]: ...
 
     def failed_passages(self, namespace: str, limit: int = 1000) -> list[Passage]: ...
+
+    def list_ids(
+        self, namespace: str, kind: NodeKind, *, after: str | None = None, limit: int = 1000
+    ) -> list[str]:
+        """One page of the ids of ``kind`` in ``namespace``: ascending, each greater than
+        ``after`` (all when None), at most ``limit`` (1 to :data:`MAX_LIST_IDS`).
+
+        Page on by passing the last id returned as ``after``; a page shorter than ``limit`` is
+        the last. Raises :class:`InputError` for an unknown ``kind`` or a bad ``limit``.
+        """
+        ...
 
     def facts_of_passages(self, namespace: str, passage_ids: Sequence[str]) -> dict[str, list[str]]:
         """passage id -> ids of the facts it STATES."""

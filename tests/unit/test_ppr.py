@@ -44,18 +44,24 @@ def weighted_graphs(draw: st.DrawFn) -> tuple[np.ndarray, dict[int, float]]:
             w = draw(st.floats(0.1, 5.0))
             adj[i, j] += w
             adj[j, i] += w
-    seeds = draw(st.dictionaries(st.integers(0, n - 1), st.floats(0.01, 1.0), min_size=1, max_size=3))
+    seeds = draw(
+        st.dictionaries(st.integers(0, n - 1), st.floats(0.01, 1.0), min_size=1, max_size=3)
+    )
     return adj, seeds
 
 
 @settings(max_examples=60, deadline=None)
 @given(weighted_graphs(), st.sampled_from([0.3, 0.5, 0.85]))
-def test_both_engines_match_the_closed_form(case: tuple[np.ndarray, dict[int, float]], damping: float) -> None:
+def test_both_engines_match_the_closed_form(
+    case: tuple[np.ndarray, dict[int, float]], damping: float
+) -> None:
     adj, seeds = case
     want = reference_ppr(adj, seeds, damping)
     g = graph_from_dense(adj)
     exact = personalized_pagerank(g, seeds, damping=damping, tol=1e-12, max_iter=1000)
-    push = personalized_pagerank(g, seeds, damping=damping, tol=1e-10, max_iter=10_000, engine="push")
+    push = personalized_pagerank(
+        g, seeds, damping=damping, tol=1e-10, max_iter=10_000, engine="push"
+    )
     for scores, tol in ((exact, 1e-8), (push, 1e-5)):
         got = np.array([scores.get(i, 0.0) for i in range(len(want))])
         assert np.allclose(got, want, atol=tol), (got, want)

@@ -1,0 +1,2 @@
+// The Graph Data Science library's version, when the server has it.
+RETURN gds.version() AS version

@@ -1,0 +1,471 @@
+"""``graphmem bench DIR``: graphmem against dense and BM25 retrieval, in one run, on one dataset.
+
+The run: load and validate the whole folder (nothing is written before that succeeds); open a
+Memory (by default on a fresh temporary SQLite file, so a run is reproducible); ingest the corpus
+(``title + "\\n" + text`` per passage, HippoRAG's convention) with ``triples.jsonl`` as the
+extraction when it exists; then ask every question three ways (graphmem's ``search``; dense
+cosine over the same store's passage vectors; BM25) and score the top-k passages against the gold
+ids. Timings are graphmem's: ``ingest_s`` (the whole ``add_many``) and per-question ``query_ms``
+(``Memory.search``, embedding included; one warm-up question first is not timed, so model loading
+does not count as a query).
+
+>>> result = run_bench("../shared/bench/musique_train", json_path="bench.json")  # doctest: +SKIP
+>>> result["methods"]["graphmem"]["recall@5"]  # doctest: +SKIP
+0.68
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from graphmem.bench.baselines import BM25Index, dense_search
+from graphmem.bench.data import (
+    CORPUS,
+    MAX_PASSAGE_BYTES,
+    QUESTIONS,
+    ConversationDataset,
+    MultihopDataset,
+    PassageGroup,
+    Skipped,
+    detect_kind,
+    load_dataset,
+)
+from graphmem.bench.metrics import multihop_scores, normalize_k_values, percentile
+from graphmem.errors import ConfigError, InputError
+from graphmem.extract.base import Extractor
+from graphmem.ids import passage_id
+from graphmem.models import Document, IngestReport, Passage
+from graphmem.store.base import Store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from graphmem.embed.base import Embedder
+    from graphmem.memory import Memory
+
+log = logging.getLogger("graphmem.bench")
+
+METHODS = ("graphmem", "dense", "bm25")
+TEMPORARY_STORE = "sqlite (temporary)"
+_RANKS = tuple[str, ...]
+
+
+@dataclass
+class BenchRun:
+    """Everything one run measured. :meth:`to_json` is the exact published JSON."""
+
+    dataset: str
+    kind: str
+    store: str
+    extractor: str
+    namespace: str
+    k_values: list[int]
+    methods: dict[str, dict[str, float]]
+    ingest_s: float
+    query_ms: list[float]
+    peak_rss_mb: float
+    questions: int
+    corpus_passages: int
+    stored_passages: int
+    skipped: list[Skipped] = field(default_factory=list)
+    ingest: IngestReport | None = None
+    #: mean milliseconds per question of each method (dense: batched, so amortized)
+    method_ms: dict[str, float] = field(default_factory=dict)
+    #: how graphmem ranked: {"graph": n, "dense": m} (dense = fallback when no fact matched)
+    modes: dict[str, int] = field(default_factory=dict)
+    bm25_stemmer: str = "none"
+    question_ids: list[str] = field(default_factory=list)
+    #: method -> per question -> ranks (each rank: the corpus ids one stored passage stands for)
+    rankings: dict[str, list[list[_RANKS]]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The result in the exact schema of issue 2 (fractions 0–1, times in s and ms)."""
+        return {
+            "dataset": self.dataset,
+            "kind": self.kind,
+            "store": self.store,
+            "extractor": self.extractor,
+            "methods": {
+                m: {key: round(float(v), 6) for key, v in self.methods[m].items()} for m in METHODS
+            },
+            "timings": {
+                "ingest_s": round(self.ingest_s, 3),
+                "query_ms_p50": round(percentile(self.query_ms, 50), 3),
+                "query_ms_p95": round(percentile(self.query_ms, 95), 3),
+            },
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+        }
+
+
+def run_bench(
+    path: str | Path,
+    *,
+    store: str | Store | None = None,
+    extractor: str | Extractor = "auto",
+    k_values: Sequence[int] | None = None,
+    json_path: str | Path | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    embedder: str | Embedder = "local",
+    max_passage_bytes: int = MAX_PASSAGE_BYTES,
+    console: Console | None = None,
+    show_table: bool = True,
+) -> dict[str, Any]:
+    """Run the benchmark on a dataset folder; print the table; return (and write) the JSON dict.
+
+    ``store``: a store URL or Store (default: a fresh temporary SQLite file, deleted afterwards).
+    ``extractor``: ``"auto"`` (``triples.jsonl`` if the folder has one, else ``"nlp"``),
+    ``"precomputed"``, ``"nlp"``, any other name Memory accepts, or an Extractor instance.
+    ``limit``: ask only the first N questions (the whole corpus is still ingested).
+    ``k_values``: default (2, 5) for multihop folders, (5, 10, 25) for conversation folders
+    (evidence-turn recall: :mod:`graphmem.bench.conversation_runner`).
+
+    >>> run_bench("../shared/bench/musique_train", limit=10)["kind"]  # doctest: +SKIP
+    'multihop'
+    """
+    if json_path is not None:
+        check_writable(json_path)
+    if detect_kind(Path(path)) == "conversation":
+        from graphmem.bench.conversation_runner import print_conversation, run_conversation_bench
+
+        conv = run_conversation_bench(
+            path, store=store, extractor=extractor, k_values=k_values, limit=limit,
+            progress=progress, embedder=embedder, max_passage_bytes=max_passage_bytes,
+        )  # fmt: skip
+        if show_table:
+            print_conversation(conv, console)
+        conv_data = conv.to_json()
+        if json_path is not None:
+            write_json(conv_data, json_path)
+        return conv_data
+    result = run_bench_detailed(
+        path,
+        store=store,
+        extractor=extractor,
+        k_values=(2, 5) if k_values is None else k_values,
+        limit=limit,
+        progress=progress,
+        embedder=embedder,
+        max_passage_bytes=max_passage_bytes,
+    )
+    if show_table:
+        from graphmem.bench.report import print_run
+
+        print_run(result, console)
+    data = result.to_json()
+    if json_path is not None:
+        write_json(data, json_path)
+    return data
+
+
+def run_bench_detailed(
+    path: str | Path,
+    *,
+    store: str | Store | None = None,
+    extractor: str | Extractor = "auto",
+    k_values: Sequence[int] = (2, 5),
+    limit: int | None = None,
+    progress: bool = True,
+    embedder: str | Embedder = "local",
+    max_passage_bytes: int = MAX_PASSAGE_BYTES,
+) -> BenchRun:
+    """Like :func:`run_bench`, returning the full :class:`BenchRun` (per-question rankings too)."""
+    try:
+        ks = normalize_k_values(k_values)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"limit must be a positive number of questions, got {limit!r}")
+
+    dataset = load_dataset(path, max_passage_bytes=max_passage_bytes)
+    if isinstance(dataset, ConversationDataset):
+        raise ConfigError(
+            f"{dataset.path}: this is a conversation dataset (turns.jsonl): use run_bench, or "
+            "graphmem.bench.conversation_runner.run_conversation_bench"
+        )
+    check_memory_limits(dataset, ks[-1])
+    ex, ex_name = resolve_extractor(extractor, dataset)
+    namespace = bench_namespace(dataset.name, ex_name)
+
+    with tempfile.TemporaryDirectory(prefix="graphmem-bench-") as tmp:
+        if store is None:
+            store_arg: str | Store = sqlite_url(Path(tmp) / "bench.db")
+            store_label = TEMPORARY_STORE
+        else:
+            store_arg = store
+            store_label = redact_url(store if isinstance(store, str) else store.url)
+        from graphmem.memory import Memory
+
+        mem = Memory(store_arg, embedder=embedder, extractor=ex, namespace=namespace)
+        try:
+            run = _run_multihop(mem, dataset, ks, limit=limit, progress=progress)
+        finally:
+            # a Store the caller passed in stays open: it is theirs
+            if isinstance(store_arg, str):
+                mem.close()
+    run.store, run.extractor, run.namespace = store_label, ex_name, namespace
+    run.peak_rss_mb = peak_rss_mb()
+    return run
+
+
+def _run_multihop(
+    mem: Memory,
+    ds: MultihopDataset,
+    ks: list[int],
+    *,
+    limit: int | None,
+    progress: bool,
+) -> BenchRun:
+    from tqdm import tqdm
+
+    ns = mem.namespace
+    groups = ds.groups()
+    questions = ds.questions[:limit] if limit else ds.questions
+    max_k = ks[-1]
+    docs = [
+        Document(text=g.text, source=g.corpus_ids[0], title=g.title or None,
+                 metadata={"corpus_id": g.corpus_ids[0]})
+        for g in groups
+    ]  # fmt: skip
+
+    t0 = time.perf_counter()
+    report = mem.add_many(docs, progress=progress)
+    ingest_s = time.perf_counter() - t0
+    pmap = PassageMap(mem.store, ns, groups)
+    stored = mem.store.stats(ns).passages
+    if stored > len(groups):
+        log.warning(
+            "namespace %r of the store holds %d passages, %d of them not from this dataset; "
+            "they take part in retrieval",
+            ns,
+            stored,
+            stored - len(groups),
+        )
+
+    texts = [q.question for q in questions]
+    golds = [q.gold_ids for q in questions]
+    rankings: dict[str, list[list[_RANKS]]] = {}
+    method_ms: dict[str, float] = {}
+
+    # graphmem: one untimed warm-up (model load, graph projection), then every question timed
+    mem.search(texts[0], k=max_k)
+    query_ms: list[float] = []
+    modes: dict[str, int] = {}
+    ranked: list[list[_RANKS]] = []
+    for text in tqdm(texts, desc="questions", unit="q", disable=not progress):
+        t = time.perf_counter()
+        res = mem.search(text, k=max_k)
+        query_ms.append((time.perf_counter() - t) * 1e3)
+        modes[res.mode] = modes.get(res.mode, 0) + 1
+        ranked.append([pmap.resolve(h.passage.id, h.passage) for h in res.passages[:max_k]])
+    rankings["graphmem"] = ranked
+    method_ms["graphmem"] = sum(query_ms) / len(query_ms)
+
+    t = time.perf_counter()
+    dense_hits = dense_search(mem.store, mem.embedder, ns, texts, max_k)
+    method_ms["dense"] = (time.perf_counter() - t) * 1e3 / len(texts)
+    rankings["dense"] = [[pmap.resolve(pid) for pid, _ in hits[:max_k]] for hits in dense_hits]
+
+    bm25 = BM25Index([g.text for g in groups])
+    t = time.perf_counter()
+    bm25_hits = bm25.search(texts, max_k)
+    method_ms["bm25"] = (time.perf_counter() - t) * 1e3 / len(texts)
+    rankings["bm25"] = [[groups[i].corpus_ids for i, _ in hits] for hits in bm25_hits]
+
+    methods = {m: multihop_scores(rankings[m], golds, ks) for m in METHODS}
+    return BenchRun(
+        dataset=ds.name,
+        kind="multihop",
+        store="",
+        extractor="",
+        namespace=ns,
+        k_values=ks,
+        methods=methods,
+        ingest_s=ingest_s,
+        query_ms=query_ms,
+        peak_rss_mb=0.0,
+        questions=len(questions),
+        corpus_passages=len(ds.passages),
+        stored_passages=len(groups),
+        skipped=list(ds.skipped),
+        ingest=report,
+        method_ms=method_ms,
+        modes=modes,
+        bm25_stemmer=bm25.stemmer_name,
+        question_ids=[q.id for q in questions],
+        rankings=rankings,
+    )
+
+
+class PassageMap:
+    """Stored passage id -> the corpus ids it stands for (identical texts share one passage).
+
+    Ids are computed the way ingestion computes them; a passage not found that way (another
+    ingest path, or data added to the namespace outside this run) is looked up once in the store
+    and mapped through its ``corpus_id`` metadata or its source; if that fails it maps to no
+    corpus id (it still takes its rank).
+    """
+
+    def __init__(self, store: Store, namespace: str, groups: Sequence[PassageGroup]) -> None:
+        self.store, self.namespace = store, namespace
+        self.by_pid: dict[str, _RANKS] = {
+            passage_id(namespace, g.text): g.corpus_ids for g in groups
+        }
+        self.by_cid: dict[str, _RANKS] = {c: g.corpus_ids for g in groups for c in g.corpus_ids}
+        self._other: dict[str, _RANKS] = {}
+
+    def resolve(self, pid: str, passage: Passage | None = None) -> _RANKS:
+        ids = self.by_pid.get(pid)
+        if ids is not None:
+            return ids
+        if pid not in self._other:
+            if passage is None:
+                passage = self.store.get_passages(self.namespace, [pid]).get(pid)
+            self._other[pid] = self._from_passage(passage)
+        return self._other[pid]
+
+    def _from_passage(self, passage: Passage | None) -> _RANKS:
+        if passage is None:
+            return ()
+        for key in (passage.metadata.get("corpus_id"), passage.source):
+            if isinstance(key, str) and key in self.by_cid:
+                return self.by_cid[key]
+        return ()
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def check_memory_limits(ds: MultihopDataset, max_k: int) -> None:
+    """Refuse, before anything is written, what ``Memory`` would refuse in the middle of a run."""
+    from graphmem.ingest import MAX_PASSAGE_CHARS
+    from graphmem.memory import MAX_K, MAX_QUESTION_CHARS
+
+    if max_k > MAX_K:
+        raise ConfigError(f"k values must be at most {MAX_K}, got {max_k}")
+    corpus = str(ds.path / CORPUS)
+    for p in ds.passages:
+        size = len(p.document_text.strip())
+        if size > MAX_PASSAGE_CHARS:
+            raise InputError(
+                f"passage {p.id!r} is {size:,} characters with its title; a stored passage may "
+                f"have at most {MAX_PASSAGE_CHARS:,}: split it",
+                path=corpus,
+                line=p.line,
+                field="text",
+            )
+    questions = str(ds.path / QUESTIONS)
+    for q in ds.questions:
+        if len(q.question) > MAX_QUESTION_CHARS:
+            raise InputError(
+                f"question {q.id!r} is {len(q.question):,} characters; the limit is "
+                f"{MAX_QUESTION_CHARS:,}",
+                path=questions,
+                line=q.line,
+                field="question",
+            )
+
+
+def resolve_extractor(spec: str | Extractor, ds: MultihopDataset) -> tuple[Extractor | str, str]:
+    """The extractor to give Memory, and its name for the report."""
+    if not isinstance(spec, str):
+        return spec, spec.name
+    name = spec.strip().lower()
+    if name == "auto":
+        name = "precomputed" if ds.triples_path is not None else "nlp"
+    if name == "precomputed":
+        if ds.triples_path is None:
+            raise ConfigError(
+                f"{ds.path}: extractor 'precomputed' needs a triples.jsonl in the dataset folder"
+            )
+        from graphmem.extract.precomputed import PrecomputedExtractor
+
+        extractor: Extractor = PrecomputedExtractor.from_file(ds.triples_path)
+        return extractor, name
+    return name, name
+
+
+_NS_UNSAFE = re.compile(r"[^A-Za-z0-9_.:@-]+")
+
+
+def bench_namespace(dataset: str, extractor: str) -> str:
+    """``bench.<dataset>.<extractor>``: runs with different extractors never share a graph."""
+    clean = _NS_UNSAFE.sub("_", dataset)[:80] or "dataset"
+    return f"bench.{clean}.{_NS_UNSAFE.sub('_', extractor)[:32] or 'x'}"
+
+
+def sqlite_url(path: Path) -> str:
+    """The store URL of an SQLite file (``sqlite:///`` followed by the path)."""
+    return f"sqlite:///{path}"
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, so it can be printed and written to JSON."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MiB."""
+    try:
+        import resource
+    except ImportError:  # Windows: psutil's peak working set
+        import psutil
+
+        info: Any = psutil.Process().memory_info()
+        return float(getattr(info, "peak_wset", info.rss)) / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # kilobytes on Linux, bytes on macOS
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def write_json(data: dict[str, Any], path: str | Path) -> Path:
+    """Write ``data`` as JSON, atomically (a reader never sees half a file)."""
+    target = check_writable(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def check_writable(path: str | Path) -> Path:
+    """Fail early (before a long run) if a result file cannot be written there."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"cannot write {target}: it is a folder")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    if not os.access(target.parent, os.W_OK):
+        raise ConfigError(f"cannot write {target}: its folder is not writable")
+    return target

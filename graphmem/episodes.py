@@ -1,0 +1,491 @@
+"""Episode ingest (AriGraph): conversation turns and observations, in time, with their evidence.
+
+An :class:`~graphmem.models.Episode` is one turn or observation at a point in time. Ingesting one:
+
+1. **Time.** ``time`` is required: a ``datetime`` (naive ones are UTC), an ISO string, or a date
+   as people write it ("1:56 pm on 8 May, 2023"). Missing or unparseable: :class:`InputError`
+   naming the episode and the field. Relative times in the text ("yesterday", "last week", "two
+   days ago") are resolved against the episode's time, offline (dateparser), and kept in
+   ``metadata["times"]`` as ``[[text, ISO time], ...]``; the extractor's event times are resolved
+   the same way.
+2. **Text.** With a speaker, the stored and embedded text is ``"speaker: text"`` (a turn's words
+   alone do not say who said them, and questions usually name the person); the words as said are
+   in ``metadata["text"]``. ``metadata["caption"]`` (e.g. a description of a shared image) is
+   extracted from but not embedded.
+3. **Extraction**, like a passage, on the words with first-person pronouns replaced by the
+   speaker's name ("I moved to Paris" → "Caroline moved to Paris") and, in a session of two
+   speakers, second-person ones by the other speaker's, so facts about people come out.
+   ``EVIDENCE`` edges tie the episode to each entity, fact and event it produced.
+4. **Session and speaker** are entities (types ``SESSION`` and ``PERSON``) with ``EVIDENCE`` edges
+   from each of their episodes (lighter weights: they join many episodes).
+5. **NEXT** edges chain a session's episodes in time order (earlier → later; equal times keep the
+   order of arrival, or ``metadata["seq"]`` when given). Episodes arriving out of order are placed
+   by time: a late one links to both neighbours; the link its neighbours already had stays (ingest
+   never deletes edges). Episodes without a session are not chained.
+6. One write per batch, with the ingest hooks (fact invalidation, hyperedges).
+
+Re-ingesting an episode (same namespace, session, time, speaker and words) does nothing.
+
+>>> parse_time("1:56 pm on 8 May, 2023").isoformat()
+'2023-05-08T13:56:00+00:00'
+>>> first_person("I think my cat likes me.", "Ada")
+"Ada thinks Ada's cat likes Ada."
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time as _time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from graphmem.errors import InputError
+from graphmem.extract.base import Extraction
+from graphmem.ids import entity_id, episode_id, normalize_name
+from graphmem.ingest import MAX_PASSAGE_CHARS, Ingestor, extraction_key
+from graphmem.models import Edge, Entity, Episode, IngestReport, Passage
+from graphmem.store.base import WriteBatch
+from graphmem.timeparse import resolve_time
+
+log = logging.getLogger(__name__)
+
+_FIRST = [
+    (re.compile(r"\bI'm\b|\bI’m\b|\bI am\b"), "{s} is"),
+    (re.compile(r"\bI've\b|\bI’ve\b"), "{s} has"),
+    (re.compile(r"\bI'd\b|\bI’d\b"), "{s} would"),
+    (re.compile(r"\bI'll\b|\bI’ll\b"), "{s} will"),
+    (re.compile(r"\bI\b"), "{s}"),
+    (re.compile(r"\b(?:[Mm]y|MY)\b"), "{s}'s"),
+    (re.compile(r"\b(?:[Mm]ine|[Mm]yself|[Mm]e)\b"), "{s}"),
+]
+_SECOND = [
+    (re.compile(r"\b[Yy]ou're\b|\b[Yy]ou’re\b|\b[Yy]ou are\b"), "{s} is"),
+    (re.compile(r"\b[Yy]ou've\b|\b[Yy]ou’ve\b"), "{s} has"),
+    (re.compile(r"\b[Yy]our\b"), "{s}'s"),
+    (re.compile(r"\b(?:[Yy]ourself|[Yy]ours)\b"), "{s}"),
+    (re.compile(r"\b[Yy]ou\b"), "{s}"),
+]
+_NUM = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of|couple of|\d+)"
+_UNIT = r"(?:days?|weeks?|months?|years?)"
+_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_SPAN = rf"(?:week|weekend|month|year|night|summer|winter|spring|fall|autumn|{_DAY})"
+_RELATIVE = re.compile(
+    rf"\b(?:yesterday|today|tonight|tomorrow|last night|this morning|this afternoon"
+    rf"|(?:last|this|next|past) {_SPAN}|{_NUM} {_UNIT} ago|in {_NUM} {_UNIT}"
+    rf"|(?:the )?(?:day|week|month|year) before yesterday)\b",
+    re.IGNORECASE,
+)
+
+
+def parse_time(value: object, *, where: str = "episode", field_name: str = "time") -> datetime:
+    """An aware datetime from a datetime, ISO text or written date; InputError otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError(
+            f"{where} has no time: every episode needs one "
+            "(pass time=datetime.now(timezone.utc) for 'now')",
+            field=field_name,
+        )
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            # absolute dates only: "yesterday" has no meaning without a reference time
+            if _RELATIVE.search(text):
+                parsed = None
+            else:
+                parsed = resolve_time(text, datetime(2000, 1, 1, tzinfo=UTC))
+        if parsed is not None:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        raise InputError(f"{where}: cannot read {text[:80]!r} as a date and time", field=field_name)
+    raise InputError(
+        f"{where}: time must be a datetime or a string, got {type(value).__name__}",
+        field=field_name,
+    )
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: present-tense verbs whose "I <verb>" becomes "<name> <verb>s" (the parser needs the agreement)
+_VERBS = _words(
+    """work live love like want need have do go think feel know hope plan play enjoy own run
+    paint teach study volunteer make take get see read write try visit use adopt attend join
+    keep believe remember mean miss wish prefer hate collect cook bake sing dance swim hike
+    travel drive ride watch listen spend build create draw practice support mentor care look
+    stay move intend struggle manage lead help"""
+)
+_I_VERB = re.compile(
+    r"\b(I|you)(\s+)(?:(always|really|also|still|usually|often|just|now|never)\s+)?([a-z]+)\b"
+)
+
+
+_AUX = _words(
+    """do does did don't doesn't didn't can could will would should shall may might must can't
+    won't wouldn't couldn't shouldn't to"""
+)
+
+
+def _third_person(verb: str) -> str:
+    irregular = {"have": "has", "do": "does", "go": "goes"}
+    if verb in irregular:
+        return irregular[verb]
+    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
+        return verb[:-1] + "ies"
+    if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    return verb + "s"
+
+
+def _agree(m: re.Match[str]) -> str:
+    who, space, adverb, word = m.group(1), m.group(2), m.group(3), m.group(4)
+    before = m.string[: m.start()].rstrip().rsplit(None, 1)
+    if word not in _VERBS or (before and before[-1].lower().strip(",") in _AUX):
+        return m.group(0)  # "did I go", "can you help": the verb stays bare
+    middle = f"{adverb} " if adverb else ""
+    return f"{who}{space}{middle}{_third_person(word)}"
+
+
+def first_person(text: str, speaker: str, addressee: str | None = None) -> str:
+    """``text`` with I/me/my replaced by ``speaker`` (and you/your by ``addressee``, if given).
+
+    Common present-tense verbs after the pronoun agree with the name ("I work" → "Ada works").
+    """
+    text = (
+        _I_VERB.sub(_agree, text)
+        if addressee
+        else _I_VERB.sub(lambda m: _agree(m) if m.group(1) == "I" else m.group(0), text)
+    )
+    for pattern, repl in _FIRST:
+        text = pattern.sub(repl.format(s=speaker), text)
+    if addressee:
+        for pattern, repl in _SECOND:
+            text = pattern.sub(repl.format(s=addressee), text)
+    return text
+
+
+def time_expressions(text: str, base: datetime) -> list[list[str]]:
+    """``[[expression, ISO time], ...]`` for the relative times in ``text`` that resolve."""
+    out: list[list[str]] = []
+    for m in _RELATIVE.finditer(text):
+        when = resolve_time(m.group(0), base)
+        if when is not None and [m.group(0), when.isoformat()] not in out:
+            out.append([m.group(0), when.isoformat()])
+    return out
+
+
+class EpisodeIn(BaseModel):
+    """One episode to ingest (``Memory.add_episodes`` also takes plain dicts of these fields)."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    text: str
+    #: a datetime, ISO text or a written date (checked by :func:`parse_time`, not coerced)
+    time: Any = None
+    speaker: str | None = None
+    session: str | int | None = None
+    source: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class EpisodeReport(IngestReport):
+    """An :class:`IngestReport` with the episode counts."""
+
+    episodes_added: int = 0
+    episodes_skipped: int = 0
+
+
+@dataclass(frozen=True)
+class EpisodeSettings:
+    """Knobs of episode ingest (see the module docstring)."""
+
+    speaker_prefix: bool = True
+    rewrite_pronouns: bool = True
+    #: EVIDENCE edge weights (times the PageRank weight of EVIDENCE) to the speaker and session
+    speaker_weight: float = 0.3
+    session_weight: float = 0.3
+    #: NEXT edge weight (times the PageRank weight of NEXT)
+    next_weight: float = 1.0
+
+
+@dataclass
+class _Item:
+    episode: Episode
+    words: str
+    seq: float
+
+
+@dataclass
+class _Session:
+    """What one ingest call knows about a session: its episodes in order, and its speakers."""
+
+    order: list[tuple[datetime, float, str]] = field(default_factory=list)
+    speakers: dict[str, int] = field(default_factory=dict)
+
+
+def make_episode(
+    namespace: str, item: EpisodeIn, position: int = 0, settings: EpisodeSettings | None = None
+) -> Episode:
+    """The :class:`Episode` ``item`` becomes (its id, text, time, metadata); no I/O.
+
+    >>> ep = make_episode("default", EpisodeIn(text="Hi!", time="2024-01-01", speaker="Ada"))
+    >>> ep.text, ep.metadata["text"]
+    ('Ada: Hi!', 'Hi!')
+    """
+    cfg = settings or EpisodeSettings()
+    where = f"episode {position}"
+    words = item.text.strip() if isinstance(item.text, str) else ""
+    caption = item.metadata.get("caption")
+    if not words and not (isinstance(caption, str) and caption.strip()):
+        raise InputError(f"{where} has empty text", field="text")
+    if len(words) > MAX_PASSAGE_CHARS:
+        raise InputError(
+            f"{where} is {len(words):,} characters, over the {MAX_PASSAGE_CHARS:,} limit",
+            field="text",
+        )
+    when = parse_time(item.time, where=where)
+    speaker = item.speaker.strip() if item.speaker and item.speaker.strip() else None
+    session = None if item.session is None else str(item.session).strip() or None
+    eid = episode_id(namespace, session, when.isoformat(), speaker, words)
+    text = words or str(caption).strip()
+    if speaker and cfg.speaker_prefix:
+        text = f"{speaker}: {text}"
+    metadata = dict(item.metadata)
+    metadata["text"] = words
+    times = time_expressions(words, when)
+    if times:
+        metadata["times"] = times
+    return Episode(
+        id=eid, namespace=namespace, text=text, time=when, speaker=speaker,
+        session=session, source=item.source, metadata=metadata,
+    )  # fmt: skip
+
+
+def session_entity(namespace: str, session: str) -> Entity:
+    name = f"session {session}"
+    return Entity(
+        id=entity_id(namespace, name),
+        namespace=namespace,
+        name=name,
+        normalized=normalize_name(name),
+        type="SESSION",
+    )
+
+
+class EpisodeIngestor:
+    """Ingests episodes through an :class:`~graphmem.ingest.Ingestor` (its extractor, embedder,
+    hooks and store), one transaction per batch."""
+
+    def __init__(self, ingestor: Ingestor, settings: EpisodeSettings | None = None) -> None:
+        self.ingestor = ingestor
+        self.settings = settings or EpisodeSettings()
+
+    # -- input ---------------------------------------------------------------------------------
+    def to_episode(self, namespace: str, item: EpisodeIn, position: int) -> _Item:
+        episode = make_episode(namespace, item, position, self.settings)
+        seq_raw = episode.metadata.get("seq")
+        seq = float(seq_raw) if isinstance(seq_raw, (int, float)) else float("nan")
+        return _Item(episode, str(episode.metadata["text"]), seq)
+
+    # -- the pipeline --------------------------------------------------------------------------
+    def ingest(
+        self,
+        namespace: str,
+        items: Iterable[EpisodeIn | Mapping[str, Any]],
+        *,
+        batch_size: int = 64,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> EpisodeReport:
+        """Ingest episodes in batches (one transaction each); returns the totals."""
+        report = EpisodeReport()
+        start = _time.perf_counter()
+        sessions: dict[str, _Session] = {}
+        chunk: list[_Item] = []
+        for position, raw in enumerate(items):
+            chunk.append(self.to_episode(namespace, _coerce(raw, position), position))
+            if len(chunk) >= batch_size:
+                self._batch(namespace, chunk, sessions, report)
+                if on_progress:
+                    on_progress(len(chunk))
+                chunk = []
+        if chunk:
+            self._batch(namespace, chunk, sessions, report)
+            if on_progress:
+                on_progress(len(chunk))
+        report.seconds = _time.perf_counter() - start
+        return report
+
+    def _session(self, namespace: str, name: str, sessions: dict[str, _Session]) -> _Session:
+        """The session's stored episodes (read once per ingest call, through its entity)."""
+        state = sessions.get(name)
+        if state is not None:
+            return state
+        state = sessions[name] = _Session()
+        store = self.ingestor.store
+        sid = session_entity(namespace, name).id
+        ids = sorted(
+            {e.src for e in store.edges_of(namespace, [sid], ["EVIDENCE"]) if e.dst == sid}
+        )
+        for i, ep in enumerate(sorted(store.get_episodes(namespace, ids).values(),
+                                      key=lambda e: (e.time, e.id))):  # fmt: skip
+            seq = ep.metadata.get("seq")
+            state.order.append((ep.time, float(seq) if isinstance(seq, (int, float)) else i, ep.id))
+            if ep.speaker:
+                state.speakers[ep.speaker] = state.speakers.get(ep.speaker, 0) + 1
+        state.order.sort()
+        return state
+
+    def _batch(
+        self,
+        namespace: str,
+        chunk: Sequence[_Item],
+        sessions: dict[str, _Session],
+        report: EpisodeReport,
+    ) -> None:
+        store, ingestor = self.ingestor.store, self.ingestor
+        unique: dict[str, _Item] = {}
+        for it in chunk:
+            unique.setdefault(it.episode.id, it)
+        stored = store.get_episodes(namespace, list(unique))
+        todo = [it for eid, it in unique.items() if eid not in stored]
+        report.episodes_skipped += len(chunk) - len(todo)
+        if not todo:
+            return
+        # Speakers of each session first, so "you" can name the other one.
+        for it in todo:
+            ep = it.episode
+            if ep.session is not None:
+                state = self._session(namespace, ep.session, sessions)
+                if ep.speaker:
+                    state.speakers[ep.speaker] = state.speakers.get(ep.speaker, 0) + 1
+        passages = [self._passage(namespace, it, sessions) for it in todo]
+        extractions = ingestor.extract(passages, report)
+        batch = ingestor.build(namespace, passages, extractions)
+        extractor = ingestor.extractor
+        if extractor is not None and extractor.cacheable:
+            for p, ex in zip(passages, extractions, strict=True):
+                if ex.error is None:
+                    batch.extractions[extraction_key(extractor, p.text)] = ex.model_dump_json(
+                        exclude_defaults=True
+                    )
+        self._evidence(batch, todo, passages, extractions)
+        self._next_edges(namespace, batch, todo, sessions)
+        batch.passages = []
+        batch.episodes = [it.episode for it in todo]
+        ingestor.commit(namespace, batch, report)
+        report.episodes_added += len(todo)
+
+    def _passage(self, namespace: str, it: _Item, sessions: dict[str, _Session]) -> Passage:
+        """The text the extractor reads for an episode (a passage that is never stored)."""
+        ep = it.episode
+        words = it.words
+        caption = ep.metadata.get("caption")
+        if ep.speaker and self.settings.rewrite_pronouns:
+            other = None
+            if ep.session is not None:
+                names = [s for s in sessions[ep.session].speakers if s != ep.speaker]
+                other = names[0] if len(names) == 1 else None
+            words = first_person(words, ep.speaker, other)
+        if isinstance(caption, str) and caption.strip():
+            who = ep.speaker or "someone"
+            words = f"{words}\n{who} shared {caption.strip()}".strip()
+        return Passage(
+            id=ep.id, namespace=namespace, text=words or ep.text,
+            metadata={"time": ep.time.isoformat()},
+        )  # fmt: skip
+
+    def _evidence(
+        self,
+        batch: WriteBatch,
+        todo: Sequence[_Item],
+        passages: Sequence[Passage],
+        extractions: Sequence[Extraction],
+    ) -> None:
+        """Provenance edges from episodes become EVIDENCE; speaker and session join in."""
+        cfg, ns = self.settings, batch.namespace
+        ids = {it.episode.id for it in todo}
+        edges: dict[tuple[str, str, str], Edge] = {}
+        for e in batch.edges:
+            if e.src in ids and e.type in ("MENTIONS", "STATES"):
+                e = e.model_copy(update={"type": "EVIDENCE"})
+            edges.setdefault((e.type, e.src, e.dst), e)
+        entities = {e.id: e for e in batch.entities}
+        for it, ex in zip(todo, extractions, strict=True):
+            ep = it.episode
+            if ex.error is not None:
+                ep.metadata["extraction_error"] = ex.error[:2000]
+                log.warning("extraction failed for episode %s: %s", ep.id, ex.error)
+            extra: list[tuple[Entity, float]] = []
+            if ep.speaker:
+                person = entities.get(entity_id(ns, ep.speaker)) or Entity(
+                    id=entity_id(ns, ep.speaker), namespace=ns, name=ep.speaker,
+                    normalized=normalize_name(ep.speaker), type="PERSON",
+                )  # fmt: skip
+                person.type = person.type or "PERSON"
+                extra.append((person, cfg.speaker_weight))
+            if ep.session is not None:
+                extra.append((session_entity(ns, ep.session), cfg.session_weight))
+            for ent, weight in extra:
+                if not ent.normalized:
+                    continue
+                entities.setdefault(ent.id, ent)
+                key = ("EVIDENCE", ep.id, ent.id)
+                if key in edges:
+                    # the speaker is also named in the words: keep the stronger link
+                    continue
+                edges[key] = Edge(type="EVIDENCE", src=ep.id, dst=ent.id, namespace=ns,
+                                  weight=weight)  # fmt: skip
+        batch.entities = list(entities.values())
+        batch.edges = list(edges.values())
+
+    def _next_edges(
+        self,
+        namespace: str,
+        batch: WriteBatch,
+        todo: Sequence[_Item],
+        sessions: dict[str, _Session],
+    ) -> None:
+        """NEXT edges between each new episode and its neighbours in its session's time order."""
+        touched: dict[str, list[str]] = {}
+        for it in todo:
+            ep = it.episode
+            if ep.session is None:
+                continue
+            state = sessions[ep.session]
+            seq = it.seq if it.seq == it.seq else float(len(state.order))  # NaN: arrival order
+            ep.metadata["seq"] = seq
+            state.order.append((ep.time, seq, ep.id))
+            touched.setdefault(ep.session, []).append(ep.id)
+        for name, new_ids in touched.items():
+            order = sessions[name].order
+            order.sort()
+            pos = {eid: i for i, (_, _, eid) in enumerate(order)}
+            for eid in new_ids:
+                i = pos[eid]
+                for a, b in ((i - 1, i), (i, i + 1)):
+                    if a >= 0 and b < len(order):
+                        (ta, _, ea), (tb, _, eb) = order[a], order[b]
+                        gap = (tb - ta).total_seconds()
+                        batch.edges.append(
+                            Edge(type="NEXT", src=ea, dst=eb, namespace=namespace,
+                                 weight=self.settings.next_weight, props={"gap_s": gap})
+                        )  # fmt: skip
+
+
+def _coerce(raw: EpisodeIn | Mapping[str, Any], position: int) -> EpisodeIn:
+    if isinstance(raw, EpisodeIn):
+        return raw
+    try:
+        return EpisodeIn.model_validate(dict(raw))
+    except (ValidationError, TypeError, ValueError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        where = ".".join(str(x) for x in first["loc"]) if first else None
+        raise InputError(f"episode {position}: {exc}", field=where) from exc

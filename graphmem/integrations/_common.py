@@ -1,0 +1,113 @@
+"""What both RAG plug-ins share: calling a Memory or a client, sync or async, and the metadata.
+
+A "memory" here is anything with graphmem's ``search(question, *, k, namespace)``: a
+:class:`graphmem.Memory`, an :class:`graphmem.AsyncMemory`, or the client SDK's ``Client`` /
+``AsyncClient`` (their interface mirrors Memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from typing import Any
+
+from graphmem.errors import ConfigError
+from graphmem.models import PassageHit, SearchResult
+
+
+def check_memory(memory: Any) -> Any:
+    """``memory`` if it can be searched, else a clear error."""
+    if not callable(getattr(memory, "search", None)):
+        raise ConfigError(
+            f"expected a graphmem Memory, AsyncMemory, Client or AsyncClient, got {type(memory).__name__}"
+        )
+    return memory
+
+
+def _is_async(memory: Any) -> bool:
+    return inspect.iscoroutinefunction(memory.search)
+
+
+def _kwargs(k: int, namespace: str | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"k": k}
+    if namespace is not None:
+        kwargs["namespace"] = namespace
+    return kwargs
+
+
+def _as_result(found: Any) -> SearchResult:
+    return found if isinstance(found, SearchResult) else SearchResult.model_validate(found)
+
+
+def _run_coroutine(make: Any) -> Any:
+    """Run ``make()`` (a coroutine factory) to completion from sync code, loop or no loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    # Called from inside a running loop (a sync retriever used in async code): a loop of its own
+    # on a helper thread, so the caller's loop is never re-entered.
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = asyncio.run(make())
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="graphmem-retriever")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def search_sync(memory: Any, question: str, k: int, namespace: str | None) -> SearchResult:
+    """``memory.search`` from sync code (an async memory's wrapped sync Memory when it has one)."""
+    inner = getattr(memory, "sync", None)
+    if _is_async(memory) and inner is not None and not _is_async(inner):
+        memory = inner
+    kwargs = _kwargs(k, namespace)
+    if _is_async(memory):
+        return _as_result(_run_coroutine(lambda: memory.search(question, **kwargs)))
+    return _as_result(memory.search(question, **kwargs))
+
+
+async def search_async(memory: Any, question: str, k: int, namespace: str | None) -> SearchResult:
+    """``memory.search`` from async code: awaited when async, else on a worker thread."""
+    kwargs = _kwargs(k, namespace)
+    if _is_async(memory):
+        return _as_result(await memory.search(question, **kwargs))
+    return _as_result(await asyncio.to_thread(memory.search, question, **kwargs))
+
+
+def hit_metadata(hit: PassageHit, rank: int, result: SearchResult) -> dict[str, Any]:
+    """The metadata both plug-ins attach to a retrieved passage (JSON-ready)."""
+    p = hit.passage
+    return {
+        "passage_id": p.id,
+        "score": hit.score,
+        "dense_score": hit.dense_score,
+        "rank": rank,
+        "source": p.source,
+        "title": p.title,
+        "namespace": p.namespace,
+        "mode": result.mode,
+        "path": list(hit.path),
+        "facts": [
+            {
+                "fact_id": f.fact.id,
+                "subject": f.subject_name,
+                "predicate": f.fact.predicate,
+                "object": f.object_name,
+                "text": f.fact.text,
+                "score": f.score,
+                "subject_id": f.fact.subject,
+                "object_id": f.fact.object,
+            }
+            for f in hit.facts
+        ],
+        "passage_metadata": dict(p.metadata),
+    }

@@ -1,0 +1,121 @@
+"""Deleting a source from a Cypher store, with the embedded store's provenance rules.
+
+A fact, event or hyperedge stays while some passage STATES it or some episode gives EVIDENCE for
+it; an entity stays while a passage MENTIONS it, an episode gives EVIDENCE for it, a remaining
+fact has it as subject or object, or a remaining hyperedge or event lists it. Every relationship
+touching a removed node goes with it (``DETACH DELETE``), and so do removed facts' ``RELATES``.
+
+The work reads what to delete, then deletes it (one query on FalkorDB, one transaction on Neo4j).
+Stubs left without any relationship are swept afterwards, in a second small unit of work: a stub
+is invisible to every read, so a sweep that does not happen costs only space.
+"""
+
+from __future__ import annotations
+
+from graphmem.models import DeleteReport
+from graphmem.store.cypher.dialect import Dialect, Transaction
+
+_PROVENANCE = {"STATES", "EVIDENCE"}
+_MEMBERSHIP = {"CONNECTS", "INVOLVES"}
+
+
+class SourceDeleter:
+    """A unit of work deleting one source of one namespace; returns what it deleted."""
+
+    def __init__(self, dialect: Dialect, namespace: str, source: str) -> None:
+        self.dialect = dialect
+        self.ns = namespace
+        self.source = source
+        self.swept: set[str] = set()
+
+    def _read(self, tx: Transaction, name: str, **params: object) -> list[tuple[object, ...]]:
+        return tx.read(self.dialect.statement(name), {"ns": self.ns, **params})
+
+    def __call__(self, tx: Transaction) -> DeleteReport:
+        roots = {str(i): str(k) for i, k in self._read(tx, "source_roots", source=self.source)}
+        if not roots:
+            return DeleteReport()
+        passages = {i for i, k in roots.items() if k == "passage"}
+        episodes = {i for i, k in roots.items() if k == "episode"}
+        stated: set[str] = set()
+        touched: set[str] = set()
+        around: set[str] = set()
+        for _, etype, dst in self._read(tx, "out_edges", ids=sorted(roots)):
+            around.add(str(dst))
+            if etype in _PROVENANCE:
+                stated.add(str(dst))
+            if etype in ("MENTIONS", "EVIDENCE"):
+                touched.add(str(dst))
+
+        still = {
+            str(r[0])
+            for r in self._read(tx, "still_stated", ids=sorted(stated), gone=sorted(roots))
+        }
+        dead_facts: set[str] = set()
+        dead_events: set[str] = set()
+        dead_hyper: set[str] = set()
+        fact_ends: list[str] = []
+        for node_id, kind, subject, obj, members in self._read(
+            tx, "lookup_nodes", ids=sorted(stated - still)
+        ):
+            if kind == "fact":
+                dead_facts.add(str(node_id))
+                fact_ends += [str(subject), str(obj)]
+            elif kind == "event":
+                dead_events.add(str(node_id))
+                touched.update(str(m) for m in members or [])  # type: ignore[attr-defined]
+            elif kind == "hyperedge":
+                dead_hyper.add(str(node_id))
+                touched.update(str(m) for m in members or [])  # type: ignore[attr-defined]
+        touched.update(fact_ends)
+        for _, etype, dst in self._read(tx, "out_edges", ids=sorted(dead_events | dead_hyper)):
+            around.add(str(dst))
+            if etype in _MEMBERSHIP:
+                touched.add(str(dst))
+
+        gone = roots.keys() | dead_facts | dead_events | dead_hyper
+        candidates = {
+            str(i)
+            for i, k, *_ in self._read(tx, "lookup_nodes", ids=sorted(touched))
+            if k == "entity"
+        }
+        keep = {
+            str(r[0])
+            for r in self._read(tx, "entities_kept", ids=sorted(candidates), gone=sorted(gone))
+        }
+        if candidates - keep:
+            keep |= {
+                str(r[0])
+                for r in self._read(
+                    tx, "members_kept", ids=sorted(candidates - keep), gone=sorted(gone)
+                )
+            }
+        dead_entities = candidates - keep
+
+        if dead_facts:
+            tx.write(
+                self.dialect.statement("delete_fact_rels"),
+                {"ns": self.ns, "ids": sorted(dead_facts)},
+            )
+        doomed = sorted(gone | dead_entities)
+        tx.write(self.dialect.statement("delete_nodes"), {"ns": self.ns, "ids": doomed})
+        self.swept = (around | touched) - set(doomed)
+        return DeleteReport(
+            passages=len(passages),
+            episodes=len(episodes),
+            facts=len(dead_facts),
+            events=len(dead_events),
+            hyperedges=len(dead_hyper),
+            entities=len(dead_entities),
+        )
+
+    def sweep_stubs(self) -> None:
+        """Delete the stubs the deletion left without relationships."""
+        if not self.swept:
+            return
+        ids = sorted(self.swept)
+
+        def work(tx: Transaction) -> None:
+            tx.write(self.dialect.statement("delete_stubs"), {"ns": self.ns, "ids": ids})
+
+        self.dialect.transaction(work, what=f"sweeping stubs of namespace {self.ns!r}")

@@ -1,0 +1,167 @@
+"""Deleting a source or a namespace from the SQLite file (inside the caller's transaction).
+
+Provenance decides what goes with a source: a fact, event or hyperedge stays while some passage
+STATES it or some episode gives EVIDENCE for it; an entity stays while a passage MENTIONS it, an
+episode gives EVIDENCE for it, a remaining fact has it as subject or object, or a remaining
+hyperedge or event has it as a member or participant. Every edge touching a removed node goes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from graphmem.models import DeleteReport, Event, Hyperedge
+from graphmem.store.sqlite.schema import NODE_TABLES
+from graphmem.store.sqlite.write import chunks, marks, select_in
+
+_PROVENANCE = ("STATES", "EVIDENCE")
+_KEEPS_ENTITY = ("MENTIONS", "EVIDENCE", "CONNECTS", "INVOLVES")
+
+
+def _ids(conn: sqlite3.Connection, table: str, ns: str, ids: Iterable[str]) -> set[str]:
+    sql = f"SELECT id FROM {table} WHERE namespace = ? AND id IN ({{ids}})"
+    return {str(r[0]) for r in select_in(conn, sql, (ns,), ids)}
+
+
+def _delete_rows(conn: sqlite3.Connection, table: str, ns: str, ids: Iterable[str]) -> int:
+    n = 0
+    for part in chunks(sorted(set(ids))):
+        cur = conn.execute(
+            f"DELETE FROM {table} WHERE namespace = ? AND id IN ({marks(len(part))})", (ns, *part)
+        )
+        n += cur.rowcount
+    return n
+
+
+def _delete_edges_touching(conn: sqlite3.Connection, ns: str, ids: Iterable[str]) -> None:
+    for part in chunks(sorted(set(ids))):
+        for end in ("src", "dst"):
+            conn.execute(
+                f"DELETE FROM edges WHERE namespace = ? AND {end} IN ({marks(len(part))})",
+                (ns, *part),
+            )
+
+
+def delete_source(conn: sqlite3.Connection, ns: str, source: str) -> DeleteReport:
+    """Remove ``source``'s passages and episodes and what only they supported."""
+    passages = {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT id FROM passages WHERE namespace = ? AND source = ?", (ns, source)
+        )
+    }
+    episodes = {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT id FROM episodes WHERE namespace = ? AND source = ?", (ns, source)
+        )
+    }
+    if not passages and not episodes:
+        return DeleteReport()
+    roots = passages | episodes
+    stated: set[str] = set()
+    touched_entities: set[str] = set()
+    for etype, dst in select_in(
+        conn, "SELECT type, dst FROM edges WHERE namespace = ? AND src IN ({ids})", (ns,), roots
+    ):
+        if etype in _PROVENANCE:
+            stated.add(dst)
+        if etype in ("MENTIONS", "EVIDENCE"):
+            touched_entities.add(dst)
+    report = DeleteReport(
+        passages=_delete_rows(conn, "passages", ns, passages),
+        episodes=_delete_rows(conn, "episodes", ns, episodes),
+    )
+    _delete_edges_touching(conn, ns, roots)
+
+    # Facts, events and hyperedges that no remaining passage or episode states.
+    still = {
+        str(r[0])
+        for r in select_in(
+            conn,
+            "SELECT dst FROM edges WHERE namespace = ? AND type IN (?, ?) AND dst IN ({ids})",
+            (ns, *_PROVENANCE),
+            stated,
+        )
+    }
+    orphans = stated - still
+    dead_facts: set[str] = set()
+    for fid, subject, obj in select_in(
+        conn,
+        "SELECT id, subject, object FROM facts WHERE namespace = ? AND id IN ({ids})",
+        (ns,),
+        orphans,
+    ):
+        dead_facts.add(fid)
+        touched_entities.update((subject, obj))
+    dead_events: set[str] = set()
+    for eid, data in select_in(
+        conn, "SELECT id, data FROM events WHERE namespace = ? AND id IN ({ids})", (ns,), orphans
+    ):
+        dead_events.add(eid)
+        touched_entities.update(Event.model_validate_json(data).participants)
+    dead_hyper: set[str] = set()
+    for hid, data in select_in(
+        conn,
+        "SELECT id, data FROM hyperedges WHERE namespace = ? AND id IN ({ids})",
+        (ns,),
+        orphans,
+    ):
+        dead_hyper.add(hid)
+        touched_entities.update(Hyperedge.model_validate_json(data).members)
+    for dst in select_in(
+        conn,
+        "SELECT dst FROM edges WHERE namespace = ? AND type IN ('CONNECTS', 'INVOLVES') "
+        "AND src IN ({ids})",
+        (ns,),
+        dead_events | dead_hyper,
+    ):
+        touched_entities.add(str(dst[0]))
+    report.facts = _delete_rows(conn, "facts", ns, dead_facts)
+    report.events = _delete_rows(conn, "events", ns, dead_events)
+    report.hyperedges = _delete_rows(conn, "hyperedges", ns, dead_hyper)
+    _delete_edges_touching(conn, ns, dead_facts | dead_events | dead_hyper)
+
+    # Entities nothing remaining refers to.
+    candidates = _ids(conn, "entities", ns, touched_entities)
+    keep = {
+        str(r[0])
+        for r in select_in(
+            conn,
+            f"SELECT dst FROM edges WHERE namespace = ? AND type IN ({marks(len(_KEEPS_ENTITY))}) "
+            "AND dst IN ({ids})",
+            (ns, *_KEEPS_ENTITY),
+            candidates,
+        )
+    }
+    for sql in (
+        "SELECT subject FROM facts WHERE namespace = ? AND subject IN ({ids})",
+        "SELECT object FROM facts WHERE namespace = ? AND object IN ({ids})",
+        "SELECT j.value FROM hyperedges h, json_each(h.data, '$.members') j "
+        "WHERE h.namespace = ? AND j.value IN ({ids})",
+        "SELECT j.value FROM events v, json_each(v.data, '$.participants') j "
+        "WHERE v.namespace = ? AND j.value IN ({ids})",
+    ):
+        keep.update(str(r[0]) for r in select_in(conn, sql, (ns,), candidates - keep))
+    dead_entities = candidates - keep
+    report.entities = _delete_rows(conn, "entities", ns, dead_entities)
+    _delete_edges_touching(conn, ns, dead_entities)
+    return report
+
+
+def delete_namespace(conn: sqlite3.Connection, ns: str) -> DeleteReport:
+    """Remove every node and edge of ``ns`` (the content-keyed caches stay)."""
+    counts: dict[str, int] = {}
+    for kind, table in NODE_TABLES.items():
+        counts[kind] = conn.execute(f"DELETE FROM {table} WHERE namespace = ?", (ns,)).rowcount
+    conn.execute("DELETE FROM edges WHERE namespace = ?", (ns,))
+    conn.execute("DELETE FROM namespaces WHERE namespace = ?", (ns,))
+    return DeleteReport(
+        passages=counts["passage"],
+        entities=counts["entity"],
+        facts=counts["fact"],
+        events=counts["event"],
+        hyperedges=counts["hyperedge"],
+        episodes=counts["episode"],
+    )

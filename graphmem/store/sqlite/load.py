@@ -1,0 +1,120 @@
+"""Loading what the SQLite store keeps in memory: the graph projection and vector indexes.
+
+Each function reads with the caller's connection; the caller wraps several of them in one read
+transaction when they must see one state of the file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple, cast
+
+import numpy as np
+
+from graphmem.models import Edge, Fact
+from graphmem.retrieve.graph import GraphProjection, ppr_edges
+from graphmem.store.base import NodeKind, Vector
+from graphmem.store.sqlite.schema import NODE_TABLES
+from graphmem.store.sqlite.vectors import VectorIndex
+from graphmem.store.sqlite.write import parse_iso, select_in
+
+
+class _FactRow(NamedTuple):
+    subject: str
+    object: str
+    invalid_at: datetime | None
+    expired_at: datetime | None
+
+
+class _EdgeRow(NamedTuple):
+    type: str
+    src: str
+    dst: str
+    weight: float
+
+
+#: node kinds that are nodes of the PageRank graph (facts are its edges)
+GRAPH_KINDS: tuple[NodeKind, ...] = ("passage", "entity", "event", "hyperedge", "episode")
+
+
+def load_vectors(conn: sqlite3.Connection, model: str, keys: Sequence[str]) -> dict[str, Vector]:
+    """Stored vectors of ``model`` for these text hashes (missing ones left out)."""
+    out: dict[str, Vector] = {}
+    for key, vec in select_in(
+        conn, "SELECT key, vec FROM vectors WHERE model = ? AND key IN ({ids})", (model,), keys
+    ):
+        out[str(key)] = np.frombuffer(vec, dtype=np.float32).copy()
+    return out
+
+
+def namespace_model(conn: sqlite3.Connection, namespace: str) -> tuple[str | None, int | None]:
+    """The namespace's embedding model and its vector dim (None when not known yet)."""
+    row = conn.execute(
+        "SELECT embedding_model FROM namespaces WHERE namespace = ?", (namespace,)
+    ).fetchone()
+    model: str | None = None if row is None else row[0]
+    if model is None:
+        return None, None
+    drow = conn.execute("SELECT dim FROM vectors WHERE model = ? LIMIT 1", (model,)).fetchone()
+    return model, None if drow is None else int(drow[0])
+
+
+def load_index(
+    conn: sqlite3.Connection,
+    namespace: str,
+    kind: NodeKind,
+    model: str,
+    dim: int,
+    *,
+    exact_limit: int,
+) -> VectorIndex:
+    """The vector index of one (namespace, kind): each node's vector, found by its embed key."""
+    index = VectorIndex(dim, exact_limit=exact_limit)
+    ids: list[str] = []
+    blobs: list[bytes] = []
+    for node_id, key, vec in conn.execute(
+        f"SELECT n.id, n.embed_key, v.vec FROM {NODE_TABLES[kind]} n LEFT JOIN vectors v "
+        "ON v.model = ? AND v.key = n.embed_key WHERE n.namespace = ? ORDER BY n.rowid",
+        (model, namespace),
+    ):
+        if vec is None:
+            index.missing_keys.add(str(key))
+        else:
+            ids.append(str(node_id))
+            blobs.append(vec)
+    if ids:
+        index.append(ids, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), dim))
+    return index
+
+
+def load_projection(conn: sqlite3.Connection, namespace: str) -> GraphProjection:
+    """The namespace's PageRank graph, from every stored node, fact and edge."""
+    proj = GraphProjection()
+    for kind in GRAPH_KINDS:
+        proj.add_nodes(
+            str(r[0])
+            for r in conn.execute(
+                f"SELECT id FROM {NODE_TABLES[kind]} WHERE namespace = ? ORDER BY rowid",
+                (namespace,),
+            )
+        )
+    # ppr_edges decides what enters the graph. It reads only these attributes, so plain rows
+    # stand in for the models (building 100k pydantic models would dominate the load).
+    facts = [
+        _FactRow(s, o, parse_iso(a), parse_iso(b))
+        for s, o, a, b in conn.execute(
+            "SELECT subject, object, invalid_at, expired_at FROM facts "
+            "WHERE namespace = ? ORDER BY rowid",
+            (namespace,),
+        )
+    ]
+    edges = [
+        _EdgeRow(t, s, d, w)
+        for t, s, d, w in conn.execute(
+            "SELECT type, src, dst, weight FROM edges WHERE namespace = ?", (namespace,)
+        )
+    ]
+    proj.add_edges(ppr_edges(cast("list[Fact]", facts), cast("list[Edge]", edges)))
+    return proj

@@ -1,0 +1,576 @@
+"""The embedded store: one SQLite file (WAL), an in-memory graph projection and vector indexes.
+
+Durability and concurrency:
+
+- WAL journal, ``synchronous=NORMAL``: a killed process never corrupts the file and never leaves
+  part of a batch (each :class:`WriteBatch` is one ``BEGIN IMMEDIATE`` ... ``COMMIT``).
+- Several processes may write one file: a writer waits up to ``busy_timeout`` seconds for another
+  one's transaction. Each process notices the others' commits through ``PRAGMA data_version`` and
+  reloads its in-memory projection and vectors lazily.
+- Threads: one connection per store, shared by all threads and serialized by a re-entrant lock
+  (SQLite serializes writers anyway, and the hot read paths, PageRank over the graph view and the
+  exact vector product, run on immutable snapshots outside the lock). One connection also means
+  ``data_version`` moves only for other processes' commits, never for ours.
+
+In memory, per namespace: a :class:`~graphmem.retrieve.graph.GraphProjection` built on the first
+``graph(ns)`` and then fed only the facts and edges each write newly inserted (rebuilt after a
+delete or when an existing fact or edge changes its weight), and one
+:class:`~graphmem.store.sqlite.vectors.VectorIndex` per node kind, loaded on the first search and
+appended on write.
+
+>>> from graphmem.models import Passage
+>>> from graphmem.store.base import WriteBatch
+>>> store = SQLiteStore(":memory:")
+>>> store.write(WriteBatch("default", passages=[Passage(id="p:1", text="hi")]))
+>>> store.stats("default").passages
+1
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+import numpy as np
+from pydantic import BaseModel
+
+from graphmem.errors import (
+    ConfigError,
+    ConnectionFailed,
+    GraphmemError,
+    StoreError,
+    TransactionFailed,
+)
+from graphmem.models import (
+    DeleteReport,
+    Edge,
+    Entity,
+    Episode,
+    Event,
+    Fact,
+    Hyperedge,
+    Passage,
+    Stats,
+)
+from graphmem.retrieve.graph import CSRGraph, GraphProjection, ppr_edges
+from graphmem.store.base import NodeKind, Vector, WriteBatch, check_list_ids
+from graphmem.store.sqlite import delete as _delete
+from graphmem.store.sqlite.load import (
+    GRAPH_KINDS,
+    load_index,
+    load_projection,
+    load_vectors,
+    namespace_model,
+)
+from graphmem.store.sqlite.schema import NODE_TABLES, apply_migrations
+from graphmem.store.sqlite.vectors import EXACT_LIMIT, VectorIndex
+from graphmem.store.sqlite.write import (
+    WriteDelta,
+    apply_batch,
+    select_in,
+    validate_batch,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class _Namespace:
+    """What this process holds in memory for one namespace (dropped when the file changes)."""
+
+    projection: GraphProjection | None = None
+    vectors: dict[NodeKind, VectorIndex] = field(default_factory=dict)
+
+
+class SQLiteStore:
+    """The default store: a single SQLite file, or ``":memory:"``.
+
+    ``busy_timeout``: seconds a write waits for another process's transaction.
+    ``exact_limit``: rows of one (namespace, kind) above which vector search uses HNSW.
+
+    >>> with SQLiteStore(":memory:") as store:
+    ...     store.namespaces()
+    []
+    """
+
+    def __init__(
+        self,
+        path: str | PathLike[str] = ":memory:",
+        *,
+        busy_timeout: float = 30.0,
+        exact_limit: int = EXACT_LIMIT,
+        url: str | None = None,
+    ) -> None:
+        self.path = str(path) if str(path) == ":memory:" else str(Path(path).expanduser())
+        self.url = url or f"sqlite:///{self.path}"
+        self.busy_timeout = busy_timeout
+        self.exact_limit = exact_limit
+        self._lock = threading.RLock()
+        self._state: dict[str, _Namespace] = {}
+        self._models: dict[str, tuple[str | None, int | None]] = {}
+        self._conn: sqlite3.Connection | None = self._connect()
+        self._version = self._data_version(self._conn)
+
+    # -- connection ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        memory = self.path == ":memory:"
+        try:
+            if not memory:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise ConnectionFailed(f"cannot open SQLite store {self.path!r}: {exc}") from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if not memory and str(mode).lower() != "wal":
+                raise StoreError(f"{self.path}: cannot switch to WAL journal mode (got {mode!r})")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA cache_size = -65536")
+            # Checkpoint every ~40 MB of WAL rather than 4 MB: ingest batches rewrite the same
+            # index pages again and again, and a later checkpoint copies each page once.
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            conn.execute("PRAGMA journal_size_limit = 67108864")
+            apply_migrations(conn)
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS batch_edges (type TEXT, src TEXT, dst TEXT)"
+            )
+        except sqlite3.Error as exc:
+            conn.close()
+            raise ConnectionFailed(f"cannot open SQLite store {self.path!r}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _data_version(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _require(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self.url}: the store is closed")
+        return self._conn
+
+    def _sync(self, conn: sqlite3.Connection) -> None:
+        """Drop what is held in memory if another process committed since we last looked."""
+        version = self._data_version(conn)
+        if version != self._version:
+            self._state.clear()
+            self._models.clear()
+            self._version = version
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._require()
+            try:
+                self._sync(conn)
+                yield conn
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.url}: {exc}") from exc
+
+    @contextmanager
+    def _snapshot(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """Several SELECTs that must see one state of the file."""
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction; any failure rolls it back and surfaces as TransactionFailed."""
+        with self._lock:
+            conn = self._require()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise TransactionFailed(f"{self.url}: cannot start {what}: {exc}") from exc
+            try:
+                self._sync(conn)
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    # The original error is the one worth reporting.
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                if isinstance(exc, GraphmemError) or not isinstance(exc, Exception):
+                    raise
+                raise TransactionFailed(
+                    f"{self.url}: {what} failed and was rolled back: {exc}"
+                ) from exc
+
+    def close(self) -> None:
+        """Close the file. Further calls raise :class:`StoreError`."""
+        with self._lock:
+            if self._conn is not None:
+                with suppress(sqlite3.Error):  # best effort; closing must not fail on it
+                    self._conn.execute("PRAGMA optimize")
+                self._conn.close()
+                self._conn = None
+            self._state.clear()
+            self._models.clear()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    # -- writes -------------------------------------------------------------------------------
+    def write(self, batch: WriteBatch) -> None:
+        """Apply ``batch`` in one transaction (see :class:`WriteBatch` for the upsert rules)."""
+        validate_batch(batch)
+        if batch.is_empty():
+            return
+        # The lock spans the commit and the in-memory update, so no reader can load the new rows
+        # from the file and then get them a second time from the delta.
+        with self._lock:
+            with self._transaction(f"writing a batch to namespace {batch.namespace!r}") as conn:
+                delta = apply_batch(conn, batch)
+                self._collect_vectors(conn, batch, delta)
+            self._apply(delta)
+
+    def _collect_vectors(
+        self, conn: sqlite3.Connection, batch: WriteBatch, delta: WriteDelta
+    ) -> None:
+        """Vectors of the new nodes, for the indexes this process has loaded."""
+        state = self._state.get(delta.namespace)
+        if state is None or not state.vectors or delta.model is None:
+            return
+        given = batch.vectors if batch.embedding_model == delta.model else {}
+        wanted = {key for kind in state.vectors for _, key in delta.new_nodes.get(kind, [])}
+        delta.vectors = {k: given[k] for k in wanted if k in given}
+        missing = [k for k in wanted if k not in given]
+        delta.vectors.update(load_vectors(conn, delta.model, missing))
+
+    def _apply(self, delta: WriteDelta) -> None:
+        """Feed a committed batch to what this process holds in memory (lock held)."""
+        ns = delta.namespace
+        cached = self._models.get(ns)
+        model_changed = cached is not None and cached[0] != delta.model
+        if model_changed:
+            self._models.pop(ns, None)
+        state = self._state.get(ns)
+        if state is None:
+            return
+        if state.projection is not None:
+            if delta.graph_stale:
+                state.projection = None
+            else:
+                for kind in GRAPH_KINDS:
+                    state.projection.add_nodes(i for i, _ in delta.new_nodes.get(kind, []))
+                state.projection.add_edges(ppr_edges(delta.new_facts, delta.new_edges))
+        for kind, index in list(state.vectors.items()):
+            if (
+                model_changed
+                or kind in delta.stale_vectors
+                or delta.new_vector_keys & index.missing_keys
+            ):
+                del state.vectors[kind]  # reloaded from the file on the next search
+                continue
+            ids, rows = [], []
+            for node_id, key in delta.new_nodes.get(kind, []):
+                vec = delta.vectors.get(key)
+                if vec is None:
+                    index.missing_keys.add(key)
+                else:
+                    ids.append(node_id)
+                    rows.append(vec)
+            if ids:
+                index.append(ids, np.stack(rows))
+
+    def delete_source(self, namespace: str, source: str) -> DeleteReport:
+        """Delete ``source``'s passages and episodes and what only they supported."""
+        what = f"deleting source {source!r} of namespace {namespace!r}"
+        with self._lock:
+            with self._transaction(what) as conn:
+                report = _delete.delete_source(conn, namespace, source)
+            if report != DeleteReport():
+                self._forget(namespace)
+        return report
+
+    def delete_namespace(self, namespace: str) -> DeleteReport:
+        """Delete every node and edge of ``namespace``."""
+        with self._lock:
+            with self._transaction(f"deleting namespace {namespace!r}") as conn:
+                report = _delete.delete_namespace(conn, namespace)
+            self._forget(namespace)
+        return report
+
+    def _forget(self, namespace: str) -> None:
+        with self._lock:
+            self._state.pop(namespace, None)
+            self._models.pop(namespace, None)
+
+    # -- caches -------------------------------------------------------------------------------
+    def cached_vectors(self, model: str, keys: Sequence[str]) -> dict[str, Vector]:
+        """Embeddings already stored for these text hashes under ``model``."""
+        with self._reading() as conn:
+            return load_vectors(conn, model, keys)
+
+    def cached_extractions(self, keys: Sequence[str]) -> dict[str, str]:
+        with self._reading() as conn:
+            rows = select_in(
+                conn, "SELECT key, value FROM extractions WHERE key IN ({ids})", (), keys
+            )
+            return {str(k): str(v) for k, v in rows}
+
+    # -- reads --------------------------------------------------------------------------------
+    def _get(self, model: type[M], table: str, namespace: str, ids: Sequence[str]) -> dict[str, M]:
+        with self._reading() as conn:
+            sql = f"SELECT id, data FROM {table} WHERE namespace = ? AND id IN ({{ids}})"
+            rows = list(select_in(conn, sql, (namespace,), ids))
+        return {str(i): model.model_validate_json(d) for i, d in rows}
+
+    def existing_passages(self, namespace: str, ids: Sequence[str]) -> dict[str, str]:
+        """Which of ``ids`` exist, with their status ("ok" or "failed")."""
+        with self._reading() as conn:
+            sql = "SELECT id, status FROM passages WHERE namespace = ? AND id IN ({ids})"
+            return {str(i): str(s) for i, s in select_in(conn, sql, (namespace,), ids)}
+
+    def get_passages(self, namespace: str, ids: Sequence[str]) -> dict[str, Passage]:
+        return self._get(Passage, "passages", namespace, ids)
+
+    def get_entities(self, namespace: str, ids: Sequence[str]) -> dict[str, Entity]:
+        return self._get(Entity, "entities", namespace, ids)
+
+    def get_facts(self, namespace: str, ids: Sequence[str]) -> dict[str, Fact]:
+        return self._get(Fact, "facts", namespace, ids)
+
+    def get_events(self, namespace: str, ids: Sequence[str]) -> dict[str, Event]:
+        return self._get(Event, "events", namespace, ids)
+
+    def get_hyperedges(self, namespace: str, ids: Sequence[str]) -> dict[str, Hyperedge]:
+        return self._get(Hyperedge, "hyperedges", namespace, ids)
+
+    def get_episodes(self, namespace: str, ids: Sequence[str]) -> dict[str, Episode]:
+        return self._get(Episode, "episodes", namespace, ids)
+
+    def failed_passages(self, namespace: str, limit: int = 1000) -> list[Passage]:
+        """Passages whose extraction failed, oldest first."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT data FROM passages WHERE namespace = ? AND status = 'failed' "
+                "ORDER BY rowid LIMIT ?",
+                (namespace, limit),
+            ).fetchall()
+        return [Passage.model_validate_json(r[0]) for r in rows]
+
+    def list_ids(
+        self, namespace: str, kind: NodeKind, *, after: str | None = None, limit: int = 1000
+    ) -> list[str]:
+        """One page of ``kind``'s ids in ``namespace``, ascending, after ``after``: a range of the
+        table's (namespace, id) primary-key index, read from the index alone."""
+        check_list_ids(kind, after, limit)
+        bound, args = ("", ()) if after is None else (" AND id > ?", (after,))
+        sql = f"SELECT id FROM {NODE_TABLES[kind]} WHERE namespace = ?{bound} ORDER BY id LIMIT ?"
+        with self._reading() as conn:
+            rows = conn.execute(sql, (namespace, *args, limit)).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def facts_of_passages(self, namespace: str, passage_ids: Sequence[str]) -> dict[str, list[str]]:
+        """passage id -> ids of the facts it STATES (passages stating none are left out)."""
+        out: dict[str, list[str]] = {}
+        with self._reading() as conn:
+            for src, dst in select_in(
+                conn,
+                "SELECT e.src, e.dst FROM edges e JOIN facts f ON f.namespace = e.namespace "
+                "AND f.id = e.dst WHERE e.namespace = ? AND e.type = 'STATES' AND e.src IN ({ids})",
+                (namespace,),
+                passage_ids,
+            ):
+                out.setdefault(str(src), []).append(str(dst))
+        return out
+
+    def facts_between(
+        self, namespace: str, entity_ids: Sequence[str], *, as_of: datetime | None = None
+    ) -> list[Fact]:
+        """Facts whose subject or object is one of ``entity_ids``.
+
+        With ``as_of``, only facts valid then: ``valid_at`` unset or not after it, and
+        ``invalid_at`` unset or after it (naive datetimes are taken as UTC).
+        """
+        with self._reading() as conn, self._snapshot(conn):
+            rows: dict[str, str] = {}
+            for end in ("subject", "object"):
+                sql = f"SELECT id, data FROM facts WHERE namespace = ? AND {end} IN ({{ids}})"
+                rows.update(
+                    (str(i), str(d)) for i, d in select_in(conn, sql, (namespace,), entity_ids)
+                )
+        facts = [Fact.model_validate_json(d) for d in rows.values()]
+        if as_of is None:
+            return facts
+        t = _utc(as_of)
+        return [
+            f
+            for f in facts
+            if (f.valid_at is None or _utc(f.valid_at) <= t)
+            and (f.invalid_at is None or _utc(f.invalid_at) > t)
+        ]
+
+    def edges_of(
+        self, namespace: str, node_ids: Sequence[str], types: Sequence[str] | None = None
+    ) -> list[Edge]:
+        """Stored edges touching these nodes (either end), optionally only of ``types``."""
+        wanted = None if types is None else set(types)
+        found: dict[tuple[str, str, str], Edge] = {}
+        with self._reading() as conn, self._snapshot(conn):
+            for end in ("src", "dst"):
+                sql = (
+                    "SELECT type, src, dst, weight, props FROM edges "
+                    f"WHERE namespace = ? AND {end} IN ({{ids}})"
+                )
+                for t, s, d, w, p in select_in(conn, sql, (namespace,), node_ids):
+                    if wanted is None or t in wanted:
+                        found[(t, s, d)] = Edge.model_validate(
+                            {"type": t, "src": s, "dst": d, "namespace": namespace,
+                             "weight": w, "props": _props(p)}
+                        )  # fmt: skip
+        return list(found.values())
+
+    # -- vectors ------------------------------------------------------------------------------
+    def _model(self, conn: sqlite3.Connection, namespace: str) -> tuple[str | None, int | None]:
+        cached = self._models.get(namespace)
+        if cached is not None:
+            return cached
+        model, dim = namespace_model(conn, namespace)
+        if model is not None and dim is not None:
+            self._models[namespace] = (model, dim)
+        return model, dim
+
+    def _index(
+        self, conn: sqlite3.Connection, namespace: str, kind: NodeKind
+    ) -> VectorIndex | None:
+        state = self._state.setdefault(namespace, _Namespace())
+        index = state.vectors.get(kind)
+        if index is None:
+            with self._snapshot(conn):
+                model, dim = self._model(conn, namespace)
+                if model is None or dim is None:
+                    return None
+                index = load_index(conn, namespace, kind, model, dim, exact_limit=self.exact_limit)
+            state.vectors[kind] = index
+        return index
+
+    def vector_search(
+        self, namespace: str, kind: NodeKind, queries: Vector, k: int
+    ) -> list[list[tuple[str, float]]]:
+        """For each query row, the ``k`` nodes of ``kind`` nearest by cosine: (id, score), best first."""
+        if kind not in NODE_TABLES:
+            raise ConfigError(f"unknown node kind {kind!r}: use one of {sorted(NODE_TABLES)}")
+        q = np.asarray(queries, dtype=np.float32)
+        if q.ndim == 1:
+            q = q[None, :]
+        with self._reading() as conn:
+            index = self._index(conn, namespace, kind)
+        if index is None or k <= 0 or len(index) == 0:
+            return [[] for _ in range(q.shape[0])]
+        if q.shape[1] != index.dim:
+            raise ConfigError(
+                f"query vectors have dim {q.shape[1]}, but namespace {namespace!r} holds "
+                f"embeddings of dim {index.dim}"
+            )
+        return index.search(q, k)
+
+    # -- graph --------------------------------------------------------------------------------
+    def _projection(self, conn: sqlite3.Connection, namespace: str) -> GraphProjection:
+        state = self._state.setdefault(namespace, _Namespace())
+        if state.projection is None:
+            with self._snapshot(conn):
+                state.projection = load_projection(conn, namespace)
+        return state.projection
+
+    def graph(self, namespace: str) -> CSRGraph:
+        """The namespace's PageRank graph (built once, then kept in step with writes)."""
+        with self._reading() as conn:
+            return self._projection(conn, namespace).view()
+
+    def adjacent(self, namespace: str, ids: Sequence[str]) -> Mapping[str, list[tuple[str, float]]]:
+        """PageRank-graph neighbours of each id with edge weights ([] for unknown ids)."""
+        view = self.graph(namespace)
+        out: dict[str, list[tuple[str, float]]] = {}
+        for node_id in ids:
+            i = view.index_of(node_id)
+            if i is None:
+                out[node_id] = []
+                continue
+            ((nbrs, weights),) = view.neighbors([i])
+            out[node_id] = [
+                (view.node_id(int(j)), float(w))
+                for j, w in zip(nbrs.tolist(), weights.tolist(), strict=True)
+            ]
+        return out
+
+    # -- bookkeeping --------------------------------------------------------------------------
+    def stats(self, namespace: str) -> Stats:
+        """Counts of the namespace's nodes and edges (index range counts, no table scan)."""
+        with self._reading() as conn, self._snapshot(conn):
+            counts = {
+                kind: int(
+                    conn.execute(
+                        f"SELECT COUNT(*) FROM {table} WHERE namespace = ?", (namespace,)
+                    ).fetchone()[0]
+                )
+                for kind, table in NODE_TABLES.items()
+            }
+            edges = conn.execute("SELECT COUNT(*) FROM edges WHERE namespace = ?", (namespace,))
+            n_edges = int(edges.fetchone()[0])
+            failed = conn.execute(
+                "SELECT COUNT(*) FROM passages WHERE namespace = ? AND status = 'failed'",
+                (namespace,),
+            ).fetchone()[0]
+        return Stats(
+            namespace=namespace,
+            passages=counts["passage"],
+            entities=counts["entity"],
+            facts=counts["fact"],
+            events=counts["event"],
+            hyperedges=counts["hyperedge"],
+            episodes=counts["episode"],
+            edges=n_edges,
+            failed_passages=int(failed),
+        )
+
+    def namespaces(self) -> list[str]:
+        """Namespaces written to (and not deleted), sorted."""
+        with self._reading() as conn:
+            rows = conn.execute("SELECT namespace FROM namespaces ORDER BY namespace").fetchall()
+        return [str(r[0]) for r in rows]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _props(text: str) -> dict[str, object]:
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}

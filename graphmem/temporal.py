@@ -1,0 +1,509 @@
+"""Facts that change: functional predicates, invalidation instead of deletion, ``as_of`` views.
+
+Every fact has two clocks (see :class:`graphmem.models.Fact`): ``valid_at``/``invalid_at``, when it
+held in the world, and ``created_at``/``expired_at``, when memory learned it and when memory
+learned it no longer held. Nothing here deletes a fact: history stays queryable.
+
+**The rule.** Some predicates are *functional*: a subject has one value at a time (one home, one
+employer, one owner, one spouse). Others are *inverse-functional*: an object has one subject at a
+time (a company has one CEO, a country one capital). Predicates are grouped in classes
+(:data:`FUNCTIONAL`, :data:`INVERSE_FUNCTIONAL`: "lives in", "moved to" and "resides in" are one
+class). Within a class and one anchor entity (the subject, or the object for inverse classes),
+the facts form a timeline: each fact holds from its time until the time of the first *later*
+fact of the class with a *different* other end, which sets its ``invalid_at`` (world time: the
+newer fact's time) and its ``expired_at`` (memory time: now). So:
+
+- a newer "Ada works at Beta" ends "Ada works at Acme" at Beta's time;
+- a fact arriving out of order (older than one already stored) is stored already ended;
+- restating a fact that still holds changes nothing (its ``valid_at`` moves earlier if needed);
+- restating a fact after it ended ("moved back to Boston") stores a new *version* of it: a fact
+  with the same text and a new id (:func:`version_id`), so each stretch of time has its own row.
+
+A fact's time is the extractor's ``valid_at`` when it gave one, else the time of what stated it
+(an episode's time, a document's ``time``). Facts with no time (a document without a time) never
+end another fact and are never ended by this rule. The facts of other predicates keep every value
+(a person may like many things).
+
+>>> predicate_class("Works for")
+('employer', 'subject')
+>>> predicate_class("is the CEO of")
+('ceo', 'object')
+>>> predicate_class("likes") is None
+True
+>>> fact_class(Fact(id="f:1", subject="e:tom", predicate="became", object="e:ceo",
+...                 text="Tom Baker became the CEO of Northwind"))
+('role', 'object')
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from graphmem.ids import normalize_predicate, text_hash
+from graphmem.models import Edge, Episode, Fact, IngestReport, Passage
+from graphmem.retrieve.graph import CSRGraph, GraphView
+from graphmem.store.base import Store, WriteBatch
+
+if TYPE_CHECKING:
+    from graphmem.ingest import Ingestor
+
+Anchor = Literal["subject", "object"]
+
+
+def _classes(table: dict[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, predicates in table.items():
+        for p in predicates.split(","):
+            out[normalize_predicate(p)] = name
+    return out
+
+
+#: subject -> one object at a time. Class name -> its predicates (normalized when compared).
+FUNCTIONAL: dict[str, str] = _classes(
+    {
+        "residence": "lives in, live in, living in, lived in, resides in, reside in, resided in, "
+        "moved to, moves to, relocated to, is living in, is based in, based in",
+        "employer": "works at, work at, working at, worked at, works for, work for, working for, "
+        "worked for, is employed by, employed by, was employed by, is employed at, employed at, "
+        "joined the staff of, is working at, is working for",
+        "owner": "owned by, is owned by, was owned by, belongs to, belonged to, acquired by, "
+        "was acquired by, is acquired by, bought by, was bought by, sold to, was sold to",
+        "spouse": "married to, is married to, was married to, married, marries, wed, weds",
+        "location": "located in, is located in, headquartered in, is headquartered in",
+        "capital": "has capital, has the capital, capital is",
+    }
+)
+#: object -> one subject at a time ("X is CEO of Acme": Acme has one CEO; X may head several).
+INVERSE_FUNCTIONAL: dict[str, str] = _classes(
+    {
+        "ceo": "is ceo of, is the ceo of, ceo of, became ceo of, became the ceo of, "
+        "was appointed ceo of, runs, leads, heads",
+        "capital": "capital of, is capital of, is the capital of, became the capital of, "
+        "became capital of",
+    }
+)
+# "capital" is in both tables on purpose: "France has capital Paris" and "Paris is the capital of
+# France" anchor on France and land in one timeline.
+
+
+#: "X is the CEO of Y" often comes out as (X, "is", "CEO of Y"): a copula and a role as the object.
+#: Such a fact is inverse-functional on its object ("CEO of Y" has one holder at a time).
+COPULAS = frozenset(
+    normalize_predicate(p)
+    for p in ("is", "was", "became", "is now", "has become", "was appointed", "was named",
+              "was elected", "is the", "became the", "remains")
+)  # fmt: skip
+ROLES = (
+    "ceo of", "chief executive of", "president of", "chairman of", "chair of", "head of",
+    "director of", "mayor of", "prime minister of", "governor of", "leader of", "owner of",
+    "capital of", "coach of", "manager of",
+)  # fmt: skip
+
+
+def fact_class(fact: Fact) -> tuple[str, Anchor] | None:
+    """Like :func:`predicate_class`, also reading (X, is, "CEO of Y") as a role of "CEO of Y"."""
+    found = predicate_class(fact.predicate)
+    if found is not None:
+        return found
+    pred = normalize_predicate(fact.predicate)
+    if pred not in COPULAS:
+        return None
+    marker = f" {fact.predicate} "
+    at = fact.text.find(marker)
+    if at < 0:
+        return None
+    obj = normalize_predicate(fact.text[at + len(marker) :])
+    obj = obj[4:] if obj.startswith("the ") else obj
+    for role in ROLES:
+        if obj.startswith(role + " "):
+            return "role", "object"
+    return None
+
+
+def predicate_class(predicate: str) -> tuple[str, Anchor] | None:
+    """The functional class of ``predicate`` and which end anchors it, or None."""
+    norm = normalize_predicate(predicate)
+    if norm in INVERSE_FUNCTIONAL:
+        return INVERSE_FUNCTIONAL[norm], "object"
+    if norm in FUNCTIONAL:
+        return FUNCTIONAL[norm], "subject"
+    return None
+
+
+def version_id(fact_id: str, start: datetime) -> str:
+    """Id of the version of ``fact_id`` that starts at ``start`` (a restated, ended fact)."""
+    return "f:" + text_hash(f"{fact_id}@{_utc(start).isoformat()}")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def valid_at(fact: Fact, when: datetime) -> bool:
+    """Did ``fact`` hold in the world at ``when``? (``valid_at`` <= when < ``invalid_at``)"""
+    t = _utc(when)
+    if fact.valid_at is not None and _utc(fact.valid_at) > t:
+        return False
+    return fact.invalid_at is None or _utc(fact.invalid_at) > t
+
+
+def overlaps(fact: Fact, start: datetime | None, end: datetime | None) -> bool:
+    """Did ``fact`` hold at some time within [start, end]? (None: unbounded)"""
+    if end is not None and fact.valid_at is not None and _utc(fact.valid_at) > _utc(end):
+        return False
+    return not (start is not None and fact.invalid_at is not None
+                and _utc(fact.invalid_at) <= _utc(start))  # fmt: skip
+
+
+def is_current(fact: Fact) -> bool:
+    """Not ended in the world and not superseded in memory."""
+    return fact.invalid_at is None and fact.expired_at is None
+
+
+# --------------------------------------------------------------------------- invalidation
+
+
+@dataclass
+class _Assertion:
+    """One statement of a fact at a time, by a source (None: the fact's own ``valid_at``)."""
+
+    time: datetime
+    fact: Fact
+    family: str
+    other: str
+    source: str | None = None
+    edge: Edge | None = None
+
+
+@dataclass
+class _Version:
+    family: str
+    other: str
+    start: datetime
+    end: datetime | None = None
+    fact: Fact | None = None
+    stored: Fact | None = None
+    extra: list[Fact] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TemporalSettings:
+    """``enabled``: apply the functional rule on ingest (as a batch hook)."""
+
+    enabled: bool = True
+
+
+def source_times(batch: WriteBatch) -> dict[str, list[datetime]]:
+    """Fact id -> the times of the passages/episodes in ``batch`` that state it."""
+    times = _node_times(batch.episodes, batch.passages)
+    out: dict[str, list[datetime]] = {}
+    for edge in batch.edges:
+        if edge.type in _PROVENANCE and edge.dst.startswith("f:") and edge.src in times:
+            out.setdefault(edge.dst, []).append(times[edge.src])
+    return out
+
+
+@dataclass
+class TemporalHook:
+    """The batch hook that applies the functional rule (see the module docstring).
+
+    >>> TemporalHook().settings.enabled
+    True
+    """
+
+    settings: TemporalSettings = field(default_factory=TemporalSettings)
+    #: facts ended by the batches seen so far (for reports and tests)
+    invalidated: int = 0
+
+    def __call__(self, ingestor: Ingestor, batch: WriteBatch, report: IngestReport) -> None:
+        if self.settings.enabled and batch.facts:
+            self.invalidated += apply_functional_rule(ingestor.store, batch)
+
+
+_PROVENANCE = ("STATES", "EVIDENCE")
+
+
+def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None = None) -> int:
+    """Set the validity of ``batch``'s facts and of the stored facts they end; returns facts ended.
+
+    Each touched timeline (class, anchor) is rebuilt from every statement of it: the batch's and
+    the stored facts' (their ``valid_at`` and the times of the episodes and passages that state
+    them), in time order, so the result does not depend on the order statements arrived in.
+    Rewrites ``batch.facts`` (adding the stored facts that change and new versions) and points
+    provenance edges at the version each source's time falls in.
+    """
+    now = now or datetime.now(UTC)
+    ns = batch.namespace
+    when = _node_times(batch.episodes, batch.passages)
+    new: dict[tuple[str, str], list[_Assertion]] = {}
+    keep: dict[str, Fact] = {}
+    by_fact: dict[str, list[Edge]] = {}
+    for edge in batch.edges:
+        if edge.type in _PROVENANCE and edge.dst.startswith("f:"):
+            by_fact.setdefault(edge.dst, []).append(edge)
+    stored_rows = store.get_facts(ns, [f.id for f in batch.facts])
+    for f in batch.facts:
+        stored = stored_rows.get(f.id)
+        # the extractor said when it held (a valid_at the stored row does not have)
+        told = (
+            _utc(f.valid_at)
+            if f.valid_at is not None and (stored is None or stored.valid_at != f.valid_at)
+            else None
+        )
+        sources = [(e, told or when.get(e.src)) for e in by_fact.get(f.id, [])]
+        times = sorted({t for _, t in sources if t is not None})
+        if told is not None and not sources:
+            times = [told]
+        cls = fact_class(f)
+        if cls is None or not times:
+            if times:
+                old = stored.valid_at if stored is not None else None
+                f.valid_at = times[0] if old is None or times[0] < _utc(old) else old
+            keep[f.id] = f
+            continue
+        key, other = _key(f, cls)
+        group = new.setdefault(key, [])
+        group.extend(
+            _Assertion(t, f, _family(f), other, e.src, e) for e, t in sources if t is not None
+        )
+        if told is not None and not sources:
+            group.append(_Assertion(told, f, _family(f), other))
+    if not new:
+        return 0
+    stored_groups = _stored_groups(store, ns, new)
+    prov = _provenance(store, ns, [f.id for fs in stored_groups.values() for f in fs])
+    ended = 0
+    redirects: list[Edge] = []
+    for key, fresh in new.items():
+        assertions = list(fresh)
+        for f in stored_groups.get(key, []):
+            _, other = _key(f, fact_class(f))  # type: ignore[arg-type]
+            start = _utc(f.valid_at)  # type: ignore[arg-type]
+            assertions.append(_Assertion(start, f, _family(f), other))
+            for e, t in prov.get(f.id, []):
+                if t >= start:
+                    assertions.append(_Assertion(t, f, _family(f), other, e.src, e))
+        versions, placed = _timeline(assertions)
+        _assign_ids(versions, stored_groups.get(key, []))
+        for v in versions:
+            for fact in [v.fact, *v.extra]:
+                assert fact is not None
+                stored = v.stored if fact is v.fact else fact
+                before = stored_rows.get(fact.id) or (stored if stored is not None else None)
+                if _settle(fact, v, before, now) or before is None:
+                    keep[fact.id] = fact
+                    if fact.invalid_at is not None and (
+                        before is None or before.invalid_at is None
+                    ):
+                        ended += 1
+                elif fact.id in {a.fact.id for a in fresh}:
+                    keep[fact.id] = fact
+        for a, v in placed:
+            assert v.fact is not None
+            if a.edge is None or a.edge.dst == v.fact.id:
+                continue
+            if a.fact.id in {x.fact.id for x in fresh} and a.edge in by_fact.get(a.fact.id, []):
+                a.edge.dst = v.fact.id  # this batch's edge: point it at its version
+            else:
+                redirects.append(a.edge.model_copy(update={"dst": v.fact.id}))
+    batch.facts = list(keep.values())
+    batch.edges.extend(redirects)
+    return ended
+
+
+def _key(f: Fact, cls: tuple[str, Anchor]) -> tuple[tuple[str, str], str]:
+    name, anchor_end = cls
+    if anchor_end == "subject":
+        return (name, f.subject), f.object
+    return (name, f.object), f.subject
+
+
+def _stored_groups(
+    store: Store, ns: str, groups: dict[tuple[str, str], list[_Assertion]]
+) -> dict[tuple[str, str], list[Fact]]:
+    out: dict[tuple[str, str], list[Fact]] = {}
+    for fact in store.facts_between(ns, sorted({a for _, a in groups})):
+        cls = fact_class(fact)
+        if cls is None or fact.valid_at is None:
+            continue
+        key, _ = _key(fact, cls)
+        if key in groups:
+            out.setdefault(key, []).append(fact)
+    return out
+
+
+def _provenance(
+    store: Store, ns: str, fact_ids: list[str]
+) -> dict[str, list[tuple[Edge, datetime]]]:
+    """Stored fact id -> its provenance edges with the time of their source."""
+    if not fact_ids:
+        return {}
+    wanted = set(fact_ids)
+    edges = [e for e in store.edges_of(ns, fact_ids, list(_PROVENANCE)) if e.dst in wanted]
+    srcs = sorted({e.src for e in edges})
+    times = _node_times(
+        store.get_episodes(ns, [i for i in srcs if i.startswith("ep:")]).values(),
+        store.get_passages(ns, [i for i in srcs if i.startswith("p:")]).values(),
+    )
+    out: dict[str, list[tuple[Edge, datetime]]] = {}
+    for e in edges:
+        t = times.get(e.src)
+        if t is not None:
+            out.setdefault(e.dst, []).append((e, t))
+    return out
+
+
+def _node_times(episodes: Iterable[Episode], passages: Iterable[Passage]) -> dict[str, datetime]:
+    """Node id -> time, for episodes and timed passages."""
+    times: dict[str, datetime] = {e.id: _utc(e.time) for e in episodes}
+    for p in passages:
+        raw = p.metadata.get("time")
+        if isinstance(raw, str):
+            with contextlib.suppress(ValueError):
+                times[p.id] = _utc(datetime.fromisoformat(raw))
+    return times
+
+
+def _family(f: Fact) -> str:
+    return f"{f.subject}\x1f{normalize_predicate(f.predicate)}\x1f{f.object}"
+
+
+def _timeline(
+    assertions: list[_Assertion],
+) -> tuple[list[_Version], list[tuple[_Assertion, _Version]]]:
+    """Versions from statements in time order: a state (other end) holds until a different one."""
+    ordered = sorted(assertions, key=lambda a: (a.time, a.other, a.family, a.fact.id))
+    versions: list[_Version] = []
+    placed: list[tuple[_Assertion, _Version]] = []
+    run: dict[str, _Version] = {}
+    state: str | None = None
+    for a in ordered:
+        if a.other != state:
+            run, state = {}, a.other
+        v = run.get(a.family)
+        if v is None:
+            v = run[a.family] = _Version(family=a.family, other=a.other, start=a.time)
+            versions.append(v)
+        placed.append((a, v))
+    for i, v in enumerate(versions):
+        v.end = next((w.start for w in versions[i + 1 :] if w.other != v.other), None)
+    # a version's sample fact (for text and ids): any statement of it
+    for a, v in placed:
+        if v.fact is None or (a.fact.id < v.fact.id):
+            v.fact = a.fact
+    return versions, placed
+
+
+def _assign_ids(versions: list[_Version], stored: list[Fact]) -> None:
+    """Reuse stored rows for the versions their ``valid_at`` falls in; new ids for the rest."""
+    used: set[str] = set()
+    for f in sorted(stored, key=lambda f: (_utc(f.valid_at), f.id)):  # type: ignore[arg-type]
+        t = _utc(f.valid_at)  # type: ignore[arg-type]
+        for v in versions:
+            if v.family == _family(f) and v.start <= t and (v.end is None or t < v.end):
+                if v.stored is None:
+                    v.stored, v.fact = f, f.model_copy()
+                else:
+                    v.extra.append(f.model_copy())  # a duplicate row: give it the same times
+                used.add(f.id)
+                break
+    for v in sorted(versions, key=lambda v: v.start):
+        if v.stored is not None:
+            continue
+        sample = v.fact
+        assert sample is not None
+        new_id = sample.id
+        while new_id in used:  # a stored row may already hold the first candidate id
+            new_id = version_id(new_id, v.start)
+        used.add(new_id)
+        v.fact = sample.model_copy(update={"id": new_id, "created_at": datetime.now(UTC)})
+
+
+def _settle(fact: Fact, v: _Version, before: Fact | None, now: datetime) -> bool:
+    """Write the version's times into ``fact``; True when they differ from ``before``."""
+    fact.valid_at = v.start
+    fact.invalid_at = v.end
+    if v.end is None:
+        fact.expired_at = None
+    elif before is not None and before.expired_at is not None:
+        fact.expired_at = before.expired_at
+    else:
+        fact.expired_at = now
+    if before is None:
+        return True
+    return (_opt(before.valid_at), _opt(before.invalid_at), _opt(before.expired_at)) != (
+        _opt(fact.valid_at),
+        _opt(fact.invalid_at),
+        _opt(fact.expired_at),
+    )
+
+
+def _opt(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
+
+
+# --------------------------------------------------------------------------- as_of views
+
+
+def facts_as_of(facts: Iterable[Fact], when: datetime) -> list[Fact]:
+    """The facts that held at ``when``."""
+    return [f for f in facts if valid_at(f, when)]
+
+
+def current_answer(facts: Sequence[Fact]) -> Fact | None:
+    """The newest current fact among ``facts`` (by ``valid_at``), or None."""
+    now = [f for f in facts if is_current(f)]
+    if not now:
+        return None
+    return max(now, key=lambda f: (_opt(f.valid_at) or datetime.min.replace(tzinfo=UTC), f.id))
+
+
+_GRAPH_CACHE: dict[tuple[int, str, int, int, str], CSRGraph] = {}
+
+
+def graph_as_of(store: Store, namespace: str, graph: GraphView, when: datetime) -> GraphView:
+    """``graph`` with the fact edges of the world at ``when`` instead of the current ones.
+
+    Current facts not yet valid at ``when`` leave; facts valid then but ended since come back.
+    Reads every fact of the graph's entities once (cached per graph state and time), so it costs
+    O(facts) for the first query at a given time.
+    """
+    adj = graph.matrix()
+    key = (id(store), namespace, graph.num_nodes, int(adj.nnz), _utc(when).isoformat())
+    hit = _GRAPH_CACHE.get(key)
+    if hit is not None:
+        return hit
+    ids = [graph.node_id(i) for i in range(graph.num_nodes)]
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for f in store.facts_between(namespace, [e for e in ids if e.startswith("e:")]):
+        now_in, then_in = is_current(f), valid_at(f, when)
+        if f.subject == f.object or now_in == then_in:
+            continue
+        i, j = graph.index_of(f.subject), graph.index_of(f.object)
+        if i is None or j is None:
+            continue
+        w = 1.0 if then_in else -1.0
+        rows += [i, j]
+        cols += [j, i]
+        vals += [w, w]
+    n = adj.shape[0]
+    new = adj.copy()
+    if rows:
+        delta = sp.coo_matrix((np.array(vals), (np.array(rows), np.array(cols))), shape=(n, n))
+        new = (adj + delta.tocsr()).tocsr()
+        new.data[new.data < 1e-12] = 0.0
+        new.eliminate_zeros()
+    view = CSRGraph(ids, {nid: i for i, nid in enumerate(ids)}, new)
+    if len(_GRAPH_CACHE) > 16:
+        _GRAPH_CACHE.clear()
+    _GRAPH_CACHE[key] = view
+    return view

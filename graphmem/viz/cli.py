@@ -1,0 +1,57 @@
+"""``graphmem viz "question" -o answer.html [--png answer.png]``: draw the subgraph behind an answer.
+
+Registered in :mod:`graphmem.cli` with ``app.command("viz")(viz_command)``; the store and
+namespace resolve like every other command (option, then ``GRAPHMEM_STORE`` /
+``GRAPHMEM_NAMESPACE``, then the default).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def viz_command(
+    question: Annotated[str, typer.Argument(help="the question")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="the HTML file to write (self-contained, opens offline)"
+        ),
+    ] = Path("answer.html"),
+    png: Annotated[
+        Path | None,
+        typer.Option("--png", help="also write a static PNG here (for places without JavaScript)"),
+    ] = None,
+    k: Annotated[int, typer.Option(min=1, max=100, help="answer passages to draw")] = 5,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="sqlite:///file.db, neo4j://host, falkordb://host:port [env GRAPHMEM_STORE]",
+        ),
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="tenant / user / agent [env GRAPHMEM_NAMESPACE]"),
+    ] = None,
+) -> None:
+    """Draw the subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages."""
+    from graphmem.cli import _memory, console
+    from graphmem.viz.explain import explain
+
+    with _memory(store, namespace, extractor=None) as mem:
+        ex = explain(mem, question, k=k)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    ex.to_html(output)
+    console.print(
+        f"wrote {output} ({output.stat().st_size / 1024:.0f} KB): {len(ex.nodes)} nodes, "
+        f"{len(ex.edges)} edges, {len(ex.seeds)} seed entities, {len(ex.result.passages)} passages",
+        markup=False,
+    )
+    if png is not None:
+        png.parent.mkdir(parents=True, exist_ok=True)
+        ex.to_png(png)
+        console.print(f"wrote {png} ({png.stat().st_size / 1024:.0f} KB)", markup=False)

@@ -1,0 +1,1 @@
+"""Static files of the HTML export and the explorer page (cytoscape.js is vendored from npm)."""
