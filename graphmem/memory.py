@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 DEFAULT_STORE = "sqlite:///graphmem.db"
 MAX_K = 1000
 MAX_QUESTION_CHARS = 10_000
+#: hyperedges taken from the PageRank walk before fusing with their dense ranking
+UNIT_CANDIDATES = 200
 
 DocumentLike = Document | str | Mapping[str, Any]
 EpisodeLike = EpisodeIn | Mapping[str, Any]
@@ -368,10 +370,12 @@ class Memory:
                 result.facts = result.facts or fact_hits(self.store, ns, episodic.facts)
                 result.mode = "episodic"
         if "hyperedges" in units:
-            scores = {**found.node_scores}
+            # the units the walks reached best (a few hundred at most, not every node)
+            scores = dict(found.top("h:", UNIT_CANDIDATES))
             if episodic is not None:
                 for nid, s in episodic.node_scores.items():
-                    scores[nid] = scores.get(nid, 0.0) + s
+                    if nid.startswith("h:"):
+                        scores[nid] = scores.get(nid, 0.0) + s
             result.hyperedges = hyperedge_hits(self.store, ns, q, k, scores)
         if as_of is None and between is None:
             # a question about now: facts that still hold first (the others stay, as history)

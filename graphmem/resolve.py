@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphmem._threads import single_blas_thread
 from graphmem.models import Edge
 from graphmem.store.base import Store, Vector
 
@@ -45,7 +46,8 @@ def within_batch_synonyms(
     """Pairs (a, b, cosine) among one batch's new entities, each pair once, a < b in batch order."""
     if len(ids) < 2:
         return []
-    sims = vectors @ vectors.T
+    with single_blas_thread():
+        sims = vectors @ vectors.T
     np.fill_diagonal(sims, -1.0)
     out: list[tuple[str, str, float]] = []
     kk = min(k, len(ids) - 1)

@@ -51,10 +51,7 @@ def format_result(store: Store, namespace: str, question: str, found: Retrieval)
     fact_ids = {f for fs in by_passage.values() for f in fs} | {f for f, _ in found.facts}
     facts = store.get_facts(ns, sorted(fact_ids))
     names_needed = {f.subject for f in facts.values()} | {f.object for f in facts.values()}
-    top_entities = sorted(
-        ((nid, s) for nid, s in found.node_scores.items() if nid.startswith("e:")),
-        key=lambda t: -t[1],
-    )[:TOP_ENTITIES]
+    top_entities = found.top("e:", TOP_ENTITIES)
     names_needed |= {e for e, _ in top_entities} | set(found.seeds)
     entities = store.get_entities(ns, sorted(n for n in names_needed if n.startswith("e:")))
 

@@ -89,6 +89,10 @@ class CSRGraph:
         self._indptr = adj.indptr
         self._indices = adj.indices.astype(np.int64, copy=False)
         self._data = adj.data.astype(np.float64, copy=False)
+        # derived once per view (a view never changes): PageRank's walk matrix, ids by kind
+        self._transition: tuple[sp.csr_matrix, npt.NDArray[np.bool_]] | None = None
+        self._by_prefix: dict[str, IntArray] = {}
+        self._derive_lock = threading.Lock()
 
     @property
     def num_nodes(self) -> int:
@@ -113,6 +117,27 @@ class CSRGraph:
 
     def degrees(self) -> FloatArray:
         return np.asarray(self._adj.sum(axis=1)).ravel()
+
+    def transition(self) -> tuple[sp.csr_matrix, npt.NDArray[np.bool_]]:
+        """PageRank's column-stochastic walk matrix and dangling mask, computed once per view."""
+        with self._derive_lock:
+            if self._transition is None:
+                from graphmem.retrieve.ppr import transition_matrix
+
+                self._transition = transition_matrix(self._adj)
+            return self._transition
+
+    def prefix_indices(self, prefix: str) -> IntArray:
+        """Indices of the nodes whose id starts with ``prefix`` (``"p:"``: passages), ascending."""
+        with self._derive_lock:
+            found = self._by_prefix.get(prefix)
+            if found is None:
+                ids = self._ids
+                found = np.fromiter(
+                    (i for i in range(self.num_nodes) if ids[i].startswith(prefix)), dtype=np.int64
+                )
+                self._by_prefix[prefix] = found
+            return found
 
 
 class GraphProjection:

@@ -298,10 +298,8 @@ def explain(memory: Any, question: str, *, k: int = 5, namespace: str | None = N
     b.matched_facts()
     entity_seeds = {nid: w for nid, w in found.seeds.items() if nid.startswith("e:")}
     scores = found.node_scores
-    extra = sorted(
-        (nid for nid in scores if nid.startswith("e:") and nid not in b.nodes),
-        key=lambda nid: -scores[nid],
-    )[:MAX_EXTRA_ENTITIES]
+    best = found.top("e:", MAX_EXTRA_ENTITIES + len(b.nodes))
+    extra = [nid for nid, _ in best if nid not in b.nodes][:MAX_EXTRA_ENTITIES]
     wanted = sorted(set(entity_seeds) | set(extra) | {n for n in b.nodes if n.startswith("e:")})
     entities = store.get_entities(ns, wanted)
     for eid in wanted:

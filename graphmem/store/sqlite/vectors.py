@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from graphmem._threads import single_blas_thread
+
 Matrix = npt.NDArray[np.float32]
 
 #: above this many rows, search uses an HNSW index instead of the exact matrix product
@@ -84,7 +86,8 @@ class VectorIndex:
                 return self._search_hnsw(q, min(k, n))
         if n == 0 or k <= 0:
             return [[] for _ in range(q.shape[0])]
-        scores = q @ buf[:n].T
+        with single_blas_thread():
+            scores = q @ buf[:n].T
         k = min(k, n)
         out: list[list[tuple[str, float]]] = []
         for row in scores:

@@ -1,0 +1,89 @@
+"""PageRank scores by node id, read without building a dict of every node the walk reached.
+
+The exact engine scores every node of the component (tens of thousands on a real corpus); a
+search needs the best few passages, entities and units. :class:`NodeScores` keeps the dense
+vector and answers ``top("p:", k)`` with numpy over the view's index of that kind, and single
+lookups by id; it is still a read-only ``Mapping[str, float]`` for code that wants to iterate.
+
+>>> from graphmem.retrieve.graph import GraphProjection
+>>> g = GraphProjection(); g.add_edges([("e:a", "p:1", 1.0), ("e:a", "p:2", 2.0)]); v = g.view()
+>>> s = NodeScores(v, vector=np.array([0.5, 0.2, 0.3]))
+>>> s.top("p:", 1), s["e:a"], len(s)
+([('p:2', 0.3)], 0.5, 3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from graphmem.retrieve.graph import GraphView
+
+FloatVector = npt.NDArray[np.float64]
+
+
+class NodeScores(Mapping[str, float]):
+    """Positive scores of a graph's nodes, from a dense ``vector`` (exact) or a ``sparse`` dict."""
+
+    def __init__(
+        self,
+        graph: GraphView,
+        *,
+        vector: FloatVector | None = None,
+        sparse: Mapping[int, float] | None = None,
+    ) -> None:
+        if (vector is None) == (sparse is None):
+            raise ValueError("NodeScores needs exactly one of vector= or sparse=")
+        self.graph = graph
+        self.vector = vector
+        self._sparse: dict[str, float] | None = (
+            {graph.node_id(i): float(s) for i, s in sparse.items() if s > 0}
+            if sparse is not None
+            else None
+        )
+        self._len: int | None = None
+
+    def __getitem__(self, node_id: str) -> float:
+        if self._sparse is not None:
+            return self._sparse[node_id]
+        assert self.vector is not None
+        i = self.graph.index_of(node_id)
+        if i is None or i >= len(self.vector) or self.vector[i] <= 0:
+            raise KeyError(node_id)
+        return float(self.vector[i])
+
+    def __iter__(self) -> Iterator[str]:
+        if self._sparse is not None:
+            return iter(self._sparse)
+        assert self.vector is not None
+        return (self.graph.node_id(int(i)) for i in np.flatnonzero(self.vector > 0))
+
+    def __len__(self) -> int:
+        if self._sparse is not None:
+            return len(self._sparse)
+        if self._len is None:
+            assert self.vector is not None
+            self._len = int(np.count_nonzero(self.vector > 0))
+        return self._len
+
+    def top(self, prefix: str, n: int) -> list[tuple[str, float]]:
+        """The ``n`` best-scored nodes whose id starts with ``prefix``, best first (ties: by index)."""
+        if n <= 0:
+            return []
+        indices = getattr(self.graph, "prefix_indices", None)
+        if self._sparse is not None or indices is None:
+            found = [(nid, s) for nid, s in self.items() if nid.startswith(prefix)]
+            found.sort(key=lambda t: -t[1])
+            return found[:n]
+        assert self.vector is not None
+        idx: npt.NDArray[np.int64] = indices(prefix)
+        vals = self.vector[idx]
+        keep = vals > 0
+        idx, vals = idx[keep], vals[keep]
+        if len(idx) > n:
+            part = np.argpartition(-vals, n - 1)[:n]
+            idx, vals = idx[part], vals[part]
+        order = np.lexsort((idx, -vals))
+        return [(self.graph.node_id(int(idx[j])), float(vals[j])) for j in order]
