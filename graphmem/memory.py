@@ -349,14 +349,21 @@ class Memory:
         t1 = time.perf_counter()
         store = self.store
         want_passages = bool(units & {"passages", "facts", "entities"})
-        has_passages = want_passages and bool(store.vector_search(ns, "passage", q, 1)[0])
-        if has_passages or not units & {"episodes", "context"}:
+        want_episodes = bool(units & {"episodes", "context"})
+        has_episodes = want_episodes and bool(store.vector_search(ns, "episode", q, 1)[0])
+        # The passage walk runs unless the namespace holds only episodes (then the episodic
+        # walk covers its facts); asking whether passages exist costs a query only then.
+        has_passages = want_passages and (
+            not has_episodes or bool(store.vector_search(ns, "passage", q, 1)[0])
+        )
+        if has_passages or not want_episodes:
             named = self._named_entities(ns, question)
             found = retrieve(self.store, ns, q, k, self.retrieval, as_of=as_of, named=named)
+            has_passages = has_passages and bool(found.dense)
         else:
             found = Retrieval([], {}, [], {}, mode="episodic")
         episodic: EpisodicRetrieval | None = None
-        if units & {"episodes", "context"} and store.vector_search(ns, "episode", q, 1)[0]:
+        if has_episodes:
             cfg = self.episodic
             if "context" in units and cfg.context == 0:
                 cfg = replace(cfg, context=1)

@@ -40,7 +40,10 @@ class HippoSettings:
     #: seed weight of entities named in the question (by an extractor that can name them, as
     #: the LLM extractor does; HippoRAG's query NER), divided like fact seeds by their passages
     named_weight: float = 1.0
-    passage_candidates: int = 200
+    #: best dense passages that also seed the walk (at ``passage_weight``, min-max scaled); on
+    #: musique_train 20 to 200 give the same recall within 1 point, and a server store answers
+    #: 50 several times faster than 200
+    passage_candidates: int = 50
     passage_weight: float = 0.05
     damping: float = 0.5
     engine: Engine = "exact"

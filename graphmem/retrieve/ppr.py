@@ -146,33 +146,52 @@ def _exact(
 def _push(
     graph: GraphView, seeds: dict[int, float], *, damping: float, tol: float, max_iter: int
 ) -> dict[int, float]:
-    p: dict[int, float] = {}
-    r: dict[int, float] = dict(seeds)
-    adj: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
-    frontier = list(r)
+    # Arrays over the node indices seen so far (a remote view hands out indices as it meets
+    # nodes, so they grow with the neighbourhood, not the graph); numpy does the per-edge work.
+    size = max(graph.num_nodes, max(seeds) + 1)
+    p = np.zeros(size)
+    r = np.zeros(size)
+    deg = np.full(size, -1.0)  # -1: neighbours not fetched yet
+    rows: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}
+    for i, w in seeds.items():
+        r[i] = w
+    frontier = np.fromiter(seeds, dtype=np.int64, count=len(seeds))
+    pushed: list[npt.NDArray[np.int64]] = []
     # Each round pushes the whole frontier at once; max_iter bounds the rounds (and round trips).
     for _ in range(max(1, max_iter)):
-        missing = [u for u in frontier if u not in adj]
+        missing = [u for u in frontier.tolist() if u not in rows]
         if missing:
             for u, (nbrs, weights) in zip(missing, graph.neighbors(missing), strict=True):
-                adj[u] = (nbrs, weights, float(weights.sum()))
-        touched: set[int] = set()
-        for u in frontier:
-            mass = r.pop(u, 0.0)
-            if mass <= 0:
-                continue
-            nbrs, weights, deg = adj[u]
-            if deg <= 0:
-                p[u] = p.get(u, 0.0) + mass
-                continue
-            p[u] = p.get(u, 0.0) + (1.0 - damping) * mass
-            share = damping * mass / deg
-            for v, w in zip(nbrs.tolist(), weights.tolist(), strict=True):
-                r[v] = r.get(v, 0.0) + share * w
-                touched.add(v)
-        # A node is pushed when its residual is large for its degree; unseen nodes have degree >= 1
-        # edge to us, so use the known degree when we have it and 1 otherwise.
-        frontier = [v for v in touched if r.get(v, 0.0) > tol * (adj[v][2] if v in adj else 1.0)]
-        if not frontier:
+                rows[u] = (np.asarray(nbrs, dtype=np.int64), np.asarray(weights, np.float64))
+            if graph.num_nodes > size:
+                grow = graph.num_nodes - size
+                p, r = np.pad(p, (0, grow)), np.pad(r, (0, grow))
+                deg = np.pad(deg, (0, grow), constant_values=-1.0)
+                size = graph.num_nodes
+            for u in missing:
+                deg[u] = float(rows[u][1].sum())
+        mass = r[frontier]
+        r[frontier] = 0.0
+        pushed.append(frontier)
+        d = deg[frontier]
+        dangling = d <= 0
+        # nodes with no edges keep what reaches them (as if they had a self-loop)
+        np.add.at(p, frontier[dangling], mass[dangling])
+        live, m, dl = frontier[~dangling], mass[~dangling], d[~dangling]
+        np.add.at(p, live, (1.0 - damping) * m)
+        if live.size == 0:
             break
-    return p
+        parts = [rows[u] for u in live.tolist()]
+        nbrs = np.concatenate([n for n, _ in parts])
+        lens = np.fromiter((n.size for n, _ in parts), dtype=np.int64, count=len(parts))
+        shares = np.concatenate([w for _, w in parts]) * np.repeat(damping * m / dl, lens)
+        np.add.at(r, nbrs, shares)
+        touched = np.unique(nbrs)
+        # pushed when the residual is large for the degree; unfetched nodes count degree 1
+        known = deg[touched]
+        frontier = touched[r[touched] > tol * np.where(known > 0, known, 1.0)]
+        if frontier.size == 0:
+            break
+    done = np.unique(np.concatenate(pushed))
+    done = done[p[done] > 0]
+    return dict(zip(done.tolist(), p[done].tolist(), strict=True))

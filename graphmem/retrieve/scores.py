@@ -44,6 +44,7 @@ class NodeScores(Mapping[str, float]):
             else None
         )
         self._len: int | None = None
+        self._groups: dict[str, tuple[list[str], FloatVector]] | None = None
 
     def __getitem__(self, node_id: str) -> float:
         if self._sparse is not None:
@@ -68,15 +69,31 @@ class NodeScores(Mapping[str, float]):
             self._len = int(np.count_nonzero(self.vector > 0))
         return self._len
 
+    def _by_prefix(self, prefix: str) -> tuple[list[str], FloatVector]:
+        """The scored ids of one prefix and their scores (grouped once, on first use)."""
+        if self._groups is None:
+            groups: dict[str, tuple[list[str], list[float]]] = {}
+            for nid, score in self.items():
+                head = nid.split(":", 1)[0] + ":"
+                ids, vals = groups.setdefault(head, ([], []))
+                ids.append(nid)
+                vals.append(score)
+            self._groups = {h: (ids, np.asarray(vals)) for h, (ids, vals) in groups.items()}
+        if prefix in self._groups:
+            return self._groups[prefix]
+        ids = [nid for nid in self if nid.startswith(prefix)]
+        return ids, np.asarray([self[nid] for nid in ids], dtype=np.float64)
+
     def top(self, prefix: str, n: int) -> list[tuple[str, float]]:
         """The ``n`` best-scored nodes whose id starts with ``prefix``, best first (ties: by index)."""
         if n <= 0:
             return []
         indices = getattr(self.graph, "prefix_indices", None)
         if self._sparse is not None or indices is None:
-            found = [(nid, s) for nid, s in self.items() if nid.startswith(prefix)]
-            found.sort(key=lambda t: -t[1])
-            return found[:n]
+            ids, vals = self._by_prefix(prefix)
+            part = np.argpartition(-vals, n - 1)[:n] if len(ids) > n else np.arange(len(ids))
+            order = part[np.lexsort((part, -vals[part]))]
+            return [(ids[j], float(vals[j])) for j in order]
         assert self.vector is not None
         idx: npt.NDArray[np.int64] = indices(prefix)
         vals = self.vector[idx]
