@@ -217,88 +217,10 @@ def seed_sets(spec: Spec, n: int, rng: np.random.Generator) -> list[dict[str, fl
     return out
 
 
-_ALL_DEGREES: dict[int, Any] = {}
-
-
-def push_local(
-    graph: Any, seeds: dict[int, float], *, tol: float, settle_hubs: bool = True
-) -> dict[int, float]:
-    """graphmem.retrieve.ppr's local push with the two changes proposed for remote graphs.
-
-    1. Before fetching a round's new nodes it asks ``graph.degrees`` for them (one cheap round
-       trip, no neighbour lists) and keeps in the frontier only those whose residual is above
-       ``tol`` x degree, as the engine already does for nodes it has seen (seeds always stay).
-    2. ``settle_hubs``: a node whose push would give every neighbour less than ``tol`` (residual
-       x damping / degree <= tol, edge weights being at most 1) keeps its (1 - damping) share and
-       is not fetched; the rest of its mass, spread that thin, would activate no neighbour.
-       This is what keeps a hub seed ("United States", thousands of passages) from costing
-       thousands of neighbours per question; the error it adds per node is below ``tol``.
-    """
-    total = sum(seeds.values())
-    r = {i: w / total for i, w in seeds.items()}
-    p: dict[int, float] = {}
-    adj: dict[int, tuple[Any, Any, float]] = {}
-    degree: dict[int, float] = {}
-    frontier = list(r)
-    for _ in range(MAX_ITER):
-        unseen = [u for u in frontier if u not in adj and u not in degree]
-        if unseen:
-            if isinstance(graph, CypherGraphView):
-                found = graph.degrees(unseen)
-            else:  # the embedded store's CSRGraph: every degree, computed once per graph
-                if id(graph) not in _ALL_DEGREES:
-                    _ALL_DEGREES.clear()
-                    _ALL_DEGREES[id(graph)] = graph.degrees()
-                found = _ALL_DEGREES[id(graph)][unseen]
-            degree.update(zip(unseen, found.tolist(), strict=True))
-        keep, settle = [], []
-        for u in frontier:
-            d = adj[u][2] if u in adj else degree[u]
-            if u not in seeds and r[u] <= tol * d:
-                continue
-            if settle_hubs and u not in adj and d > 0 and r[u] * DAMPING / d <= tol:
-                settle.append(u)
-            else:
-                keep.append(u)
-        for u in settle:
-            mass = r.pop(u)
-            p[u] = p.get(u, 0.0) + (1.0 - DAMPING) * mass
-        missing = [u for u in keep if u not in adj]
-        if missing:
-            for u, (nbrs, weights) in zip(missing, graph.neighbors(missing), strict=True):
-                adj[u] = (nbrs, weights, float(weights.sum()))
-        touched: set[int] = set()
-        for u in keep:
-            mass = r.pop(u, 0.0)
-            if mass <= 0:
-                continue
-            nbrs, weights, deg = adj[u]
-            if deg <= 0:
-                p[u] = p.get(u, 0.0) + mass
-                continue
-            p[u] = p.get(u, 0.0) + (1.0 - DAMPING) * mass
-            share = DAMPING * mass / deg
-            for v, w in zip(nbrs.tolist(), weights.tolist(), strict=True):
-                r[v] = r.get(v, 0.0) + share * w
-                touched.add(v)
-        frontier = [
-            v
-            for v in touched
-            if r.get(v, 0.0) > tol * (adj[v][2] if v in adj else degree.get(v, 1.0))
-        ]
-        if not frontier:
-            break
-    return p
-
-
 def run_ppr(
     view: GraphView, seeds: dict[str, float], engine: str = "exact", tol: float = EXACT_TOL
 ) -> int:
     idx = {i: w for k, w in seeds.items() if (i := view.index_of(k)) is not None}
-    if engine == "push-degrees":
-        return len(push_local(view, idx, tol=tol, settle_hubs=False))
-    if engine == "push-local":
-        return len(push_local(view, idx, tol=tol))
     scores = personalized_pagerank(
         view,
         idx,
@@ -377,10 +299,9 @@ def bench_falkordb(
 
     # Local push, cold: a fresh view per question, so every neighbourhood is fetched; warm: one
     # view for all questions (what a long-running process has).
-    for engine in ("push", "push-local"):
-        for tol in PUSH_TOLS:
-            key = f"falkordb_{engine}_tol{tol:g}"
-            out[key + "_cold"], out[key + "_warm"] = push_runs(fstore, ns, seeds, engine, tol)
+    for tol in PUSH_TOLS:
+        key = f"falkordb_push_tol{tol:g}"
+        out[key + "_cold"], out[key + "_warm"] = push_runs(fstore, ns, seeds, "push", tol)
 
     # Exact on FalkorDB: load the projection once, then power iteration per question.
     gc.collect()
@@ -434,9 +355,6 @@ def bench_sqlite(
             out[f"sqlite_push_tol{tol:g}"] = timed(
                 partial(run_ppr, sview, engine="push", tol=tol), seeds
             )
-            out[f"sqlite_push-local_tol{tol:g}"] = timed(
-                partial(run_ppr, sview, engine="push-local", tol=tol), seeds
-            )
         out["sqlite_exact"] = timed(
             lambda s: run_ppr(sview, s, "exact"), seeds[: max(3, questions // 4)]
         )
@@ -473,18 +391,13 @@ def bench_retrieval(folder: Path, push_tols: Sequence[float], limit: int | None)
     import dataclasses
 
     import graphmem.memory as memory_module
-    import graphmem.retrieve.ppr as ppr_module
     from graphmem.bench.runner import run_bench_detailed
 
     out: dict[str, Any] = {"dataset": folder.name}
-    original_settings, original_push = memory_module.HippoSettings, ppr_module._push
-
-    def local_push(graph: Any, seeds: dict[int, float], **kw: Any) -> dict[int, float]:
-        return push_local(graph, seeds, tol=kw["tol"])
+    original_settings = memory_module.HippoSettings
 
     variants: list[tuple[str, str, float | None]] = [("exact", "exact", None)]
-    for tol in push_tols:
-        variants += [(f"push_tol{tol:g}", "push", tol), (f"push-local_tol{tol:g}", "local", tol)]
+    variants += [(f"push_tol{tol:g}", "push", tol) for tol in push_tols]
 
     def runs(url: str, name: str) -> None:
         for label, engine, tol in variants:
@@ -493,15 +406,12 @@ def bench_retrieval(folder: Path, push_tols: Sequence[float], limit: int | None)
                 base, engine="exact" if engine == "exact" else "push", tol=tol or base.tol
             )
             memory_module.HippoSettings = lambda s=settings: s  # type: ignore[misc]
-            if engine == "local":
-                ppr_module._push = local_push
             try:
                 t0 = time.perf_counter()
                 run = run_bench_detailed(folder, store=url, progress=False, limit=limit)
                 wall = time.perf_counter() - t0
             finally:
                 memory_module.HippoSettings = original_settings  # type: ignore[misc]
-                ppr_module._push = original_push
             out[f"{name}_{label}"] = {
                 "recall@2": round(run.methods["graphmem"]["recall@2"], 4),
                 "recall@5": round(run.methods["graphmem"]["recall@5"], 4),

@@ -512,6 +512,9 @@ class AsyncMemory:
     async def search(self, question: str, **kwargs: Any) -> SearchResult:
         return await asyncio.to_thread(self.sync.search, question, **kwargs)
 
+    async def explain(self, question: str, **kwargs: Any) -> Explanation:
+        return await asyncio.to_thread(self.sync.explain, question, **kwargs)
+
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)
 

@@ -29,6 +29,8 @@ from graphmem.errors import ConfigError, EmbeddingError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from graphmem.embed.onnx_query import OnnxEncoder
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -63,6 +65,11 @@ class LocalEmbedder:
     float32. The cache name does not change with
     it, since the vectors are interchangeable.
 
+    ``short_engine``: batches of fewer than 16 texts (a question) run through ONNX Runtime when it
+    is installed (``"auto"``), about 1.5x faster than PyTorch for one question; the model is
+    exported once into ``cache_dir`` (default ``~/.cache/graphmem/onnx``) and checked against
+    PyTorch on a probe text (see :mod:`graphmem.embed.onnx_query`). ``"torch"`` never does.
+
     >>> emb = LocalEmbedder(batch_size=32, progress=True)
     >>> emb.dim
     384
@@ -79,12 +86,18 @@ class LocalEmbedder:
         query_prefix: str = "",
         passage_prefix: str = "",
         precision: Literal["auto", "float32", "bfloat16"] = "auto",
+        short_engine: Literal["auto", "torch", "onnx"] = "auto",
+        cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         if precision not in ("auto", "float32", "bfloat16"):
             raise ConfigError(f"precision must be auto, float32 or bfloat16, got {precision!r}")
         self.precision = precision
+        if short_engine not in ("auto", "torch", "onnx"):
+            raise ConfigError(f"short_engine must be auto, torch or onnx, got {short_engine!r}")
+        self.short_engine = short_engine
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.model_path: Path | None = Path(model_path) if model_path is not None else None
         self.batch_size = batch_size
         self.device = device
@@ -99,6 +112,8 @@ class LocalEmbedder:
         self.dim: int = DEFAULT_DIM if model_path is None else _configured_dim(Path(model_path))
         self._model: SentenceTransformer | None = None
         self._bf16 = False
+        self._onnx: OnnxEncoder | None = None
+        self._onnx_tried = False
         self._load_lock = threading.Lock()
         # one encode at a time: a fast tokenizer shared across threads raises "Already borrowed"
         self._encode_lock = threading.Lock()
@@ -161,6 +176,14 @@ class LocalEmbedder:
         batch = [prefix + t for t in texts] if prefix else list(texts)
         model = self._load()
         show = self.progress and len(batch) >= _PROGRESS_MIN_TEXTS
+        if len(batch) < BF16_MIN_BATCH and self.short_engine != "torch":
+            encoder = self._short_encoder(model)
+            if encoder is not None:
+                try:
+                    with self._encode_lock:
+                        return encoder.encode(batch)
+                except Exception as exc:
+                    raise EmbeddingError(f"embedding {len(batch)} texts failed: {exc}") from exc
         try:
             # bfloat16 pays off on batches; one question is faster (8 vs 13 ms) in float32
             fast = self._bf16 and len(batch) >= BF16_MIN_BATCH
@@ -176,6 +199,27 @@ class LocalEmbedder:
             raise EmbeddingError(f"embedding {len(batch)} texts failed: {exc}") from exc
         # normalize again in float32: cheap, and exact unit norms whatever the model's dtype
         return normalize_rows(np.asarray(out))
+
+    def _short_encoder(self, model: SentenceTransformer) -> OnnxEncoder | None:
+        """The ONNX Runtime encoder for short batches, made on first use (None: use torch)."""
+        if self._onnx_tried:
+            return self._onnx
+        with self._load_lock:
+            if not self._onnx_tried:
+                from graphmem.embed.onnx_query import load_onnx_encoder
+
+                assert self.model_path is not None
+                cache = self.cache_dir or Path.home() / ".cache" / "graphmem" / "onnx"
+                threads = self.num_threads or _cpu_count()
+                with self._encode_lock:  # the probe embeds with the shared tokenizer too
+                    self._onnx = load_onnx_encoder(model, self.model_path, cache, threads=threads)
+                if self._onnx is None and self.short_engine == "onnx":
+                    raise ConfigError(
+                        "short_engine='onnx' needs onnxruntime and onnx: pip install "
+                        "'graphmem[local]' (see the log for why the export failed)"
+                    )
+                self._onnx_tried = True
+        return self._onnx
 
 
 @contextmanager

@@ -92,6 +92,7 @@ class CSRGraph:
         # derived once per view (a view never changes): PageRank's walk matrix, ids by kind
         self._transition: tuple[sp.csr_matrix, npt.NDArray[np.bool_]] | None = None
         self._by_prefix: dict[str, IntArray] = {}
+        self._degrees: FloatArray | None = None
         self._derive_lock = threading.Lock()
 
     @property
@@ -115,8 +116,13 @@ class CSRGraph:
     def matrix(self) -> sp.csr_matrix:
         return self._adj
 
-    def degrees(self) -> FloatArray:
-        return np.asarray(self._adj.sum(axis=1)).ravel()
+    def degrees(self, nodes: Sequence[int] | None = None) -> FloatArray:
+        """Weighted degree of every node, or of ``nodes`` (the full array is computed once)."""
+        with self._derive_lock:
+            if self._degrees is None:
+                self._degrees = np.asarray(self._adj.sum(axis=1)).ravel()
+            full = self._degrees
+        return full if nodes is None else full[np.asarray(nodes, dtype=np.int64)]
 
     def transition(self) -> tuple[sp.csr_matrix, npt.NDArray[np.bool_]]:
         """PageRank's column-stochastic walk matrix and dangling mask, computed once per view."""

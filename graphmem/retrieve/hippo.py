@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 import numpy as np
 
@@ -46,7 +47,9 @@ class HippoSettings:
     passage_candidates: int = 50
     passage_weight: float = 0.05
     damping: float = 0.5
-    engine: Engine = "exact"
+    #: "auto": exact on an in-memory graph (the embedded store), local push on a remote one
+    #: (a server store: only the question's neighbourhood is fetched)
+    engine: Literal["auto", "exact", "push"] = "auto"
     #: L1 change between iterations at which the exact walk stops (float32 from 1e-5 up); on
     #: musique_train 1e-3 to 1e-6 rank identically, 1e-4 takes 12 iterations instead of 16
     tol: float = 1e-4
@@ -124,6 +127,11 @@ def _as_of(
     return kept[: settings.fact_top_k], graph_as_of(store, namespace, graph, as_of)
 
 
+def _auto_engine(graph: GraphView) -> Engine:
+    """Local push where neighbourhoods come from a server, exact power iteration in memory."""
+    return "push" if getattr(graph, "remote", False) else "exact"
+
+
 def _current(
     store: Store, namespace: str, q: Vector, settings: HippoSettings
 ) -> tuple[list[tuple[str, float]], dict[str, Fact]]:
@@ -192,12 +200,13 @@ def retrieve(
                 seeds[idx] = seeds.get(idx, 0.0) + w * settings.passage_weight
     damping, tol, max_iter = settings.damping, settings.tol, settings.max_iter
     node_scores: NodeScores
-    if settings.engine == "exact":
+    engine: Engine = settings.engine if settings.engine != "auto" else _auto_engine(graph)
+    if engine == "exact":
         vector = pagerank_vector(graph, seeds, damping=damping, tol=tol, max_iter=max_iter)
         node_scores = NodeScores(graph, vector=vector)
     else:
         ppr = personalized_pagerank(graph, seeds, damping=damping, tol=tol, max_iter=max_iter,
-                                    engine=settings.engine)  # fmt: skip
+                                    engine=engine)  # fmt: skip
         node_scores = NodeScores(graph, sparse=ppr)
     passages = node_scores.top("p:", k)
     if len(passages) < k:

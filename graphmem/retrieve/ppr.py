@@ -143,33 +143,108 @@ def _exact(
     return dict(zip(nz.tolist(), p[nz].tolist(), strict=True))
 
 
+class _Slots:
+    """Node index -> a compact local slot, for arrays that grow with the neighbourhood only."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, dtype=np.int64)  # node indices seen, sorted
+        self.vals = np.zeros(0, dtype=np.int64)  # their slots
+        self.nodes = np.zeros(0, dtype=np.int64)  # slot -> node index
+
+    def __len__(self) -> int:
+        return int(self.nodes.size)
+
+    def map(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        uniq, inv = np.unique(ids, return_inverse=True)
+        pos = np.searchsorted(self.keys, uniq)
+        hit = np.zeros(uniq.size, dtype=bool)
+        if self.keys.size:
+            inside = pos < self.keys.size
+            hit[inside] = self.keys[pos[inside]] == uniq[inside]
+        out = np.empty(uniq.size, dtype=np.int64)
+        out[hit] = self.vals[pos[hit]]
+        new = uniq[~hit]
+        if new.size:
+            slots = np.arange(self.nodes.size, self.nodes.size + new.size, dtype=np.int64)
+            out[~hit] = slots
+            self.nodes = np.concatenate([self.nodes, new])
+            # both sorted: insert in place of a re-sort (linear, not K log K, per round)
+            at = np.searchsorted(self.keys, new)
+            self.keys, self.vals = np.insert(self.keys, at, new), np.insert(self.vals, at, slots)
+        return out[inv]
+
+
 def _push(
     graph: GraphView, seeds: dict[int, float], *, damping: float, tol: float, max_iter: int
 ) -> dict[int, float]:
-    # Arrays over the node indices seen so far (a remote view hands out indices as it meets
-    # nodes, so they grow with the neighbourhood, not the graph); numpy does the per-edge work.
-    size = max(graph.num_nodes, max(seeds) + 1)
-    p = np.zeros(size)
-    r = np.zeros(size)
-    deg = np.full(size, -1.0)  # -1: neighbours not fetched yet
-    rows: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}
-    for i, w in seeds.items():
-        r[i] = w
-    frontier = np.fromiter(seeds, dtype=np.int64, count=len(seeds))
+    # State lives in arrays over local slots, handed out as nodes are met, so a question's cost
+    # (memory included) follows its neighbourhood, never the graph's size; numpy does the
+    # per-edge work.
+    slots = _Slots()
+    cap = 1024
+    p, r = np.zeros(cap), np.zeros(cap)
+    deg = np.full(cap, -1.0)  # weighted degree once the neighbours are fetched, else -1
+    bound = np.full(cap, -1.0)  # a degree known without fetching (see degrees_of), else -1
+    is_seed = np.zeros(cap, dtype=bool)
+
+    def grow() -> None:
+        nonlocal p, r, deg, bound, is_seed, cap
+        if len(slots) > cap:
+            extra = max(len(slots), 2 * cap) - cap
+            p, r = np.pad(p, (0, extra)), np.pad(r, (0, extra))
+            deg = np.pad(deg, (0, extra), constant_values=-1.0)
+            bound = np.pad(bound, (0, extra), constant_values=-1.0)
+            is_seed = np.pad(is_seed, (0, extra))
+            cap += extra
+
+    seed_nodes = np.fromiter(seeds, dtype=np.int64, count=len(seeds))
+    frontier = slots.map(seed_nodes)
+    grow()
+    r[frontier] = np.fromiter(seeds.values(), dtype=np.float64, count=len(seeds))
+    is_seed[frontier] = True
+    rows: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}  # slot -> row
     pushed: list[npt.NDArray[np.int64]] = []
+    degrees_of = getattr(graph, "degrees", None)
+
     # Each round pushes the whole frontier at once; max_iter bounds the rounds (and round trips).
     for _ in range(max(1, max_iter)):
-        missing = [u for u in frontier.tolist() if u not in rows]
-        if missing:
-            for u, (nbrs, weights) in zip(missing, graph.neighbors(missing), strict=True):
-                rows[u] = (np.asarray(nbrs, dtype=np.int64), np.asarray(weights, np.float64))
-            if graph.num_nodes > size:
-                grow = graph.num_nodes - size
-                p, r = np.pad(p, (0, grow)), np.pad(r, (0, grow))
-                deg = np.pad(deg, (0, grow), constant_values=-1.0)
-                size = graph.num_nodes
-            for u in missing:
-                deg[u] = float(rows[u][1].sum())
+        unseen = frontier[deg[frontier] < 0]
+        if unseen.size and callable(degrees_of):
+            # Degrees first (cheap: no neighbour lists). A node whose residual is small for its
+            # degree waits; a node whose push would give every neighbour less than tol (a hub
+            # reached with little mass) keeps its own share and is never fetched: what it
+            # would pass on is too thin to activate any neighbour. This bounds a question's
+            # cost by its neighbourhood even where hubs grow with the graph.
+            ask = unseen[bound[unseen] < 0]
+            if ask.size:
+                found = degrees_of(slots.nodes[ask].tolist())
+                bound[ask] = np.asarray(found, dtype=np.float64)
+            b = bound[unseen]
+            wait = (~is_seed[unseen]) & (r[unseen] <= tol * b)
+            settle = ~wait & (b > 0) & (r[unseen] * damping <= tol * b)
+            settled = unseen[settle]
+            p[settled] += (1.0 - damping) * r[settled]
+            r[settled] = 0.0
+            pushed.append(settled)
+            drop = unseen[wait | settle]
+            if drop.size:
+                frontier = np.setdiff1d(frontier, drop, assume_unique=True)
+                if frontier.size == 0:
+                    break
+        missing = frontier[deg[frontier] < 0]
+        if missing.size:
+            fetched = graph.neighbors(slots.nodes[missing].tolist())
+            # one mapping for the whole round's rows (new slots are handed out once, sorted)
+            sizes = np.fromiter((n.size for n, _ in fetched), dtype=np.int64, count=len(fetched))
+            local_all = slots.map(np.concatenate([np.asarray(n, np.int64) for n, _ in fetched]))
+            weights_all = np.concatenate([np.asarray(w, np.float64) for _, w in fetched])
+            ends = np.cumsum(sizes)
+            for j, u in enumerate(missing.tolist()):
+                a, b = ends[j] - sizes[j], ends[j]
+                rows[u] = (local_all[a:b], weights_all[a:b])
+            grow()
+            owner = np.repeat(np.arange(missing.size), sizes)
+            deg[missing] = np.bincount(owner, weights=weights_all, minlength=missing.size)
         mass = r[frontier]
         r[frontier] = 0.0
         pushed.append(frontier)
@@ -194,4 +269,4 @@ def _push(
             break
     done = np.unique(np.concatenate(pushed))
     done = done[p[done] > 0]
-    return dict(zip(done.tolist(), p[done].tolist(), strict=True))
+    return dict(zip(slots.nodes[done].tolist(), p[done].tolist(), strict=True))

@@ -174,3 +174,33 @@ def test_schema_command_prints_the_checked_in_schema() -> None:
     printed = run("schema").stdout
     checked_in = (Path(__file__).parents[2] / "schema" / "schema.graphql").read_text()
     assert printed.strip() == checked_in.strip()
+
+
+def test_bench_with_the_llm_extractor_end_to_end(tmp_path: Path) -> None:
+    """``graphmem bench DIR --extractor llm``: the corpus goes through the LLM (every passage one
+    request), and the run writes the published JSON."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    corpus = [{"id": d["id"], "title": d["id"].title(), "text": d["text"]} for d in DOCS]
+    questions = [{"id": "q1", "question": "Where was the author of Emma born?",
+                  "answers": ["Steventon"], "gold_passage_ids": ["emma", "austen"]}]  # fmt: skip
+    for name, rows in (("corpus", corpus), ("questions", questions)):
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "bench.json"
+
+    def answer(body: dict[str, Any], _n: int) -> Answer:
+        if "Bled" in body["messages"][-1]["content"]:
+            return ok(json.dumps({"named_entities": ["Bled", "Slovenia"],
+                                  "triples": [["Bled", "is in", "Slovenia"]]}))  # fmt: skip
+        return _llm_answer(body, _n)
+
+    with FakeOpenAI(answer) as server:
+        done = run("bench", str(folder), "--extractor", "llm", "--llm-base-url", server.url,
+                   "--llm-model", "bench-model", "--json", str(out))  # fmt: skip
+        assert done.exit_code == 0, done.output
+        # one extraction per passage, then one question-NER call per search (the warm-up too)
+        assert len(server.requests) == len(DOCS) + 2
+    data = json.loads(out.read_text())
+    assert data["extractor"] == "llm:bench-model" and data["kind"] == "multihop"
+    assert set(data["methods"]) == {"graphmem", "dense", "bm25"}
+    assert 0.0 <= data["methods"]["graphmem"]["recall@5"] <= 1.0

@@ -238,5 +238,12 @@ def test_async_memory_has_the_same_methods(tmp_path: Path, embedder: LocalEmbedd
             assert (await mem.stats()).passages == 5
             ent = await mem.get_entity("London")
             assert ent is not None and ent.name == "London"
+            drawn = await mem.explain("Where was Ada Lovelace born?", k=2)
+            assert any(n.kind == "passage" for n in drawn.nodes)
 
     asyncio.run(main())
+    # every public method of Memory has its awaitable twin
+    public = {n for n in dir(Memory) if not n.startswith("_") and callable(getattr(Memory, n))}
+    assert public <= {n for n in dir(AsyncMemory) if not n.startswith("_")}, public - set(
+        dir(AsyncMemory)
+    )

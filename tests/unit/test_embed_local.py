@@ -173,3 +173,22 @@ def test_bfloat16_gives_the_float32_vectors(emb: LocalEmbedder) -> None:
     assert exact._bf16 is False and fast._bf16 is True
     with pytest.raises(ConfigError, match="precision"):
         LocalEmbedder(precision="fp8")  # type: ignore[arg-type]
+
+
+def test_short_batches_through_onnx_match_torch(tmp_path: Path) -> None:
+    questions = ["Who founded Corvane Optics?", "What is the capital of Kovaria?"]
+    torch_only = LocalEmbedder(short_engine="torch", cache_dir=tmp_path / "never")
+    fast = LocalEmbedder(short_engine="onnx", cache_dir=tmp_path / "onnx")
+    a = torch_only.embed(questions, kind="query")
+    b = fast.embed(questions, kind="query")
+    assert fast._onnx is not None and torch_only._onnx is None
+    assert float((a * b).sum(axis=1).min()) > 0.9999
+    assert not (tmp_path / "never").exists()
+    [exported] = list((tmp_path / "onnx").glob("*.onnx"))
+    stamp = exported.stat().st_mtime_ns
+    # a second embedder (another process, in real use) reuses the file instead of exporting
+    again = LocalEmbedder(short_engine="onnx", cache_dir=tmp_path / "onnx")
+    np.testing.assert_allclose(again.embed(questions, kind="query"), b, atol=1e-6)
+    assert exported.stat().st_mtime_ns == stamp
+    with pytest.raises(ConfigError, match="short_engine"):
+        LocalEmbedder(short_engine="tpu")  # type: ignore[arg-type]

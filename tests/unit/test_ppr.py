@@ -123,3 +123,43 @@ def test_projection_view_is_cached_until_a_write() -> None:
     assert second.num_nodes == 3 and first.num_nodes == 2
     # an old view stays valid (append-only ids)
     assert first.index_of("c") is None and second.index_of("c") == 2
+
+
+def test_push_settles_a_thinly_reached_hub_without_fetching_it() -> None:
+    """A hub reached with too little mass to activate any neighbour keeps its share and is never
+    fetched, so its degree (which grows with the graph) does not cost the question anything."""
+    leaves = 50_000
+    g = GraphProjection()
+    g.add_edges([("s", "a", 1.0), ("a", "b", 1.0), ("b", "c", 1.0), ("a", "hub", 0.01)])
+    g.add_edges(("hub", f"leaf{i}", 1.0) for i in range(leaves))
+    view = g.view()
+    asked: list[int] = []
+
+    class Counting:
+        num_nodes = view.num_nodes
+        index_of = view.index_of
+        node_id = view.node_id
+        matrix = view.matrix
+        degrees = view.degrees
+
+        def neighbors(self, nodes):  # type: ignore[no-untyped-def]
+            asked.extend(nodes)
+            return view.neighbors(nodes)
+
+    hub = view.index_of("hub")
+    # reached thinly through "a": its residual is small for its degree, so it is not fetched
+    seeds = {view.index_of("s"): 1.0}
+    push = personalized_pagerank(Counting(), seeds, engine="push", tol=1e-4)  # type: ignore[arg-type,dict-item]
+    exact = personalized_pagerank(view, seeds, tol=1e-10, max_iter=500)  # type: ignore[dict-item]
+    assert hub not in asked and len(asked) <= 5
+    # (push leaves at most tol x degree unpushed at a node: here the hub's own ~1e-3)
+    assert abs(push.get(hub, 0.0) - exact[hub]) < 2e-3
+    for name in ("s", "a", "b"):
+        i = view.index_of(name)
+        assert abs(push[i] - exact[i]) < 0.01, name
+    # seeded with a little weight: it keeps its own share (settled) and is still not fetched
+    seeds[hub] = 0.001
+    push = personalized_pagerank(Counting(), seeds, engine="push", tol=1e-4)  # type: ignore[arg-type,dict-item]
+    exact = personalized_pagerank(view, seeds, tol=1e-10, max_iter=500)  # type: ignore[dict-item]
+    assert hub not in asked and hub in push
+    assert abs(push[hub] - exact[hub]) < 1e-3

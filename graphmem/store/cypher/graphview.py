@@ -60,6 +60,9 @@ class _Loadable(_Remote, Protocol):
 class CypherGraphView:
     """Neighbourhoods fetched on demand (``neighbors``), the whole matrix loaded on demand."""
 
+    #: neighbourhoods cost a round trip: retrieval's "auto" engine uses local push here
+    remote = True
+
     def __init__(self, store: _Remote, namespace: str, *, cache_limit: int = 2_000_000) -> None:
         self._store = store
         self.namespace = namespace
