@@ -243,7 +243,7 @@ def test_kill_9_at_an_arbitrary_moment_leaves_whole_batches(db: Path) -> None:
             proc.wait(timeout=30)
         with SQLiteStore(db) as s:
             assert s._require().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            done = complete_batches(s, 3 + round_ + 8)
+            done = complete_batches(s, 40)  # every batch the loop may have reached
             assert set(range(3 + round_)) <= done
             assert s.stats(NS).passages == len(done) * PER_BATCH
 
