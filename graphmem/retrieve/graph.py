@@ -116,8 +116,12 @@ class CSRGraph:
     def matrix(self) -> sp.csr_matrix:
         return self._adj
 
-    def degrees(self, nodes: Sequence[int] | None = None) -> FloatArray:
-        """Weighted degree of every node, or of ``nodes`` (the full array is computed once)."""
+    def degrees(
+        self, nodes: Sequence[int] | None = None, at_least: Sequence[float] | None = None
+    ) -> FloatArray:
+        """Weighted degree of every node, or of ``nodes`` (the full array is computed once).
+        Always exact here, so ``at_least`` (thresholds a remote view may answer against) is
+        unused."""
         with self._derive_lock:
             if self._degrees is None:
                 self._degrees = np.asarray(self._adj.sum(axis=1)).ravel()

@@ -185,15 +185,17 @@ def _push(
     p, r = np.zeros(cap), np.zeros(cap)
     deg = np.full(cap, -1.0)  # weighted degree once the neighbours are fetched, else -1
     bound = np.full(cap, -1.0)  # a degree known without fetching (see degrees_of), else -1
+    lower = np.zeros(cap, dtype=bool)  # bound may be a lower bound (it reached its threshold)
     is_seed = np.zeros(cap, dtype=bool)
 
     def grow() -> None:
-        nonlocal p, r, deg, bound, is_seed, cap
+        nonlocal p, r, deg, bound, lower, is_seed, cap
         if len(slots) > cap:
             extra = max(len(slots), 2 * cap) - cap
             p, r = np.pad(p, (0, extra)), np.pad(r, (0, extra))
             deg = np.pad(deg, (0, extra), constant_values=-1.0)
             bound = np.pad(bound, (0, extra), constant_values=-1.0)
+            lower = np.pad(lower, (0, extra))
             is_seed = np.pad(is_seed, (0, extra))
             cap += extra
 
@@ -215,10 +217,18 @@ def _push(
             # reached with little mass) keeps its own share and is never fetched: what it
             # would pass on is too thin to activate any neighbour. This bounds a question's
             # cost by its neighbourhood even where hubs grow with the graph.
-            ask = unseen[bound[unseen] < 0]
+            # The count at which a node waits (or, for a seed, settles): a lower bound that
+            # reaches it decides as the full count would, so a view may answer with one.
+            need = np.where(is_seed[unseen], r[unseen] * damping, r[unseen]) / tol
+            ask = unseen[(bound[unseen] < 0) | (lower[unseen] & (bound[unseen] < need))]
             if ask.size:
-                found = degrees_of(slots.nodes[ask].tolist())
-                bound[ask] = np.asarray(found, dtype=np.float64)
+                need_ask = np.where(is_seed[ask], r[ask] * damping, r[ask]) / tol
+                found = np.asarray(
+                    degrees_of(slots.nodes[ask].tolist(), at_least=need_ask.tolist()),
+                    dtype=np.float64,
+                )
+                bound[ask] = found
+                lower[ask] = found >= need_ask  # maybe only a bound: asked again if mass grows
             b = bound[unseen]
             wait = (~is_seed[unseen]) & (r[unseen] <= tol * b)
             settle = ~wait & (b > 0) & (r[unseen] * damping <= tol * b)

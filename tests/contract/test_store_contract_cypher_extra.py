@@ -3,13 +3,14 @@
 Run against every backend of conftest.py (the same ``store`` fixture as test_store_contract.py):
 batches that change some rows and leave others as they are, edges that arrive before their
 nodes, vectors that arrive after their nodes, a fact whose ends change, repeated keys inside one
-batch, and names that look like query text.
+batch, names that look like query text, and the degree probe local push reads before fetching.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from contract_data import build_world
 from test_store_contract import (
     DOCS,
     MODEL,
@@ -182,3 +183,29 @@ def test_a_deleted_namespace_can_be_written_again(store: Store, ns: NS) -> None:
     assert hits[0][0] == entity_id(a, "Alice")
     assert np.allclose(store.cached_vectors(MODEL, [embed_key(batch.entities[0])])[embed_key(batch.entities[0])],
                        vec("Alice"))  # fmt: skip
+
+
+def test_degrees_bound_the_weighted_degree(store: Store, ns: NS) -> None:
+    w = build_world(store, ns("a"))
+    a = w.ns
+    nodes = [*(p.id for p in w.batch.passages), *(e.id for e in w.batch.entities), w.he.id, w.ev.id]
+    adj = store.adjacent(a, nodes)
+    view = store.graph(a)
+    index = [i for n in nodes if (i := view.index_of(n)) is not None]
+    assert len(index) == len(nodes)
+    # What local push reads: the in-memory graph's weighted degree, or a server store's count.
+    readings = [dict(zip(nodes, view.degrees(index).tolist(), strict=True))]
+    server = getattr(store, "degrees", None)  # the Cypher stores' probe, read before a fetch
+    if server is not None:
+        readings.append(server(a, [*nodes, "e:missing"]))
+        assert readings[-1]["e:missing"] == 0.0
+    for got in readings:
+        for node in nodes:
+            # Push leaves a node unfetched when its residual is small for this degree: it must
+            # never be below the weighted degree its fetched neighbourhood would show.
+            assert got[node] >= sum(x for _, x in adj[node]) - 1e-9, node
+    if server is None:
+        # In memory the degree is exact: a passage's MENTIONS (weight 1); STATES is no PageRank
+        # edge. (The servers' count includes STATES: an upper bound, as checked above.)
+        for p in w.batch.passages:
+            assert readings[0][p.id] == len(adj[p.id]) > 0, p.id

@@ -137,3 +137,67 @@ def test_degrees_without_fetching_neighbours() -> None:
     view.neighbors([a])
     assert view.degrees([a, hub]).tolist() == [0.5, 50.5]  # cached: no new round trip
     assert view.round_trips == 2
+
+
+class CountingRemote(FakeRemote):
+    def __init__(self, edges: list[tuple[str, str, float]]) -> None:
+        super().__init__(edges)
+        self.full_asked: list[str] = []
+
+    def degrees(self, namespace: str, ids: Sequence[str]) -> dict[str, float]:
+        self.full_asked.extend(ids)
+        return super().degrees(namespace, ids)
+
+
+class OutDegreeRemote(CountingRemote):
+    """A remote with FalkorDB's cheap lower bound: the weight of each node's outgoing edges."""
+
+    def __init__(self, edges: list[tuple[str, str, float]]) -> None:
+        super().__init__(edges)
+        self.out_calls = 0
+
+    def out_degrees(self, namespace: str, ids: Sequence[str]) -> dict[str, float]:
+        self.out_calls += 1
+        out = dict.fromkeys(ids, 0.0)
+        for s, _, w in self.edges:
+            if s in out:
+                out[s] += w
+        return out
+
+
+def test_a_cheap_lower_bound_spares_the_full_count_where_it_reaches_the_threshold() -> None:
+    edges = [("hub", f"leaf{i}", 1.0) for i in range(50)] + [("a", "hub", 1.0)]
+    remote = OutDegreeRemote(edges)
+    view = CypherGraphView(remote, "ns")
+    hub, leaf = view.index_of("hub"), view.index_of("leaf0")
+    assert hub is not None and leaf is not None
+    got = view.degrees([hub, leaf], at_least=[10.0, 10.0]).tolist()
+    # the hub's 50 outgoing edges already reach 10: only the leaf needs the full count
+    assert got[0] >= 10.0 and got[1] == 1.0
+    assert remote.full_asked == ["leaf0"] and view.round_trips == 2
+    # a higher threshold than the bound gives: the full count now, once
+    assert view.degrees([hub], at_least=[100.0]).tolist() == [51.0]
+    assert remote.full_asked == ["leaf0", "hub"] and remote.out_calls == 1
+
+
+def test_push_decides_the_same_with_the_lower_bound_and_asks_fewer_full_counts() -> None:
+    # Hubs with many outgoing edges (the cheap bound is most of their degree), each tied to a
+    # few nodes of a random graph that the seeds sit in.
+    rng = np.random.default_rng(3)
+    edges = [(f"h{i % 5}", f"leaf{i}", 1.0) for i in range(5_000)]
+    edges += [(f"h{int(rng.integers(0, 5))}", f"n{i}", 1.0) for i in range(0, 400, 7)]
+    edges += random_graph(400, 600, seed=4)
+    seeds = {"n1": 1.0, "n7": 0.5, "h2": 0.01}
+    results = []
+    remotes = (CountingRemote(edges), OutDegreeRemote(edges))
+    for remote in remotes:
+        view = CypherGraphView(remote, "ns")
+        idx = {view.index_of(k): w for k, w in seeds.items()}
+        scores = personalized_pagerank(view, idx, damping=0.5, tol=1e-4, engine="push")  # type: ignore[arg-type]
+        results.append((scores_by_id(view, scores), remote))
+    (plain, _), (bounded, _) = results
+    assert bounded == plain
+    hubs = {f"h{i}" for i in range(5)}
+    assert remotes[1].out_calls > 0
+    assert hubs & set(remotes[0].full_asked) and not hubs & set(remotes[1].full_asked)
+    assert len(remotes[1].full_asked) < len(remotes[0].full_asked)

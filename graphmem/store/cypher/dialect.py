@@ -110,6 +110,10 @@ class Dialect(Protocol):
         """PageRank neighbours of ``ids`` in one round trip: (id, neighbour, weight)."""
         ...
 
+    def degrees(self, namespace: str, ids: Sequence[str]) -> list[tuple[str, float]]:
+        """(id, number of PageRank relationships) for the ids that exist, in one round trip."""
+        ...
+
     def graph_edges(
         self, namespace: str, weights: Mapping[str, float]
     ) -> Iterator[list[tuple[str, str, float]]]:

@@ -394,6 +394,21 @@ class FalkorDBDialect:
             return []
         return [(str(a), str(b), float(w)) for a, b, w in json.loads(rows[0][0])]
 
+    def degrees(self, namespace: str, ids: Sequence[str]) -> list[tuple[str, float]]:
+        return self._degree_page("degrees", namespace, ids)
+
+    def out_degrees(self, namespace: str, ids: Sequence[str]) -> list[tuple[str, float]]:
+        """Outgoing relationship counts: a cheap lower bound of :meth:`degrees` here."""
+        return self._degree_page("out_degrees", namespace, ids)
+
+    def _degree_page(
+        self, name: str, namespace: str, ids: Sequence[str]
+    ) -> list[tuple[str, float]]:
+        rows = self.read(self.statement(name), {"ns": namespace, "ids": list(ids)})
+        if not rows or not rows[0][0]:
+            return []
+        return [(str(nid), float(degree)) for nid, degree in json.loads(rows[0][0])]
+
     def _has_vector_index(self, label: str) -> bool:
         rows = self.read(self.statement("vector_indexes"), {})
         found = {str(r[0]) for r in rows}

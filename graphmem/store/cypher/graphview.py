@@ -71,6 +71,7 @@ class CypherGraphView:
         self._index: dict[str, int] = {}
         self._rows: dict[int, tuple[IntArray, FloatArray]] = {}
         self._degrees: dict[int, float] = {}
+        self._lower: dict[int, float] = {}  # lower bounds of _degrees' counts (out-degrees)
         self._cached = 0
         self._matrix: sp.csr_matrix | None = None
         self._dirty: set[str] = set()
@@ -126,11 +127,15 @@ class CypherGraphView:
         self.round_trips += 1
         return {k: list(v) for k, v in self._store.adjacent(self.namespace, ids).items()}
 
-    def degrees(self, nodes: Sequence[int]) -> FloatArray:
+    def degrees(self, nodes: Sequence[int], at_least: Sequence[float] | None = None) -> FloatArray:
         """Degree of each node: the weighted degree once its neighbours are fetched (or the
         matrix is loaded), before that the server's relationship count, an upper bound when
         weights are at most 1; the unknown ones in one round trip that reads no neighbours.
         Local push uses it to leave hubs it would not push unfetched.
+
+        With ``at_least`` (one threshold per node), a node's value may instead be a lower bound
+        that already reaches its threshold: where the store has a cheaper lower bound (FalkorDB's
+        outgoing count), the full count is asked only for the nodes that bound does not settle.
         """
         with self._lock:
             unknown = [
@@ -138,13 +143,14 @@ class CypherGraphView:
                 for u in dict.fromkeys(nodes)
                 if int(u) not in self._rows and int(u) not in self._degrees
             ]
-            if unknown:
-                if self._matrix is not None:
-                    adj = self.matrix()
-                    sums = np.asarray(adj.sum(axis=1)).ravel()
-                    for u in unknown:
-                        self._degrees[u] = float(sums[u])
-                else:
+            if unknown and self._matrix is not None:
+                sums = np.asarray(self.matrix().sum(axis=1)).ravel()
+                for u in unknown:
+                    self._degrees[u] = float(sums[u])
+            elif unknown:
+                if at_least is not None:
+                    unknown = self._rule_out(unknown, nodes, at_least)
+                if unknown:
                     store: Any = self._store
                     self.round_trips += 1
                     found = store.degrees(self.namespace, [self._ids[u] for u in unknown])
@@ -153,8 +159,32 @@ class CypherGraphView:
             out = np.empty(len(nodes), dtype=np.float64)
             for i, u in enumerate(nodes):
                 row = self._rows.get(int(u))
-                out[i] = float(row[1].sum()) if row is not None else self._degrees[int(u)]
+                if row is not None:
+                    out[i] = float(row[1].sum())
+                else:
+                    exact = self._degrees.get(int(u))
+                    out[i] = exact if exact is not None else self._lower[int(u)]
             return out
+
+    def _rule_out(
+        self, unknown: list[int], nodes: Sequence[int], at_least: Sequence[float]
+    ) -> list[int]:
+        """The unknown nodes whose cheap lower bound (one round trip) is below their threshold."""
+        probe = getattr(self._store, "out_degrees", None)
+        if probe is None:
+            return unknown
+        ask = [u for u in unknown if u not in self._lower]
+        if ask:
+            found = probe(self.namespace, [self._ids[u] for u in ask])
+            if found is None:  # this backend's full count costs no more
+                return unknown
+            self.round_trips += 1
+            for u in ask:
+                self._lower[u] = float(found.get(self._ids[u], 0.0))
+        need: dict[int, float] = {}
+        for u, t in zip(nodes, at_least, strict=True):
+            need[int(u)] = max(need.get(int(u), 0.0), float(t))
+        return [u for u in unknown if self._lower[u] < need[u]]
 
     def neighbors(self, nodes: Sequence[int]) -> list[tuple[IntArray, FloatArray]]:
         """Neighbour indices and weights of each node; the unseen ones in one round trip."""
@@ -286,6 +316,7 @@ class CypherGraphView:
                 i = self._index.get(node_id)
                 if i is not None:
                     self._degrees.pop(i, None)
+                    self._lower.pop(i, None)
                 if i is not None and i in self._rows:
                     self._cached -= self._rows.pop(i)[0].size
                 if self._matrix is not None:

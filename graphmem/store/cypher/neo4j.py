@@ -274,6 +274,10 @@ class Neo4jDialect:
         )
         return [(str(a), str(b), float(w)) for a, b, w in rows]
 
+    def degrees(self, namespace: str, ids: Sequence[str]) -> list[tuple[str, float]]:
+        rows = self.read(self.statement("degrees"), {"ns": namespace, "ids": list(ids)})
+        return [(str(nid), float(degree)) for nid, degree in rows]
+
     def graph_edges(
         self, namespace: str, weights: Mapping[str, float]
     ) -> Iterator[list[tuple[str, str, float]]]:

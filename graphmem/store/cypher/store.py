@@ -445,12 +445,25 @@ class CypherStore:
         return out
 
     def degrees(self, namespace: str, ids: Sequence[str]) -> dict[str, float]:
-        """Relationship count of each id, in one round trip, without walking the relationships:
-        the PageRank degree when weights are 1, an upper bound otherwise (0 for unknown ids)."""
+        """Relationship count of each id, in one round trip, without fetching the neighbours:
+        an upper bound of the PageRank degree while weights are at most 1 (0 for unknown ids)."""
         out = dict.fromkeys(ids, 0.0)
         for part in _chunks(ids, 50_000):
-            for nid, degree in self._read("degrees", {"ns": namespace, "ids": part}):
-                out[str(nid)] = float(degree)
+            for nid, degree in self._open().degrees(namespace, part):
+                out[nid] = degree
+        return out
+
+    def out_degrees(self, namespace: str, ids: Sequence[str]) -> dict[str, float] | None:
+        """Outgoing relationship count of each id, a lower bound of :meth:`degrees`, where the
+        backend reads it for less (FalkorDB); ``None`` where the full count is as cheap (Neo4j
+        reads both from its degree store)."""
+        probe = getattr(self._open(), "out_degrees", None)
+        if probe is None:
+            return None
+        out = dict.fromkeys(ids, 0.0)
+        for part in _chunks(ids, 50_000):
+            for nid, degree in probe(namespace, part):
+                out[nid] = degree
         return out
 
     def graph_nodes(self, namespace: str) -> list[str]:
