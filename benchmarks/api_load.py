@@ -360,8 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("overhead:", result["overhead"])
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        from graphmem.bench.runner import write_json
+
+        write_json(result, args.json)
     ok = (
         result["api_n"]["errors"] == 0
         and result["api_1"]["errors"] == 0

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from llama_server import LlamaServer  # noqa: E402
 
+from graphmem.bench.runner import write_json  # noqa: E402
 from graphmem.extract.llm import LLMExtractor  # noqa: E402
 from graphmem.memory import Memory  # noqa: E402
 from graphmem.sources import read_documents  # noqa: E402
@@ -76,10 +77,9 @@ def main() -> None:
         "extraction_cache_hits": hits,
         "cache_hit_rate": round(hits / max(1, hits + again.extraction_calls), 3),
     }
-    text = json.dumps(out, indent=2)
-    print(text)
+    print(json.dumps(out, indent=2))
     if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+        write_json(out, args.json)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from falkordb_server import FalkorDBServer  # noqa: E402
 from synthetic_graph import Spec, entity_id, load, passage_id  # noqa: E402
 
+from graphmem.bench.runner import write_json  # noqa: E402
 from graphmem.ids import entity_id as make_entity_id  # noqa: E402
 from graphmem.ids import fact_id as make_fact_id  # noqa: E402
 from graphmem.ids import normalize_name  # noqa: E402
@@ -453,10 +454,9 @@ def main() -> None:
     else:
         result = bench_retrieval(args.dataset, args.push_tols, args.limit)
     result["machine"] = {"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 1)}
-    text = json.dumps(result, indent=2)
-    print(text)
+    print(json.dumps(result, indent=2))
     if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+        write_json(result, args.json)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,10 @@ Engine = Literal["exact", "push"]
 FLOAT32_MIN_TOL = 1e-5
 
 
-def _normalized_seeds(seeds: Mapping[int, float]) -> dict[int, float]:
+def _normalized_seeds(seeds: Mapping[int, float], damping: float) -> dict[int, float]:
+    """The seeds scaled to sum to 1, after checking them and ``damping``."""
+    if not 0.0 <= damping < 1.0:
+        raise ValueError(f"damping must be in [0, 1), got {damping}")
     positive = {int(i): float(w) for i, w in seeds.items() if w > 0}
     total = sum(positive.values())
     if total <= 0:
@@ -60,9 +63,7 @@ def personalized_pagerank(
     residual per unit of degree below which a node is not pushed (smaller: more accurate, slower).
     Only nodes with a positive score are returned.
     """
-    if not 0.0 <= damping < 1.0:
-        raise ValueError(f"damping must be in [0, 1), got {damping}")
-    s = _normalized_seeds(seeds)
+    s = _normalized_seeds(seeds, damping)
     if engine == "exact":
         return _exact(graph, s, damping=damping, tol=tol, max_iter=max_iter)
     if engine == "push":
@@ -83,11 +84,8 @@ def pagerank_vector(
     Same walk as ``personalized_pagerank(..., engine="exact")``; callers that rank many nodes
     (the retrieval pipeline) read their top entries from it with numpy.
     """
-    if not 0.0 <= damping < 1.0:
-        raise ValueError(f"damping must be in [0, 1), got {damping}")
-    return _exact_vector(
-        graph, _normalized_seeds(seeds), damping=damping, tol=tol, max_iter=max_iter
-    )
+    s = _normalized_seeds(seeds, damping)
+    return _exact_vector(graph, s, damping=damping, tol=tol, max_iter=max_iter)
 
 
 def _transition(graph: GraphView) -> tuple[sp.csr_matrix, npt.NDArray[np.bool_]]:
@@ -220,9 +218,9 @@ def _push(
             # The count at which a node waits (or, for a seed, settles): a lower bound that
             # reaches it decides as the full count would, so a view may answer with one.
             need = np.where(is_seed[unseen], r[unseen] * damping, r[unseen]) / tol
-            ask = unseen[(bound[unseen] < 0) | (lower[unseen] & (bound[unseen] < need))]
+            asking = (bound[unseen] < 0) | (lower[unseen] & (bound[unseen] < need))
+            ask, need_ask = unseen[asking], need[asking]
             if ask.size:
-                need_ask = np.where(is_seed[ask], r[ask] * damping, r[ask]) / tol
                 found = np.asarray(
                     degrees_of(slots.nodes[ask].tolist(), at_least=need_ask.tolist()),
                     dtype=np.float64,

@@ -91,16 +91,18 @@ class NodeScores(Mapping[str, float]):
         indices = getattr(self.graph, "prefix_indices", None)
         if self._sparse is not None or indices is None:
             ids, vals = self._by_prefix(prefix)
-            part = np.argpartition(-vals, n - 1)[:n] if len(ids) > n else np.arange(len(ids))
-            order = part[np.lexsort((part, -vals[part]))]
+            order = _best(vals, np.arange(len(ids)), n)
             return [(ids[j], float(vals[j])) for j in order]
         assert self.vector is not None
         idx: npt.NDArray[np.int64] = indices(prefix)
         vals = self.vector[idx]
         keep = vals > 0
         idx, vals = idx[keep], vals[keep]
-        if len(idx) > n:
-            part = np.argpartition(-vals, n - 1)[:n]
-            idx, vals = idx[part], vals[part]
-        order = np.lexsort((idx, -vals))
+        order = _best(vals, idx, n)
         return [(self.graph.node_id(int(idx[j])), float(vals[j])) for j in order]
+
+
+def _best(vals: FloatVector, ties: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+    """Positions of the ``n`` largest ``vals``, best first, equal values by ``ties`` ascending."""
+    part = np.argpartition(-vals, n - 1)[:n] if len(vals) > n else np.arange(len(vals))
+    return part[np.lexsort((ties[part], -vals[part]))]

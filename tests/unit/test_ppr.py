@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphmem.retrieve.graph import CSRGraph, GraphProjection
+from graphmem.retrieve.graph import CSRGraph, FloatArray, GraphProjection, IntArray
 from graphmem.retrieve.ppr import personalized_pagerank
 
 
@@ -77,25 +79,32 @@ def test_seed_ranks_first_and_mass_decays_with_distance() -> None:
     assert [v.node_id(i) for i in order] == ["a", "b", "c", "d"]
 
 
+class CountingView:
+    """``view`` recording whose neighbours push asked for; with or without its degree probe."""
+
+    def __init__(self, view: CSRGraph, *, with_degrees: bool) -> None:
+        self.view = view
+        self.asked: list[int] = []
+        self.num_nodes = view.num_nodes
+        self.index_of, self.node_id, self.matrix = view.index_of, view.node_id, view.matrix
+        if with_degrees:
+            self.degrees = view.degrees
+
+    def neighbors(self, nodes: Sequence[int]) -> list[tuple[IntArray, FloatArray]]:
+        self.asked.extend(nodes)
+        return self.view.neighbors(nodes)
+
+
 def test_push_only_fetches_the_seeds_neighbourhood() -> None:
     """A huge component far from the seeds is never asked for: cost follows the neighbourhood."""
     g = GraphProjection()
     g.add_edges([("s", "x", 1.0), ("x", "y", 1.0)])
     g.add_edges((f"far{i}", f"far{i + 1}", 1.0) for i in range(20_000))
     view = g.view()
-    asked: list[int] = []
+    counting = CountingView(view, with_degrees=False)
+    asked = counting.asked
 
-    class Counting:
-        num_nodes = view.num_nodes
-        index_of = view.index_of
-        node_id = view.node_id
-        matrix = view.matrix
-
-        def neighbors(self, nodes):  # type: ignore[no-untyped-def]
-            asked.extend(nodes)
-            return view.neighbors(nodes)
-
-    scores = personalized_pagerank(Counting(), {view.index_of("s"): 1.0}, engine="push", tol=1e-8)  # type: ignore[dict-item]
+    scores = personalized_pagerank(counting, {view.index_of("s"): 1.0}, engine="push", tol=1e-8)  # type: ignore[dict-item]
     assert {view.node_id(i) for i in asked} <= {"s", "x", "y"}
     assert set(scores) <= {view.index_of(n) for n in ("s", "x", "y")}
 
@@ -133,23 +142,13 @@ def test_push_settles_a_thinly_reached_hub_without_fetching_it() -> None:
     g.add_edges([("s", "a", 1.0), ("a", "b", 1.0), ("b", "c", 1.0), ("a", "hub", 0.01)])
     g.add_edges(("hub", f"leaf{i}", 1.0) for i in range(leaves))
     view = g.view()
-    asked: list[int] = []
-
-    class Counting:
-        num_nodes = view.num_nodes
-        index_of = view.index_of
-        node_id = view.node_id
-        matrix = view.matrix
-        degrees = view.degrees
-
-        def neighbors(self, nodes):  # type: ignore[no-untyped-def]
-            asked.extend(nodes)
-            return view.neighbors(nodes)
+    counting = CountingView(view, with_degrees=True)
+    asked = counting.asked
 
     hub = view.index_of("hub")
     # reached thinly through "a": its residual is small for its degree, so it is not fetched
     seeds = {view.index_of("s"): 1.0}
-    push = personalized_pagerank(Counting(), seeds, engine="push", tol=1e-4)  # type: ignore[arg-type,dict-item]
+    push = personalized_pagerank(counting, seeds, engine="push", tol=1e-4)  # type: ignore[arg-type,dict-item]
     exact = personalized_pagerank(view, seeds, tol=1e-10, max_iter=500)  # type: ignore[dict-item]
     assert hub not in asked and len(asked) <= 5
     # (push leaves at most tol x degree unpushed at a node: here the hub's own ~1e-3)
@@ -159,7 +158,28 @@ def test_push_settles_a_thinly_reached_hub_without_fetching_it() -> None:
         assert abs(push[i] - exact[i]) < 0.01, name
     # seeded with a little weight: it keeps its own share (settled) and is still not fetched
     seeds[hub] = 0.001
-    push = personalized_pagerank(Counting(), seeds, engine="push", tol=1e-4)  # type: ignore[arg-type,dict-item]
+    push = personalized_pagerank(counting, seeds, engine="push", tol=1e-4)  # type: ignore[arg-type,dict-item]
     exact = personalized_pagerank(view, seeds, tol=1e-10, max_iter=500)  # type: ignore[dict-item]
     assert hub not in asked and hub in push
     assert abs(push[hub] - exact[hub]) < 1e-3
+
+
+def test_node_scores_top_agrees_across_dense_sparse_and_a_plain_sort() -> None:
+    from graphmem.retrieve.ppr import pagerank_vector
+    from graphmem.retrieve.scores import NodeScores
+
+    g = GraphProjection()
+    g.add_edges([(f"e:{i}", f"p:{i % 7}", 1.0) for i in range(40)])
+    g.add_edges([(f"e:{i}", f"e:{(i * 3) % 40}", 0.5) for i in range(40)])
+    view = g.view()
+    seeds = {view.index_of("e:1"): 1.0, view.index_of("p:3"): 0.2}
+    vector = pagerank_vector(view, seeds, damping=0.5, tol=1e-8)  # type: ignore[arg-type]
+    dense = NodeScores(view, vector=vector)
+    sparse = NodeScores(view, sparse={i: float(x) for i, x in enumerate(vector) if x > 0})
+    for prefix, n in (("e:", 5), ("p:", 3), ("p:", 50), ("x:", 4)):
+        plain = sorted(
+            ((k, v) for k, v in dense.items() if k.startswith(prefix)),
+            key=lambda t: (-t[1], view.index_of(t[0])),
+        )[:n]
+        assert dense.top(prefix, n) == sparse.top(prefix, n) == plain, prefix
+    assert dense.top("e:", 0) == []

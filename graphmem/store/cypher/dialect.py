@@ -111,7 +111,8 @@ class Dialect(Protocol):
         ...
 
     def degrees(self, namespace: str, ids: Sequence[str]) -> list[tuple[str, float]]:
-        """(id, number of PageRank relationships) for the ids that exist, in one round trip."""
+        """(id, number of relationships) for the ids that exist, in one round trip, without
+        walking them where the backend can (an upper bound of the PageRank degree)."""
         ...
 
     def graph_edges(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -72,6 +72,19 @@ _MODELS: dict[NodeKind, type[BaseModel]] = {
 def _chunks(items: Sequence[str], size: int = CHUNK) -> list[list[str]]:
     unique = list(dict.fromkeys(items))
     return [unique[i : i + size] for i in range(0, len(unique), size)]
+
+
+def _counts(
+    probe: Callable[[str, Sequence[str]], list[tuple[str, float]]],
+    namespace: str,
+    ids: Sequence[str],
+) -> dict[str, float]:
+    """A dialect's per-id count over every id, in chunks (0 for ids the server does not hold)."""
+    out = dict.fromkeys(ids, 0.0)
+    for part in _chunks(ids, 50_000):
+        for nid, count in probe(namespace, part):
+            out[nid] = count
+    return out
 
 
 def _utc(value: datetime) -> datetime:
@@ -447,24 +460,14 @@ class CypherStore:
     def degrees(self, namespace: str, ids: Sequence[str]) -> dict[str, float]:
         """Relationship count of each id, in one round trip, without fetching the neighbours:
         an upper bound of the PageRank degree while weights are at most 1 (0 for unknown ids)."""
-        out = dict.fromkeys(ids, 0.0)
-        for part in _chunks(ids, 50_000):
-            for nid, degree in self._open().degrees(namespace, part):
-                out[nid] = degree
-        return out
+        return _counts(self._open().degrees, namespace, ids)
 
     def out_degrees(self, namespace: str, ids: Sequence[str]) -> dict[str, float] | None:
         """Outgoing relationship count of each id, a lower bound of :meth:`degrees`, where the
         backend reads it for less (FalkorDB); ``None`` where the full count is as cheap (Neo4j
         reads both from its degree store)."""
         probe = getattr(self._open(), "out_degrees", None)
-        if probe is None:
-            return None
-        out = dict.fromkeys(ids, 0.0)
-        for part in _chunks(ids, 50_000):
-            for nid, degree in probe(namespace, part):
-                out[nid] = degree
-        return out
+        return None if probe is None else _counts(probe, namespace, ids)
 
     def graph_nodes(self, namespace: str) -> list[str]:
         """Ids of the namespace's PageRank-graph nodes (every node except facts and stubs)."""
