@@ -43,8 +43,8 @@ demo: install
 	$(BIN)/graphmem demo
 
 lint: install
-	$(BIN)/ruff check graphmem api tests benchmarks
-	$(BIN)/ruff format --check graphmem api tests benchmarks
+	$(BIN)/ruff check graphmem tests benchmarks
+	$(BIN)/ruff format --check graphmem tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy

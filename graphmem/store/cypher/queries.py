@@ -32,7 +32,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
-from pathlib import Path
 
 from graphmem.errors import ConfigError, InputError
 
@@ -125,11 +124,7 @@ def parse(name: str, source: str) -> Statement:
 
 
 def _folder() -> Traversable:
-    try:
-        return resources.files("graphmem.cypher")
-    except ModuleNotFoundError:
-        # A source checkout that is not installed: cypher/ sits next to the graphmem/ package.
-        return Path(__file__).resolve().parents[3] / "cypher"
+    return resources.files("graphmem.cypher")
 
 
 def _read(dialect: str, name: str) -> str | None:
