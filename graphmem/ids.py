@@ -14,6 +14,24 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
+
+#: the id prefix of each node kind: every node id is ``<prefix><hash>``
+PASSAGE = "p:"
+ENTITY = "e:"
+FACT = "f:"
+EVENT = "v:"
+HYPEREDGE = "h:"
+EPISODE = "ep:"
+#: id prefix -> kind name, as results and the API name them
+KINDS: dict[str, str] = {
+    PASSAGE: "passage",
+    ENTITY: "entity",
+    FACT: "fact",
+    EVENT: "event",
+    HYPEREDGE: "hyperedge",
+    EPISODE: "episode",
+}
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
@@ -55,28 +73,56 @@ def text_hash(text: str) -> str:
 
 
 def passage_id(namespace: str, text: str) -> str:
-    return "p:" + _digest(namespace, text)
+    return PASSAGE + _digest(namespace, text)
 
 
 def entity_id(namespace: str, name: str) -> str:
-    return "e:" + _digest(namespace, normalize_name(name))
+    return ENTITY + _digest(namespace, normalize_name(name))
 
 
 def fact_id(namespace: str, subject: str, predicate: str, obj: str) -> str:
-    return "f:" + _digest(
+    return FACT + _digest(
         namespace, normalize_name(subject), normalize_predicate(predicate), normalize_name(obj)
     )
 
 
 def event_id(namespace: str, description: str, time: str | None) -> str:
-    return "v:" + _digest(namespace, description, time or "")
+    return EVENT + _digest(namespace, description, time or "")
 
 
 def hyperedge_id(namespace: str, kind: str, key: str) -> str:
-    return "h:" + _digest(namespace, kind, key)
+    return HYPEREDGE + _digest(namespace, kind, key)
 
 
 def episode_id(
     namespace: str, session: str | None, time: str, speaker: str | None, text: str
 ) -> str:
-    return "ep:" + _digest(namespace, session or "", time, speaker or "", text)
+    return EPISODE + _digest(namespace, session or "", time, speaker or "", text)
+
+
+def node_kind(node_id: str) -> str:
+    """The kind of node an id names, from its prefix (``"node"`` when unknown).
+
+    >>> node_kind(entity_id("default", "Ada")), node_kind("ep:1"), node_kind("x")
+    ('entity', 'episode', 'node')
+    """
+    head, sep, _ = node_id.partition(":")
+    return KINDS.get(head + sep, "node")
+
+
+def is_kind(node_id: str, prefix: str) -> bool:
+    """Whether ``node_id`` is of the kind whose prefix is ``prefix`` (e.g. :data:`ENTITY`).
+
+    >>> is_kind("e:12", ENTITY), is_kind("ep:12", ENTITY)
+    (True, False)
+    """
+    return node_id.startswith(prefix)
+
+
+def of_kind(ids: Iterable[str], prefix: str) -> list[str]:
+    """The ids among ``ids`` of the kind ``prefix``, in their order.
+
+    >>> of_kind(["e:1", "p:2", "e:3"], ENTITY)
+    ['e:1', 'e:3']
+    """
+    return [i for i in ids if i.startswith(prefix)]
