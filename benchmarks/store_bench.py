@@ -54,12 +54,12 @@ from falkordb_server import FalkorDBServer  # noqa: E402
 from synthetic_graph import Spec, entity_id, load, passage_id  # noqa: E402
 
 from graphmem.bench.runner import write_json  # noqa: E402
+from graphmem.graph import GraphView  # noqa: E402
 from graphmem.ids import entity_id as make_entity_id  # noqa: E402
 from graphmem.ids import fact_id as make_fact_id  # noqa: E402
 from graphmem.ids import normalize_name  # noqa: E402
 from graphmem.ids import passage_id as make_passage_id  # noqa: E402
 from graphmem.models import Edge, Entity, Fact, Passage  # noqa: E402
-from graphmem.retrieve.graph import GraphView  # noqa: E402
 from graphmem.retrieve.ppr import personalized_pagerank  # noqa: E402
 from graphmem.store import open_store  # noqa: E402
 from graphmem.store.base import Store, WriteBatch  # noqa: E402

@@ -52,7 +52,8 @@ from graphmem.retrieve.hyper import (
     note_unit,
 )
 from graphmem.store.base import Store, WriteBatch
-from graphmem.temporal import TemporalHook, TemporalSettings, is_current
+from graphmem.temporal import TemporalHook, TemporalSettings
+from graphmem.validity import is_current
 
 if TYPE_CHECKING:
     from graphmem.viz.explain import Explanation

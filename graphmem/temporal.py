@@ -38,18 +38,15 @@ True
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import scipy.sparse as sp
-
 from graphmem.ids import normalize_predicate, text_hash
 from graphmem.models import Edge, Episode, Fact, IngestReport, Passage
-from graphmem.retrieve.graph import CSRGraph, GraphView
 from graphmem.store.base import Store, WriteBatch
+from graphmem.validity import utc
 
 if TYPE_CHECKING:
     from graphmem.ingest import Ingestor
@@ -139,32 +136,7 @@ def predicate_class(predicate: str) -> tuple[str, Anchor] | None:
 
 def version_id(fact_id: str, start: datetime) -> str:
     """Id of the version of ``fact_id`` that starts at ``start`` (a restated, ended fact)."""
-    return "f:" + text_hash(f"{fact_id}@{_utc(start).isoformat()}")
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def valid_at(fact: Fact, when: datetime) -> bool:
-    """Did ``fact`` hold in the world at ``when``? (``valid_at`` <= when < ``invalid_at``)"""
-    t = _utc(when)
-    if fact.valid_at is not None and _utc(fact.valid_at) > t:
-        return False
-    return fact.invalid_at is None or _utc(fact.invalid_at) > t
-
-
-def overlaps(fact: Fact, start: datetime | None, end: datetime | None) -> bool:
-    """Did ``fact`` hold at some time within [start, end]? (None: unbounded)"""
-    if end is not None and fact.valid_at is not None and _utc(fact.valid_at) > _utc(end):
-        return False
-    return not (start is not None and fact.invalid_at is not None
-                and _utc(fact.invalid_at) <= _utc(start))  # fmt: skip
-
-
-def is_current(fact: Fact) -> bool:
-    """Not ended in the world and not superseded in memory."""
-    return fact.invalid_at is None and fact.expired_at is None
+    return "f:" + text_hash(f"{fact_id}@{utc(start).isoformat()}")
 
 
 # --------------------------------------------------------------------------- invalidation
@@ -253,7 +225,7 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
         stored = stored_rows.get(f.id)
         # the extractor said when it held (a valid_at the stored row does not have)
         told = (
-            _utc(f.valid_at)
+            utc(f.valid_at)
             if f.valid_at is not None and (stored is None or stored.valid_at != f.valid_at)
             else None
         )
@@ -265,7 +237,7 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
         if cls is None or not times:
             if times:
                 old = stored.valid_at if stored is not None else None
-                f.valid_at = times[0] if old is None or times[0] < _utc(old) else old
+                f.valid_at = times[0] if old is None or times[0] < utc(old) else old
             keep[f.id] = f
             continue
         key, other = _key(f, cls)
@@ -285,7 +257,7 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
         assertions = list(fresh)
         for f in stored_groups.get(key, []):
             _, other = _key(f, fact_class(f))  # type: ignore[arg-type]
-            start = _utc(f.valid_at)  # type: ignore[arg-type]
+            start = utc(f.valid_at)  # type: ignore[arg-type]
             assertions.append(_Assertion(start, f, _family(f), other))
             for e, t in prov.get(f.id, []):
                 if t >= start:
@@ -362,12 +334,12 @@ def _provenance(
 
 def _node_times(episodes: Iterable[Episode], passages: Iterable[Passage]) -> dict[str, datetime]:
     """Node id -> time, for episodes and timed passages."""
-    times: dict[str, datetime] = {e.id: _utc(e.time) for e in episodes}
+    times: dict[str, datetime] = {e.id: utc(e.time) for e in episodes}
     for p in passages:
         raw = p.metadata.get("time")
         if isinstance(raw, str):
             with contextlib.suppress(ValueError):
-                times[p.id] = _utc(datetime.fromisoformat(raw))
+                times[p.id] = utc(datetime.fromisoformat(raw))
     return times
 
 
@@ -404,8 +376,8 @@ def _timeline(
 def _assign_ids(versions: list[_Version], stored: list[Fact]) -> None:
     """Reuse stored rows for the versions their ``valid_at`` falls in; new ids for the rest."""
     used: set[str] = set()
-    for f in sorted(stored, key=lambda f: (_utc(f.valid_at), f.id)):  # type: ignore[arg-type]
-        t = _utc(f.valid_at)  # type: ignore[arg-type]
+    for f in sorted(stored, key=lambda f: (utc(f.valid_at), f.id)):  # type: ignore[arg-type]
+        t = utc(f.valid_at)  # type: ignore[arg-type]
         for v in versions:
             if v.family == _family(f) and v.start <= t and (v.end is None or t < v.end):
                 if v.stored is None:
@@ -446,64 +418,4 @@ def _settle(fact: Fact, v: _Version, before: Fact | None, now: datetime) -> bool
 
 
 def _opt(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
-
-
-# --------------------------------------------------------------------------- as_of views
-
-
-def facts_as_of(facts: Iterable[Fact], when: datetime) -> list[Fact]:
-    """The facts that held at ``when``."""
-    return [f for f in facts if valid_at(f, when)]
-
-
-def current_answer(facts: Sequence[Fact]) -> Fact | None:
-    """The newest current fact among ``facts`` (by ``valid_at``), or None."""
-    now = [f for f in facts if is_current(f)]
-    if not now:
-        return None
-    return max(now, key=lambda f: (_opt(f.valid_at) or datetime.min.replace(tzinfo=UTC), f.id))
-
-
-_GRAPH_CACHE: dict[tuple[int, str, int, int, str], CSRGraph] = {}
-
-
-def graph_as_of(store: Store, namespace: str, graph: GraphView, when: datetime) -> GraphView:
-    """``graph`` with the fact edges of the world at ``when`` instead of the current ones.
-
-    Current facts not yet valid at ``when`` leave; facts valid then but ended since come back.
-    Reads every fact of the graph's entities once (cached per graph state and time), so it costs
-    O(facts) for the first query at a given time.
-    """
-    adj = graph.matrix()
-    key = (id(store), namespace, graph.num_nodes, int(adj.nnz), _utc(when).isoformat())
-    hit = _GRAPH_CACHE.get(key)
-    if hit is not None:
-        return hit
-    ids = [graph.node_id(i) for i in range(graph.num_nodes)]
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    for f in store.facts_between(namespace, [e for e in ids if e.startswith("e:")]):
-        now_in, then_in = is_current(f), valid_at(f, when)
-        if f.subject == f.object or now_in == then_in:
-            continue
-        i, j = graph.index_of(f.subject), graph.index_of(f.object)
-        if i is None or j is None:
-            continue
-        w = 1.0 if then_in else -1.0
-        rows += [i, j]
-        cols += [j, i]
-        vals += [w, w]
-    n = adj.shape[0]
-    new = adj.copy()
-    if rows:
-        delta = sp.coo_matrix((np.array(vals), (np.array(rows), np.array(cols))), shape=(n, n))
-        new = (adj + delta.tocsr()).tocsr()
-        new.data[new.data < 1e-12] = 0.0
-        new.eliminate_zeros()
-    view = CSRGraph(ids, {nid: i for i, nid in enumerate(ids)}, new)
-    if len(_GRAPH_CACHE) > 16:
-        _GRAPH_CACHE.clear()
-    _GRAPH_CACHE[key] = view
-    return view
+    return None if value is None else utc(value)

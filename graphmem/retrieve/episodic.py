@@ -37,16 +37,17 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
+from graphmem.graph import GraphView
 from graphmem.ids import entity_id, normalize_name
 from graphmem.models import Episode, EpisodeHit, Fact, FactHit
-from graphmem.retrieve.graph import GraphView
+from graphmem.retrieve.asof import graph_as_of
 from graphmem.retrieve.ppr import Engine, personalized_pagerank
 from graphmem.store.base import Store, Vector
-from graphmem.temporal import graph_as_of, overlaps, valid_at
+from graphmem.validity import overlaps, utc, valid_at
 
 _WHEN = re.compile(
     r"^\s*(?:when\b|what (?:day|date|time|month|year|week)\b|how long ago\b|since when\b)"
@@ -152,19 +153,15 @@ def named_entities(graph: GraphView, namespace: str, question: str) -> list[int]
     return found
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _keep(ep: Episode, as_of: datetime | None, between: tuple[datetime | None, ...] | None) -> bool:
-    t = _utc(ep.time)
-    if as_of is not None and t > _utc(as_of):
+    t = utc(ep.time)
+    if as_of is not None and t > utc(as_of):
         return False
     if between is not None:
         start, end = between
-        if start is not None and t < _utc(start):
+        if start is not None and t < utc(start):
             return False
-        if end is not None and t > _utc(end):
+        if end is not None and t > utc(end):
             return False
     return True
 
@@ -242,8 +239,8 @@ def retrieve_episodes(
                     if graph.node_id(int(u)).startswith("ep:")]  # fmt: skip
             nbr[j] = max(vals, default=0.0)
     timed = np.array([1.0 if rows[i].metadata.get("times") else 0.0 for i in ids])
-    ref = _utc(as_of or now or max(_utc(ep.time) for ep in rows.values()))
-    age = np.array([max(0.0, (ref - _utc(rows[i].time)).total_seconds() / 86400) for i in ids])
+    ref = utc(as_of or now or max(utc(ep.time) for ep in rows.values()))
+    age = np.array([max(0.0, (ref - utc(rows[i].time)).total_seconds() / 86400) for i in ids])
     comp = Components(ids, d, p, ari, nbr, timed, age)
     fused = fuse(comp, cfg, asks_when(question))
     if cfg.w_superseded > 0:
@@ -350,7 +347,8 @@ def superseded(
     store: Store, namespace: str, episode_ids: Sequence[str], when: datetime | None
 ) -> set[str]:
     """Episodes whose functional facts all no longer held at ``when`` (None: now)."""
-    from graphmem.temporal import fact_class, is_current
+    from graphmem.temporal import fact_class
+    from graphmem.validity import is_current
 
     evidence: dict[str, list[str]] = {}
     wanted = set(episode_ids)

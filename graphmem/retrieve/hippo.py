@@ -23,8 +23,8 @@ from typing import Literal
 
 import numpy as np
 
+from graphmem.graph import GraphView
 from graphmem.models import Fact
-from graphmem.retrieve.graph import GraphView
 from graphmem.retrieve.ppr import Engine, pagerank_vector, personalized_pagerank
 from graphmem.retrieve.scores import NodeScores
 from graphmem.store.base import Store, Vector
@@ -119,7 +119,8 @@ def _as_of(
     as_of: datetime,
 ) -> tuple[list[tuple[str, float]], GraphView]:
     """The fact hits valid at ``as_of`` (searching deeper to find enough) and the graph then."""
-    from graphmem.temporal import graph_as_of, valid_at
+    from graphmem.retrieve.asof import graph_as_of
+    from graphmem.validity import valid_at
 
     hits = store.vector_search(namespace, "fact", q, settings.fact_top_k * 4)[0]
     rows = store.get_facts(namespace, [f for f, _ in hits])
@@ -159,7 +160,7 @@ def retrieve(
     """Rank passages for one question embedding (shape ``(dim,)`` or ``(1, dim)``).
 
     ``as_of``: seed only with facts valid then, and walk the graph of the facts valid then
-    (:func:`graphmem.temporal.graph_as_of`). ``named``: ids of entities named in the question,
+    (:func:`graphmem.retrieve.asof.graph_as_of`). ``named``: ids of entities named in the question,
     seeded with ``settings.named_weight``.
     """
     q = query.reshape(1, -1)

@@ -1,4 +1,4 @@
-"""Personalized PageRank over a read-only :class:`~graphmem.retrieve.graph.GraphView`.
+"""Personalized PageRank over a read-only :class:`~graphmem.graph.GraphView`.
 
 Two engines behind one signature:
 
@@ -12,7 +12,7 @@ Two engines behind one signature:
 probability of jumping back to the seeds. Nodes with no edges keep the mass that reaches them (as if
 they had a self-loop), in both engines, so the two agree.
 
->>> from graphmem.retrieve.graph import GraphProjection
+>>> from graphmem.graph import GraphProjection
 >>> g = GraphProjection(); g.add_edges([("a", "b", 1.0), ("b", "c", 1.0)]); v = g.view()
 >>> exact = personalized_pagerank(v, {v.index_of("a"): 1.0}, damping=0.5)
 >>> push = personalized_pagerank(v, {v.index_of("a"): 1.0}, damping=0.5, engine="push", tol=1e-9)
@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from graphmem.retrieve.graph import GraphView
+from graphmem.graph import GraphView, transition_matrix
 
 Engine = Literal["exact", "push"]
 
@@ -94,16 +94,6 @@ def _transition(graph: GraphView) -> tuple[sp.csr_matrix, npt.NDArray[np.bool_]]
     if callable(cached):
         return cast(tuple[sp.csr_matrix, npt.NDArray[np.bool_]], cached())
     return transition_matrix(graph.matrix())
-
-
-def transition_matrix(adj: sp.csr_matrix) -> tuple[sp.csr_matrix, npt.NDArray[np.bool_]]:
-    """``adj`` with column u scaled by 1/deg(u) (mass at u spreads over its edges by weight), and
-    the mask of nodes with no edges (which keep the mass that reaches them)."""
-    deg = np.asarray(adj.sum(axis=0)).ravel()
-    dangling = deg == 0
-    inv = np.zeros(adj.shape[0])
-    inv[~dangling] = 1.0 / deg[~dangling]
-    return sp.csr_matrix(adj @ sp.diags(inv), dtype=np.float32), dangling
 
 
 def _exact_vector(

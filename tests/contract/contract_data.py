@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from graphmem.graph import GraphView, ppr_edges
 from graphmem.ids import (
     entity_id,
     event_id,
@@ -25,7 +26,6 @@ from graphmem.models import (
     Hyperedge,
     Passage,
 )
-from graphmem.retrieve.graph import GraphView, ppr_edges
 from graphmem.store.base import Store, Vector, WriteBatch, embed_key, embed_text
 
 MODEL = "contract-model"

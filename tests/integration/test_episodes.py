@@ -304,7 +304,7 @@ def test_sessions_are_never_synonyms(mem: Memory) -> None:
 
 
 def test_a_question_about_now_puts_facts_that_still_hold_first(mem: Memory) -> None:
-    from graphmem.temporal import is_current
+    from graphmem.validity import is_current
 
     res = mem.search("Where does Ada live?", k=5)
     current = [is_current(h.fact) for h in res.facts]

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from graphmem.retrieve.graph import GraphProjection, GraphView
+from graphmem.graph import GraphProjection, GraphView
 from graphmem.retrieve.ppr import personalized_pagerank
 from graphmem.store.cypher.graphview import CypherGraphView
 

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from graphmem.graph import EDGE_WEIGHTS
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
-from graphmem.retrieve.graph import EDGE_WEIGHTS
 from graphmem.store.base import WriteBatch, embed_key
 from graphmem.store.cypher import queries
 from graphmem.store.cypher.dialect import KIND_LABELS

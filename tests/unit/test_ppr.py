@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphmem.retrieve.graph import CSRGraph, FloatArray, GraphProjection, IntArray
+from graphmem.graph import CSRGraph, FloatArray, GraphProjection, IntArray
 from graphmem.retrieve.ppr import personalized_pagerank
 
 

@@ -14,7 +14,7 @@ A unit of work is a function of a :class:`Transaction`, run by :meth:`Dialect.tr
   applies one query atomically and has no multi-query transactions), so its reads do **not** see
   its own writes. Work functions therefore read first, then write.
 
->>> from graphmem.retrieve.graph import EDGE_WEIGHTS
+>>> from graphmem.graph import EDGE_WEIGHTS
 from graphmem.store.cypher.queries import Statement
 >>> tx = RecordingTransaction()
 >>> tx.write(Statement("demo", "RETURN $x", frozenset({"x"})), {"x": 1})
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from graphmem.retrieve.graph import EDGE_WEIGHTS
+from graphmem.graph import EDGE_WEIGHTS
 from graphmem.store.cypher.queries import Statement
 
 T = TypeVar("T")
@@ -49,7 +49,7 @@ KIND_LABELS: dict[str, str] = {
 #: the relationship a fact adds between its subject and object entities
 FACT_REL = "RELATES"
 #: the weight of each relationship type in the PageRank graph (facts weigh 1; the other types
-#: as graphmem.retrieve.graph.EDGE_WEIGHTS decides)
+#: as graphmem.graph.EDGE_WEIGHTS decides)
 PPR_WEIGHTS: dict[str, float] = {FACT_REL: 1.0, **EDGE_WEIGHTS}
 
 

@@ -1,4 +1,4 @@
-"""A :class:`~graphmem.retrieve.graph.GraphView` over a remote store, fetched on demand.
+"""A :class:`~graphmem.graph.GraphView` over a remote store, fetched on demand.
 
 Local-push PageRank asks for one frontier of neighbourhoods at a time; this view answers each
 such call with **one** round trip (:meth:`Store.adjacent` over the nodes it has not seen yet) and
@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from graphmem.errors import StoreError
-from graphmem.retrieve.graph import FloatArray, IntArray
+from graphmem.graph import FloatArray, IntArray
 from graphmem.store.cypher.dialect import PPR_WEIGHTS
 
 log = logging.getLogger("graphmem.store.cypher")

@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 import pydantic_core
 from pydantic import BaseModel
 
+from graphmem.graph import EDGE_WEIGHTS
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
-from graphmem.retrieve.graph import EDGE_WEIGHTS
 from graphmem.store.base import AnyNode, embed_key, kind_of
 
 N = TypeVar("N", bound=BaseModel)

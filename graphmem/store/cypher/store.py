@@ -49,6 +49,7 @@ from graphmem.store.cypher import rows as R
 from graphmem.store.cypher.dialect import KIND_LABELS, PPR_WEIGHTS, Dialect, Transaction
 from graphmem.store.cypher.graphview import CypherGraphView
 from graphmem.store.sqlite.write import validate_batch
+from graphmem.validity import utc
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -85,10 +86,6 @@ def _counts(
         for nid, count in probe(namespace, part):
             out[nid] = count
     return out
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class CypherStore:
@@ -353,12 +350,12 @@ class CypherStore:
         facts = list(found.values())
         if as_of is None:
             return facts
-        t = _utc(as_of)
+        t = utc(as_of)
         return [
             f
             for f in facts
-            if (f.valid_at is None or _utc(f.valid_at) <= t)
-            and (f.invalid_at is None or _utc(f.invalid_at) > t)
+            if (f.valid_at is None or utc(f.valid_at) <= t)
+            and (f.invalid_at is None or utc(f.invalid_at) > t)
         ]
 
     def edges_of(

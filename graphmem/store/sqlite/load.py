@@ -13,8 +13,8 @@ from typing import NamedTuple, cast
 
 import numpy as np
 
+from graphmem.graph import GraphProjection, ppr_edges
 from graphmem.models import Edge, Fact
-from graphmem.retrieve.graph import GraphProjection, ppr_edges
 from graphmem.store.base import NodeKind, Vector
 from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.vectors import VectorIndex

@@ -12,7 +12,7 @@ Durability and concurrency:
   exact vector product, run on immutable snapshots outside the lock). One connection also means
   ``data_version`` moves only for other processes' commits, never for ours.
 
-In memory, per namespace: a :class:`~graphmem.retrieve.graph.GraphProjection` built on the first
+In memory, per namespace: a :class:`~graphmem.graph.GraphProjection` built on the first
 ``graph(ns)`` and then fed only the facts and edges each write newly inserted (rebuilt after a
 delete or when an existing fact or edge changes its weight), and one
 :class:`~graphmem.store.sqlite.vectors.VectorIndex` per node kind, loaded on the first search and
@@ -35,7 +35,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
@@ -51,6 +51,7 @@ from graphmem.errors import (
     StoreError,
     TransactionFailed,
 )
+from graphmem.graph import CSRGraph, GraphProjection, ppr_edges
 from graphmem.models import (
     DeleteReport,
     Edge,
@@ -62,7 +63,6 @@ from graphmem.models import (
     Passage,
     Stats,
 )
-from graphmem.retrieve.graph import CSRGraph, GraphProjection, ppr_edges
 from graphmem.store.base import NodeKind, Vector, WriteBatch, check_list_ids
 from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite.load import (
@@ -80,6 +80,7 @@ from graphmem.store.sqlite.write import (
     select_in,
     validate_batch,
 )
+from graphmem.validity import utc
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -429,12 +430,12 @@ class SQLiteStore:
         facts = [Fact.model_validate_json(d) for d in rows.values()]
         if as_of is None:
             return facts
-        t = _utc(as_of)
+        t = utc(as_of)
         return [
             f
             for f in facts
-            if (f.valid_at is None or _utc(f.valid_at) <= t)
-            and (f.invalid_at is None or _utc(f.invalid_at) > t)
+            if (f.valid_at is None or utc(f.valid_at) <= t)
+            and (f.invalid_at is None or utc(f.invalid_at) > t)
         ]
 
     def edges_of(
@@ -565,10 +566,6 @@ class SQLiteStore:
         with self._reading() as conn:
             rows = conn.execute("SELECT namespace FROM namespaces ORDER BY namespace").fetchall()
         return [str(r[0]) for r in rows]
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _props(text: str) -> dict[str, object]:

@@ -20,9 +20,9 @@ import numpy as np
 import pydantic_core
 
 from graphmem.errors import ConfigError, InputError
+from graphmem.graph import EDGE_WEIGHTS
 from graphmem.ids import check_namespace
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
-from graphmem.retrieve.graph import EDGE_WEIGHTS
 from graphmem.store.base import AnyNode, NodeKind, Vector, WriteBatch, embed_key, kind_of
 
 #: ids per ``IN (...)`` query; below SQLite's oldest default limit of 999 variables

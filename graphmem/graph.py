@@ -132,8 +132,6 @@ class CSRGraph:
         """PageRank's column-stochastic walk matrix and dangling mask, computed once per view."""
         with self._derive_lock:
             if self._transition is None:
-                from graphmem.retrieve.ppr import transition_matrix
-
                 self._transition = transition_matrix(self._adj)
             return self._transition
 
@@ -215,3 +213,13 @@ class GraphProjection:
                 # The view shares the id list; it is append-only, so old views stay valid.
                 self._view = CSRGraph(self._ids, self._index, adj)
             return self._view
+
+
+def transition_matrix(adj: sp.csr_matrix) -> tuple[sp.csr_matrix, npt.NDArray[np.bool_]]:
+    """``adj`` with column u scaled by 1/deg(u) (mass at u spreads over its edges by weight), and
+    the mask of nodes with no edges (which keep the mass that reaches them)."""
+    deg = np.asarray(adj.sum(axis=0)).ravel()
+    dangling = deg == 0
+    inv = np.zeros(adj.shape[0])
+    inv[~dangling] = 1.0 / deg[~dangling]
+    return sp.csr_matrix(adj @ sp.diags(inv), dtype=np.float32), dangling
