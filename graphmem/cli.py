@@ -348,6 +348,13 @@ def bench(
         Path | None, typer.Option("--json", help="write the results as JSON here")
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="only the first N questions")] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="refuse a folder whose questions name gold ids it lacks (default: skip them, warn)",
+        ),
+    ] = False,
     llm_base_url: LLMBaseUrl = None,
     llm_model: LLMModel = None,
     llm_api_key: LLMApiKey = None,
@@ -364,7 +371,7 @@ def bench(
         llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
                            llm_max_tokens, llm_max_cost)  # fmt: skip
         ex = llm_settings(**llm).extractor()
-    run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit)
+    run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit, strict=strict)
 
 
 @app.command()

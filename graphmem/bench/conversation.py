@@ -1,7 +1,7 @@
 """The conversation layout (LoCoMo): ``turns.jsonl`` and ``questions.jsonl``.
 
-Loaded and validated now; the conversation benchmark itself (turns ingested as episodes,
-evidence-turn recall per category) arrives with episodic memory.
+Loaded and validated here; the conversation benchmark itself (turns ingested as episodes,
+evidence-turn recall per category) is :mod:`graphmem.bench.conversation_runner`.
 
 >>> ds = load_conversation("../shared/bench/locomo_dev")  # doctest: +SKIP
 >>> len(ds.turns), len(ds.questions)  # doctest: +SKIP
@@ -26,6 +26,8 @@ from graphmem.bench.jsonl import (
     iter_jsonl,
     json_type,
     line_limit,
+    no_questions,
+    warn_skipped_questions,
 )
 from graphmem.errors import InputError
 
@@ -70,6 +72,8 @@ class ConversationDataset:
     turns: list[Turn]
     questions: list[ConversationQuestion]
     skipped: list[Skipped] = field(default_factory=list)
+    #: questions left out because an evidence turn is not among the kept turns
+    skipped_questions: list[Skipped] = field(default_factory=list)
     kind: Literal["conversation"] = "conversation"
 
     def conversations(self) -> dict[str, list[Turn]]:
@@ -81,12 +85,14 @@ class ConversationDataset:
 
 
 def load_conversation(
-    path: str | Path, *, max_passage_bytes: int = MAX_PASSAGE_BYTES
+    path: str | Path, *, max_passage_bytes: int = MAX_PASSAGE_BYTES, strict: bool = False
 ) -> ConversationDataset:
     """Load a conversation folder: ``turns.jsonl`` and ``questions.jsonl`` (LoCoMo layout).
 
-    A turn with neither text nor ``blip_caption`` is skipped with a warning. Evidence ids must name
-    kept turns of the question's conversation. Times stay as written (``session_time``).
+    A turn with neither text nor ``blip_caption`` is skipped with a warning. A question whose
+    evidence ids do not all name kept turns of its conversation is skipped (one warning counts
+    them; ``skipped_questions`` lists them), or with ``strict`` is an error: the published
+    LoCoMo has a few such questions. Times stay as written (``session_time``).
     """
     folder = Path(path)
     turns_path, questions_path = folder / TURNS, folder / QUESTIONS
@@ -145,6 +151,7 @@ def load_conversation(
     qwhere = str(questions_path)
     questions: list[ConversationQuestion] = []
     qseen: dict[str, int] = {}
+    dangling: list[Skipped] = []
     known = {"conversation_id", "id", "question", "answer", "category", "category_name"}
     known |= {"evidence_dia_ids"}
     for lineno, obj in iter_jsonl(questions_path):
@@ -158,20 +165,24 @@ def load_conversation(
         qseen[qid] = lineno
         category = f.integer("category")
         evidence = dedupe(f.string_list("evidence_dia_ids", required=False))
-        for dia in evidence:
-            if (conv, dia) in kept:
-                continue
+        question = f.string("question")
+        missing = [dia for dia in evidence if (conv, dia) not in kept]
+        if missing:
+            dia = missing[0]
             s = skipped_ids.get(f"{conv}/{dia}")
             detail = f"was skipped ({s.reason}, {s.path}:{s.line})" if s else f"is not in {TURNS}"
-            raise f.error(
-                f"question {qid!r}: evidence turn {dia!r} of conversation {conv!r} {detail}",
-                "evidence_dia_ids",
-            )
+            reason = f"evidence turn {dia!r} of conversation {conv!r} {detail}"
+            if len(missing) > 1:
+                reason += f" (and {len(missing) - 1} more evidence turns)"
+            if strict:
+                raise f.error(f"question {qid!r}: {reason}", "evidence_dia_ids")
+            dangling.append(Skipped(qwhere, lineno, qid, reason))
+            continue
         questions.append(
             ConversationQuestion(
                 conversation_id=conv,
                 id=qid,
-                question=f.string("question"),
+                question=question,
                 answer=obj.get("answer"),
                 category=category,
                 category_name=f.optional_string("category_name") or f"category {category}",
@@ -180,8 +191,14 @@ def load_conversation(
                 extra={k: v for k, v in obj.items() if k not in known},
             )
         )
+    warn_skipped_questions(qwhere, dangling, len(questions) + len(dangling))
     if not questions:
-        raise InputError("no questions (the file is empty)", path=qwhere)
+        raise no_questions(qwhere, dangling)
     return ConversationDataset(
-        name=dataset_name(folder), path=folder, turns=turns, questions=questions, skipped=skipped
+        name=dataset_name(folder),
+        path=folder,
+        turns=turns,
+        questions=questions,
+        skipped=skipped,
+        skipped_questions=dangling,
     )

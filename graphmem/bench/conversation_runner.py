@@ -24,7 +24,6 @@ evidence, overall and per category (:func:`graphmem.bench.metrics.conversation_s
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -33,6 +32,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphmem.bench.baselines import BM25Index, dense_search
+from graphmem.bench.common import (
+    METHODS,
+    TEMPORARY_STORE,
+    bench_namespace,
+    conversation_namespace,
+    peak_rss_mb,
+    redact_url,
+    skipped_json,
+    skipped_line,
+    sqlite_url,
+    timings_json,
+)
 from graphmem.bench.conversation import (
     ConversationDataset,
     ConversationQuestion,
@@ -55,10 +66,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("graphmem.bench")
 
-METHODS = ("graphmem", "dense", "bm25")
+__all__ = [
+    "CONVERSATION_KS",
+    "ConversationRun",
+    "check_turn_times",
+    "conversation_namespace",
+    "print_conversation",
+    "render_conversation_table",
+    "run_conversation",
+    "run_conversation_bench",
+    "score",
+    "turn_episode",
+]
+
 CONVERSATION_KS = (5, 10, 25)
 _Ranks = tuple[str, ...]
-_NS_UNSAFE = re.compile(r"[^A-Za-z0-9_.:@-]+")
 
 
 @dataclass
@@ -78,6 +100,8 @@ class ConversationRun:
     turns: int
     episodes: int
     skipped: list[Skipped] = field(default_factory=list)
+    #: questions left out because an evidence turn is not in the data (see ``strict``)
+    skipped_questions: list[Skipped] = field(default_factory=list)
     ingest: EpisodeReport | None = None
     method_ms: dict[str, float] = field(default_factory=dict)
     bm25_stemmer: str = "none"
@@ -86,7 +110,8 @@ class ConversationRun:
     kind: str = "conversation"
 
     def to_json(self) -> dict[str, Any]:
-        """``{"dataset", "kind", "store", "extractor", "methods", "timings", "peak_rss_mb"}``."""
+        """``{"dataset", "kind", "store", "extractor", "methods", "timings", "peak_rss_mb",
+        "skipped_questions"}``."""
 
         def rounded(scores: dict[str, Any]) -> dict[str, Any]:
             out: dict[str, Any] = {}
@@ -105,19 +130,10 @@ class ConversationRun:
             "store": self.store,
             "extractor": self.extractor,
             "methods": {m: rounded(self.methods[m]) for m in METHODS},
-            "timings": {
-                "ingest_s": round(self.ingest_s, 3),
-                "query_ms_p50": round(percentile(self.query_ms, 50), 3),
-                "query_ms_p95": round(percentile(self.query_ms, 95), 3),
-            },
+            "timings": timings_json(self.ingest_s, self.query_ms),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "skipped_questions": skipped_json(self.skipped_questions),
         }
-
-
-def conversation_namespace(base: str, conversation_id: str) -> str:
-    """``<base>.<conversation id>`` (unsafe characters replaced), at most 128 characters."""
-    conv = _NS_UNSAFE.sub("_", conversation_id)[:40] or "conversation"
-    return f"{base[: 127 - len(conv)]}.{conv}"
 
 
 def turn_episode(turn: Turn, position: int) -> EpisodeIn:
@@ -259,6 +275,7 @@ def run_conversation(
         turns=len(ds.turns),
         episodes=sum(len(v) for v in episode_ids.values()),
         skipped=list(ds.skipped),
+        skipped_questions=list(ds.skipped_questions),
         ingest=report,
         method_ms=method_ms,
         bm25_stemmer=stemmer,
@@ -300,11 +317,16 @@ def render_conversation_table(run: ConversationRun) -> Table:
         ms = run.method_ms.get(m)
         table.add_row(m, *row, f"{ms:.1f}" if ms is not None else "-")
     p50, p95 = percentile(run.query_ms, 50), percentile(run.query_ms, 95)
-    table.caption = (
+    lines = [
         f"ingest {run.ingest_s:.1f} s · graphmem query p50 {p50:.1f} ms, p95 {p95:.1f} ms · "
-        f"peak RSS {run.peak_rss_mb:.0f} MB\nextractor {run.extractor} · store {run.store} · "
-        f"{len(run.namespaces)} namespaces ({', '.join(run.namespaces)})"
-    )
+        f"peak RSS {run.peak_rss_mb:.0f} MB",
+        f"extractor {run.extractor} · store {run.store} · "
+        f"{len(run.namespaces)} namespaces ({', '.join(run.namespaces)})",
+    ]
+    skipped = skipped_line(run.skipped_questions)
+    if skipped:
+        lines.append(skipped)
+    table.caption = "\n".join(lines)
     table.caption_justify = "left"
     return table
 
@@ -325,19 +347,14 @@ def run_conversation_bench(
     progress: bool = True,
     embedder: str | Embedder = "local",
     max_passage_bytes: int = MAX_PASSAGE_BYTES,
+    strict: bool = False,
 ) -> ConversationRun:
     """The whole conversation run on a folder (what ``graphmem bench DIR`` does for LoCoMo).
 
     ``extractor``: ``"auto"``/``"nlp"`` (spaCy, offline), ``"none"``, another name Memory accepts,
     or an Extractor (``"precomputed"`` needs a multihop folder's triples.jsonl: refused here).
+    ``strict``: refuse questions whose evidence turns are missing instead of skipping them.
     """
-    from graphmem.bench.runner import (
-        TEMPORARY_STORE,
-        bench_namespace,
-        peak_rss_mb,
-        redact_url,
-        sqlite_url,
-    )
     from graphmem.memory import MAX_K, MAX_QUESTION_CHARS, Memory
 
     try:
@@ -348,7 +365,7 @@ def run_conversation_bench(
         raise ConfigError(f"k values must be at most {MAX_K}, got {ks[-1]}")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"limit must be a positive number of questions, got {limit!r}")
-    ds = load_conversation(path, max_passage_bytes=max_passage_bytes)
+    ds = load_conversation(path, max_passage_bytes=max_passage_bytes, strict=strict)
     for q in ds.questions:
         if len(q.question) > MAX_QUESTION_CHARS:
             raise InputError(

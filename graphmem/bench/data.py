@@ -15,11 +15,14 @@ Rules (documented behaviour):
 
 - blank lines are ignored; a UTF-8 byte-order mark at the start of a file is accepted;
 - a line that is not UTF-8, not JSON, or not a JSON object is an error;
-- a missing or ill-typed required field, a duplicate id, a question without gold ids, or a gold id
-  not in the corpus is an error;
+- a missing or ill-typed required field, a duplicate id, or a question without gold ids is an
+  error;
 - a passage whose ``text`` is empty (or only whitespace) is **skipped** with a logged warning and
-  recorded in ``dataset.skipped``; a question whose gold id is such a skipped passage is an error,
-  since its recall could never be measured honestly;
+  recorded in ``dataset.skipped``;
+- a question with a gold id not in the corpus (or naming a skipped passage) is **skipped**, since
+  its recall could never be measured honestly: one warning counts them and names the first few,
+  and ``dataset.skipped_questions`` lists them all (real data has such flaws). With
+  ``strict=True`` the first one is an error instead;
 - a passage with more than ``max_passage_bytes`` (default 1,000,000) bytes of UTF-8 text is an
   error; pass a larger ``max_passage_bytes`` to allow it.
 
@@ -58,6 +61,8 @@ from graphmem.bench.jsonl import (
     iter_jsonl,
     json_type,
     line_limit,
+    no_questions,
+    warn_skipped_questions,
 )
 from graphmem.errors import InputError
 
@@ -142,6 +147,8 @@ class MultihopDataset:
     questions: list[MultihopQuestion]
     triples_path: Path | None = None
     skipped: list[Skipped] = field(default_factory=list)
+    #: questions left out because a gold id names no kept passage
+    skipped_questions: list[Skipped] = field(default_factory=list)
     kind: Literal["multihop"] = "multihop"
 
     def groups(self) -> list[PassageGroup]:
@@ -193,16 +200,20 @@ def load_dataset(
     *,
     max_passage_bytes: int = MAX_PASSAGE_BYTES,
     check_triples: bool = True,
+    strict: bool = False,
 ) -> Dataset:
-    """Load and validate a dataset folder of either layout (see the module docs for the rules)."""
+    """Load and validate a dataset folder of either layout (see the module docs for the rules).
+
+    ``strict``: a question naming a gold id the folder lacks is an error, not skipped.
+    """
     if max_passage_bytes < 1:
         raise ValueError("max_passage_bytes must be positive")
     folder = Path(path)
     if detect_kind(folder) == "multihop":
         return load_multihop(
-            folder, max_passage_bytes=max_passage_bytes, check_triples=check_triples
+            folder, max_passage_bytes=max_passage_bytes, check_triples=check_triples, strict=strict
         )
-    return load_conversation(folder, max_passage_bytes=max_passage_bytes)
+    return load_conversation(folder, max_passage_bytes=max_passage_bytes, strict=strict)
 
 
 def load_corpus(
@@ -251,11 +262,21 @@ def load_corpus(
 
 
 def load_multihop_questions(
-    path: Path, corpus_lines: dict[str, int], skipped: Sequence[Skipped] = ()
+    path: Path,
+    corpus_lines: dict[str, int],
+    skipped: Sequence[Skipped] = (),
+    *,
+    strict: bool = False,
+    left_out: list[Skipped] | None = None,
 ) -> list[MultihopQuestion]:
-    """Read a multihop ``questions.jsonl``; gold ids must name passages in ``corpus_lines``."""
+    """Read a multihop ``questions.jsonl``; gold ids must name passages in ``corpus_lines``.
+
+    A question whose gold id does not is appended to ``left_out`` (one warning for them all), or
+    with ``strict`` is an error.
+    """
     where = str(path)
     skipped_by_id = {s.id: s for s in skipped}
+    dangling: list[Skipped] = [] if left_out is None else left_out
     questions: list[MultihopQuestion] = []
     seen: dict[str, int] = {}
     known = {"id", "question", "answers", "gold_passage_ids"}
@@ -274,19 +295,21 @@ def load_multihop_questions(
         gold = dedupe(f.string_list("gold_passage_ids"))
         if not gold:
             raise f.error(f"question {qid!r} has no gold passage ids", "gold_passage_ids")
-        for gid in gold:
-            if gid in corpus_lines:
-                continue
-            if gid in skipped_by_id:
-                s = skipped_by_id[gid]
-                raise f.error(
-                    f"question {qid!r}: gold passage {gid!r} was skipped ({s.reason}, "
-                    f"{s.path}:{s.line})",
-                    "gold_passage_ids",
-                )
-            raise f.error(
-                f"question {qid!r}: gold passage id {gid!r} is not in {CORPUS}", "gold_passage_ids"
+        missing = [gid for gid in gold if gid not in corpus_lines]
+        if missing:
+            gid = missing[0]
+            s = skipped_by_id.get(gid)
+            reason = (
+                f"gold passage {gid!r} was skipped ({s.reason}, {s.path}:{s.line})"
+                if s
+                else f"gold passage id {gid!r} is not in {CORPUS}"
             )
+            if len(missing) > 1:
+                reason += f" (and {len(missing) - 1} more gold ids)"
+            if strict:
+                raise f.error(f"question {qid!r}: {reason}", "gold_passage_ids")
+            dangling.append(Skipped(where, lineno, qid, reason))
+            continue
         questions.append(
             MultihopQuestion(
                 id=qid,
@@ -297,8 +320,9 @@ def load_multihop_questions(
                 extra={k: v for k, v in obj.items() if k not in known},
             )
         )
+    warn_skipped_questions(where, dangling, len(questions) + len(dangling))
     if not questions:
-        raise InputError("no questions (the file is empty)", path=where)
+        raise no_questions(where, dangling)
     return questions
 
 
@@ -342,13 +366,20 @@ def validate_triples(
 
 
 def load_multihop(
-    path: str | Path, *, max_passage_bytes: int = MAX_PASSAGE_BYTES, check_triples: bool = True
+    path: str | Path,
+    *,
+    max_passage_bytes: int = MAX_PASSAGE_BYTES,
+    check_triples: bool = True,
+    strict: bool = False,
 ) -> MultihopDataset:
     """Load a multihop folder: ``corpus.jsonl``, ``questions.jsonl``, optional ``triples.jsonl``."""
     folder = Path(path)
     passages, skipped = load_corpus(folder / CORPUS, max_passage_bytes=max_passage_bytes)
     corpus_lines = {p.id: p.line for p in passages}
-    questions = load_multihop_questions(folder / QUESTIONS, corpus_lines, skipped)
+    left_out: list[Skipped] = []
+    questions = load_multihop_questions(
+        folder / QUESTIONS, corpus_lines, skipped, strict=strict, left_out=left_out
+    )
     triples_file = folder / TRIPLES
     triples = triples_file if triples_file.is_file() else None
     if triples is not None and check_triples:
@@ -362,6 +393,7 @@ def load_multihop(
         questions=questions,
         triples_path=triples,
         skipped=skipped,
+        skipped_questions=left_out,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +23,15 @@ from typing import Any
 
 from graphmem.errors import InputError
 
+log = logging.getLogger("graphmem.bench")
+
 CORPUS = "corpus.jsonl"
 QUESTIONS = "questions.jsonl"
 TRIPLES = "triples.jsonl"
 TURNS = "turns.jsonl"
 
+#: skipped questions named in the one warning about them
+NAMED_SKIPPED = 3
 #: default limit on one passage's text, in UTF-8 bytes
 MAX_PASSAGE_BYTES = 1_000_000
 #: room on a line for JSON escapes (up to 6 bytes per character) and the other fields
@@ -171,3 +176,32 @@ def line_limit(max_passage_bytes: int) -> int:
 
 def dataset_name(folder: Path) -> str:
     return folder.resolve().name or str(folder)
+
+
+def warn_skipped_questions(path: str, skipped: Sequence[Skipped], total: int) -> None:
+    """One warning for all questions left out for dangling gold ids: the count and the first few."""
+    if not skipped:
+        return
+    named = "; ".join(f"{s.id!r} (line {s.line}: {s.reason})" for s in skipped[:NAMED_SKIPPED])
+    more = f"; and {len(skipped) - NAMED_SKIPPED} more" if len(skipped) > NAMED_SKIPPED else ""
+    log.warning(
+        "%s: skipping %d of %d questions whose gold ids are not in the data: %s%s "
+        "(strict=True, or graphmem bench --strict, refuses the folder instead)",
+        path,
+        len(skipped),
+        total,
+        named,
+        more,
+    )
+
+
+def no_questions(path: str, skipped: Sequence[Skipped]) -> InputError:
+    """The error for a questions file that left nothing to ask."""
+    if not skipped:
+        return InputError("no questions (the file is empty)", path=path)
+    first = skipped[0]
+    return InputError(
+        f"no questions left: all {len(skipped)} were skipped because their gold ids are not in "
+        f"the data (first: {first.id!r} on line {first.line}: {first.reason})",
+        path=path,
+    )

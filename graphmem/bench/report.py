@@ -6,15 +6,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Console
 from rich.table import Table
 
+from graphmem.bench.common import METHODS, BenchRun, skipped_line
 from graphmem.bench.metrics import percentile
-
-if TYPE_CHECKING:
-    from graphmem.bench.runner import BenchRun
 
 
 def _pct(value: float) -> str:
@@ -23,8 +19,6 @@ def _pct(value: float) -> str:
 
 def render_table(run: BenchRun) -> Table:
     """A rich Table of one run (recall as percentages; a Δ row against the dense baseline)."""
-    from graphmem.bench.runner import METHODS
-
     keys = list(run.methods["graphmem"])
     title = f"{run.dataset}: {run.questions} questions, {run.stored_passages} passages"
     table = Table(title=title, title_justify="left")
@@ -66,6 +60,9 @@ def render_table(run: BenchRun) -> Table:
         extra.append(f"{len(run.skipped)} empty passages skipped")
     if extra:
         lines.append(" · ".join(extra))
+    skipped = skipped_line(run.skipped_questions)
+    if skipped:
+        lines.append(skipped)
     table.caption = "\n".join(lines)
     table.caption_justify = "left"
     return table

@@ -16,20 +16,26 @@ does not count as a query).
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import re
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from graphmem.bench.baselines import BM25Index, dense_search
+from graphmem.bench.common import (
+    METHODS,
+    TEMPORARY_STORE,
+    BenchRun,
+    bench_namespace,
+    check_writable,
+    peak_rss_mb,
+    redact_url,
+    sqlite_url,
+    write_json,
+)
+from graphmem.bench.conversation_runner import print_conversation, run_conversation_bench
 from graphmem.bench.data import (
     CORPUS,
     MAX_PASSAGE_BYTES,
@@ -37,15 +43,15 @@ from graphmem.bench.data import (
     ConversationDataset,
     MultihopDataset,
     PassageGroup,
-    Skipped,
     detect_kind,
     load_dataset,
 )
-from graphmem.bench.metrics import multihop_scores, normalize_k_values, percentile
+from graphmem.bench.metrics import multihop_scores, normalize_k_values
+from graphmem.bench.report import print_run
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
 from graphmem.ids import passage_id
-from graphmem.models import Document, IngestReport, Passage
+from graphmem.models import Document, Passage
 from graphmem.store.base import Store
 
 if TYPE_CHECKING:
@@ -54,58 +60,26 @@ if TYPE_CHECKING:
     from graphmem.embed.base import Embedder
     from graphmem.memory import Memory
 
+__all__ = [
+    "METHODS",
+    "TEMPORARY_STORE",
+    "BenchRun",
+    "PassageMap",
+    "bench_namespace",
+    "check_memory_limits",
+    "check_writable",
+    "peak_rss_mb",
+    "redact_url",
+    "resolve_extractor",
+    "run_bench",
+    "run_bench_detailed",
+    "sqlite_url",
+    "write_json",
+]
+
 log = logging.getLogger("graphmem.bench")
 
-METHODS = ("graphmem", "dense", "bm25")
-TEMPORARY_STORE = "sqlite (temporary)"
 _RANKS = tuple[str, ...]
-
-
-@dataclass
-class BenchRun:
-    """Everything one run measured. :meth:`to_json` is the exact published JSON."""
-
-    dataset: str
-    kind: str
-    store: str
-    extractor: str
-    namespace: str
-    k_values: list[int]
-    methods: dict[str, dict[str, float]]
-    ingest_s: float
-    query_ms: list[float]
-    peak_rss_mb: float
-    questions: int
-    corpus_passages: int
-    stored_passages: int
-    skipped: list[Skipped] = field(default_factory=list)
-    ingest: IngestReport | None = None
-    #: mean milliseconds per question of each method (dense: batched, so amortized)
-    method_ms: dict[str, float] = field(default_factory=dict)
-    #: how graphmem ranked: {"graph": n, "dense": m} (dense = fallback when no fact matched)
-    modes: dict[str, int] = field(default_factory=dict)
-    bm25_stemmer: str = "none"
-    question_ids: list[str] = field(default_factory=list)
-    #: method -> per question -> ranks (each rank: the corpus ids one stored passage stands for)
-    rankings: dict[str, list[list[_RANKS]]] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """The result in the exact schema of issue 2 (fractions 0–1, times in s and ms)."""
-        return {
-            "dataset": self.dataset,
-            "kind": self.kind,
-            "store": self.store,
-            "extractor": self.extractor,
-            "methods": {
-                m: {key: round(float(v), 6) for key, v in self.methods[m].items()} for m in METHODS
-            },
-            "timings": {
-                "ingest_s": round(self.ingest_s, 3),
-                "query_ms_p50": round(percentile(self.query_ms, 50), 3),
-                "query_ms_p95": round(percentile(self.query_ms, 95), 3),
-            },
-            "peak_rss_mb": round(self.peak_rss_mb, 1),
-        }
 
 
 def run_bench(
@@ -121,6 +95,7 @@ def run_bench(
     max_passage_bytes: int = MAX_PASSAGE_BYTES,
     console: Console | None = None,
     show_table: bool = True,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Run the benchmark on a dataset folder; print the table; return (and write) the JSON dict.
 
@@ -130,6 +105,8 @@ def run_bench(
     ``limit``: ask only the first N questions (the whole corpus is still ingested).
     ``k_values``: default (2, 5) for multihop folders, (5, 10, 25) for conversation folders
     (evidence-turn recall: :mod:`graphmem.bench.conversation_runner`).
+    ``strict``: refuse a folder whose questions name gold ids it does not hold; by default such
+    questions are skipped with one warning and listed in the JSON's ``skipped_questions``.
 
     >>> run_bench("../shared/bench/musique_train", limit=10)["kind"]  # doctest: +SKIP
     'multihop'
@@ -137,11 +114,10 @@ def run_bench(
     if json_path is not None:
         check_writable(json_path)
     if detect_kind(Path(path)) == "conversation":
-        from graphmem.bench.conversation_runner import print_conversation, run_conversation_bench
-
         conv = run_conversation_bench(
             path, store=store, extractor=extractor, k_values=k_values, limit=limit,
             progress=progress, embedder=embedder, max_passage_bytes=max_passage_bytes,
+            strict=strict,
         )  # fmt: skip
         if show_table:
             print_conversation(conv, console)
@@ -158,10 +134,9 @@ def run_bench(
         progress=progress,
         embedder=embedder,
         max_passage_bytes=max_passage_bytes,
+        strict=strict,
     )
     if show_table:
-        from graphmem.bench.report import print_run
-
         print_run(result, console)
     data = result.to_json()
     if json_path is not None:
@@ -179,6 +154,7 @@ def run_bench_detailed(
     progress: bool = True,
     embedder: str | Embedder = "local",
     max_passage_bytes: int = MAX_PASSAGE_BYTES,
+    strict: bool = False,
 ) -> BenchRun:
     """Like :func:`run_bench`, returning the full :class:`BenchRun` (per-question rankings too)."""
     try:
@@ -188,7 +164,7 @@ def run_bench_detailed(
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"limit must be a positive number of questions, got {limit!r}")
 
-    dataset = load_dataset(path, max_passage_bytes=max_passage_bytes)
+    dataset = load_dataset(path, max_passage_bytes=max_passage_bytes, strict=strict)
     if isinstance(dataset, ConversationDataset):
         raise ConfigError(
             f"{dataset.path}: this is a conversation dataset (turns.jsonl): use run_bench, or "
@@ -299,6 +275,7 @@ def _run_multihop(
         corpus_passages=len(ds.passages),
         stored_passages=len(groups),
         skipped=list(ds.skipped),
+        skipped_questions=list(ds.skipped_questions),
         ingest=report,
         method_ms=method_ms,
         modes=modes,
@@ -394,78 +371,3 @@ def resolve_extractor(spec: str | Extractor, ds: MultihopDataset) -> tuple[Extra
         extractor: Extractor = PrecomputedExtractor.from_file(ds.triples_path)
         return extractor, name
     return name, name
-
-
-_NS_UNSAFE = re.compile(r"[^A-Za-z0-9_.:@-]+")
-
-
-def bench_namespace(dataset: str, extractor: str) -> str:
-    """``bench.<dataset>.<extractor>``: runs with different extractors never share a graph."""
-    clean = _NS_UNSAFE.sub("_", dataset)[:80] or "dataset"
-    return f"bench.{clean}.{_NS_UNSAFE.sub('_', extractor)[:32] or 'x'}"
-
-
-def sqlite_url(path: Path) -> str:
-    """The store URL of an SQLite file (``sqlite:///`` followed by the path)."""
-    return f"sqlite:///{path}"
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, so it can be printed and written to JSON."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process, in MiB."""
-    try:
-        import resource
-    except ImportError:  # Windows: psutil's peak working set
-        import psutil
-
-        info: Any = psutil.Process().memory_info()
-        return float(getattr(info, "peak_wset", info.rss)) / 2**20
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # kilobytes on Linux, bytes on macOS
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-
-
-def write_json(data: dict[str, Any], path: str | Path) -> Path:
-    """Write ``data`` as JSON, atomically (a reader never sees half a file)."""
-    target = check_writable(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def check_writable(path: str | Path) -> Path:
-    """Fail early (before a long run) if a result file cannot be written there."""
-    target = Path(path)
-    if target.is_dir():
-        raise ConfigError(f"cannot write {target}: it is a folder")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    if not os.access(target.parent, os.W_OK):
-        raise ConfigError(f"cannot write {target}: its folder is not writable")
-    return target

@@ -33,9 +33,11 @@ def main(src: Path, dst: Path) -> None:
     keep: set[str] = set(NO_TRIPLES)
     for q in questions:
         keep.update(q["gold_passage_ids"])
-        keep.update([c for c in q["candidate_passage_ids"] if c not in q["gold_passage_ids"]][
-            :DISTRACTORS_PER_QUESTION
-        ])
+        keep.update(
+            [c for c in q["candidate_passage_ids"] if c not in q["gold_passage_ids"]][
+                :DISTRACTORS_PER_QUESTION
+            ]
+        )
     corpus = [row for row in read(src / "corpus.jsonl") if row["id"] in keep]
     for q in questions:
         q["candidate_passage_ids"] = [c for c in q["candidate_passage_ids"] if c in keep]

@@ -1,0 +1,186 @@
+"""What every benchmark run shares: the methods, store and namespace naming, skipped-question
+records, timing helpers, the result file, and :class:`BenchRun` (a multihop run's figures).
+
+The runners (:mod:`graphmem.bench.runner`, :mod:`graphmem.bench.conversation_runner`) and the
+table (:mod:`graphmem.bench.report`) import from here and never from each other's modules the
+other way round, so the package has no import cycle.
+
+>>> bench_namespace("musique train", "nlp")
+'bench.musique_train.nlp'
+>>> redact_url("falkordb://u:secret@db:6379/g")
+'falkordb://u:***@db:6379/g'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from graphmem.bench.jsonl import Skipped
+from graphmem.bench.metrics import percentile
+from graphmem.errors import ConfigError
+from graphmem.models import IngestReport
+
+METHODS = ("graphmem", "dense", "bm25")
+TEMPORARY_STORE = "sqlite (temporary)"
+#: skipped questions named in the printed table (all of them are in the JSON)
+SHOWN_SKIPPED = 3
+_RANKS = tuple[str, ...]
+_NS_UNSAFE = re.compile(r"[^A-Za-z0-9_.:@-]+")
+
+
+def skipped_json(skipped: Sequence[Skipped]) -> list[dict[str, Any]]:
+    """``[{"id", "line", "reason"}, ...]``: the questions a run left out, for the JSON."""
+    return [{"id": s.id, "line": s.line, "reason": s.reason} for s in skipped]
+
+
+def skipped_line(skipped: Sequence[Skipped]) -> str | None:
+    """One line for the table naming the first few skipped questions, or None if there are none."""
+    if not skipped:
+        return None
+    shown = "; ".join(f"{s.id} ({s.reason})" for s in skipped[:SHOWN_SKIPPED])
+    more = f"; and {len(skipped) - SHOWN_SKIPPED} more" if len(skipped) > SHOWN_SKIPPED else ""
+    n = len(skipped)
+    return f"{n} question{'s' if n != 1 else ''} skipped (gold ids not in the data): {shown}{more}"
+
+
+@dataclass
+class BenchRun:
+    """Everything one multihop run measured. :meth:`to_json` is the exact published JSON."""
+
+    dataset: str
+    kind: str
+    store: str
+    extractor: str
+    namespace: str
+    k_values: list[int]
+    methods: dict[str, dict[str, float]]
+    ingest_s: float
+    query_ms: list[float]
+    peak_rss_mb: float
+    questions: int
+    corpus_passages: int
+    stored_passages: int
+    skipped: list[Skipped] = field(default_factory=list)
+    #: questions left out because a gold id names no passage (see ``strict``)
+    skipped_questions: list[Skipped] = field(default_factory=list)
+    ingest: IngestReport | None = None
+    #: mean milliseconds per question of each method (dense: batched, so amortized)
+    method_ms: dict[str, float] = field(default_factory=dict)
+    #: how graphmem ranked: {"graph": n, "dense": m} (dense = fallback when no fact matched)
+    modes: dict[str, int] = field(default_factory=dict)
+    bm25_stemmer: str = "none"
+    question_ids: list[str] = field(default_factory=list)
+    #: method -> per question -> ranks (each rank: the corpus ids one stored passage stands for)
+    rankings: dict[str, list[list[_RANKS]]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The result in the exact schema of issue 2 (fractions 0–1, times in s and ms), plus
+        the skipped questions (issue 12)."""
+        return {
+            "dataset": self.dataset,
+            "kind": self.kind,
+            "store": self.store,
+            "extractor": self.extractor,
+            "methods": {
+                m: {key: round(float(v), 6) for key, v in self.methods[m].items()} for m in METHODS
+            },
+            "timings": timings_json(self.ingest_s, self.query_ms),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "skipped_questions": skipped_json(self.skipped_questions),
+        }
+
+
+def timings_json(ingest_s: float, query_ms: Sequence[float]) -> dict[str, float]:
+    """``{"ingest_s", "query_ms_p50", "query_ms_p95"}``, rounded."""
+    return {
+        "ingest_s": round(ingest_s, 3),
+        "query_ms_p50": round(percentile(query_ms, 50), 3),
+        "query_ms_p95": round(percentile(query_ms, 95), 3),
+    }
+
+
+def bench_namespace(dataset: str, extractor: str) -> str:
+    """``bench.<dataset>.<extractor>``: runs with different extractors never share a graph."""
+    clean = _NS_UNSAFE.sub("_", dataset)[:80] or "dataset"
+    return f"bench.{clean}.{_NS_UNSAFE.sub('_', extractor)[:32] or 'x'}"
+
+
+def conversation_namespace(base: str, conversation_id: str) -> str:
+    """``<base>.<conversation id>`` (unsafe characters replaced), at most 128 characters."""
+    conv = _NS_UNSAFE.sub("_", conversation_id)[:40] or "conversation"
+    return f"{base[: 127 - len(conv)]}.{conv}"
+
+
+def sqlite_url(path: Path) -> str:
+    """The store URL of an SQLite file (``sqlite:///`` followed by the path)."""
+    return f"sqlite:///{path}"
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, so it can be printed and written to JSON."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MiB."""
+    try:
+        import resource
+    except ImportError:  # Windows: psutil's peak working set
+        import psutil
+
+        info: Any = psutil.Process().memory_info()
+        return float(getattr(info, "peak_wset", info.rss)) / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # kilobytes on Linux, bytes on macOS
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def write_json(data: dict[str, Any], path: str | Path) -> Path:
+    """Write ``data`` as JSON, atomically (a reader never sees half a file)."""
+    target = check_writable(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def check_writable(path: str | Path) -> Path:
+    """Fail early (before a long run) if a result file cannot be written there."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"cannot write {target}: it is a folder")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    if not os.access(target.parent, os.W_OK):
+        raise ConfigError(f"cannot write {target}: its folder is not writable")
+    return target
