@@ -1,24 +1,27 @@
-"""``run_bench`` end to end on a small folder cut from musique_train (real store, model, extractors)."""
+"""``run_bench`` end to end on a small folder cut from the shipped musique slice (real store, model,
+extractors)."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 from graphmem.bench.baselines import BM25Index
 from graphmem.bench.data import MultihopDataset, copy_without_triples, load_dataset
 from graphmem.bench.metrics import multihop_scores
 from graphmem.bench.report import print_run
 from graphmem.bench.runner import TEMPORARY_STORE, BenchRun, run_bench, run_bench_detailed
+from graphmem.cli import app
 from graphmem.errors import ConfigError, InputError
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "bench"
-MUSIQUE = SHARED / "musique_train"
+MUSIQUE = Path(__file__).resolve().parents[1] / "data" / "musique_slice"
 N_QUESTIONS = 3
 N_DISTRACTORS = 8
 
@@ -78,6 +81,7 @@ def _exact_schema(result: dict[str, Any]) -> None:
         "methods",
         "timings",
         "peak_rss_mb",
+        "skipped_questions",
     ]
     assert list(result["methods"]) == ["graphmem", "dense", "bm25"]
     for scores in result["methods"].values():
@@ -125,7 +129,7 @@ def test_exact_json_and_baselines_match_independent_ones(first_run: BenchRun, sm
     result = first_run.to_json()
     _exact_schema(result)
     assert result["dataset"] == "musique_small" and result["kind"] == "multihop"
-    assert result["extractor"] == "precomputed"
+    assert result["extractor"] == "precomputed" and result["skipped_questions"] == []
     # graphmem's hits map back to corpus ids (a broken mapping would score 0 here: 5 of ~15
     # passages are always enough to find some gold)
     assert result["methods"]["graphmem"]["recall@5"] > 0.3
@@ -186,19 +190,52 @@ def test_folder_without_triples_runs_the_nlp_extractor(small: Path, tmp_path: Pa
         run_bench(folder, extractor="precomputed", progress=False, show_table=False)
 
 
-def test_bad_input_fails_before_the_store_is_touched(small: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "bad"
-    bad.mkdir()
+def _with_dangling_gold(small: Path, folder: Path) -> Path:
+    """A copy of ``small`` with one more question whose gold passage is not in the corpus."""
+    folder.mkdir()
     for f in small.iterdir():
-        (bad / f.name).write_bytes(f.read_bytes())
-    with (bad / "questions.jsonl").open("a") as fh:
-        fh.write('{"id": "qx", "question": "?", "gold_passage_ids": ["nope"]}\n')
+        (folder / f.name).write_bytes(f.read_bytes())
+    with (folder / "questions.jsonl").open("a") as fh:
+        fh.write('{"id": "qx", "question": "Who?", "gold_passage_ids": ["p0", "nope"]}\n')
+    return folder
+
+
+def test_strict_refuses_dangling_gold_before_the_store_is_touched(
+    small: Path, tmp_path: Path
+) -> None:
+    bad = _with_dangling_gold(small, tmp_path / "bad")
     db = tmp_path / "untouched.db"
     with pytest.raises(InputError) as info:
-        run_bench(bad, store=f"sqlite:///{db}", progress=False, show_table=False)
+        run_bench(bad, store=f"sqlite:///{db}", progress=False, show_table=False, strict=True)
     assert info.value.path == str(bad / "questions.jsonl") and info.value.line == N_QUESTIONS + 2
-    assert "'nope'" in str(info.value)
+    assert info.value.field == "gold_passage_ids" and "'nope'" in str(info.value)
     assert not db.exists()
+    # the CLI flag passes through
+    with pytest.raises(InputError, match="'nope'"):
+        CliRunner().invoke(app, ["bench", str(bad), "--strict", "--store", f"sqlite:///{db}"],
+                           catch_exceptions=False)  # fmt: skip
+    assert not db.exists()
+
+
+def test_dangling_gold_skips_the_question_and_says_so(
+    first_run: BenchRun, small: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = _with_dangling_gold(small, tmp_path / "flawed")
+    with caplog.at_level(logging.WARNING, logger="graphmem.bench"):
+        run = run_bench_detailed(bad, progress=False)
+    line = N_QUESTIONS + 2
+    reason = "gold passage id 'nope' is not in corpus.jsonl"
+    assert "qx" not in run.question_ids and run.questions == N_QUESTIONS + 1
+    [warning] = [r.getMessage() for r in caplog.records if "skipping" in r.getMessage()]
+    assert f"skipping 1 of {N_QUESTIONS + 2} questions" in warning and "'qx'" in warning
+    data = run.to_json()
+    assert data["skipped_questions"] == [{"id": "qx", "line": line, "reason": reason}]
+    console = Console(record=True, width=200)
+    print_run(run, console)
+    text = " ".join(console.export_text().split())  # the caption wraps at the table's width
+    assert f"1 question skipped (gold ids not in the data): qx ({reason})" in text
+    # the scores are those of the questions kept: the same as on the unflawed folder
+    assert data["methods"] == first_run.to_json()["methods"]
 
 
 def test_bad_arguments_fail_fast(small: Path, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from graphmem.models import Document, Passage
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared/bench/musique_train/corpus.jsonl"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "musique_slice" / "corpus.jsonl"
 #: short answers keep a run to a few minutes on 2 cores; long ones get cut and repaired
 MAX_OUTPUT = 96
 
@@ -37,11 +37,9 @@ def server() -> Iterator[LlamaServer]:
 
 
 def texts(n: int) -> list[tuple[str, str]]:
-    if CORPUS.exists():
-        with CORPUS.open(encoding="utf-8") as fh:
-            rows = [json.loads(line) for _, line in zip(range(n), fh, strict=False)]
-        return [(r["title"], r["text"][:600]) for r in rows]
-    return [(f"Town {i}", f"Town {i} is a town in Slovenia founded in 19{i}0.") for i in range(n)]
+    with CORPUS.open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for _, line in zip(range(n), fh, strict=False)]
+    return [(r["title"], r["text"][:600]) for r in rows]
 
 
 def make_extractor(server: LlamaServer, **kw: object) -> LLMExtractor:

@@ -22,9 +22,9 @@ from graphmem.bench.data import (
 )
 from graphmem.errors import InputError
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "bench"
-MUSIQUE = SHARED / "musique_train"
-LOCOMO = SHARED / "locomo_dev"
+DATA = Path(__file__).resolve().parents[1] / "data"
+MUSIQUE_SLICE = DATA / "musique_slice"
+CONVERSATIONS = DATA / "conversations"
 
 
 def write_jsonl(path: Path, rows: list[Any]) -> Path:
@@ -65,21 +65,69 @@ def make_multihop(
 
 
 def error_of(folder: Path, **kwargs: Any) -> InputError:
+    kwargs.setdefault("strict", True)
     with pytest.raises(InputError) as info:
         load_dataset(folder, **kwargs)
     return info.value
 
 
-# ------------------------------------------------------------------------------ real data
+def lines_of(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def test_musique_train_loads_completely() -> None:
-    ds = load_dataset(MUSIQUE)
+# ------------------------------------------------------------------------------ shipped fixtures
+
+
+def test_musique_slice_loads_completely() -> None:
+    ds = load_dataset(MUSIQUE_SLICE, strict=True)
+    assert isinstance(ds, MultihopDataset)
+    assert ds.name == "musique_slice"
+    assert len(ds.passages) == 110 and len(ds.questions) == 20
+    assert ds.triples_path == MUSIQUE_SLICE / "triples.jsonl"
+    assert ds.skipped == [] and ds.skipped_questions == []
+    corpus_ids = {p.id for p in ds.passages}
+    assert all(set(q.gold_ids) <= corpus_ids for q in ds.questions)
+    # every question keeps 2 to 4 gold passages in hop order, and its optional fields
+    assert sorted({len(q.gold_ids) for q in ds.questions}) == [2, 3, 4]
+    assert ds.questions[0].extra["hops"] == "2hop"
+    assert set(ds.questions[0].extra["candidate_passage_ids"]) <= corpus_ids
+    assert ds.passages[0].document_text == ds.passages[0].title + "\n" + ds.passages[0].text
+    # one triples line per passage, as in the full folder
+    assert {r["passage_id"] for r in lines_of(ds.triples_path)} == corpus_ids
+
+
+def test_conversation_fixture_loads_as_conversation() -> None:
+    ds = load_dataset(CONVERSATIONS, strict=True)
+    assert isinstance(ds, ConversationDataset)
+    assert len(ds.turns) == 74 and len(ds.questions) == 23
+    convs = ds.conversations()
+    assert sorted(convs) == ["conv-a", "conv-b"]
+    assert [len(convs[c]) for c in sorted(convs)] == [37, 37]
+    assert {t.session for t in ds.turns} == {"1", "2", "3"}
+    assert sum(t.blip_caption is not None for t in ds.turns) == 2
+    q = ds.questions[1]
+    assert q.category == 2 and q.category_name == "temporal" and q.evidence_ids == ("D2:1",)
+    assert {q.category for q in ds.questions} == {1, 2, 3, 4, 5}
+    assert [q.id for q in ds.questions if not q.evidence_ids] == ["conv-a_q10"]
+    turn_ids = {(t.conversation_id, t.dia_id) for t in ds.turns}
+    assert all((q.conversation_id, d) in turn_ids for q in ds.questions for d in q.evidence_ids)
+    adversarial = [q for q in ds.questions if q.category == 5]
+    assert len(adversarial) == 4 and all(q.answer is None for q in adversarial)
+    assert all(q.extra["adversarial_answer"] for q in adversarial)
+
+
+# ------------------------------------------------------------------------------ full benchmark
+
+
+@pytest.mark.bench
+def test_musique_train_loads_completely(bench_dir: Path) -> None:
+    musique = bench_dir / "musique_train"
+    ds = load_dataset(musique, strict=True)
     assert isinstance(ds, MultihopDataset)
     assert ds.name == "musique_train"
     assert len(ds.passages) == 1890 and len(ds.questions) == 100
-    assert ds.triples_path == MUSIQUE / "triples.jsonl"
-    assert ds.skipped == []
+    assert ds.triples_path == musique / "triples.jsonl"
+    assert ds.skipped == [] and ds.skipped_questions == []
     corpus_ids = {p.id for p in ds.passages}
     assert all(set(q.gold_ids) <= corpus_ids for q in ds.questions)
     # optional fields are kept, not dropped
@@ -87,10 +135,11 @@ def test_musique_train_loads_completely() -> None:
     assert ds.passages[0].document_text == ds.passages[0].title + "\n" + ds.passages[0].text
 
 
-def test_locomo_dev_loads_as_conversation() -> None:
-    ds = load_dataset(LOCOMO)
+@pytest.mark.bench
+def test_locomo_dev_loads_as_conversation(bench_dir: Path) -> None:
+    ds = load_dataset(bench_dir / "locomo_dev")
     assert isinstance(ds, ConversationDataset)
-    assert len(ds.turns) == 788 and len(ds.questions) == 304
+    assert len(ds.turns) == 788 and len(ds.questions) == 304 and ds.skipped_questions == []
     assert sorted(ds.conversations()) == ["conv-26", "conv-30"]
     q = ds.questions[0]
     assert q.category == 2 and q.category_name == "temporal" and q.evidence_ids == ("D1:3",)
@@ -253,6 +302,55 @@ def test_unknown_gold_id_names_question_line_and_id(tmp_path: Path) -> None:
     assert "'q1'" in str(err) and "'p404'" in str(err) and "not in corpus.jsonl" in str(err)
 
 
+def bench_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "graphmem.bench" and r.levelno == logging.WARNING
+    ]
+
+
+def test_unknown_gold_ids_skip_their_questions_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Real data has flaws: the questions whose gold ids dangle are left out, counted, named."""
+    rows = question_rows()
+    rows += [
+        {"id": f"bad{i}", "question": "?", "gold_passage_ids": ["p0", f"p40{i}"]} for i in range(4)
+    ]
+    rows[3]["gold_passage_ids"] = ["p401", "p0", "p999"]  # two dangling ids, one question
+    folder = make_multihop(tmp_path, questions=rows)
+    with caplog.at_level(logging.WARNING, logger="graphmem.bench"):
+        ds = load_dataset(folder)
+    assert isinstance(ds, MultihopDataset)
+    assert [q.id for q in ds.questions] == ["q0", "q1"]
+    assert [(s.id, s.line) for s in ds.skipped_questions] == [
+        ("bad0", 3), ("bad1", 4), ("bad2", 5), ("bad3", 6)
+    ]  # fmt: skip
+    where = str(folder / "questions.jsonl")
+    assert all(s.path == where for s in ds.skipped_questions)
+    assert ds.skipped_questions[0].reason == "gold passage id 'p400' is not in corpus.jsonl"
+    assert ds.skipped_questions[1].reason == (
+        "gold passage id 'p401' is not in corpus.jsonl (and 1 more gold ids)"
+    )
+    [warning] = bench_warnings(caplog)
+    assert warning.startswith(f"{where}: skipping 4 of 6 questions")
+    assert "'bad0' (line 3" in warning and "'bad2' (line 5" in warning
+    assert "'bad3'" not in warning and "and 1 more" in warning and "--strict" in warning
+
+    # strict: the first dangling id is the error, with file, line and field
+    err = error_of(folder)
+    assert (err.path, err.line, err.field) == (where, 3, "gold_passage_ids")
+    assert "'bad0'" in str(err) and "'p400'" in str(err)
+
+
+def test_every_question_dangling_is_an_error(tmp_path: Path) -> None:
+    rows = [{"id": f"q{i}", "question": "?", "gold_passage_ids": ["nope"]} for i in range(2)]
+    err = error_of(make_multihop(tmp_path, questions=rows), strict=False)
+    assert err.path == str(tmp_path / "questions.jsonl")
+    assert "no questions left: all 2 were skipped" in str(err) and "'nope'" in str(err)
+
+
 def test_duplicate_gold_ids_count_once(tmp_path: Path) -> None:
     rows = question_rows()
     rows[0]["gold_passage_ids"] = ["p0", "p1", "p0"]
@@ -276,10 +374,17 @@ def test_empty_passage_is_skipped_with_a_warning(
     assert any("skipping passage 'p3'" in r.getMessage() for r in caplog.records)
 
 
-def test_gold_on_a_skipped_passage_is_an_error(tmp_path: Path) -> None:
+def test_gold_on_a_skipped_passage_skips_the_question(tmp_path: Path) -> None:
     rows = [*corpus_rows(), {"id": "p3", "title": "t", "text": ""}]
     qs = [*question_rows(), {"id": "q2", "question": "?", "gold_passage_ids": ["p3"]}]
-    err = error_of(make_multihop(tmp_path, corpus=rows, questions=qs))
+    folder = make_multihop(tmp_path, corpus=rows, questions=qs)
+    ds = load_dataset(folder)
+    assert isinstance(ds, MultihopDataset)
+    assert [q.id for q in ds.questions] == ["q0", "q1"]
+    [skipped] = ds.skipped_questions
+    assert (skipped.id, skipped.line) == ("q2", 3)
+    assert "'p3' was skipped (empty text" in skipped.reason and "corpus.jsonl:4" in skipped.reason
+    err = error_of(folder)
     assert err.line == 3 and err.field == "gold_passage_ids"
     assert "'p3' was skipped (empty text" in str(err) and "corpus.jsonl:4" in str(err)
 
@@ -418,6 +523,40 @@ def test_bad_conversation_input(
     assert needle in str(err)
 
 
+def test_dangling_evidence_skips_the_question_like_the_published_locomo(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The full LoCoMo release cites evidence turns that are not in it; the rest is still read."""
+    folder = tmp_path / "flawed"
+    folder.mkdir()
+    (folder / "turns.jsonl").write_bytes((CONVERSATIONS / "turns.jsonl").read_bytes())
+    rows = lines_of(CONVERSATIONS / "questions.jsonl")
+    flawed = [
+        {**rows[0], "id": "conv-a_q90", "evidence_dia_ids": ["D1:10", "D10:19"]},
+        {**rows[12], "id": "conv-b_q91", "evidence_dia_ids": ["D4:1"]},
+        {**rows[0], "id": "conv-a_q92", "conversation_id": "conv-a", "evidence_dia_ids": ["D3:13"]},
+    ]  # conv-a has 12 turns in session 3: D3:13 is conv-b's
+    write_jsonl(folder / "questions.jsonl", [*rows[:5], flawed[0], *rows[5:], *flawed[1:]])
+    with caplog.at_level(logging.WARNING, logger="graphmem.bench"):
+        ds = load_dataset(folder)
+    assert isinstance(ds, ConversationDataset)
+    assert len(ds.questions) == 23 and len(ds.turns) == 74
+    assert [(s.id, s.line) for s in ds.skipped_questions] == [
+        ("conv-a_q90", 6), ("conv-b_q91", 25), ("conv-a_q92", 26)
+    ]  # fmt: skip
+    assert ds.skipped_questions[0].reason == (
+        "evidence turn 'D10:19' of conversation 'conv-a' is not in turns.jsonl"
+    )
+    [warning] = bench_warnings(caplog)
+    assert "skipping 3 of 26 questions" in warning and "'conv-a_q92' (line 26" in warning
+
+    err = error_of(folder)
+    assert (err.path, err.line, err.field) == (
+        str(folder / "questions.jsonl"), 6, "evidence_dia_ids"
+    )  # fmt: skip
+    assert "'conv-a_q90'" in str(err) and "'D10:19'" in str(err)
+
+
 # ------------------------------------------------------------------------------ groups, copies
 
 
@@ -437,15 +576,20 @@ def test_identical_texts_form_one_group(tmp_path: Path) -> None:
 
 
 def test_copy_without_triples(tmp_path: Path) -> None:
-    dst = copy_without_triples(MUSIQUE, tmp_path / "musique_nlp")
+    # a read-only source, as benchmark data usually is; the copy must still be writable
+    src = tmp_path / "readonly"
+    src.mkdir()
+    for f in MUSIQUE_SLICE.glob("*.jsonl"):
+        (src / f.name).write_bytes(f.read_bytes())
+        (src / f.name).chmod(0o444)
+    dst = copy_without_triples(src, tmp_path / "musique_nlp")
     assert sorted(p.name for p in dst.iterdir()) == ["corpus.jsonl", "questions.jsonl"]
-    assert (dst / "corpus.jsonl").read_bytes() == (MUSIQUE / "corpus.jsonl").read_bytes()
-    # the shared data is read-only; the copy must not be
+    assert (dst / "corpus.jsonl").read_bytes() == (MUSIQUE_SLICE / "corpus.jsonl").read_bytes()
     assert os.stat(dst / "corpus.jsonl").st_mode & stat.S_IWUSR
     ds = load_dataset(dst)
-    assert isinstance(ds, MultihopDataset) and ds.triples_path is None and len(ds.questions) == 100
+    assert isinstance(ds, MultihopDataset) and ds.triples_path is None and len(ds.questions) == 20
 
     with pytest.raises(InputError, match="not an empty folder"):
-        copy_without_triples(MUSIQUE, dst)
+        copy_without_triples(src, dst)
     with pytest.raises(InputError, match="not a multihop folder"):
-        copy_without_triples(LOCOMO, tmp_path / "other")
+        copy_without_triples(CONVERSATIONS, tmp_path / "other")

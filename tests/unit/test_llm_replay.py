@@ -1,5 +1,5 @@
-"""Replay GPT-3.5's real extraction output (HippoRAG's ``triples.jsonl`` for musique_train) through
-the parser, as the JSON the model answered: ``{"named_entities": [...]}`` and
+"""Replay GPT-3.5's real extraction output (HippoRAG's ``triples.jsonl``: the shipped musique slice,
+and with the ``bench`` marker the full musique_train) through the parser, as the JSON the model answered: ``{"named_entities": [...]}`` and
 ``{"triples": [...]}`` with the malformed triples put back among the good ones.
 
 What must hold: every well-formed triple and every entity comes out unchanged (zero loss), and of
@@ -17,20 +17,27 @@ import pytest
 
 from graphmem.extract.parse import coerce_triple, parse_entity_names, parse_extraction
 
-TRIPLES = Path(__file__).resolve().parents[2].parent / "shared/bench/musique_train/triples.jsonl"
+SLICE = Path(__file__).resolve().parents[1] / "data" / "musique_slice" / "triples.jsonl"
 
 
-@pytest.fixture(scope="module")
-def records() -> list[dict[str, object]]:
-    if not TRIPLES.exists():
-        pytest.skip(f"benchmark data not found at {TRIPLES}")
-    with TRIPLES.open(encoding="utf-8") as fh:
+def read(path: Path) -> list[dict[str, object]]:
+    with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
 
 
-def test_replay_gpt35_output_loses_nothing_but_the_malformed(
-    records: list[dict[str, object]],
-) -> None:
+def test_replay_of_the_slice_loses_nothing_but_the_malformed() -> None:
+    # the slice's 5 malformed triples: 4 with four parts (repaired), 1 with two (dropped)
+    assert replay(read(SLICE)) == (941, 5, 4, 1)
+
+
+@pytest.mark.bench
+def test_replay_gpt35_output_loses_nothing_but_the_malformed(bench_dir: Path) -> None:
+    good, malformed, _, _ = replay(read(bench_dir / "musique_train" / "triples.jsonl"))
+    assert good == 17_234 and malformed == 185
+
+
+def replay(records: list[dict[str, object]]) -> tuple[int, int, int, int]:
+    """Replay every record; check zero loss; return ``(well-formed, malformed, repaired, dropped)``."""
     rng = random.Random(3)
     good_total = kept = repaired = dropped = malformed_total = entity_total = 0
     for record in records:
@@ -73,6 +80,6 @@ def test_replay_gpt35_output_loses_nothing_but_the_malformed(
         f"triples kept, {malformed_total} malformed: {repaired} repaired, {dropped} dropped; "
         f"{kept} facts out"
     )
-    assert good_total == 17_234 and malformed_total == 185
     assert repaired == repairable and dropped == malformed_total - repairable
     assert kept == good_total + repaired
+    return good_total, malformed_total, repaired, dropped
