@@ -64,8 +64,12 @@ test-browser: install
 schema: install
 	$(BIN)/python -m graphmem.api schema > schema/schema.graphql
 
+# The full benchmark folders (not shipped): ../shared/bench beside the checkout, or set GRAPHMEM_BENCH_DIR.
+GRAPHMEM_BENCH_DIR ?= ../shared/bench
+
 bench: install
-	$(BIN)/graphmem bench ../shared/bench/musique_train --json artifacts/bench-musique.json
+	@test -d "$(GRAPHMEM_BENCH_DIR)/musique_train" || { echo "bench data not found at $(GRAPHMEM_BENCH_DIR)/musique_train: set GRAPHMEM_BENCH_DIR" >&2; exit 2; }
+	$(BIN)/graphmem bench "$(GRAPHMEM_BENCH_DIR)/musique_train" --json artifacts/bench-musique.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
