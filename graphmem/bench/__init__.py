@@ -5,6 +5,11 @@
 - :mod:`graphmem.bench.baselines`: dense (same store, same embeddings) and BM25 (bm25s)
 - :mod:`graphmem.bench.runner`: :func:`run_bench`, the whole run, returning the JSON dict
 - :mod:`graphmem.bench.report`: the rich table
+- :mod:`graphmem.bench.conversation_runner`: the conversation (LoCoMo-layout) run
+- :mod:`graphmem.bench.common`: what the runs and the table share (no module imports a runner back)
+
+Questions whose gold ids are not in the data are skipped with one warning and listed in the JSON's
+``skipped_questions``; ``strict=True`` (``graphmem bench --strict``) refuses such a folder.
 
 >>> from graphmem.bench import run_bench
 >>> run_bench("../shared/bench/musique_train", json_path="out.json")  # doctest: +SKIP
