@@ -144,8 +144,10 @@ def _best_walk(
     goal = set(wanted)
     rank = {n: i for i, n in reversed(list(enumerate(order)))}
 
-    def key(walk: list[str]) -> tuple[int, int, int, int]:
-        return (-len(goal.intersection(walk)), walk[0] not in drawn, len(walk),
+    def key(walk: list[str]) -> tuple[int, bool, int, int, int]:
+        # most path entities, a branch over a new part, shortest, then in the path's own order
+        covered = [rank[n] for n in walk if n in goal]
+        return (-len(covered), walk[0] not in drawn, len(walk), sum(covered),
                 rank.get(walk[0], len(order)))  # fmt: skip
 
     best = [wanted[0]]
