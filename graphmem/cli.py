@@ -250,37 +250,9 @@ def search(
 
 def print_result(result: Any) -> None:
     """Answer passages with scores and the facts that linked them (used by the demo too)."""
-    console.print(
-        f"[bold]Q:[/bold] {result.question}   [dim]({result.mode} ranking)[/dim]", markup=True
-    )
-    for rank, hit in enumerate(result.passages, start=1):
-        p = hit.passage
-        dense = f", dense {hit.dense_score:.3f}" if hit.dense_score is not None else ""
-        console.print(
-            f"\n[bold cyan]{rank}.[/bold cyan] score {hit.score:.4f}{dense}  "
-            f"[dim]{_escape(p.source or p.id)}[/dim]"
-        )
-        text = p.text[:300].replace("\n", " — ") + ("…" if len(p.text) > 300 else "")
-        console.print("   " + _escape(text))
-        if hit.path:
-            console.print("   [green]via[/green] " + _escape(" → ".join(hit.path)))
-        for f in hit.facts[:3]:
-            console.print(
-                f"   [yellow]fact[/yellow] {_escape(f'({f.subject_name}) -[{f.fact.predicate}]-> ({f.object_name})')}"
-                f"  {f.score:.3f}"
-            )
-    for ehit in getattr(result, "episodes", [])[:5]:
-        ep = ehit.episode
-        who = f"{ep.speaker}: " if ep.speaker else ""
-        console.print(
-            f"\n[bold magenta]episode[/bold magenta] {ehit.score:.4f}  [dim]{ep.time:%Y-%m-%d %H:%M}"
-            f"[/dim]  {_escape(who + ep.text[:200])}"
-        )
-    for hhit in getattr(result, "hyperedges", [])[:3]:
-        console.print(
-            f"\n[bold blue]memory unit[/bold blue] {hhit.score:.4f}  "
-            f"{_escape(hhit.hyperedge.description[:200])}"
-        )
+    from graphmem.render import render_result
+
+    console.print(render_result(result))
 
 
 def _escape(text: str) -> str:

@@ -1,5 +1,7 @@
 """What both RAG plug-ins share: calling a Memory or a client, sync or async, and the metadata.
 
+Passages and episodes both become documents, interleaved by score (see :func:`ranked_hits`).
+
 A "memory" here is anything with graphmem's ``search(question, *, k, namespace)``: a
 :class:`graphmem.Memory`, an :class:`graphmem.AsyncMemory`, or the client SDK's ``Client`` /
 ``AsyncClient`` (their interface mirrors Memory).
@@ -10,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+from datetime import datetime
 from typing import Any
 
 from graphmem.errors import ConfigError
-from graphmem.models import PassageHit, SearchResult
+from graphmem.models import EpisodeHit, FactHit, PassageHit, SearchResult
+from graphmem.validity import is_current
 
 
 def check_memory(memory: Any) -> Any:
@@ -83,10 +87,62 @@ async def search_async(memory: Any, question: str, k: int, namespace: str | None
     return _as_result(await asyncio.to_thread(memory.search, question, **kwargs))
 
 
-def hit_metadata(hit: PassageHit, rank: int, result: SearchResult) -> dict[str, Any]:
-    """The metadata both plug-ins attach to a retrieved passage (JSON-ready)."""
+Hit = PassageHit | EpisodeHit
+
+
+def ranked_hits(result: SearchResult, k: int | None = None) -> list[Hit]:
+    """Passages and episodes interleaved by score, best first, at most ``k`` (all when ``None``;
+    a passage first on a tie). An episode-only store gives episodes, a document store passages.
+    """
+    hits: list[Hit] = [*result.passages, *result.episodes]
+    # sorted() is stable: equal scores keep passages before episodes, each in graphmem's order
+    ranked = sorted(hits, key=lambda h: -h.score)
+    return ranked if k is None else ranked[:k]
+
+
+def hit_id(hit: Hit) -> str:
+    """The id of the passage or episode behind ``hit``."""
+    return hit.passage.id if isinstance(hit, PassageHit) else hit.episode.id
+
+
+def hit_text(hit: Hit) -> str:
+    """The text a framework document carries: the passage, or the episode as stored."""
+    return hit.passage.text if isinstance(hit, PassageHit) else hit.episode.text
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def fact_metadata(f: FactHit) -> dict[str, Any]:
+    """One fact as plain data, with when it held (ISO 8601) and whether it still does."""
+    return {
+        "fact_id": f.fact.id,
+        "subject": f.subject_name,
+        "predicate": f.fact.predicate,
+        "object": f.object_name,
+        "text": f.fact.text,
+        "score": f.score,
+        "subject_id": f.fact.subject,
+        "object_id": f.fact.object,
+        "valid_at": _iso(f.fact.valid_at),
+        "invalid_at": _iso(f.fact.invalid_at),
+        "expired_at": _iso(f.fact.expired_at),
+        "current": is_current(f.fact),
+    }
+
+
+def hit_metadata(hit: Hit, rank: int, result: SearchResult) -> dict[str, Any]:
+    """The metadata both plug-ins attach to a retrieved passage or episode (JSON-ready).
+
+    ``kind`` says which; both carry ``score``, ``rank``, ``namespace``, ``mode`` and ``facts``
+    (with ``valid_at``/``invalid_at``/``expired_at``/``current``).
+    """
+    if isinstance(hit, EpisodeHit):
+        return episode_metadata(hit, rank, result)
     p = hit.passage
     return {
+        "kind": "passage",
         "passage_id": p.id,
         "score": hit.score,
         "dense_score": hit.dense_score,
@@ -96,18 +152,29 @@ def hit_metadata(hit: PassageHit, rank: int, result: SearchResult) -> dict[str, 
         "namespace": p.namespace,
         "mode": result.mode,
         "path": list(hit.path),
-        "facts": [
-            {
-                "fact_id": f.fact.id,
-                "subject": f.subject_name,
-                "predicate": f.fact.predicate,
-                "object": f.object_name,
-                "text": f.fact.text,
-                "score": f.score,
-                "subject_id": f.fact.subject,
-                "object_id": f.fact.object,
-            }
-            for f in hit.facts
-        ],
+        "facts": [fact_metadata(f) for f in hit.facts],
         "passage_metadata": dict(p.metadata),
+    }
+
+
+def episode_metadata(hit: EpisodeHit, rank: int, result: SearchResult) -> dict[str, Any]:
+    """An episode hit as plain data: speaker, time, session, its facts and session context."""
+    ep = hit.episode
+    return {
+        "kind": "episode",
+        "episode_id": ep.id,
+        "score": hit.score,
+        "rank": rank,
+        "speaker": ep.speaker,
+        "time": ep.time.isoformat(),
+        "session": ep.session,
+        "source": ep.source,
+        "namespace": ep.namespace,
+        "mode": result.mode,
+        "facts": [fact_metadata(f) for f in hit.facts],
+        "context": [
+            {"episode_id": c.id, "speaker": c.speaker, "time": c.time.isoformat(), "text": c.text}
+            for c in hit.context
+        ],
+        "episode_metadata": dict(ep.metadata),
     }

@@ -1,8 +1,10 @@
 """A LangChain retriever over graphmem (``pip install 'graphmem[langchain]'``).
 
-Each retrieved passage becomes a ``Document`` whose ``id`` is the passage id and whose metadata
-holds graphmem's score, the dense score, the rank, source, title, the facts that linked the
-passage to the question and the entity path (see :func:`hit_metadata`).
+Each retrieved passage or episode becomes a ``Document`` (interleaved by score) whose ``id`` is the
+passage or episode id. ``metadata["kind"]`` says which. A passage's metadata holds graphmem's
+score, the dense score, the rank, source, title, the facts that linked it to the question and the
+entity path; an episode's the speaker, time, session and its facts; every fact carries its
+validity (``valid_at``, ``invalid_at``, ``expired_at``, ``current``). See :func:`hit_metadata`.
 
 >>> from graphmem import Memory
 >>> from graphmem.integrations.langchain import GraphmemRetriever
@@ -18,7 +20,15 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from graphmem.errors import ConfigError
-from graphmem.integrations._common import check_memory, hit_metadata, search_async, search_sync
+from graphmem.integrations._common import (
+    check_memory,
+    hit_id,
+    hit_metadata,
+    hit_text,
+    ranked_hits,
+    search_async,
+    search_sync,
+)
 from graphmem.models import SearchResult
 
 try:
@@ -36,24 +46,24 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 __all__ = ["GraphmemRetriever", "to_documents"]
 
 
-def to_documents(result: SearchResult) -> list[Document]:
-    """LangChain documents for a graphmem result, best first."""
+def to_documents(result: SearchResult, k: int | None = None) -> list[Document]:
+    """LangChain documents for a graphmem result: passages and episodes, best first (at most
+    ``k``, all when ``None``)."""
     return [
         Document(
-            id=hit.passage.id,
-            page_content=hit.passage.text,
-            metadata=hit_metadata(hit, rank, result),
+            id=hit_id(hit), page_content=hit_text(hit), metadata=hit_metadata(hit, rank, result)
         )
-        for rank, hit in enumerate(result.passages, start=1)
+        for rank, hit in enumerate(ranked_hits(result, k), start=1)
     ]
 
 
 class GraphmemRetriever(BaseRetriever):
-    """Retrieve passages from a graphmem ``Memory``/``AsyncMemory`` or ``Client``/``AsyncClient``.
+    """Retrieve passages and episodes from a graphmem ``Memory``/``AsyncMemory`` or
+    ``Client``/``AsyncClient``.
 
-    ``k``: passages per question; ``namespace``: the namespace searched (the memory's own when
-    ``None``). Sync calls use the sync API; async calls await an async memory or client, and run
-    a sync one on a worker thread so the event loop never blocks.
+    ``k``: documents per question (passages and episodes together); ``namespace``: the namespace
+    searched (the memory's own when ``None``). Sync calls use the sync API; async calls await an
+    async memory or client, and run a sync one on a worker thread so the event loop never blocks.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -75,9 +85,10 @@ class GraphmemRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        return to_documents(search_sync(self.memory, query, self.k, self.namespace))
+        return to_documents(search_sync(self.memory, query, self.k, self.namespace), self.k)
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
     ) -> list[Document]:
-        return to_documents(await search_async(self.memory, query, self.k, self.namespace))
+        found = await search_async(self.memory, query, self.k, self.namespace)
+        return to_documents(found, self.k)

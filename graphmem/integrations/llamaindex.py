@@ -1,9 +1,11 @@
 """A LlamaIndex retriever over graphmem (``pip install 'graphmem[llamaindex]'``).
 
-Each retrieved passage becomes a ``NodeWithScore``: a ``TextNode`` whose ``id_`` is the passage id,
-with graphmem's score as the node score and the same metadata as the LangChain retriever (scores,
-rank, source, facts, entity path). Only ``source``, ``title`` and ``path`` are shown to the LLM or
-embedded; the rest stays in the metadata for the application.
+Each retrieved passage or episode becomes a ``NodeWithScore`` (interleaved by score): a ``TextNode``
+whose ``id_`` is the passage or episode id, with graphmem's score as the node score and the same
+metadata as the LangChain retriever (``kind``, scores, rank, source, facts with their validity,
+entity path; an episode's speaker, time and session). Only a passage's ``source``, ``title`` and
+``path`` and an episode's ``speaker``, ``time`` and ``session`` are shown to the LLM or embedded;
+the rest stays in the metadata for the application.
 
 >>> from graphmem import Memory
 >>> from graphmem.integrations.llamaindex import GraphmemLlamaRetriever
@@ -16,7 +18,15 @@ from __future__ import annotations
 from typing import Any
 
 from graphmem.errors import ConfigError
-from graphmem.integrations._common import check_memory, hit_metadata, search_async, search_sync
+from graphmem.integrations._common import (
+    check_memory,
+    hit_id,
+    hit_metadata,
+    hit_text,
+    ranked_hits,
+    search_async,
+    search_sync,
+)
 from graphmem.models import SearchResult
 
 try:
@@ -29,19 +39,20 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 __all__ = ["GraphmemLlamaRetriever", "to_nodes"]
 
-#: metadata keys an LLM or an embedding model sees in the node's content
-_SHOWN = ("source", "title", "path")
+#: metadata keys an LLM or an embedding model sees in the node's content, by kind of hit
+_SHOWN = {"passage": ("source", "title", "path"), "episode": ("speaker", "time", "session")}
 
 
-def to_nodes(result: SearchResult) -> list[NodeWithScore]:
-    """LlamaIndex nodes for a graphmem result, best first."""
+def to_nodes(result: SearchResult, k: int | None = None) -> list[NodeWithScore]:
+    """LlamaIndex nodes for a graphmem result: passages and episodes, best first (at most ``k``,
+    all when ``None``)."""
     out: list[NodeWithScore] = []
-    for rank, hit in enumerate(result.passages, start=1):
+    for rank, hit in enumerate(ranked_hits(result, k), start=1):
         metadata = hit_metadata(hit, rank, result)
-        hidden = [key for key in metadata if key not in _SHOWN]
+        hidden = [key for key in metadata if key not in _SHOWN[metadata["kind"]]]
         node = TextNode(
-            id_=hit.passage.id,
-            text=hit.passage.text,
+            id_=hit_id(hit),
+            text=hit_text(hit),
             metadata=metadata,
             excluded_llm_metadata_keys=hidden,
             excluded_embed_metadata_keys=hidden,
@@ -51,7 +62,8 @@ def to_nodes(result: SearchResult) -> list[NodeWithScore]:
 
 
 class GraphmemLlamaRetriever(BaseRetriever):
-    """Retrieve passages from a graphmem ``Memory``/``AsyncMemory`` or ``Client``/``AsyncClient``.
+    """Retrieve passages and episodes from a graphmem ``Memory``/``AsyncMemory`` or
+    ``Client``/``AsyncClient`` (``k`` of them together per question).
 
     ``retrieve`` uses the sync API; ``aretrieve`` awaits an async memory or client and runs a
     sync one on a worker thread.
@@ -68,9 +80,9 @@ class GraphmemLlamaRetriever(BaseRetriever):
         super().__init__(**kwargs)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return to_nodes(search_sync(self.memory, query_bundle.query_str, self.k, self.namespace))
+        found = search_sync(self.memory, query_bundle.query_str, self.k, self.namespace)
+        return to_nodes(found, self.k)
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return to_nodes(
-            await search_async(self.memory, query_bundle.query_str, self.k, self.namespace)
-        )
+        found = await search_async(self.memory, query_bundle.query_str, self.k, self.namespace)
+        return to_nodes(found, self.k)

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -354,3 +355,135 @@ def test_the_html_export_opens_offline_and_draws(
     pg.screenshot(path=str(ARTIFACTS / "viz-export.png"))
     assert blocked == [] and watch.errors == [] and watch.dialogs == []
     assert watch.requests == [out.as_uri()]
+
+
+# ------------------------------------------------------------------------------ episodes
+
+EPISODES_FILE = ROOT / "tests/data/temporal_episodes.jsonl"
+EPISODE_ROWS = [
+    {k: r[k] for k in ("session", "time", "speaker", "text")}
+    for r in (json.loads(line) for line in EPISODES_FILE.open(encoding="utf-8"))
+    if r["type"] == "episode"
+]
+
+
+@pytest.fixture(scope="module")
+def episodic_server(memory: Memory) -> Iterator[Server]:
+    """The same store with episodes only in namespace "temporal" (and one hostile turn in "xss")."""
+    memory.add_episodes(EPISODE_ROWS, namespace="temporal")
+    memory.add_episode(XSS, time="2024-01-01T10:00", speaker="Mallory " + XSS, namespace="xss")
+    srv = Server(memory).start()
+    yield srv
+    srv.stop()
+
+
+def _minute(value: Any) -> str:
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def test_episodes_and_facts_with_validity_are_shown(
+    episodic_server: Server, memory: Memory, page: tuple[Any, Watch]
+) -> None:
+    from graphmem.render import validity
+
+    pg, watch = page
+    pg.goto(episodic_server.url + "/explore")
+    _wait(pg, "() => document.body.dataset.state !== 'loading'")
+    pg.fill("#namespace", "temporal")
+    pg.dispatch_event("#namespace", "change")
+    _wait(pg, "() => document.getElementById('store-info').textContent.includes('temporal')")
+    stats = memory.stats("temporal")
+    assert f"{stats.episodes} episodes" in pg.text_content("#store-info")
+    assert pg.get_attribute("body", "data-state") == "ready"  # not "The store is empty"
+
+    question = "Where does Ada live?"
+    _ask(pg, question, namespace="temporal")
+    assert pg.get_attribute("body", "data-state") == "answered"
+    assert "No passage answers" not in pg.text_content("#status")
+    result = memory.search(question, namespace="temporal")
+    assert result.episodes and not result.passages
+
+    # Episodes: speaker once, time, session, text, each with its facts and their validity.
+    shown = pg.eval_on_selector_all(
+        "#episodes li.episode",
+        """els => els.map(e => ({
+            id: e.dataset.id,
+            time: e.querySelector('.episode-time').textContent,
+            session: e.querySelector('.session') ? e.querySelector('.session').textContent : null,
+            text: e.querySelector('.episode-text').textContent,
+            facts: [...e.querySelectorAll('li.fact')].map(f => ({
+              id: f.dataset.fact, ended: f.classList.contains('ended'), text: f.textContent}))}))""",
+    )
+    assert [s["id"] for s in shown] == [h.episode.id for h in result.episodes]
+    for s, h in zip(shown, result.episodes, strict=True):
+        ep = h.episode
+        assert s["text"] == ep.text and not s["text"].startswith(f"{ep.speaker}: {ep.speaker}:")
+        assert s["time"] == _minute(ep.time) and s["session"] == f"session {ep.session}"
+        assert [f["id"] for f in s["facts"]] == [f.fact.id for f in h.facts]
+        for f, fh in zip(s["facts"], h.facts, strict=True):
+            ended = fh.fact.invalid_at is not None or fh.fact.expired_at is not None
+            assert f["ended"] == ended and validity(fh.fact) in f["text"]
+
+    # The result's facts: every ended one marked, with its dates (Berlin ended 2022-03-01).
+    facts = pg.eval_on_selector_all(
+        "#facts li.fact",
+        "els => els.map(f => ({id: f.dataset.fact, ended: f.classList.contains('ended'),"
+        " text: f.textContent}))",
+    )
+    assert [f["id"] for f in facts] == [h.fact.id for h in result.facts]
+    berlin = next(f for f in facts if "(Berlin)" in f["text"] and "lives in" in f["text"])
+    assert berlin["ended"] and "ended 2022-03-01" in berlin["text"]
+    assert all(("ended" in f["text"]) == f["ended"] for f in facts)
+    assert any(not f["ended"] for f in facts)
+
+    # The graph: the episodes and the entities of their facts, ended facts drawn apart.
+    _wait(pg, "() => document.body.dataset.graph === 'drawn'")
+    kinds = pg.evaluate("window.graphmemCy.nodes().map(n => n.classes().join(' '))")
+    assert sum("episode" in k for k in kinds) == len(result.episodes)
+    assert pg.evaluate("window.graphmemCy.edges('.ended').length") >= 1
+    pg.click("#episodes li.episode")
+    _wait(pg, "() => document.querySelector('#details .node-title') !== null")
+    assert pg.text_content("#details .node-title").startswith("#1 ")
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "explorer-episodes.png"))
+    assert watch.errors == [] and watch.dialogs == []
+
+
+def test_an_ended_memory_unit_is_marked(
+    episodic_server: Server, memory: Memory, page: tuple[Any, Watch]
+) -> None:
+    from graphmem.render import unit_ended
+
+    pg, watch = page
+    pg.goto(episodic_server.url + "/explore")
+    question = "Who is the CEO of Northwind?"
+    _ask(pg, question, namespace="temporal")
+    result = memory.search(question, namespace="temporal")
+    every = [h.fact for h in result.facts] + [f.fact for h in result.episodes for f in h.facts]
+    units = pg.eval_on_selector_all(
+        "#units li.unit",
+        "els => els.map(u => ({id: u.dataset.id, ended: u.classList.contains('ended'),"
+        " text: u.textContent}))",
+    )
+    assert [u["id"] for u in units] == [h.hyperedge.id for h in result.hyperedges]
+    want = {h.hyperedge.id for h in result.hyperedges if unit_ended(h, every)}
+    assert want, "Maria Lopez's unit is found and has ended"
+    assert {u["id"] for u in units if u["ended"]} == want
+    assert all("ended 20" in u["text"] for u in units if u["ended"])
+    assert watch.errors == []
+
+
+def test_episode_text_and_speaker_are_shown_as_text(
+    episodic_server: Server, page: tuple[Any, Watch]
+) -> None:
+    pg, watch = page
+    pg.goto(episodic_server.url + "/explore")
+    _ask(pg, "What did Mallory say?", namespace="xss")
+    assert pg.get_attribute("body", "data-state") == "answered"
+    text = pg.text_content("#episodes li.episode .episode-text")
+    assert text == "Mallory " + XSS + ": " + XSS
+    assert pg.evaluate("document.querySelectorAll('#episodes img, #episodes script').length") == 0
+    pg.hover("#episodes li.episode")
+    pg.wait_for_timeout(200)
+    assert pg.evaluate("window.__xss") is None
+    assert watch.dialogs == [] and watch.errors == []

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,147 @@ def test_retrievers_over_the_client_sdk(memory: Memory) -> None:
     adocs, anodes = asyncio.run(remote())
     assert [d.id for d in adocs] == local
     assert [n.node.node_id for n in anodes] == local
+
+
+# ------------------------------------------------------------------------------ episodes
+
+EPISODES_FILE = ROOT / "tests/data/temporal_episodes.jsonl"
+EPISODE_ROWS = [
+    {k: r[k] for k in ("session", "time", "speaker", "text")}
+    for r in (json.loads(line) for line in EPISODES_FILE.open(encoding="utf-8"))
+    if r["type"] == "episode"
+]
+ADA = "Where does Ada live?"
+
+
+@pytest.fixture(scope="module")
+def episodic(memory: Memory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Memory]:
+    """A store holding episodes only (no document), with the same model."""
+    path = tmp_path_factory.mktemp("integrations") / "episodes.db"
+    with Memory(f"sqlite:///{path}", embedder=memory.embedder, extractor="nlp") as mem:
+        assert mem.add_episodes(EPISODE_ROWS).episodes_added == len(EPISODE_ROWS) - 1
+        assert mem.stats().passages == 0
+        yield mem
+
+
+def _expected_episodes(mem: Memory, question: str, k: int) -> list[Any]:
+    hits = mem.search(question, k=k).episodes
+    assert hits, "the episodic store answers"
+    return sorted(hits, key=lambda h: -h.score)[:k]
+
+
+def _check_episode_metadata(meta: dict[str, Any], hit: Any, rank: int) -> None:
+    ep = hit.episode
+    assert meta["kind"] == "episode" and meta["episode_id"] == ep.id and meta["rank"] == rank
+    assert meta["score"] == pytest.approx(hit.score)
+    assert meta["speaker"] == ep.speaker and meta["session"] == ep.session
+    assert datetime.fromisoformat(meta["time"]) == ep.time
+    assert [f["fact_id"] for f in meta["facts"]] == [f.fact.id for f in hit.facts]
+    for f, fh in zip(meta["facts"], hit.facts, strict=True):
+        assert f["current"] == (fh.fact.invalid_at is None and fh.fact.expired_at is None)
+        for name in ("valid_at", "invalid_at", "expired_at"):
+            value = getattr(fh.fact, name)
+            assert f[name] == (value.isoformat() if value is not None else None)
+    json.dumps(meta)
+
+
+def test_langchain_returns_episodes_from_an_episode_only_store(episodic: Memory) -> None:
+    from graphmem.integrations.langchain import GraphmemRetriever
+
+    expected = _expected_episodes(episodic, ADA, 4)
+    docs = GraphmemRetriever(episodic, k=4).invoke(ADA)
+    assert [d.id for d in docs] == [h.episode.id for h in expected]
+    for rank, (doc, hit) in enumerate(zip(docs, expected, strict=True), start=1):
+        assert doc.page_content == hit.episode.text
+        _check_episode_metadata(doc.metadata, hit, rank)
+    facts = [f for d in docs for f in d.metadata["facts"]]
+    assert any(f["object"] == "Berlin" and not f["current"] and f["invalid_at"] for f in facts), (
+        "Ada's Berlin home is returned as ended"
+    )
+
+
+def test_langchain_async_returns_episodes(episodic: Memory) -> None:
+    from graphmem.integrations.langchain import GraphmemRetriever
+
+    amem = AsyncMemory(episodic.store, embedder=episodic.embedder, extractor=None)
+    want = [h.episode.id for h in _expected_episodes(episodic, ADA, 3)]
+
+    async def main() -> tuple[list[Any], list[Any]]:
+        return await asyncio.gather(
+            GraphmemRetriever(episodic, k=3).ainvoke(ADA),
+            GraphmemRetriever(amem, k=3).ainvoke(ADA),
+        )
+
+    a, b = asyncio.run(main())
+    assert [d.id for d in a] == want and [d.id for d in b] == want
+    assert all(d.metadata["kind"] == "episode" for d in a + b)
+
+
+def test_llamaindex_returns_episodes_sync_and_async(episodic: Memory) -> None:
+    from llama_index.core.schema import MetadataMode
+
+    from graphmem.integrations.llamaindex import GraphmemLlamaRetriever
+
+    expected = _expected_episodes(episodic, ADA, 4)
+    nodes = GraphmemLlamaRetriever(episodic, k=4).retrieve(ADA)
+    assert [n.node.node_id for n in nodes] == [h.episode.id for h in expected]
+    for rank, (n, hit) in enumerate(zip(nodes, expected, strict=True), start=1):
+        assert n.score == pytest.approx(hit.score)
+        _check_episode_metadata(n.node.metadata, hit, rank)
+        shown = n.node.get_content(metadata_mode=MetadataMode.LLM)
+        assert (
+            f"speaker: {hit.episode.speaker}" in shown
+            and f"session: {hit.episode.session}" in shown
+        )
+        assert "time: " in shown and hit.episode.text in shown
+        assert "fact_id" not in shown and "episode_metadata" not in shown
+
+    anodes = asyncio.run(GraphmemLlamaRetriever(episodic, k=4).aretrieve(ADA))
+    assert [n.node.node_id for n in anodes] == [h.episode.id for h in expected]
+
+
+def test_episodes_through_the_client_sdk(episodic: Memory) -> None:
+    import httpx
+
+    from graphmem.api import Settings, create_app
+    from graphmem.client import Client
+    from graphmem.integrations.langchain import GraphmemRetriever
+    from graphmem.integrations.llamaindex import GraphmemLlamaRetriever
+
+    app = create_app(episodic, settings=Settings(access_log=False))
+    want = [h.episode.id for h in _expected_episodes(episodic, ADA, 3)]
+    with Client("http://testserver", transport=httpx.ASGITransport(app=app)) as client:
+        docs = GraphmemRetriever(client, k=3).invoke(ADA)
+        nodes = GraphmemLlamaRetriever(client, k=3).retrieve(ADA)
+    assert [d.id for d in docs] == want
+    assert [n.node.node_id for n in nodes] == want
+    assert docs[0].metadata["speaker"] and "valid_at" in docs[0].metadata["facts"][0]
+
+
+def test_passages_and_episodes_are_interleaved_by_score() -> None:
+    from graphmem.integrations._common import ranked_hits
+    from graphmem.integrations.langchain import to_documents
+    from graphmem.integrations.llamaindex import to_nodes
+    from graphmem.models import Episode, EpisodeHit, Passage, PassageHit, SearchResult
+
+    def passage(i: int, score: float) -> PassageHit:
+        return PassageHit(passage=Passage(id=f"p:{i}", text=f"passage {i}"), score=score)
+
+    def episode(i: int, score: float) -> EpisodeHit:
+        ep = Episode(id=f"ep:{i}", text=f"Ada: turn {i}", time=datetime(2024, 1, i, tzinfo=UTC),
+                     speaker="Ada", session="s1")  # fmt: skip
+        return EpisodeHit(episode=ep, score=score)
+
+    result = SearchResult(
+        question="q",
+        passages=[passage(1, 0.9), passage(2, 0.4), passage(3, 0.1)],
+        episodes=[episode(1, 0.5), episode(2, 0.4), episode(3, 0.05)],
+    )
+    order = ["p:1", "ep:1", "p:2", "ep:2", "p:3", "ep:3"]  # a tie keeps the passage first
+    assert [h.passage.id if isinstance(h, PassageHit) else h.episode.id
+            for h in ranked_hits(result)] == order  # fmt: skip
+    docs = to_documents(result, 4)
+    assert [d.id for d in docs] == order[:4]
+    assert [d.metadata["kind"] for d in docs] == ["passage", "episode", "passage", "episode"]
+    assert [d.metadata["rank"] for d in docs] == [1, 2, 3, 4]
+    assert [n.node.node_id for n in to_nodes(result)] == order

@@ -64,7 +64,10 @@
       });
   }
 
-  var STATS = "query Stats($ns: String) { stats(namespace: $ns) { namespace passages entities facts } }";
+  var STATS = "query Stats($ns: String) { stats(namespace: $ns) { namespace passages entities facts episodes } }";
+
+  /* a fact with when it held: the same fields --json prints */
+  var FACT = "fact { id subject predicate object text validAt invalidAt expiredAt }";
 
   var SEARCH = [
     "query Search($q: String!, $k: Int!, $ns: String) {",
@@ -72,10 +75,12 @@
     "    question mode timingsMs",
     "    passages { score denseScore path",
     "      passage { id text source title }",
-    "      facts { score subjectName objectName",
-    "        fact { id subject predicate object text } } }",
-    "    facts { score subjectName objectName fact { id subject predicate object text } }",
+    "      facts { score subjectName objectName " + FACT + " } }",
+    "    facts { score subjectName objectName " + FACT + " }",
     "    entities { score entity { id name } }",
+    "    episodes { score episode { id text time speaker session source }",
+    "      facts { score subjectName objectName " + FACT + " } }",
+    "    hyperedges { score hyperedge { id description kind members } }",
     "  }",
     "}"
   ].join("\n");
@@ -100,11 +105,11 @@
     return gql(STATS, { ns: namespaceArg() }).then(function (d) {
       var s = d.stats;
       $("store-info").textContent = "namespace " + s.namespace + ": " + s.passages + " passages \u00b7 " +
-        s.entities + " entities \u00b7 " + s.facts + " facts";
-      if (!s.passages) {
+        s.entities + " entities \u00b7 " + s.facts + " facts \u00b7 " + s.episodes + " episodes";
+      if (!s.passages && !s.episodes) {
         setState("empty");
-        message("info", "The store is empty (namespace " + s.namespace + "): ingest documents first, " +
-          "e.g. graphmem ingest examples/data/demo_corpus.jsonl, then search.");
+        message("info", "The store is empty (namespace " + s.namespace + "): ingest documents or " +
+          "episodes first, e.g. graphmem ingest examples/data/demo_corpus.jsonl, then search.");
       } else if (["loading", "error", "down", "empty"].indexOf(document.body.getAttribute("data-state")) >= 0) {
         setState("ready");
         message("", "");
@@ -138,7 +143,8 @@
       entity(f.subject, fh.subjectName);
       entity(f.object, fh.objectName);
       edge({ source: f.subject, target: f.object, kind: "fact", label: f.predicate, fact_id: f.id,
-             text: f.text, score: fh.score, on_path: false });
+             text: f.text, score: fh.score, on_path: false, ended: !isCurrent(f),
+             validity: validity(f) });
     }
     r.passages.forEach(function (h, i) {
       var p = h.passage;
@@ -149,6 +155,18 @@
         factEdge(fh);
         [fh.fact.subject, fh.fact.object].forEach(function (eid) {
           edge({ source: p.id, target: eid, kind: "mentions", label: "", score: 0, on_path: false });
+        });
+      });
+    });
+    (r.episodes || []).forEach(function (h, i) {
+      var ep = h.episode;
+      add({ id: ep.id, kind: "episode", label: "#" + (i + 1) + " " + episodeLine(ep), score: h.score,
+            seed: 0, rank: i + 1, text: episodeLine(ep), source: ep.session ? "session " + ep.session : null,
+            time: ep.time, on_path: false });
+      h.facts.forEach(function (fh) {
+        factEdge(fh);
+        [fh.fact.subject, fh.fact.object].forEach(function (eid) {
+          edge({ source: ep.id, target: eid, kind: "mentions", label: "", score: 0, on_path: false });
         });
       });
     });
@@ -184,7 +202,7 @@
         });
     }
     Object.keys(nodes).forEach(function (id) {
-      if (nodes[id].kind !== "passage" || !(id in prev)) return;
+      if ((nodes[id].kind !== "passage" && nodes[id].kind !== "episode") || !(id in prev)) return;
       var cur = id;
       while (cur !== null && cur !== undefined) {
         nodes[cur].on_path = true;
@@ -194,6 +212,136 @@
         cur = step[0];
       }
     });
+  }
+
+  /* ---- validity, episodes, facts and memory units (as --json and the CLI show them) ---- */
+  function isCurrent(f) { return !f.invalidAt && !f.expiredAt; }
+
+  function day(value) {
+    var d = new Date(value);
+    return isNaN(d.getTime()) ? String(value) : d.toISOString().slice(0, 10);
+  }
+
+  function minute(value) {
+    var d = new Date(value);
+    return isNaN(d.getTime()) ? String(value) : d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  }
+
+  /* "since D", "since D, ended E", "superseded E" (memory learned newer), or "" */
+  function validity(f) {
+    var parts = [];
+    if (f.validAt) parts.push("since " + day(f.validAt));
+    if (f.invalidAt) parts.push("ended " + day(f.invalidAt));
+    else if (f.expiredAt) parts.push("superseded " + day(f.expiredAt));
+    return parts.join(", ");
+  }
+
+  /* the turn's text without the "speaker:" ingest puts in front, so the speaker shows once */
+  function episodeBody(ep) {
+    var text = String(ep.text || "");
+    var who = (ep.speaker || "").trim();
+    if (who && text.indexOf(who + ":") === 0) text = text.slice(who.length + 1).replace(/^\s+/, "");
+    return text;
+  }
+
+  function episodeLine(ep) { return (ep.speaker ? ep.speaker + ": " : "") + episodeBody(ep); }
+
+  function factItem(fh) {
+    var f = fh.fact;
+    var ended = !isCurrent(f);
+    var li = G.el("li", "fact" + (ended ? " ended" : ""),
+      "(" + fh.subjectName + ") \u2014[" + f.predicate + "]\u2192 (" + fh.objectName + ")");
+    li.setAttribute("data-fact", f.id);
+    var when = validity(f);
+    if (when) li.appendChild(G.el("span", "validity", when));
+    if (ended) li.appendChild(G.el("span", "badge", "ended"));
+    if (f.text) li.title = f.text;
+    return li;
+  }
+
+  function factList(cls, hits) {
+    var ul = G.el("ul", cls);
+    hits.forEach(function (fh) { ul.appendChild(factItem(fh)); });
+    return ul;
+  }
+
+  function renderEpisodes(box, r) {
+    box.replaceChildren();
+    var hits = r.episodes || [];
+    if (!hits.length) { box.appendChild(G.el("p", "empty", "No episode answers this question.")); return; }
+    var list = G.el("ol", "episodes");
+    hits.forEach(function (h, i) {
+      var ep = h.episode;
+      var item = G.el("li", "episode");
+      item.setAttribute("data-id", ep.id);
+      var head = G.el("div", "episode-head");
+      head.appendChild(G.el("span", "rank", "#" + (i + 1)));
+      head.appendChild(G.el("span", "score", "score " + G.fmt(h.score)));
+      head.appendChild(G.el("span", "episode-time", minute(ep.time)));
+      if (ep.session) head.appendChild(G.el("span", "session", "session " + ep.session));
+      item.appendChild(head);
+      var text = G.el("div", "episode-text");
+      if (ep.speaker) {
+        text.appendChild(G.el("span", "speaker", ep.speaker));
+        text.appendChild(document.createTextNode(": "));
+      }
+      text.appendChild(document.createTextNode(episodeBody(ep)));
+      item.appendChild(text);
+      if (h.facts.length) item.appendChild(factList("facts episode-facts", h.facts));
+      item.addEventListener("click", function () { select(ep.id); });
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+  }
+
+  function renderFacts(box, r) {
+    box.replaceChildren();
+    if (!r.facts.length) { box.appendChild(G.el("p", "empty", "No fact matched the question.")); return; }
+    box.appendChild(factList("facts result-facts", r.facts));
+  }
+
+  /* every fact of the result, once */
+  function allFacts(r) {
+    var seen = {};
+    var out = [];
+    function take(fh) { if (!seen[fh.fact.id]) { seen[fh.fact.id] = true; out.push(fh.fact); } }
+    r.facts.forEach(take);
+    r.passages.forEach(function (h) { h.facts.forEach(take); });
+    (r.episodes || []).forEach(function (h) { h.facts.forEach(take); });
+    return out;
+  }
+
+  /* a unit has ended when the result holds facts between its members and every one has ended */
+  function unitEnd(unit, facts) {
+    var members = {};
+    unit.members.forEach(function (m) { members[m] = true; });
+    var inside = facts.filter(function (f) { return members[f.subject] && members[f.object]; });
+    if (!inside.length || inside.some(isCurrent)) return null;
+    var last = "";
+    inside.forEach(function (f) {
+      var t = f.invalidAt || f.expiredAt;
+      if (t && day(t) > last) last = day(t);
+    });
+    return last || "?";
+  }
+
+  function renderUnits(box, r) {
+    box.replaceChildren();
+    var hits = r.hyperedges || [];
+    if (!hits.length) { box.appendChild(G.el("p", "empty", "No memory unit for this question.")); return; }
+    var facts = allFacts(r);
+    var list = G.el("ol", "units");
+    hits.forEach(function (h) {
+      var end = unitEnd(h.hyperedge, facts);
+      var li = G.el("li", "unit" + (end ? " ended" : ""), h.hyperedge.description);
+      li.setAttribute("data-id", h.hyperedge.id);
+      if (end) {
+        li.appendChild(G.el("span", "validity", "ended " + end));
+        li.appendChild(G.el("span", "badge", "ended"));
+      }
+      list.appendChild(li);
+    });
+    box.appendChild(list);
   }
 
   /* ---- search ---- */
@@ -213,11 +361,18 @@
       var data = fromSearch(r);
       state.data = data;
       G.renderPassages($("passages"), data, select);
+      if (!r.passages.length && (r.episodes.length || r.facts.length)) {
+        $("passages").replaceChildren(G.el("p", "empty",
+          "No document passage for this question: the episodes and facts below answer it."));
+      }
+      renderEpisodes($("episodes"), r);
+      renderFacts($("facts"), r);
+      renderUnits($("units"), r);
       $("details").replaceChildren(G.el("p", "empty", "Click a node or a passage to see its facts and neighbours."));
       var ms = performance.now() - t0;
       window.graphmemTiming = { submitToAnswerMs: ms, serverMs: r.timingsMs };
       $("timing").textContent = "\u00b7 answered in " + Math.round(ms) + " ms (" + r.mode + " ranking)";
-      if (!r.passages.length) {
+      if (!r.passages.length && !r.episodes.length && !r.facts.length) {
         setState("no-hits");
         message("info", "No passage answers this question in this namespace. Try other words, or check " +
           "that the namespace holds documents.");
@@ -241,11 +396,22 @@
     if (state.cy) { state.cy.destroy(); state.cy = null; }
     $("cy").replaceChildren();
     if (!data || !data.nodes.length) {
-      $("cy").appendChild(G.el("div", "message info", data ? "Nothing to draw." : "No graph: no passage answered."));
+      $("cy").appendChild(G.el("div", "message info", data ? "Nothing to draw." : "No graph: nothing answered."));
       window.graphmemCy = null;
       return;
     }
     state.cy = G.draw($("cy"), data, { onSelect: select });
+    if (state.cy) {
+      // episodes and ended facts: styles the shared drawing code does not know
+      data.edges.forEach(function (e, i) { if (e.ended) state.cy.getElementById("edge" + i).addClass("ended"); });
+      state.cy.style()
+        .selector("node.episode").style({ "shape": "round-rectangle", "height": 24,
+          "background-color": "mapData(rel, 0, 1, #d8b9ff, #6639ba)", "font-style": "italic" })
+        .selector("edge.fact.ended").style({ "line-style": "dotted", "width": 2.5, "line-color": "#9a6700",
+          "target-arrow-color": "#9a6700", "color": "#9a6700" })
+        .selector("edge.fact.ended.path").style({ "line-color": "#e31a1c", "target-arrow-color": "#e31a1c" })
+        .update();
+    }
     window.graphmemCy = state.cy;
     document.body.setAttribute("data-graph", "drawn");
   }
