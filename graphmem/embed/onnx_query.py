@@ -112,13 +112,10 @@ def open_exported(model_dir: Path, cache_dir: Path, *, threads: int) -> OnnxEnco
     stem = export_stem(model_dir, cache_dir)
     if stem is None:
         return None
-    manifest_path = _file(stem, ".json")
-    if not manifest_path.is_file():
+    manifest = _manifest(stem)
+    if manifest is None or "failed" in manifest:
         return None
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if manifest.get("export_version") != EXPORT_VERSION:
-            return None
         tokenizer = tokenizers.Tokenizer.from_file(str(_file(stem, ".tokenizer.json")))
         _configure(tokenizer, int(manifest["max_length"]))
         session = _session(_file(stem, ".onnx"), threads)
@@ -136,8 +133,10 @@ def load_onnx_encoder(
 ) -> OnnxEncoder | None:
     """An encoder equivalent to ``model`` (checked on probe texts), or ``None`` to keep torch.
 
-    Exports the model when it is not in ``cache_dir`` yet, and marks the export checked, so
-    later processes open it with :func:`open_exported`.
+    Exports the model when it is not in ``cache_dir`` yet (again, when the file there is
+    damaged), and records the export as checked, so later processes open it with
+    :func:`open_exported`. An export whose vectors differ is recorded too, so no process
+    exports it again.
     """
     try:
         import onnxruntime  # noqa: F401
@@ -147,48 +146,91 @@ def load_onnx_encoder(
     if not _exportable(model):
         log.info("query embeddings stay on PyTorch: this model's pipeline is not exported")
         return None
-    try:
-        stem = export_stem(model_dir, cache_dir)
-        if stem is None:
-            return None
-        target = _file(stem, ".onnx")
-        if not target.is_file():
-            log.info("exporting %s to ONNX for fast question embedding: %s", model_dir, target)
-            _export(model, target)
-        max_length = int(model.max_seq_length)
-        lowercase = bool(getattr(model[0], "do_lower_case", False))
-        tok_text = model[0].tokenizer.backend_tokenizer.to_str()
-        tokenizer = tokenizers.Tokenizer.from_str(tok_text)
-        _configure(tokenizer, max_length)
-        session = _session(target, threads)
-        inputs = tuple(i.name for i in session.get_inputs())
-        encoder = OnnxEncoder(session, tokenizer, inputs, lowercase=lowercase)
-        # lengths other than the traced one: a shape the trace fixed would show here; the long
-        # one is truncated, so the tokenizer's length limit is checked too
-        checks = ["Who?", f"{PROBE} {PROBE} {PROBE}", " ".join([PROBE] * 30)]
-        got = encoder.encode(checks)
-        want = model.encode(checks, convert_to_numpy=True, show_progress_bar=False)
-        want = normalize_rows(np.asarray(want))
-    except Exception as exc:  # any failure: PyTorch still works, and is what we fall back to
-        log.warning("query embeddings stay on PyTorch: ONNX export or load failed: %s", exc)
+    stem = export_stem(model_dir, cache_dir)
+    if stem is None:
         return None
-    cosine = float((got * want).sum(axis=1).min())
-    if cosine < MIN_COSINE:
-        log.warning("query embeddings stay on PyTorch: ONNX vectors differ (cosine %.6f)", cosine)
+    earlier = _manifest(stem)
+    if earlier is not None and "failed" in earlier:
+        log.info("query embeddings stay on PyTorch: %s", earlier["failed"])
         return None
+    target = _file(stem, ".onnx")
+    max_length = int(model.max_seq_length)
+    lowercase = bool(getattr(model[0], "do_lower_case", False))
+    tok_text = model[0].tokenizer.backend_tokenizer.to_str()
+    for attempt in (1, 2):
+        exported = not target.is_file()
+        try:
+            if exported:
+                log.info("exporting %s to ONNX for fast question embedding: %s", model_dir, target)
+                _export(model, target)
+            tokenizer = tokenizers.Tokenizer.from_str(tok_text)
+            _configure(tokenizer, max_length)
+            session = _session(target, threads)
+            inputs = tuple(i.name for i in session.get_inputs())
+            encoder = OnnxEncoder(session, tokenizer, inputs, lowercase=lowercase)
+            cosine = _agreement(encoder, model)
+            break
+        except Exception as exc:  # any failure: PyTorch still works, and is what we fall back to
+            if exported or attempt == 2:
+                log.warning(
+                    "query embeddings stay on PyTorch: ONNX export or check failed: %s", exc
+                )
+                if isinstance(exc, Mismatch):
+                    _record(stem, {"export_version": EXPORT_VERSION, "failed": str(exc)})
+                return None
+            # a file from an earlier run that is damaged (or stale): export it once more
+            log.warning("cached ONNX export %s is unusable (%s): exporting it again", target, exc)
+            target.unlink(missing_ok=True)
     try:
         _write(_file(stem, ".tokenizer.json"), lambda f: f.write(tok_text))
-        manifest = {
-            "export_version": EXPORT_VERSION,
-            "max_length": max_length,
-            "lowercase": lowercase,
-            "dim": encoder.dim,
-            "cosine": cosine,
-        }
-        _write(_file(stem, ".json"), lambda f: json.dump(manifest, f, indent=1))
     except OSError as exc:  # this process still uses the checked encoder
-        log.warning("cannot record the checked ONNX export in %s: %s", stem.parent, exc)
+        log.warning("cannot keep the tokenizer beside the ONNX export %s: %s", target, exc)
+        return encoder
+    manifest = {"export_version": EXPORT_VERSION, "max_length": max_length}
+    manifest.update(lowercase=lowercase, dim=encoder.dim, cosine=cosine)
+    _record(stem, manifest)  # last: it says the three files belong together and were checked
     return encoder
+
+
+class Mismatch(ValueError):
+    """The exported model runs, but its vectors are not PyTorch's."""
+
+
+def _manifest(stem: Path) -> dict[str, Any] | None:
+    """The record of a checked (or failed) export; None when there is none of this version."""
+    path = _file(stem, ".json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the unreadable ONNX export record %s: %s", path, exc)
+        return None
+    if not isinstance(data, dict) or data.get("export_version") != EXPORT_VERSION:
+        return None
+    return data
+
+
+def _record(stem: Path, manifest: dict[str, Any]) -> None:
+    try:
+        _write(_file(stem, ".json"), lambda f: json.dump(manifest, f, indent=1))
+    except OSError as exc:
+        log.warning("cannot record the ONNX export in %s: %s", stem.parent, exc)
+
+
+def _agreement(encoder: OnnxEncoder, model: Any) -> float:
+    """The lowest ONNX-vs-PyTorch cosine on the check texts; raises when below MIN_COSINE."""
+    # lengths other than the traced one: a shape the trace fixed would show here; the long one
+    # is truncated, so the tokenizer's length limit is checked too
+    checks = ["Who?", f"{PROBE} {PROBE} {PROBE}", " ".join([PROBE] * 30)]
+    got = encoder.encode(checks)
+    want = normalize_rows(
+        np.asarray(model.encode(checks, convert_to_numpy=True, show_progress_bar=False))
+    )
+    cosine = float((got * want).sum(axis=1).min())
+    if cosine < MIN_COSINE:
+        raise Mismatch(f"ONNX vectors differ from PyTorch's (cosine {cosine:.6f})")
+    return cosine
 
 
 def _file(stem: Path, suffix: str) -> Path:
