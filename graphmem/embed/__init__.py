@@ -1,4 +1,5 @@
-"""Embedders: ``local`` (sentence-transformers, offline model), ``openai`` (/v1/embeddings)."""
+"""Embedders: ``local`` (the bundled offline model; questions through ONNX Runtime, no torch),
+``openai`` (/v1/embeddings)."""
 
 from graphmem.embed.base import Embedder, normalize_rows
 

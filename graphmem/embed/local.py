@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,7 +69,10 @@ class LocalEmbedder:
     ``short_engine``: batches of fewer than 16 texts (a question) run through ONNX Runtime when it
     is installed (``"auto"``), about 1.5x faster than PyTorch for one question; the model is
     exported once into ``cache_dir`` (default ``~/.cache/graphmem/onnx``) and checked against
-    PyTorch on a probe text (see :mod:`graphmem.embed.onnx_query`). ``"torch"`` never does.
+    PyTorch on probe texts (see :mod:`graphmem.embed.onnx_query`). Once checked, short batches
+    need neither torch nor sentence-transformers, which load (seconds) only for longer batches
+    (an ingest). ``"torch"`` never uses ONNX; ``"onnx"`` refuses to fall back. :meth:`warm`
+    loads the query path ahead of the first search.
 
     >>> emb = LocalEmbedder(batch_size=32, progress=True)
     >>> emb.dim
@@ -115,12 +119,41 @@ class LocalEmbedder:
         self._onnx: OnnxEncoder | None = None
         self._onnx_tried = False
         self._load_lock = threading.Lock()
+        # taken before _load_lock, never after: the ONNX path may load PyTorch to export
+        self._onnx_lock = threading.Lock()
         # one encode at a time: a fast tokenizer shared across threads raises "Already borrowed"
         self._encode_lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        """Is a model in memory (the PyTorch one, or the ONNX query encoder)?"""
+        return self._model is not None or self._onnx is not None
+
+    @property
+    def query_engine(self) -> str | None:
+        """What embeds short batches: ``"onnx"``, ``"torch"``, or None (not decided yet)."""
+        if not self._onnx_tried:
+            return None
+        return "onnx" if self._onnx is not None else "torch"
+
+    def warm(self) -> float:
+        """Load what a search needs and embed one question; the seconds it took.
+
+        Servers call this before they report ready, so the first search pays no load.
+        """
+        start = time.perf_counter()
+        self.embed(["warm up"], kind="query")
+        return time.perf_counter() - start
+
+    def _model_dir(self) -> Path:
+        path = self.model_path if self.model_path is not None else default_model_path()
+        if not path.is_dir():
+            raise ConfigError(f"embedding model directory not found: {path}")
+        # the model is a local directory: the hub must never be asked for anything
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        self.model_path = path
+        return path
 
     def _load(self) -> SentenceTransformer:
         if self._model is not None:
@@ -128,12 +161,7 @@ class LocalEmbedder:
         with self._load_lock:
             if self._model is not None:
                 return self._model
-            path = self.model_path if self.model_path is not None else default_model_path()
-            if not path.is_dir():
-                raise ConfigError(f"embedding model directory not found: {path}")
-            # the model is a local directory: the hub must never be asked for anything
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            os.environ["TRANSFORMERS_OFFLINE"] = "1"
+            path = self._model_dir()
             try:
                 import torch
                 from sentence_transformers import SentenceTransformer
@@ -158,7 +186,6 @@ class LocalEmbedder:
             if got is not None and got != self.dim:
                 log.warning("model %s has dimension %d, not %d", path, got, self.dim)
                 self.dim = int(got)
-            self.model_path = path
             self._bf16 = self.precision == "bfloat16" or (
                 self.precision == "auto" and self.device == "cpu" and _native_bf16()
             )
@@ -174,16 +201,16 @@ class LocalEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefix = self.query_prefix if kind == "query" else self.passage_prefix
         batch = [prefix + t for t in texts] if prefix else list(texts)
-        model = self._load()
-        show = self.progress and len(batch) >= _PROGRESS_MIN_TEXTS
         if len(batch) < BF16_MIN_BATCH and self.short_engine != "torch":
-            encoder = self._short_encoder(model)
+            encoder = self._short_encoder()
             if encoder is not None:
                 try:
                     with self._encode_lock:
                         return encoder.encode(batch)
                 except Exception as exc:
                     raise EmbeddingError(f"embedding {len(batch)} texts failed: {exc}") from exc
+        model = self._load()
+        show = self.progress and len(batch) >= _PROGRESS_MIN_TEXTS
         try:
             # bfloat16 pays off on batches; one question is faster (8 vs 13 ms) in float32
             fast = self._bf16 and len(batch) >= BF16_MIN_BATCH
@@ -200,24 +227,35 @@ class LocalEmbedder:
         # normalize again in float32: cheap, and exact unit norms whatever the model's dtype
         return normalize_rows(np.asarray(out))
 
-    def _short_encoder(self, model: SentenceTransformer) -> OnnxEncoder | None:
-        """The ONNX Runtime encoder for short batches, made on first use (None: use torch)."""
+    def _short_encoder(self) -> OnnxEncoder | None:
+        """The ONNX Runtime encoder for short batches, made on first use (None: use torch).
+
+        A checked export in the cache opens without torch; only when there is none does PyTorch
+        load, to export and check one (and to embed, if that fails).
+        """
         if self._onnx_tried:
             return self._onnx
-        with self._load_lock:
+        with self._onnx_lock:
             if not self._onnx_tried:
-                from graphmem.embed.onnx_query import load_onnx_encoder
+                from graphmem.embed.onnx_query import load_onnx_encoder, open_exported
 
-                assert self.model_path is not None
+                path = self._model_dir()
                 cache = self.cache_dir or Path.home() / ".cache" / "graphmem" / "onnx"
                 threads = self.num_threads or _cpu_count()
-                with self._encode_lock:  # the probe embeds with the shared tokenizer too
-                    self._onnx = load_onnx_encoder(model, self.model_path, cache, threads=threads)
-                if self._onnx is None and self.short_engine == "onnx":
+                encoder = open_exported(path, cache, threads=threads)
+                if encoder is None:
+                    model = self._load()
+                    with self._encode_lock:  # the check embeds with the shared tokenizer too
+                        encoder = load_onnx_encoder(model, path, cache, threads=threads)
+                if encoder is None and self.short_engine == "onnx":
                     raise ConfigError(
-                        "short_engine='onnx' needs onnxruntime and onnx: pip install "
+                        "short_engine='onnx' needs onnxruntime, onnx and tokenizers: pip install "
                         "'graphmem[local]' (see the log for why the export failed)"
                     )
+                if encoder is not None and encoder.dim is not None and encoder.dim != self.dim:
+                    log.warning("model %s has dimension %d, not %d", path, encoder.dim, self.dim)
+                    self.dim = encoder.dim
+                self._onnx = encoder
                 self._onnx_tried = True
         return self._onnx
 
