@@ -5,10 +5,9 @@ A retriever (passages: :mod:`~graphmem.retrieve.hippo`, episodes:
 of its kind for a question already validated and embedded by :mod:`graphmem.retrieve.search`;
 turning ids into models is :mod:`graphmem.results`' job.
 
->>> Retrieval([("p:1", 0.5)], {"p:1": 0.9}, [], {}).top("p:", 1)
-[]
->>> Retrieval([], {}, [], {}, node_scores={"e:a": 0.2, "p:1": 0.1}).top("e:", 5)
-[('e:a', 0.2)]
+>>> found = Retrieval([("p:1", 0.1)], {"p:1": 0.9}, [], {}, {"e:a": 0.2, "e:b": 0.3, "p:1": 0.1})
+>>> found.top("e:", 1)
+[('e:b', 0.3)]
 """
 
 from __future__ import annotations
