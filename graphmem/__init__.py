@@ -31,8 +31,9 @@ from graphmem.models import (
 )
 
 if TYPE_CHECKING:
+    from graphmem.async_memory import AsyncMemory
     from graphmem.client import AsyncClient, Client
-    from graphmem.memory import AsyncMemory, Memory
+    from graphmem.memory import Memory
     from graphmem.models import Document
 
 __version__ = "0.1.0"
@@ -64,7 +65,11 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # Lazy, so `import graphmem` stays cheap (no torch, no spaCy) until a Memory is made.
-    if name in {"Memory", "AsyncMemory", "Document"}:
+    if name == "AsyncMemory":
+        from graphmem import async_memory
+
+        return async_memory.AsyncMemory
+    if name in {"Memory", "Document"}:
         from graphmem import memory
 
         return getattr(memory, name)

@@ -1,4 +1,5 @@
-"""``Memory`` and ``AsyncMemory``: the facade that wires a store, an embedder and an extractor.
+"""``Memory``: the facade that wires a store, an embedder and an extractor (``AsyncMemory``:
+:mod:`graphmem.async_memory`).
 
 >>> from graphmem import Memory
 >>> with Memory("sqlite:///demo.db") as mem:                      # doctest: +SKIP
@@ -8,19 +9,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
 from collections.abc import Callable, Iterable, Mapping, Sized
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from graphmem.embed.base import Embedder
 from graphmem.episodes import EpisodeIn, EpisodeIngestor, EpisodeReport, EpisodeSettings
-from graphmem.errors import ConfigError, GraphmemError, InputError
+from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
-from graphmem.ids import check_namespace, entity_id, normalize_name
+from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
 from graphmem.ingest import Ingestor
 from graphmem.models import (
     DeleteReport,
@@ -35,42 +32,27 @@ from graphmem.models import (
     Stats,
 )
 from graphmem.resolve import ResolverSettings
-from graphmem.results import format_result, neighbors
-from graphmem.retrieve.episodic import (
-    EpisodicRetrieval,
-    EpisodicSettings,
-    episode_hits,
-    fact_hits,
-    retrieve_episodes,
-)
-from graphmem.retrieve.hippo import HippoSettings, Retrieval, retrieve
-from graphmem.retrieve.hyper import (
-    HyperedgeHook,
-    HyperSettings,
-    add_units,
-    hyperedge_hits,
-    note_unit,
-)
+from graphmem.results import neighbors
+from graphmem.retrieve.episodic import EpisodicSettings
+from graphmem.retrieve.hippo import HippoSettings
+from graphmem.retrieve.hyper import HyperedgeHook, HyperSettings, add_units, note_unit
+
+# MAX_K and the other search limits are the search core's, re-exported for callers of old
+from graphmem.retrieve.search import MAX_K as MAX_K
+from graphmem.retrieve.search import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
+from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
+from graphmem.retrieve.search import UNITS as UNITS
+from graphmem.retrieve.search import Between, Searcher
 from graphmem.store.base import Store, WriteBatch
 from graphmem.temporal import TemporalHook, TemporalSettings
-from graphmem.validity import is_current
 
 if TYPE_CHECKING:
     from graphmem.viz.explain import Explanation
 
-log = logging.getLogger(__name__)
-
 DEFAULT_STORE = "sqlite:///graphmem.db"
-MAX_K = 1000
-MAX_QUESTION_CHARS = 10_000
-#: hyperedges taken from the PageRank walk before fusing with their dense ranking
-UNIT_CANDIDATES = 200
 
 DocumentLike = Document | str | Mapping[str, Any]
 EpisodeLike = EpisodeIn | Mapping[str, Any]
-#: what ``search(include=...)`` may ask for
-UNITS = ("passages", "facts", "entities", "episodes", "hyperedges", "context")
-Between = tuple[datetime | None, datetime | None]
 
 
 def make_embedder(spec: Embedder | str) -> Embedder:
@@ -315,6 +297,13 @@ class Memory:
         return [e.name for e in ex.entities]
 
     # -- search -------------------------------------------------------------------------------
+    @property
+    def searcher(self) -> Searcher:
+        """The search core over this memory's store, embedder and settings (search, explain)."""
+        return Searcher(self.store, self.embedder, self.retrieval, self.episodic,
+                        namer=getattr(self.extractor, "question_entities", None),
+                        namespace=self.namespace)  # fmt: skip
+
     def search(
         self,
         question: str,
@@ -330,89 +319,10 @@ class Memory:
         ``as_of``: the world as it was then (facts valid then, episodes up to then).
         ``between=(start, end)``: episodes in that interval, facts that held during it.
         ``include``: which units to return, from :data:`UNITS` (default: all but "context",
-        the session neighbours of each episode hit).
+        the session neighbours of each episode hit). See :mod:`graphmem.retrieve.search`.
         """
-        if not isinstance(question, str) or not question.strip():
-            raise InputError("the question is empty", field="question")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InputError(
-                f"the question is {len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,}",
-                field="question",
-            )
-        if not 1 <= k <= MAX_K:
-            raise InputError(f"k must be between 1 and {MAX_K}, got {k}", field="k")
-        ns = self._ns(namespace)
-        units = _units(include)
-        if between is not None and (not isinstance(between, tuple) or len(between) != 2):
-            raise InputError("between must be a (start, end) pair", field="between")
-        t0 = time.perf_counter()
-        q = self.embedder.embed([question], kind="query")[0]
-        t1 = time.perf_counter()
-        store = self.store
-        want_passages = bool(units & {"passages", "facts", "entities"})
-        want_episodes = bool(units & {"episodes", "context"})
-        has_episodes = want_episodes and bool(store.vector_search(ns, "episode", q, 1)[0])
-        # The passage walk runs unless the namespace holds only episodes (then the episodic
-        # walk covers its facts); asking whether passages exist costs a query only then.
-        has_passages = want_passages and (
-            not has_episodes or bool(store.vector_search(ns, "passage", q, 1)[0])
-        )
-        if has_passages or not want_episodes:
-            named = self._named_entities(ns, question)
-            found = retrieve(self.store, ns, q, k, self.retrieval, as_of=as_of, named=named)
-            has_passages = has_passages and bool(found.dense)
-        else:
-            found = Retrieval([], {}, [], {}, mode="episodic")
-        episodic: EpisodicRetrieval | None = None
-        if has_episodes:
-            cfg = self.episodic
-            if "context" in units and cfg.context == 0:
-                cfg = replace(cfg, context=1)
-            episodic = retrieve_episodes(store, ns, q, question, k, cfg, as_of=as_of,
-                                         between=between)  # fmt: skip
-        t2 = time.perf_counter()
-        result = self._format(question, ns, found)
-        if episodic is not None:
-            result.episodes = episode_hits(self.store, ns, episodic, "context" in units)
-            if not has_passages:
-                result.facts = result.facts or fact_hits(self.store, ns, episodic.facts)
-                result.mode = "episodic"
-        if "hyperedges" in units:
-            # the units the walks reached best (a few hundred at most, not every node)
-            scores = dict(found.top("h:", UNIT_CANDIDATES))
-            if episodic is not None:
-                for nid, s in episodic.node_scores.items():
-                    if nid.startswith("h:"):
-                        scores[nid] = scores.get(nid, 0.0) + s
-            result.hyperedges = hyperedge_hits(self.store, ns, q, k, scores)
-        if as_of is None and between is None:
-            # a question about now: facts that still hold first (the others stay, as history)
-            result.facts.sort(key=lambda h: not is_current(h.fact))
-        for name in ("passages", "facts", "entities"):
-            if name not in units:
-                setattr(result, name, [])
-        t3 = time.perf_counter()
-        result.timings_ms = {
-            "embed": (t1 - t0) * 1e3,
-            "retrieve": (t2 - t1) * 1e3,
-            "format": (t3 - t2) * 1e3,
-        }
-        return result
-
-    def _named_entities(self, ns: str, question: str) -> list[str]:
-        """Ids of the entities the extractor names in the question (LLM extractors can)."""
-        namer = getattr(self.extractor, "question_entities", None)
-        if namer is None or self.retrieval.named_weight <= 0:
-            return []
-        try:
-            names: list[str] = namer(question)
-        except GraphmemError as exc:  # retrieval still works from the facts and passages
-            log.warning("no entities named for the question: %s", exc)
-            return []
-        return [entity_id(ns, n) for n in names if normalize_name(n)]
-
-    def _format(self, question: str, ns: str, found: Retrieval) -> SearchResult:
-        return format_result(self.store, ns, question, found)
+        return self.searcher.search(question, k=k, namespace=namespace, as_of=as_of,
+                                    between=between, include=include)  # fmt: skip
 
     def explain(self, question: str, *, k: int = 5, namespace: str | None = None) -> Explanation:
         """The subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages.
@@ -427,7 +337,7 @@ class Memory:
     def get_entity(self, id_or_name: str, *, namespace: str | None = None) -> Entity | None:
         """An entity by id (``e:…``) or by name (matched after normalization)."""
         ns = self._ns(namespace)
-        eid = id_or_name if id_or_name.startswith("e:") else entity_id(ns, id_or_name)
+        eid = id_or_name if is_kind(id_or_name, ENTITY) else entity_id(ns, id_or_name)
         return self.store.get_entities(ns, [eid]).get(eid)
 
     def get_passage(self, passage_id: str, *, namespace: str | None = None) -> Passage | None:
@@ -462,86 +372,3 @@ class Memory:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _units(include: Iterable[str] | None) -> set[str]:
-    if include is None:
-        return set(UNITS) - {"context"}
-    if isinstance(include, str):
-        include = [include]
-    units = set(include)
-    unknown = units - set(UNITS)
-    if unknown:
-        raise InputError(
-            f"unknown units {sorted(unknown)}: use some of {list(UNITS)}", field="include"
-        )
-    return units
-
-
-class AsyncMemory:
-    """``Memory`` with awaitable methods (same names, same arguments, same results).
-
-    >>> async def main():                                          # doctest: +SKIP
-    ...     async with AsyncMemory("sqlite:///demo.db") as mem:
-    ...         await mem.add("Ada Lovelace was born in London.")
-    ...         return await mem.search("Where was Ada born?")
-    """
-
-    def __init__(self, store: Store | str = DEFAULT_STORE, **kwargs: Any) -> None:
-        self.sync = Memory(store, **kwargs)
-        self.store = self.sync.store
-        self.embedder = self.sync.embedder
-
-    async def add(self, text: str, **kwargs: Any) -> IngestReport:
-        return await asyncio.to_thread(self.sync.add, text, **kwargs)
-
-    async def add_many(self, docs: Iterable[DocumentLike], **kwargs: Any) -> IngestReport:
-        return await asyncio.to_thread(self.sync.add_many, list(docs), **kwargs)
-
-    async def add_episode(self, text: str, **kwargs: Any) -> EpisodeReport:
-        return await asyncio.to_thread(self.sync.add_episode, text, **kwargs)
-
-    async def add_episodes(self, episodes: Iterable[EpisodeLike], **kwargs: Any) -> EpisodeReport:
-        return await asyncio.to_thread(self.sync.add_episodes, episodes, **kwargs)
-
-    async def add_note(self, text: str, **kwargs: Any) -> Hyperedge:
-        return await asyncio.to_thread(self.sync.add_note, text, **kwargs)
-
-    async def get_episode(self, episode_id: str, **kwargs: Any) -> Episode | None:
-        return await asyncio.to_thread(self.sync.get_episode, episode_id, **kwargs)
-
-    async def search(self, question: str, **kwargs: Any) -> SearchResult:
-        return await asyncio.to_thread(self.sync.search, question, **kwargs)
-
-    async def explain(self, question: str, **kwargs: Any) -> Explanation:
-        return await asyncio.to_thread(self.sync.explain, question, **kwargs)
-
-    async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
-        return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)
-
-    async def delete_namespace(self, namespace: str) -> DeleteReport:
-        return await asyncio.to_thread(self.sync.delete_namespace, namespace)
-
-    async def get_entity(self, id_or_name: str, **kwargs: Any) -> Entity | None:
-        return await asyncio.to_thread(self.sync.get_entity, id_or_name, **kwargs)
-
-    async def get_passage(self, passage_id: str, **kwargs: Any) -> Passage | None:
-        return await asyncio.to_thread(self.sync.get_passage, passage_id, **kwargs)
-
-    async def neighbors(self, node_id: str, **kwargs: Any) -> list[Neighbor]:
-        return await asyncio.to_thread(self.sync.neighbors, node_id, **kwargs)
-
-    async def stats(self, namespace: str | None = None) -> Stats:
-        return await asyncio.to_thread(self.sync.stats, namespace)
-
-    async def retry_failed(self, **kwargs: Any) -> IngestReport:
-        return await asyncio.to_thread(self.sync.retry_failed, **kwargs)
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self.sync.close)
-
-    async def __aenter__(self) -> AsyncMemory:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()

@@ -1,7 +1,8 @@
-"""Turning what retrieval found into what users read: :class:`SearchResult` and neighbour lists.
+"""Turning what retrieval found into what users read: :class:`SearchResult` parts and neighbours.
 
-Free functions over a store, so :class:`graphmem.Memory`, the explainer and the API format the
-same way.
+Free functions over a store, so :mod:`graphmem.retrieve.search` (behind ``Memory.search``, the
+explainer and the API) formats the same way, and ``Memory.neighbors`` and the API's loaders walk
+the same adjacency (:func:`links`).
 
 >>> node_kind("ep:3f2a"), node_kind("e:ada"), node_kind("x")
 ('episode', 'entity', 'node')
@@ -10,32 +11,40 @@ same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
+from graphmem.ids import ENTITY, EPISODE, FACT, HYPEREDGE, PASSAGE, node_kind, of_kind
 from graphmem.models import (
     EntityHit,
+    Episode,
+    EpisodeHit,
     FactHit,
+    HyperedgeHit,
     Neighbor,
     PassageHit,
     SearchResult,
 )
-from graphmem.retrieve.hippo import Retrieval
+from graphmem.retrieve.base import Retrieval
 from graphmem.store.base import Store
 
-_KINDS = {
-    "p": "passage",
-    "e": "entity",
-    "f": "fact",
-    "v": "event",
-    "h": "hyperedge",
-    "ep": "episode",
-}
+if TYPE_CHECKING:
+    from graphmem.retrieve.episodic import EpisodicRetrieval
+
+__all__ = [
+    "Link",
+    "episode_hits",
+    "fact_hits",
+    "format_result",
+    "links",
+    "neighbors",
+    "node_kind",
+    "node_labels",
+    "unit_hits",
+]
+
 #: how many of the highest-scored entities a result lists
 TOP_ENTITIES = 10
-
-
-def node_kind(node_id: str) -> str:
-    """The kind of node an id names, from its prefix (``"node"`` when unknown)."""
-    return _KINDS.get(node_id.split(":", 1)[0], "node")
 
 
 def format_result(store: Store, namespace: str, question: str, found: Retrieval) -> SearchResult:
@@ -45,15 +54,15 @@ def format_result(store: Store, namespace: str, question: str, found: Retrieval)
     question, best first; its path is the seed entities those facts go through.
     """
     ns = namespace
-    pids = [pid for pid, _ in found.passages]
+    pids = [pid for pid, _ in found.hits]
     passages = store.get_passages(ns, pids)
     by_passage = store.facts_of_passages(ns, pids)
     fact_ids = {f for fs in by_passage.values() for f in fs} | {f for f, _ in found.facts}
     facts = store.get_facts(ns, sorted(fact_ids))
     names_needed = {f.subject for f in facts.values()} | {f.object for f in facts.values()}
-    top_entities = found.top("e:", TOP_ENTITIES)
+    top_entities = found.top(ENTITY, TOP_ENTITIES)
     names_needed |= {e for e, _ in top_entities} | set(found.seeds)
-    entities = store.get_entities(ns, sorted(n for n in names_needed if n.startswith("e:")))
+    entities = store.get_entities(ns, sorted(of_kind(names_needed, ENTITY)))
 
     def name(eid: str) -> str:
         ent = entities.get(eid)
@@ -73,7 +82,7 @@ def format_result(store: Store, namespace: str, question: str, found: Retrieval)
         )
 
     hits: list[PassageHit] = []
-    for pid, score in found.passages:
+    for pid, score in found.hits:
         passage = passages.get(pid)
         if passage is None:
             continue
@@ -102,30 +111,120 @@ def format_result(store: Store, namespace: str, question: str, found: Retrieval)
                 path=path,
             )
         )
-    fact_hits = [h for h in (fact_hit(fid) for fid, _ in found.facts) if h is not None]
+    matched_hits = [h for h in (fact_hit(fid) for fid, _ in found.facts) if h is not None]
     entity_hits = [
         EntityHit(entity=entities[eid], score=s) for eid, s in top_entities if eid in entities
     ]
     return SearchResult(
-        question=question, passages=hits, facts=fact_hits, entities=entity_hits, mode=found.mode
+        question=question, passages=hits, facts=matched_hits, entities=entity_hits, mode=found.mode
     )
+
+
+def fact_hits(store: Store, namespace: str, facts: Sequence[tuple[str, float]]) -> list[FactHit]:
+    """Facts (id, score) as :class:`FactHit` models with their entities' names."""
+    rows = store.get_facts(namespace, [f for f, _ in facts])
+    ents = store.get_entities(
+        namespace, sorted({e for f in rows.values() for e in (f.subject, f.object)})
+    )
+    out = []
+    for fid, score in facts:
+        f = rows.get(fid)
+        if f is not None:
+            s, o = ents.get(f.subject), ents.get(f.object)
+            out.append(FactHit(fact=f, score=score, subject_name=s.name if s else f.subject,
+                               object_name=o.name if o else f.object))  # fmt: skip
+    return out
+
+
+def episode_hits(
+    store: Store, namespace: str, found: EpisodicRetrieval, context: bool
+) -> list[EpisodeHit]:
+    """The ranked episodes as :class:`EpisodeHit` models (with context episodes, if asked)."""
+    facts = {h.fact.id: h for h in fact_hits(store, namespace, found.facts)}
+    around: dict[str, Episode] = {}
+    if context:
+        need = sorted({c for cs in found.context.values() for c in cs} - set(found.rows))
+        around = {**found.rows, **store.get_episodes(namespace, need)}
+    hits = []
+    for eid, score in found.hits:
+        ep = found.rows.get(eid)
+        if ep is None:
+            continue
+        ctx = sorted((around[c] for c in found.context.get(eid, []) if c in around),
+                     key=lambda e: (e.time, e.metadata.get("seq", 0), e.id))  # fmt: skip
+        ev = [facts[f] for f in dict.fromkeys(found.evidence.get(eid, [])) if f in facts]
+        hits.append(EpisodeHit(episode=ep, score=score, facts=ev, context=ctx))
+    return hits
+
+
+def unit_hits(store: Store, namespace: str, found: Retrieval) -> list[HyperedgeHit]:
+    """The ranked hyperedges as :class:`HyperedgeHit` models."""
+    rows = store.get_hyperedges(namespace, [h for h, _ in found.hits])
+    return [HyperedgeHit(hyperedge=rows[h], score=s) for h, s in found.hits if h in rows]
+
+
+@dataclass(frozen=True)
+class Link:
+    """One edge (or fact) from ``src`` to a neighbour ``id``."""
+
+    src: str
+    id: str
+    edge_type: str
+    weight: float
+    direction: Literal["out", "in"]
+    #: unique per edge: the fact id, or ``TYPE:src:dst``
+    key: str
+    fact_id: str | None = None
+    #: set for facts (their text); other links take the neighbour's label
+    label: str | None = None
+
+
+def links(store: Store, namespace: str, ids: Sequence[str]) -> dict[str, list[Link]]:
+    """Every node one edge away from each of ``ids``, in two store calls for all of them.
+
+    An entity's facts (``RELATES``, weighted by the fact's confidence, labelled by its text) and
+    every stored edge touching the node; a node is not its own neighbour (self-loops are left
+    out, as the PageRank graph leaves them out).
+    """
+    ns = namespace
+    wanted = set(ids)
+    out: dict[str, list[Link]] = {i: [] for i in ids}
+    entity_ids = of_kind(ids, ENTITY)
+    if entity_ids:
+        for f in store.facts_between(ns, entity_ids):
+            ends: tuple[tuple[str, str, Literal["out", "in"]], ...] = (
+                (f.subject, f.object, "out"),
+                (f.object, f.subject, "in"),
+            )
+            for me, other, direction in ends:
+                if me in wanted and other != me:
+                    out[me].append(
+                        Link(me, other, "RELATES", f.confidence, direction, f.id, f.id, f.text)
+                    )
+    for e in store.edges_of(ns, list(ids)):
+        key = f"{e.type}:{e.src}:{e.dst}"
+        if e.src in wanted and e.dst != e.src:
+            out[e.src].append(Link(e.src, e.dst, e.type, e.weight, "out", key))
+        if e.dst in wanted and e.dst != e.src:
+            out[e.dst].append(Link(e.dst, e.src, e.type, e.weight, "in", key))
+    return out
 
 
 def neighbors(store: Store, namespace: str, node_id: str, *, limit: int = 50) -> list[Neighbor]:
     """Nodes one edge (or, from an entity, one fact) away from ``node_id``, strongest first."""
-    ns = namespace
-    out: list[Neighbor] = []
-    if node_id.startswith("e:"):
-        for f in store.facts_between(ns, [node_id]):
-            other, direction = (f.object, "out") if f.subject == node_id else (f.subject, "in")
-            out.append(_neighbor(other, "entity", f.text, "RELATES", f.confidence, direction))
-    for e in store.edges_of(ns, [node_id]):
-        other, direction = (e.dst, "out") if e.src == node_id else (e.src, "in")
-        out.append(_neighbor(other, node_kind(other), other, e.type, e.weight, direction))
-    labels = node_labels(store, ns, [n.id for n in out if n.edge_type != "RELATES"])
-    for n in out:
-        if n.edge_type != "RELATES":
-            n.label = labels.get(n.id, n.id)
+    found = links(store, namespace, [node_id])[node_id]
+    labels = node_labels(store, namespace, [n.id for n in found if n.label is None])
+    out = [
+        _neighbor(
+            n.id,
+            "entity" if n.fact_id is not None else node_kind(n.id),
+            n.label if n.label is not None else labels.get(n.id, n.id),
+            n.edge_type,
+            n.weight,
+            n.direction,
+        )
+        for n in found
+    ]
     out.sort(key=lambda n: (-n.weight, n.id))
     return out[:limit]
 
@@ -144,14 +243,14 @@ def node_labels(store: Store, namespace: str, ids: Sequence[str]) -> dict[str, s
     """A short human label for each id that exists: a name, a title, a description or text."""
     ns = namespace
     labels: dict[str, str] = {}
-    ents = store.get_entities(ns, [i for i in ids if i.startswith("e:")])
+    ents = store.get_entities(ns, of_kind(ids, ENTITY))
     labels.update({i: e.name for i, e in ents.items()})
-    pas = store.get_passages(ns, [i for i in ids if i.startswith("p:")])
+    pas = store.get_passages(ns, of_kind(ids, PASSAGE))
     labels.update({i: (p.title or p.text[:80]) for i, p in pas.items()})
-    facts = store.get_facts(ns, [i for i in ids if i.startswith("f:")])
+    facts = store.get_facts(ns, of_kind(ids, FACT))
     labels.update({i: f.text for i, f in facts.items()})
-    eps = store.get_episodes(ns, [i for i in ids if i.startswith("ep:")])
+    eps = store.get_episodes(ns, of_kind(ids, EPISODE))
     labels.update({i: e.text[:80] for i, e in eps.items()})
-    hyper = store.get_hyperedges(ns, [i for i in ids if i.startswith("h:")])
+    hyper = store.get_hyperedges(ns, of_kind(ids, HYPEREDGE))
     labels.update({i: h.description[:80] for i, h in hyper.items()})
     return labels

@@ -96,11 +96,6 @@ def explore_routes() -> list[BaseRoute]:
     ]
 
 
-def mount_explorer(app: Any) -> None:
-    """Add the explorer's routes to a built Starlette app (``app.router.routes``)."""
-    app.router.routes.extend(explore_routes())
-
-
 @cache
 def explore_app() -> Any:
     """A Starlette app serving only the explorer's routes (one instance per process).

@@ -6,8 +6,9 @@ goes through :attr:`Loaders.links`, one ``edges_of`` and one ``facts_between`` c
 nodes asked about together. So ``neighbors(depth: 3)`` costs a handful of store calls per level,
 however many nodes each level holds, and so do nested ``neighbors`` fields under a list of nodes.
 
-Adjacency is the one of :meth:`graphmem.Memory.neighbors`: an entity's facts (``RELATES``, labelled
-by the fact's text, weighted by its confidence) and every stored edge touching the node.
+Adjacency is the one of :meth:`graphmem.Memory.neighbors` (:func:`graphmem.results.links`): an
+entity's facts (``RELATES``, labelled by the fact's text, weighted by its confidence) and every
+stored edge touching the node.
 """
 
 from __future__ import annotations
@@ -18,31 +19,25 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from graphmem.api.errors import BAD_REQUEST, APIError
+from graphmem.ids import node_kind
 from graphmem.models import Entity, Episode, Event, Fact, Hyperedge, Passage
+from graphmem.results import Link as Link
+from graphmem.results import links as links_of
 from graphmem.store.base import Store
 
 T = TypeVar("T")
 NodeModel = Passage | Entity | Fact | Event | Hyperedge | Episode
 Call = Callable[..., Awaitable[Any]]
 
-_KIND_BY_PREFIX = {
-    "p": "passage",
-    "e": "entity",
-    "f": "fact",
-    "v": "event",
-    "h": "hyperedge",
-    "ep": "episode",
-}
-
 
 def kind_of_id(node_id: str) -> str:
     """``"entity"`` for ``e:…`` and so on; ``"node"`` for an id of no known kind."""
-    return _KIND_BY_PREFIX.get(node_id.split(":", 1)[0], "node")
+    return node_kind(node_id)
 
 
 def label_of(node: NodeModel | None, node_id: str) -> str:
@@ -58,22 +53,6 @@ def label_of(node: NodeModel | None, node_id: str) -> str:
     if isinstance(node, Event | Hyperedge):
         return node.description[:80]
     return node_id
-
-
-@dataclass(frozen=True)
-class Link:
-    """One edge (or fact) from ``src`` to a neighbour ``id``."""
-
-    src: str
-    id: str
-    edge_type: str
-    weight: float
-    direction: Literal["out", "in"]
-    #: unique per edge: the fact id, or ``TYPE:src:dst``
-    key: str
-    fact_id: str | None = None
-    #: set for facts (their text); other links take the neighbour's label
-    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,40 +103,7 @@ class Loaders:
 
     async def _load_links(self, ids: list[str]) -> list[list[Link]]:
         store, ns = self.store, self.namespace
-        wanted = set(ids)
-
-        def fetch() -> dict[str, list[Link]]:
-            out: dict[str, list[Link]] = {i: [] for i in ids}
-            entity_ids = [i for i in ids if i.startswith("e:")]
-            if entity_ids:
-                for f in store.facts_between(ns, entity_ids):
-                    ends: tuple[tuple[str, str, Literal["out", "in"]], ...] = (
-                        (f.subject, f.object, "out"),
-                        (f.object, f.subject, "in"),
-                    )
-                    for me, other, direction in ends:
-                        if me in wanted and other != me:
-                            out[me].append(
-                                Link(
-                                    me,
-                                    other,
-                                    "RELATES",
-                                    f.confidence,
-                                    direction,
-                                    f.id,
-                                    f.id,
-                                    f.text,
-                                )
-                            )
-            for e in store.edges_of(ns, ids):
-                key = f"{e.type}:{e.src}:{e.dst}"
-                if e.src in wanted and e.dst != e.src:
-                    out[e.src].append(Link(e.src, e.dst, e.type, e.weight, "out", key))
-                if e.dst in wanted and e.dst != e.src:
-                    out[e.dst].append(Link(e.dst, e.src, e.type, e.weight, "in", key))
-            return out
-
-        found: dict[str, list[Link]] = await self._call(fetch)
+        found: dict[str, list[Link]] = await self._call(links_of, store, ns, ids)
         return [found[i] for i in ids]
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from graphql import GraphQLError
@@ -210,14 +209,6 @@ def _visible_job(ctx: Context, job_id: str) -> RunnerJob:
     return job
 
 
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 # ------------------------------------------------------------------------------- operations
 
 
@@ -236,8 +227,8 @@ class Query:
     ) -> t.SearchResult:
         ctx = info.context
         ns = ctx.namespace(namespace)
-        if not question.strip():
-            raise APIError("the question is empty")
+        # The server's own limits, tighter than the core's; the search core checks the rest
+        # (an empty question, the units, the time range) with the same messages for every caller.
         if len(question) > ctx.limits.max_question_chars:
             raise APIError(
                 f"the question is {len(question):,} characters; the limit is "
@@ -245,20 +236,15 @@ class Query:
                 LIMIT_EXCEEDED,
             )
         check_range("k", k, 1, ctx.limits.max_k)
-        kwargs: dict[str, Any] = {"k": k, "namespace": ns}
-        optional = {
-            "as_of": ("asOf", as_of),
-            "between": ("between", (between.start, between.end) if between else None),
-            "include": ("include", [i.value for i in include] if include is not None else None),
-        }
-        for name, (arg, value) in optional.items():
-            if value is None:
-                continue
-            if _accepts(ctx.memory.search, name):
-                kwargs[name] = value
-            elif name != "include":  # include is applied below in any case
-                raise APIError(f"{arg} is not supported by this server's memory", NOT_IMPLEMENTED)
-        result = await ctx.runtime.call(ctx.memory.search, question, **kwargs)
+        result = await ctx.runtime.call(
+            ctx.memory.search,
+            question,
+            k=k,
+            namespace=ns,
+            as_of=as_of,
+            between=(between.start, between.end) if between else None,
+            include=[i.value for i in include] if include is not None else None,
+        )
         return to_search_result(result, tuple(include) if include is not None else DEFAULT_INCLUDES)
 
     @strawberry.field(description="An entity by id, or by name (matched after normalization).")

@@ -36,16 +36,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 
 from graphmem.graph import GraphView
-from graphmem.ids import entity_id, normalize_name
-from graphmem.models import Episode, EpisodeHit, Fact, FactHit
+from graphmem.ids import EPISODE, FACT, PASSAGE, entity_id, is_kind, normalize_name
+from graphmem.models import Episode, Fact
 from graphmem.retrieve.asof import graph_as_of
+from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.ppr import Engine, personalized_pagerank
+from graphmem.retrieve.scores import minmax
 from graphmem.store.base import Store, Vector
 from graphmem.validity import overlaps, utc, valid_at
 
@@ -107,30 +109,15 @@ class Components:
 
 
 @dataclass
-class EpisodicRetrieval:
-    """What :func:`retrieve_episodes` found, by id."""
+class EpisodicRetrieval(Retrieval):
+    """What :func:`retrieve_episodes` found, by id (``hits``: the ranked episodes)."""
 
-    episodes: list[tuple[str, float]]
-    dense: dict[str, float]
-    facts: list[tuple[str, float]]
-    seeds: dict[str, float]
-    node_scores: dict[str, float] = field(default_factory=dict)
     #: hit -> the facts among the relevant ones it gives evidence for
     evidence: dict[str, list[str]] = field(default_factory=dict)
     #: hit -> ids of its neighbours in its session (``settings.context`` steps each way)
     context: dict[str, list[str]] = field(default_factory=dict)
     rows: dict[str, Episode] = field(default_factory=dict)
     components: Components | None = None
-
-
-def minmax(x: np.ndarray) -> np.ndarray:
-    """(x - min) / (max - min); all ones when x is constant, empty stays empty."""
-    if x.size == 0:
-        return x.astype(np.float64)
-    lo, hi = float(x.min()), float(x.max())
-    if hi - lo < 1e-12:
-        return np.ones_like(x, dtype=np.float64) if hi > 0 else np.zeros_like(x, dtype=np.float64)
-    return (x - lo) / (hi - lo)
 
 
 def asks_when(question: str) -> bool:
@@ -181,7 +168,7 @@ def retrieve_episodes(
     settings: EpisodicSettings | None = None,
     *,
     as_of: datetime | None = None,
-    between: tuple[datetime | None, datetime | None] | None = None,
+    between: Between | None = None,
     now: datetime | None = None,
 ) -> EpisodicRetrieval:
     """Rank the namespace's episodes for one question (see the module docstring)."""
@@ -189,7 +176,7 @@ def retrieve_episodes(
     q = np.asarray(query, dtype=np.float32).reshape(1, -1)
     hits = store.vector_search(namespace, "episode", q, max(k, cfg.candidates))[0]
     if not hits:
-        return EpisodicRetrieval([], {}, [], {})
+        return EpisodicRetrieval([], {}, [], {}, mode="episodic")
     dense = dict(hits)
     rows = store.get_episodes(namespace, [e for e, _ in hits])
     if as_of is not None or between is not None:
@@ -213,7 +200,7 @@ def retrieve_episodes(
 
     # Episodes the walk reached strongly join the candidates.
     walked = sorted(
-        ((n, s) for n, s in node_scores.items() if n.startswith("ep:") and n not in dense),
+        ((n, s) for n, s in node_scores.items() if is_kind(n, EPISODE) and n not in dense),
         key=lambda t: -t[1],
     )[: max(k, cfg.candidates)]
     if walked:
@@ -221,7 +208,7 @@ def retrieve_episodes(
         rows.update({i: ep for i, ep in more.items() if _keep(ep, as_of, between)})
     ids = [i for i, _ in hits if i in rows] + [n for n, _ in walked if n in rows]
     if not ids:
-        return EpisodicRetrieval([], dense, fact_hits, {}, node_scores)
+        return EpisodicRetrieval([], dense, fact_hits, {}, node_scores, mode="episodic")
     floor = min(dense.values())
     d = np.array([dense.get(i, floor) for i in ids])
     dn = minmax(d)
@@ -236,7 +223,7 @@ def retrieve_episodes(
         for (j, _), (nb, _) in zip(known, graph.neighbors([x for _, x in known]), strict=True):
             vals = [dn_of.get(graph.node_id(int(u)), 0.0) for u in nb.tolist()]
             vals = [v for u, v in zip(nb.tolist(), vals, strict=True)
-                    if graph.node_id(int(u)).startswith("ep:")]  # fmt: skip
+                    if is_kind(graph.node_id(int(u)), EPISODE)]  # fmt: skip
             nbr[j] = max(vals, default=0.0)
     timed = np.array([1.0 if rows[i].metadata.get("times") else 0.0 for i in ids])
     ref = utc(as_of or now or max(utc(ep.time) for ep in rows.values()))
@@ -253,11 +240,12 @@ def retrieve_episodes(
     ranked = [(ids[j], float(fused[j])) for j in order]
     context = _context(graph, [i for i, _ in ranked], cfg.context) if cfg.context else {}
     return EpisodicRetrieval(
-        episodes=ranked,
+        hits=ranked,
         dense=dense,
         facts=fact_hits,
         seeds={graph.node_id(i): w for i, w in seeds.items()},
         node_scores=node_scores,
+        mode="episodic",
         evidence={i: evidence.get(i, []) for i, _ in ranked},
         context=context,
         rows=rows,
@@ -305,7 +293,9 @@ def _seeds(
     if seeds:
         order = list(seeds)
         for idx, (nbrs, _) in zip(order, graph.neighbors(order), strict=True):
-            n_units = sum(1 for j in nbrs.tolist() if graph.node_id(j).startswith(("ep:", "p:")))
+            n_units = sum(
+                1 for j in nbrs.tolist() if graph.node_id(j).startswith((EPISODE, PASSAGE))
+            )
             if n_units > 1:
                 seeds[idx] /= n_units
     if cfg.episode_seed_weight > 0 and hits:
@@ -334,7 +324,7 @@ def _arigraph(
         return out, {}
     totals: dict[str, int] = {}
     for e in store.edges_of(namespace, list(relevant), ["EVIDENCE"]):
-        if e.src in relevant and e.dst.startswith("f:"):
+        if e.src in relevant and is_kind(e.dst, FACT):
             totals[e.src] = totals.get(e.src, 0) + 1
     for ep, facts in relevant.items():
         n = sum(max(sim[f], 0.0) for f in set(facts))
@@ -353,7 +343,7 @@ def superseded(
     evidence: dict[str, list[str]] = {}
     wanted = set(episode_ids)
     for e in store.edges_of(namespace, list(episode_ids), ["EVIDENCE"]):
-        if e.src in wanted and e.dst.startswith("f:"):
+        if e.src in wanted and is_kind(e.dst, FACT):
             evidence.setdefault(e.src, []).append(e.dst)
     facts = store.get_facts(namespace, sorted({f for fs in evidence.values() for f in fs}))
     out: set[str] = set()
@@ -379,7 +369,7 @@ def _context(graph: GraphView, hits: list[str], steps: int) -> dict[str, list[st
             for nbrs, _ in graph.neighbors([i for i in idx if i is not None]):
                 for j in nbrs.tolist():
                     nid = graph.node_id(int(j))
-                    if nid.startswith("ep:") and nid not in seen:
+                    if is_kind(nid, EPISODE) and nid not in seen:
                         seen.add(nid)
                         nxt.append(nid)
             frontier = nxt
@@ -387,38 +377,15 @@ def _context(graph: GraphView, hits: list[str], steps: int) -> dict[str, list[st
     return out
 
 
-def fact_hits(store: Store, namespace: str, facts: Sequence[tuple[str, float]]) -> list[FactHit]:
-    """Facts (id, score) as :class:`FactHit` models with their entities' names."""
-    rows = store.get_facts(namespace, [f for f, _ in facts])
-    ents = store.get_entities(
-        namespace, sorted({e for f in rows.values() for e in (f.subject, f.object)})
-    )
-    out = []
-    for fid, score in facts:
-        f = rows.get(fid)
-        if f is not None:
-            s, o = ents.get(f.subject), ents.get(f.object)
-            out.append(FactHit(fact=f, score=score, subject_name=s.name if s else f.subject,
-                               object_name=o.name if o else f.object))  # fmt: skip
-    return out
+@dataclass(frozen=True)
+class EpisodeRetriever:
+    """:func:`retrieve_episodes` behind the retriever contract (context when "context" is asked)."""
 
+    settings: EpisodicSettings = field(default_factory=EpisodicSettings)
 
-def episode_hits(
-    store: Store, namespace: str, found: EpisodicRetrieval, context: bool
-) -> list[EpisodeHit]:
-    """The ranked episodes as :class:`EpisodeHit` models (with context episodes, if asked)."""
-    facts = {h.fact.id: h for h in fact_hits(store, namespace, found.facts)}
-    around: dict[str, Episode] = {}
-    if context:
-        need = sorted({c for cs in found.context.values() for c in cs} - set(found.rows))
-        around = {**found.rows, **store.get_episodes(namespace, need)}
-    hits = []
-    for eid, score in found.episodes:
-        ep = found.rows.get(eid)
-        if ep is None:
-            continue
-        ctx = sorted((around[c] for c in found.context.get(eid, []) if c in around),
-                     key=lambda e: (e.time, e.metadata.get("seq", 0), e.id))  # fmt: skip
-        ev = [facts[f] for f in dict.fromkeys(found.evidence.get(eid, [])) if f in facts]
-        hits.append(EpisodeHit(episode=ep, score=score, facts=ev, context=ctx))
-    return hits
+    def __call__(self, request: Request) -> EpisodicRetrieval:
+        r, cfg = request, self.settings
+        if "context" in r.units and cfg.context == 0:
+            cfg = replace(cfg, context=1)
+        return retrieve_episodes(r.store, r.namespace, r.vector, r.question, r.k, cfg,
+                                 as_of=r.as_of, between=r.between)  # fmt: skip

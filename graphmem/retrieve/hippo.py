@@ -16,18 +16,26 @@ If no fact matches (an empty graph, or no facts at all), the dense ranking is re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 import numpy as np
 
+from graphmem.errors import GraphmemError
 from graphmem.graph import GraphView
+from graphmem.ids import PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Fact
+from graphmem.retrieve.base import Request, Retrieval
 from graphmem.retrieve.ppr import Engine, pagerank_vector, personalized_pagerank
-from graphmem.retrieve.scores import NodeScores
+from graphmem.retrieve.scores import NodeScores, minmax
 from graphmem.store.base import Store, Vector
+
+log = logging.getLogger(__name__)
+#: names the entities a question mentions (an LLM extractor's ``question_entities``)
+Namer = Callable[[str], list[str]]
 
 
 @dataclass(frozen=True)
@@ -56,45 +64,13 @@ class HippoSettings:
     max_iter: int = 50
 
 
-@dataclass
-class Retrieval:
-    """What :func:`retrieve` found, by id; formatting into models is the caller's job."""
-
-    passages: list[tuple[str, float]]
-    dense: dict[str, float]
-    facts: list[tuple[str, float]]
-    seeds: dict[str, float]
-    #: PageRank score of every node the walk reached (read the best of a kind with ``top``)
-    node_scores: Mapping[str, float] = field(default_factory=dict)
-    mode: str = "graph"
-
-    def top(self, prefix: str, n: int) -> list[tuple[str, float]]:
-        """The ``n`` best-scored nodes whose id starts with ``prefix`` (``"e:"``, ``"h:"``...)."""
-        scores = self.node_scores
-        if isinstance(scores, NodeScores):
-            return scores.top(prefix, n)
-        found = sorted(
-            ((i, s) for i, s in scores.items() if i.startswith(prefix)), key=lambda t: -t[1]
-        )
-        return found[:n]
-
-
-def _minmax(x: np.ndarray) -> np.ndarray:
-    if x.size == 0:
-        return x
-    lo, hi = float(x.min()), float(x.max())
-    if hi - lo < 1e-12:
-        return np.ones_like(x)
-    return (x - lo) / (hi - lo)
-
-
 def entity_seeds(
     graph: GraphView, facts: list[tuple[str, float]], endpoints: dict[str, tuple[str, str]]
 ) -> dict[int, float]:
     """Seed weights of the entities at both ends of the matched facts (HippoRAG 2's rule)."""
     if not facts:
         return {}
-    scores = _minmax(np.array([s for _, s in facts], dtype=np.float64))
+    scores = minmax(np.array([s for _, s in facts], dtype=np.float64), constant="one")
     seeds: dict[int, float] = {}
     for (fid, _), score in zip(facts, scores.tolist(), strict=True):
         for eid in endpoints.get(fid, ()):
@@ -104,7 +80,7 @@ def entity_seeds(
     if seeds:
         order = list(seeds)
         for idx, (nbrs, _) in zip(order, graph.neighbors(order), strict=True):
-            n_passages = sum(1 for j in nbrs.tolist() if graph.node_id(j).startswith("p:"))
+            n_passages = sum(1 for j in nbrs.tolist() if is_kind(graph.node_id(j), PASSAGE))
             if n_passages > 1:
                 seeds[idx] /= n_passages
     return seeds
@@ -152,7 +128,7 @@ def retrieve(
     namespace: str,
     query: Vector,
     k: int,
-    settings: HippoSettings = HippoSettings(),
+    settings: HippoSettings = field(default_factory=HippoSettings),
     *,
     as_of: datetime | None = None,
     named: Sequence[str] = (),
@@ -188,13 +164,13 @@ def retrieve(
     if named and settings.named_weight > 0:
         named_idx = [i for i in (graph.index_of(e) for e in named) if i is not None]
         for idx, (nbrs, _) in zip(named_idx, graph.neighbors(named_idx), strict=True):
-            n_passages = sum(1 for j in nbrs.tolist() if graph.node_id(j).startswith("p:"))
+            n_passages = sum(1 for j in nbrs.tolist() if is_kind(graph.node_id(j), PASSAGE))
             seeds[idx] = seeds.get(idx, 0.0) + settings.named_weight / max(1, n_passages)
     if not seeds:
         ranked = dense_hits[:k]
         return Retrieval(ranked, dense, fact_hits, {}, mode="dense")
     if dense_hits:
-        pscores = _minmax(np.array([s for _, s in dense_hits], dtype=np.float64))
+        pscores = minmax(np.array([s for _, s in dense_hits], dtype=np.float64), constant="one")
         for (pid, _), w in zip(dense_hits, pscores.tolist(), strict=True):
             idx = graph.index_of(pid)
             if idx is not None and w > 0:
@@ -209,15 +185,40 @@ def retrieve(
         ppr = personalized_pagerank(graph, seeds, damping=damping, tol=tol, max_iter=max_iter,
                                     engine=engine)  # fmt: skip
         node_scores = NodeScores(graph, sparse=ppr)
-    passages = node_scores.top("p:", k)
+    passages = node_scores.top(PASSAGE, k)
     if len(passages) < k:
         # Passages the walk never reached (no entities) still rank, below, by dense score.
         seen = {p for p, _ in passages}
         passages += [(p, 0.0) for p, _ in dense_hits if p not in seen][: k - len(passages)]
     return Retrieval(
-        passages=passages[:k],
+        hits=passages[:k],
         dense=dense,
         facts=fact_hits,
         seeds={graph.node_id(i): w for i, w in seeds.items()},
         node_scores=node_scores,
     )
+
+
+@dataclass(frozen=True)
+class PassageRetriever:
+    """:func:`retrieve` behind the retriever contract, seeding the entities ``namer`` names."""
+
+    settings: HippoSettings = field(default_factory=HippoSettings)
+    namer: Namer | None = None
+
+    def __call__(self, request: Request) -> Retrieval:
+        r = request
+        named = self.named(r.namespace, r.question)
+        return retrieve(r.store, r.namespace, r.vector, r.k, self.settings, as_of=r.as_of,
+                        named=named)  # fmt: skip
+
+    def named(self, namespace: str, question: str) -> list[str]:
+        """Ids of the entities ``namer`` names in the question (none without a namer)."""
+        if self.namer is None or self.settings.named_weight <= 0:
+            return []
+        try:
+            names = self.namer(question)
+        except GraphmemError as exc:  # retrieval still works from the facts and passages
+            log.warning("no entities named for the question: %s", exc)
+            return []
+        return [entity_id(namespace, n) for n in names if normalize_name(n)]

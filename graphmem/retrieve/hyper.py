@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from graphmem.ids import hyperedge_id, normalize_name
-from graphmem.models import Edge, Entity, Hyperedge, HyperedgeHit, IngestReport
+from graphmem.ids import HYPEREDGE, hyperedge_id, is_kind, normalize_name
+from graphmem.models import Edge, Entity, Hyperedge, IngestReport
+from graphmem.retrieve.base import Request, Retrieval
+from graphmem.retrieve.scores import minmax
 from graphmem.store.base import AnyNode, Store, Vector, WriteBatch, embed_key, embed_text
 
 if TYPE_CHECKING:
@@ -305,26 +307,18 @@ def minmax_fuse(dense: dict[str, float], walked: dict[str, float]) -> list[tuple
     ids = sorted(set(dense) | set(walked))
     if not ids:
         return []
-
-    def norm(values: dict[str, float], missing: float) -> np.ndarray:
-        x = np.array([values.get(i, missing) for i in ids], dtype=np.float64)
-        lo, hi = float(x.min()), float(x.max())
-        return (x - lo) / (hi - lo) if hi - lo > 1e-12 else (x > 0).astype(np.float64)
-
     floor = min(dense.values()) if dense else 0.0
-    score = norm(dense, floor) if dense else np.zeros(len(ids))
+    score = minmax([dense.get(i, floor) for i in ids]) if dense else np.zeros(len(ids))
     if walked:
-        score = score + norm(walked, 0.0)
+        score = score + minmax([walked.get(i, 0.0) for i in ids])
     order = np.lexsort((np.arange(len(ids)), -score))
     return [(ids[j], float(score[j])) for j in order]
 
 
-def hyperedge_hits(
-    store: Store, namespace: str, query: Vector, k: int, ppr: dict[str, float]
-) -> list[HyperedgeHit]:
-    """The ``k`` best units for a question: dense similarity fused with PageRank scores."""
-    dense = dict(store.vector_search(namespace, "hyperedge", query, max(2 * k, 20))[0])
-    walked = {n: s for n, s in ppr.items() if n.startswith("h:")}
-    ranked = minmax_fuse(dense, walked)[:k]
-    rows = store.get_hyperedges(namespace, [h for h, _ in ranked])
-    return [HyperedgeHit(hyperedge=rows[h], score=s) for h, s in ranked if h in rows]
+def retrieve_units(request: Request) -> Retrieval:
+    """The ``k`` best units for a question: dense similarity fused with ``request.walked``."""
+    r = request
+    dense = dict(r.store.vector_search(r.namespace, "hyperedge", r.vector, max(2 * r.k, 20))[0])
+    walked = {n: s for n, s in r.walked.items() if is_kind(n, HYPEREDGE)}
+    ranked = minmax_fuse(dense, walked)[: r.k]
+    return Retrieval(ranked, dense, [], {}, node_scores=walked, mode="units")

@@ -1,4 +1,6 @@
-"""PageRank scores by node id, read without building a dict of every node the walk reached.
+"""Score helpers shared by the retrievers: PageRank scores by node id, and one min-max scaler.
+
+:class:`NodeScores` reads PageRank scores without building a dict of every node the walk reached.
 
 The exact engine scores every node of the component (tens of thousands on a real corpus); a
 search needs the best few passages, entities and units. :class:`NodeScores` keeps the dense
@@ -10,11 +12,14 @@ lookups by id; it is still a read-only ``Mapping[str, float]`` for code that wan
 >>> s = NodeScores(v, vector=np.array([0.5, 0.2, 0.3]))
 >>> s.top("p:", 1), s["e:a"], len(s)
 ([('p:2', 0.3)], 0.5, 3)
+>>> minmax(np.array([2.0, 4.0, 3.0])).tolist(), minmax(np.array([0.3, 0.3])).tolist()
+([0.0, 1.0, 0.5], [1.0, 1.0])
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +27,27 @@ import numpy.typing as npt
 from graphmem.graph import GraphView
 
 FloatVector = npt.NDArray[np.float64]
+#: a spread below this is no spread: the input counts as constant
+MIN_SPREAD = 1e-12
+
+
+def minmax(x: npt.ArrayLike, *, constant: Literal["positive", "one"] = "positive") -> FloatVector:
+    """``(x - min) / (max - min)``, as float64; empty stays empty.
+
+    Constant input (``max - min < MIN_SPREAD``) has no spread to scale. ``constant="positive"``
+    (the default) maps it to all ones when its values are positive and all zeros otherwise, so a
+    part of a fused score that is uniformly zero adds nothing; ``constant="one"`` maps it to all
+    ones whatever the sign (HippoRAG's seed weights: a lone fact hit still seeds fully).
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.size == 0:
+        return arr
+    lo, hi = float(arr.min()), float(arr.max())
+    if hi - lo < MIN_SPREAD:
+        full = constant == "one" or hi > 0
+        return np.ones_like(arr) if full else np.zeros_like(arr)
+    out: FloatVector = (arr - lo) / (hi - lo)
+    return out
 
 
 class NodeScores(Mapping[str, float]):

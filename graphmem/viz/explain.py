@@ -1,8 +1,9 @@
 """The subgraph behind an answer: seed entities, PageRank scores, the facts on the paths, passages.
 
-:func:`explain` runs the search itself so it can keep what :class:`~graphmem.models.SearchResult`
-does not carry (the seed weights and every node's PageRank score); :func:`from_result` builds the
-same picture from a result alone (for a remote store reached through the client SDK).
+:func:`explain` runs the memory's search (:mod:`graphmem.retrieve.search`, the one ``search``
+runs) and keeps what :class:`~graphmem.models.SearchResult` does not carry: the seed weights and
+every node's PageRank score. :func:`from_result` builds the same picture from a result alone (for a
+remote store reached through the client SDK).
 
 >>> from graphmem import Memory                                 # doctest: +SKIP
 >>> ex = explain(Memory("sqlite:///demo.db"), "Where was the author of Emma born?")  # doctest: +SKIP
@@ -11,19 +12,20 @@ same picture from a result alone (for a remote store reached through the client 
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
+from typing import Any
 
 from graphmem.errors import InputError
+from graphmem.ids import ENTITY, PASSAGE, is_kind, of_kind
 from graphmem.models import Fact, FactHit, SearchResult
+from graphmem.retrieve.search import Searcher
+from graphmem.viz.html import render_html, render_iframe
+from graphmem.viz.model import EdgeKind, GraphEdge, GraphNode, Subgraph
+from graphmem.viz.png import render_png
 
-NodeKind = Literal["entity", "passage"]
-EdgeKind = Literal["fact", "mentions", "synonym"]
+__all__ = ["Explanation", "GraphEdge", "GraphNode", "explain", "from_result"]
 
 #: at most this many entities besides the seeds and the answer passages' own (readability)
 MAX_EXTRA_ENTITIES = 12
@@ -31,63 +33,11 @@ MAX_EXTRA_ENTITIES = 12
 MAX_FACT_EDGES = 80
 
 
-class GraphNode(BaseModel):
-    """A node of the explanation: an entity or an answer passage."""
-
-    id: str
-    kind: NodeKind
-    label: str
-    #: personalized PageRank score (0 when the walk never reached it)
-    score: float = 0.0
-    #: seed weight the walk started from (0 for a node that is not a seed)
-    seed: float = 0.0
-    #: 1-based rank of an answer passage
-    rank: int | None = None
-    text: str | None = None
-    source: str | None = None
-    dense_score: float | None = None
-    #: on a shortest path from a seed to an answer passage
-    on_path: bool = False
-
-
-class GraphEdge(BaseModel):
-    """An edge: a fact between two entities, a passage mentioning an entity, or a synonym link."""
-
-    source: str
-    target: str
-    kind: EdgeKind
-    label: str = ""
-    fact_id: str | None = None
-    text: str | None = None
-    score: float = 0.0
-    on_path: bool = False
-
-
-class Explanation(BaseModel):
+class Explanation(Subgraph):
     """What :func:`explain` returns: the result plus the subgraph behind it, as plain data."""
-
-    question: str
-    mode: str
-    result: SearchResult
-    nodes: list[GraphNode] = Field(default_factory=list)
-    edges: list[GraphEdge] = Field(default_factory=list)
-    #: entity id -> seed weight (only entities; empty when the ranking fell back to dense)
-    seeds: dict[str, float] = Field(default_factory=dict)
-    timings_ms: dict[str, float] = Field(default_factory=dict)
-
-    def graph_data(self) -> dict[str, Any]:
-        """Nodes and edges as JSON-ready dicts (what the HTML page and the explorer draw)."""
-        return {
-            "question": self.question,
-            "mode": self.mode,
-            "nodes": [n.model_dump() for n in self.nodes],
-            "edges": [e.model_dump() for e in self.edges],
-        }
 
     def to_html(self, path: str | Path | None = None, *, title: str | None = None) -> str:
         """A self-contained HTML page (cytoscape.js inlined); written to ``path`` when given."""
-        from graphmem.viz.html import render_html
-
         page = render_html(self, title=title)
         if path is not None:
             Path(path).write_text(page, encoding="utf-8")
@@ -95,8 +45,6 @@ class Explanation(BaseModel):
 
     def to_png(self, path: str | Path | None = None, *, dpi: int = 110) -> bytes:
         """A static PNG drawing (matplotlib); written to ``path`` when given."""
-        from graphmem.viz.png import render_png
-
         data = render_png(self, dpi=dpi)
         if path is not None:
             Path(path).write_bytes(data)
@@ -104,8 +52,6 @@ class Explanation(BaseModel):
 
     def _repr_html_(self) -> str:
         # Notebooks: the page in a sandboxed iframe, so its script and styles stay inside it.
-        from graphmem.viz.html import render_iframe
-
         return render_iframe(self)
 
     def _repr_png_(self) -> bytes:
@@ -266,41 +212,25 @@ def explain(memory: Any, question: str, *, k: int = 5, namespace: str | None = N
     >>> ex = explain(mem, "Who directed the film that won?", k=3)   # doctest: +SKIP
     >>> [n.label for n in ex.nodes if n.seed > 0]                  # doctest: +SKIP
     """
-    from graphmem.retrieve.hippo import retrieve
-
     mem = _sync_memory(memory)
-    if not hasattr(mem, "store") or not hasattr(mem, "embedder"):
+    searcher = getattr(mem, "searcher", None)
+    if not isinstance(searcher, Searcher):
         raise InputError(
             "explain needs a local Memory; for a client result use graphmem.viz.from_result",
             field="memory",
         )
-    if not isinstance(question, str) or not question.strip():
-        raise InputError("the question is empty", field="question")
-    if not 1 <= k <= 1000:
-        raise InputError(f"k must be between 1 and 1000, got {k}", field="k")
-    ns = mem._ns(namespace)
-    store = mem.store
-    t0 = time.perf_counter()
-    q = mem.embedder.embed([question], kind="query")[0]
-    t1 = time.perf_counter()
-    found = retrieve(store, ns, q, k, mem.retrieval)
-    t2 = time.perf_counter()
-    result: SearchResult = mem._format(question, ns, found)
-    t3 = time.perf_counter()
-    result.timings_ms = {
-        "embed": (t1 - t0) * 1e3,
-        "retrieve": (t2 - t1) * 1e3,
-        "format": (t3 - t2) * 1e3,
-    }
+    searched = searcher.run(question, k=k, namespace=namespace)
+    result, found = searched.result, searched.retrieved.passages
+    store, ns = searcher.store, searched.retrieved.request.namespace
 
     b = _Builder(result)
     b.passages()
     b.matched_facts()
-    entity_seeds = {nid: w for nid, w in found.seeds.items() if nid.startswith("e:")}
+    entity_seeds = {nid: w for nid, w in found.seeds.items() if is_kind(nid, ENTITY)}
     scores = found.node_scores
-    best = found.top("e:", MAX_EXTRA_ENTITIES + len(b.nodes))
+    best = found.top(ENTITY, MAX_EXTRA_ENTITIES + len(b.nodes))
     extra = [nid for nid, _ in best if nid not in b.nodes][:MAX_EXTRA_ENTITIES]
-    wanted = sorted(set(entity_seeds) | set(extra) | {n for n in b.nodes if n.startswith("e:")})
+    wanted = sorted(set(entity_seeds) | set(extra) | set(of_kind(b.nodes, ENTITY)))
     entities = store.get_entities(ns, wanted)
     for eid in wanted:
         ent = entities.get(eid)
@@ -308,7 +238,7 @@ def explain(memory: Any, question: str, *, k: int = 5, namespace: str | None = N
     for node in b.nodes.values():
         if node.kind == "entity":
             node.score = scores.get(node.id, node.score)
-    ent_ids = [n for n in b.nodes if n.startswith("e:")]
+    ent_ids = of_kind(b.nodes, ENTITY)
     # The facts among the drawn entities: the paths the walk could take between them.
     kept: list[Fact] = [
         f for f in store.facts_between(ns, ent_ids) if f.subject in b.nodes and f.object in b.nodes
@@ -323,7 +253,7 @@ def explain(memory: Any, question: str, *, k: int = 5, namespace: str | None = N
                 )
             )
         )
-    pids = [n for n in b.nodes if n.startswith("p:")]
+    pids = of_kind(b.nodes, PASSAGE)
     for e in store.edges_of(ns, pids + ent_ids, ["MENTIONS", "SYNONYM"]):
         if e.src in b.nodes and e.dst in b.nodes:
             kind: EdgeKind = "mentions" if e.type == "MENTIONS" else "synonym"

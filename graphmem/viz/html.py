@@ -1,4 +1,4 @@
-"""A self-contained HTML page for an :class:`~graphmem.viz.explain.Explanation`.
+"""A self-contained HTML page for an :class:`~graphmem.viz.model.Subgraph`.
 
 Everything the page needs is inside the file: cytoscape.js (vendored from npm under
 ``graphmem/viz/static``, pinned by ``tools/viz/package.json``), the drawing code, the styles and
@@ -23,7 +23,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from graphmem.viz.explain import Explanation
+    from graphmem.viz.model import Subgraph
 
 STATIC_PACKAGE = "graphmem.viz.static"
 
@@ -130,7 +130,7 @@ _TEMPLATE = """<!doctype html>
 """
 
 
-def _static_passages(explanation: Explanation) -> str:
+def _static_passages(explanation: Subgraph) -> str:
     """The passages as plain escaped HTML: what a reader without JavaScript still sees."""
     items = []
     for hit in explanation.result.passages:
@@ -146,7 +146,7 @@ def _static_passages(explanation: Explanation) -> str:
     return '<ol class="passages">' + "".join(items) + "</ol>"
 
 
-def render_html(explanation: Explanation, *, title: str | None = None) -> str:
+def render_html(explanation: Subgraph, *, title: str | None = None) -> str:
     """The page as a string (UTF-8 when written). Typically 450-600 KB: cytoscape is ~430 KB."""
     cytoscape = _inline_script(static_text("cytoscape.min.js"))
     graph_js = _inline_script(static_text("graphmem-graph.js"))
@@ -176,7 +176,7 @@ def render_html(explanation: Explanation, *, title: str | None = None) -> str:
     )
 
 
-def render_iframe(explanation: Explanation, *, height: int = 640) -> str:
+def render_iframe(explanation: Subgraph, *, height: int = 640) -> str:
     """The page inside a sandboxed ``<iframe srcdoc>`` (how notebooks show it inline)."""
     page = render_html(explanation)
     return (

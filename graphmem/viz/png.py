@@ -1,4 +1,4 @@
-"""A static PNG of an :class:`~graphmem.viz.explain.Explanation`, for places without JavaScript.
+"""A static PNG of an :class:`~graphmem.viz.model.Subgraph`, for places without JavaScript.
 
 Drawn with matplotlib's object API on an Agg canvas (no pyplot, so no global backend state);
 the layout is a small deterministic spring layout, so the same explanation gives the same image.
@@ -21,7 +21,7 @@ from graphmem.errors import ConfigError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from graphmem.viz.explain import Explanation, GraphEdge
+    from graphmem.viz.model import GraphEdge, Subgraph
 
 Positions = npt.NDArray[np.float64]
 
@@ -70,7 +70,7 @@ def spring_layout(
 
 
 def render_png(
-    explanation: Explanation, *, dpi: int = 110, width: float = 12.0, height: float = 8.0
+    explanation: Subgraph, *, dpi: int = 110, width: float = 12.0, height: float = 8.0
 ) -> bytes:
     """The drawing as PNG bytes: entities sized and coloured by PageRank score, seeds ringed in
     gold, answer passages as orange squares, facts as labelled arrows, seed-to-passage paths red."""
@@ -130,7 +130,7 @@ def render_png(
 
 def _draw(
     axes: Axes,
-    explanation: Explanation,
+    explanation: Subgraph,
     pos: Positions,
     index: dict[str, int],
     edges: list[GraphEdge],

@@ -27,7 +27,6 @@ edges (PageRank keeps the mass it is given). Once loaded, unknown ids get ``None
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
@@ -35,11 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from graphmem.errors import StoreError
 from graphmem.graph import FloatArray, IntArray
-from graphmem.store.cypher.dialect import PPR_WEIGHTS
-
-log = logging.getLogger("graphmem.store.cypher")
 
 _EMPTY_I: IntArray = np.zeros(0, dtype=np.int64)
 _EMPTY_F: FloatArray = np.zeros(0, dtype=np.float64)
@@ -283,30 +278,6 @@ class CypherGraphView:
         patched = (base + fresh).tocsr()
         patched.eliminate_zeros()
         self._matrix = patched
-
-    # -- PageRank on the server -----------------------------------------------------------------
-    def server_pagerank(
-        self, seeds: Mapping[int, float], *, damping: float, tol: float, max_iter: int
-    ) -> dict[int, float] | None:
-        """Personalized PageRank computed by the server (Neo4j with GDS), by node index; None
-        when the server cannot (no GDS, FalkorDB, an error), so the caller computes it itself.
-        """
-        pagerank = getattr(getattr(self._store, "dialect", None), "pagerank", None)
-        if pagerank is None:
-            return None
-        with self._lock:
-            by_id = {self._ids[int(i)]: float(w) for i, w in seeds.items()}
-        try:
-            scores = pagerank(
-                self.namespace, by_id, PPR_WEIGHTS, damping=damping, tol=tol, max_iter=max_iter
-            )
-        except StoreError as exc:
-            log.warning("server PageRank failed, computing it here instead: %s", exc)
-            return None
-        if scores is None:
-            return None
-        with self._lock:
-            return {self._intern(k): v for k, v in scores.items()}
 
     # -- keeping in step ----------------------------------------------------------------------
     def note_write(self, touched: Iterable[str]) -> None:

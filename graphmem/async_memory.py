@@ -1,0 +1,192 @@
+"""``AsyncMemory``: :class:`~graphmem.memory.Memory` with awaitable methods.
+
+Every public method of ``Memory`` has a twin here with the same parameters, defaults and
+annotations (``tests/unit/test_async_memory_signatures.py`` fails on any drift); each runs the
+blocking call on a worker thread.
+
+>>> async def main():                                          # doctest: +SKIP
+...     async with AsyncMemory("sqlite:///demo.db") as mem:
+...         await mem.add("Ada Lovelace was born in London.")
+...         return await mem.search("Where was Ada born?")
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from graphmem.embed.base import Embedder
+from graphmem.episodes import EpisodeReport, EpisodeSettings
+from graphmem.extract.base import Extractor
+from graphmem.memory import DEFAULT_STORE, DocumentLike, EpisodeLike, Memory
+from graphmem.models import (
+    DeleteReport,
+    Entity,
+    Episode,
+    Hyperedge,
+    IngestReport,
+    Neighbor,
+    Passage,
+    SearchResult,
+    Stats,
+)
+from graphmem.resolve import ResolverSettings
+from graphmem.retrieve.episodic import EpisodicSettings
+from graphmem.retrieve.hippo import HippoSettings
+from graphmem.retrieve.hyper import HyperSettings
+from graphmem.retrieve.search import Between
+from graphmem.store.base import Store
+from graphmem.temporal import TemporalSettings
+
+if TYPE_CHECKING:
+    from graphmem.viz.explain import Explanation
+
+__all__ = ["AsyncMemory"]
+
+
+class AsyncMemory:
+    """``Memory`` with awaitable methods (same names, same arguments, same results)."""
+
+    def __init__(
+        self,
+        store: Store | str = DEFAULT_STORE,
+        *,
+        embedder: Embedder | str = "local",
+        extractor: Extractor | str | None = "nlp",
+        namespace: str = "default",
+        retrieval: HippoSettings | None = None,
+        resolver: ResolverSettings | None = None,
+        episodes: EpisodeSettings | None = None,
+        episodic: EpisodicSettings | None = None,
+        temporal: TemporalSettings | None = None,
+        hyperedges: HyperSettings | None = None,
+    ) -> None:
+        self.sync = Memory(store, embedder=embedder, extractor=extractor, namespace=namespace,
+                           retrieval=retrieval, resolver=resolver, episodes=episodes,
+                           episodic=episodic, temporal=temporal, hyperedges=hyperedges)  # fmt: skip
+        self.store = self.sync.store
+        self.embedder = self.sync.embedder
+
+    # -- ingest -------------------------------------------------------------------------------
+    async def add(
+        self,
+        text: str,
+        *,
+        source: str | None = None,
+        title: str | None = None,
+        time: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+        namespace: str | None = None,
+    ) -> IngestReport:
+        return await asyncio.to_thread(self.sync.add, text, source=source, title=title, time=time,
+                                       metadata=metadata, namespace=namespace)  # fmt: skip
+
+    async def add_many(
+        self,
+        docs: Iterable[DocumentLike],
+        *,
+        namespace: str | None = None,
+        batch_size: int = 64,
+        progress: bool = False,
+        retry_failed: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        # read on the caller's side, so the worker thread gets a plain list
+        return await asyncio.to_thread(self.sync.add_many, list(docs), namespace=namespace,
+                                       batch_size=batch_size, progress=progress,
+                                       retry_failed=retry_failed, on_progress=on_progress)  # fmt: skip
+
+    async def retry_failed(
+        self, *, namespace: str | None = None, batch_size: int = 64
+    ) -> IngestReport:
+        return await asyncio.to_thread(self.sync.retry_failed, namespace=namespace,
+                                       batch_size=batch_size)  # fmt: skip
+
+    async def add_episode(
+        self,
+        text: str,
+        *,
+        time: datetime | str | None,
+        speaker: str | None = None,
+        session: str | int | None = None,
+        namespace: str | None = None,
+        source: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> EpisodeReport:
+        return await asyncio.to_thread(self.sync.add_episode, text, time=time, speaker=speaker,
+                                       session=session, namespace=namespace, source=source,
+                                       metadata=metadata)  # fmt: skip
+
+    async def add_episodes(
+        self,
+        episodes: Iterable[EpisodeLike],
+        *,
+        namespace: str | None = None,
+        batch_size: int = 64,
+        progress: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> EpisodeReport:
+        return await asyncio.to_thread(self.sync.add_episodes, episodes, namespace=namespace,
+                                       batch_size=batch_size, progress=progress,
+                                       on_progress=on_progress)  # fmt: skip
+
+    async def add_note(
+        self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None
+    ) -> Hyperedge:
+        return await asyncio.to_thread(self.sync.add_note, text, members=members,
+                                       namespace=namespace)  # fmt: skip
+
+    # -- search -------------------------------------------------------------------------------
+    async def search(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        namespace: str | None = None,
+        as_of: datetime | None = None,
+        between: Between | None = None,
+        include: Iterable[str] | None = None,
+    ) -> SearchResult:
+        return await asyncio.to_thread(self.sync.search, question, k=k, namespace=namespace,
+                                       as_of=as_of, between=between, include=include)  # fmt: skip
+
+    async def explain(
+        self, question: str, *, k: int = 5, namespace: str | None = None
+    ) -> Explanation:
+        return await asyncio.to_thread(self.sync.explain, question, k=k, namespace=namespace)
+
+    # -- reads and deletes --------------------------------------------------------------------
+    async def get_entity(self, id_or_name: str, *, namespace: str | None = None) -> Entity | None:
+        return await asyncio.to_thread(self.sync.get_entity, id_or_name, namespace=namespace)
+
+    async def get_passage(self, passage_id: str, *, namespace: str | None = None) -> Passage | None:
+        return await asyncio.to_thread(self.sync.get_passage, passage_id, namespace=namespace)
+
+    async def get_episode(self, episode_id: str, *, namespace: str | None = None) -> Episode | None:
+        return await asyncio.to_thread(self.sync.get_episode, episode_id, namespace=namespace)
+
+    async def neighbors(
+        self, node_id: str, *, namespace: str | None = None, limit: int = 50
+    ) -> list[Neighbor]:
+        return await asyncio.to_thread(self.sync.neighbors, node_id, namespace=namespace,
+                                       limit=limit)  # fmt: skip
+
+    async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
+        return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)
+
+    async def delete_namespace(self, namespace: str) -> DeleteReport:
+        return await asyncio.to_thread(self.sync.delete_namespace, namespace)
+
+    async def stats(self, namespace: str | None = None) -> Stats:
+        return await asyncio.to_thread(self.sync.stats, namespace)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.sync.close)
+
+    async def __aenter__(self) -> AsyncMemory:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
