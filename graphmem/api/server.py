@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from graphmem.api.app import GraphmemApp, JsonFormatter, create_app
-from graphmem.api.auth import KeyRing
+from graphmem.api.auth import KeyFile, KeyRing
 from graphmem.api.limits import Limits
 from graphmem.api.settings import Settings
 from graphmem.errors import ConfigError
@@ -35,20 +35,22 @@ def is_loopback(host: str) -> bool:
 
 
 def load_keys(
-    path: str | os.PathLike[str] | None, *, default_namespace: str = "default"
-) -> KeyRing:
-    """The key ring of a key file (``None``: no keys, an open server)."""
+    path: str | os.PathLike[str] | None,
+    *,
+    default_namespace: str = "default",
+    interval: float = 1.0,
+) -> KeyRing | KeyFile:
+    """The keys of a key file, watched for changes every ``interval`` seconds (``None``: no
+    keys, an open server). A key file always means authentication, even an empty one."""
     pepper = os.environ.get(PEPPER_ENV, "").encode()
     if path is None:
         return KeyRing([], pepper=pepper, default_namespace=default_namespace)
     if not Path(path).is_file():
         raise ConfigError(
             f"key file {path} not found; create one with "
-            f"`python -m graphmem.api keys create --file {path} --namespace NAME`"
+            f"`graphmem keys create --file {path} --namespace NAME`"
         )
-    ring = KeyRing.load(path, pepper=pepper)
-    ring.default_namespace = default_namespace
-    return ring
+    return KeyFile(path, pepper=pepper, default_namespace=default_namespace, interval=interval)
 
 
 def build_app(
