@@ -47,6 +47,7 @@ from graphmem.api.errors import (
     coded,
     error_body,
 )
+from graphmem.api.graphiql import is_graphiql_path, send_page, serve_graphiql
 from graphmem.api.guard import BadJson, decode_json, serve_revocable
 from graphmem.api.jobs import JobRunner, ingest_job
 from graphmem.api.schema import build_schema
@@ -64,6 +65,28 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 class BodyTooLarge(Exception):
     """The request body grew past the limit while it was being read."""
+
+
+def warm_up(memory: Any, namespace: str) -> float:
+    """Load what the first search needs before ``/readyz`` says ready: the query model (one
+    short query embedded) and the store's search structures (one search). Seconds taken.
+
+    A failure is logged, not fatal: the first real search reports it to its caller.
+    """
+    started = time.perf_counter()
+    try:
+        embedder = getattr(memory, "embedder", None)
+        if embedder is not None:
+            embedder.embed(["warm up"], kind="query")
+        if hasattr(memory, "search"):
+            memory.search("warm up", k=1, namespace=namespace)
+    except Exception as exc:
+        log.warning(
+            "warm-up failed (%s: %s); the first search will be slow", type(exc).__name__, exc
+        )
+    took = time.perf_counter() - started
+    log.info("warmed up", extra={"fields": {"ms": round(took * 1e3, 1)}})
+    return took
 
 
 class _View(GraphQL[Context, None]):
@@ -145,7 +168,7 @@ class GraphmemApp:
         self.view = _View(
             self,
             schema=self.schema,
-            graphql_ide="graphiql" if settings.graphiql else None,
+            graphql_ide=None,  # our own page, with vendored assets (graphmem.api.graphiql)
             allow_queries_via_get=False,
         )
         self._source = memory_or_factory
@@ -173,6 +196,8 @@ class GraphmemApp:
             )
             executor = ThreadPoolExecutor(s.worker_threads, thread_name_prefix="graphmem-api")
             self.runtime = Runtime(s, memory, jobs, executor)
+            if s.warm_up:
+                warm_up(memory, s.default_namespace)
             with self._lock:
                 if self.state == "starting":  # not if a shutdown began meanwhile
                     self.state = "ready"
@@ -311,21 +336,16 @@ class GraphmemApp:
 
             await explore_app()(scope, receive, send)
             return
+        if self.settings.graphiql and is_graphiql_path(path):
+            await serve_graphiql(scope, send)
+            return
         if path.rstrip("/") != "/graphql":
             await _json(send, 404, error_body(f"no such path {path!r}; use /graphql", NOT_FOUND))
             return
         headers = scope.get("headers") or []
         if scope.get("method") == "GET" and self.settings.graphiql and _wants_html(headers):
             # The GraphiQL page itself needs no key (the queries it sends do).
-            page = self.view.graphql_ide_html.encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"text/html; charset=utf-8")],
-                }
-            )
-            await send({"type": "http.response.body", "body": page})
+            await send_page(send)
             return
         limit = self.settings.limits.max_request_bytes
         length = next((v for k, v in headers if k.lower() == b"content-length"), None)

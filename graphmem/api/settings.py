@@ -37,3 +37,5 @@ class Settings:
     worker_threads: int = 16
     #: one JSON line per request on the ``graphmem.api.access`` logger
     access_log: bool = True
+    #: embed a query and run one search before ``/readyz`` says ready (the first search is fast)
+    warm_up: bool = True
