@@ -6,8 +6,8 @@ vendored from npm by ``tools/graphiql/vendor.sh`` into ``api/static/graphiql`` w
 licenses) from this server: the page references same-origin URLs only. The page carries no data
 and needs no key; the queries it sends carry the key typed into its Headers tab.
 
->>> sorted(FILES)[:2]
-['graphiql-page.css', 'graphiql-page.js']
+>>> is_graphiql_path("/graphiql/static/graphiql.min.js"), "graphiql.min.js" in FILES
+(True, True)
 """
 
 from __future__ import annotations
