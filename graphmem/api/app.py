@@ -13,7 +13,6 @@ the app built it).
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import re
@@ -23,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
@@ -35,7 +34,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from graphmem.api.auth import Principal, token_from_headers
+from graphmem.api.auth import KeyFile, KeyRing, Principal, token_from_headers
 from graphmem.api.context import Context, Runtime
 from graphmem.api.errors import (
     BAD_REQUEST,
@@ -48,13 +47,11 @@ from graphmem.api.errors import (
     coded,
     error_body,
 )
-from graphmem.api.jobs import Job, JobRunner, merge_reports
+from graphmem.api.graphiql import is_graphiql_path, send_page, serve_graphiql
+from graphmem.api.guard import BadJson, decode_json, serve_revocable
+from graphmem.api.jobs import JobRunner, ingest_job
 from graphmem.api.schema import build_schema
 from graphmem.api.settings import Settings
-from graphmem.models import IngestReport
-
-if TYPE_CHECKING:
-    from graphmem.memory import Memory
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -70,35 +67,26 @@ class BodyTooLarge(Exception):
     """The request body grew past the limit while it was being read."""
 
 
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
+def warm_up(memory: Any, namespace: str) -> float:
+    """Load what the first search needs before ``/readyz`` says ready: the query model (one
+    short query embedded) and the store's search structures (one search). Seconds taken.
+
+    A failure is logged, not fatal: the first real search reports it to its caller.
+    """
+    started = time.perf_counter()
     try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
-def ingest_job(memory: Memory) -> Callable[[Job], IngestReport]:
-    """The job function: ``memory.add_many`` with progress reported to the job."""
-
-    def run(job: Job) -> IngestReport:
-        docs = job.payload["documents"]
-        batch_size = job.payload["batch_size"]
-        if _accepts(memory.add_many, "on_progress"):
-            return memory.add_many(
-                docs, namespace=job.namespace, batch_size=batch_size, on_progress=job.add_progress
-            )
-        report = IngestReport()
-        for i in range(0, len(docs), batch_size):
-            part = docs[i : i + batch_size]
-            report = merge_reports(
-                report, memory.add_many(part, namespace=job.namespace, batch_size=batch_size)
-            )
-            job.report = report
-            job.add_progress(len(part))
-        return report
-
-    return run
+        embedder = getattr(memory, "embedder", None)
+        if embedder is not None:
+            embedder.embed(["warm up"], kind="query")
+        if hasattr(memory, "search"):
+            memory.search("warm up", k=1, namespace=namespace)
+    except Exception as exc:
+        log.warning(
+            "warm-up failed (%s: %s); the first search will be slow", type(exc).__name__, exc
+        )
+    took = time.perf_counter() - started
+    log.info("warmed up", extra={"fields": {"ms": round(took * 1e3, 1)}})
+    return took
 
 
 class _View(GraphQL[Context, None]):
@@ -114,7 +102,19 @@ class _View(GraphQL[Context, None]):
             runtime=scope["graphmem.runtime"],
             principal=scope.get("graphmem.principal"),
             request_id=scope["graphmem.request_id"],
+            session=scope.get("graphmem.session"),
         )
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_json(data, self.app.settings.limits.max_json_depth)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except BadJson as exc:
+            raise HTTPException(400, exc.reason) from exc
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, f"the request body is not valid JSON: {exc}") from exc
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         if context.principal is None:
@@ -128,9 +128,11 @@ class _View(GraphQL[Context, None]):
             )
             if principal is None:
                 raise ConnectionRejectionError(
-                    {"message": "missing or wrong API key", "code": UNAUTHENTICATED}
+                    {"message": _unauthenticated(self.app.settings.keys), "code": UNAUTHENTICATED}
                 )
             context.principal = principal
+            if context.session is not None:  # the watcher of revoked keys looks here
+                context.session["principal"] = principal
         unset: UnsetType = UNSET
         return unset
 
@@ -166,7 +168,7 @@ class GraphmemApp:
         self.view = _View(
             self,
             schema=self.schema,
-            graphql_ide="graphiql" if settings.graphiql else None,
+            graphql_ide=None,  # our own page, with vendored assets (graphmem.api.graphiql)
             allow_queries_via_get=False,
         )
         self._source = memory_or_factory
@@ -194,6 +196,8 @@ class GraphmemApp:
             )
             executor = ThreadPoolExecutor(s.worker_threads, thread_name_prefix="graphmem-api")
             self.runtime = Runtime(s, memory, jobs, executor)
+            if s.warm_up:
+                warm_up(memory, s.default_namespace)
             with self._lock:
                 if self.state == "starting":  # not if a shutdown began meanwhile
                     self.state = "ready"
@@ -332,21 +336,16 @@ class GraphmemApp:
 
             await explore_app()(scope, receive, send)
             return
+        if self.settings.graphiql and is_graphiql_path(path):
+            await serve_graphiql(scope, send)
+            return
         if path.rstrip("/") != "/graphql":
             await _json(send, 404, error_body(f"no such path {path!r}; use /graphql", NOT_FOUND))
             return
         headers = scope.get("headers") or []
         if scope.get("method") == "GET" and self.settings.graphiql and _wants_html(headers):
             # The GraphiQL page itself needs no key (the queries it sends do).
-            page = self.view.graphql_ide_html.encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"text/html; charset=utf-8")],
-                }
-            )
-            await send({"type": "http.response.body", "body": page})
+            await send_page(send)
             return
         limit = self.settings.limits.max_request_bytes
         length = next((v for k, v in headers if k.lower() == b"content-length"), None)
@@ -356,7 +355,8 @@ class GraphmemApp:
             return
         principal = self.settings.keys.authenticate(token_from_headers(headers))
         if principal is None:
-            await _json(send, 401, error_body("missing or wrong API key", UNAUTHENTICATED))
+            message = _unauthenticated(self.settings.keys)
+            await _json(send, 401, error_body(message, UNAUTHENTICATED))
             return
         seen["key"] = principal.key_id
         try:
@@ -410,9 +410,22 @@ class GraphmemApp:
         except Exception:
             await send({"type": "websocket.close", "code": 1013})
             return
+        session: dict[str, Any] = {"principal": principal}
         scope["graphmem.runtime"], scope["graphmem.principal"] = runtime, principal
         scope["graphmem.request_id"] = uuid.uuid4().hex[:16]
-        await self.view(scope, receive, send)
+        scope["graphmem.session"] = session
+        await serve_revocable(
+            lambda out: self.view(scope, receive, out), self.settings.keys, session, send
+        )
+
+
+def _unauthenticated(keys: KeyRing | KeyFile) -> str:
+    if keys.empty:
+        return (
+            "this server's key file holds no API keys, so every request is refused; "
+            "create one with `graphmem keys create`"
+        )
+    return "missing or wrong API key"
 
 
 def _wants_html(headers: list[tuple[bytes, bytes]]) -> bool:

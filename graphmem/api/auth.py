@@ -16,11 +16,13 @@ Key file (JSON)::
 ``python -m graphmem.api keys create --file keys.json --namespace team-a`` (prints the key once).
 
 With no key file the server is open (every namespace, no key needed) and ``serve`` refuses to
-listen on anything but a loopback address unless told ``allow_open=True``.
+listen on anything but a loopback address unless told ``allow_open=True``. A key file always
+means authentication: one that holds no keys (the last one revoked) refuses every request.
+``serve`` watches the file (:class:`KeyFile`), so a key revoked while it runs stops working
+within a second, on HTTP and on open websockets alike.
 
->>> ring = KeyRing([])
->>> ring.open
-True
+>>> KeyRing([]).open, KeyRing([], required=True).open
+(True, False)
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
 import tempfile
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +46,8 @@ from typing import Any
 from graphmem.api.errors import FORBIDDEN, APIError
 from graphmem.errors import ConfigError, InputError
 from graphmem.ids import check_namespace
+
+log = logging.getLogger("graphmem.api")
 
 TOKEN_PREFIX = "gmk"
 ALL_NAMESPACES = "*"
@@ -85,6 +92,8 @@ class Principal:
     namespaces: frozenset[str] | None
     read_only: bool = False
     default_namespace: str = "default"
+    #: the stored key it authenticated with: a websocket session lasts only while it is unchanged
+    key: ApiKey | None = field(default=None, repr=False, compare=False)
 
     def allows(self, namespace: str) -> bool:
         return self.namespaces is None or namespace in self.namespaces
@@ -103,11 +112,13 @@ OPEN = Principal(key_id=None, namespaces=None)
 
 @dataclass
 class KeyRing:
-    """The keys a server accepts. Empty: the server is open."""
+    """The keys a server accepts. Empty and not ``required``: the server is open."""
 
     keys: Sequence[ApiKey]
     pepper: bytes = b""
     default_namespace: str = "default"
+    #: a key file was given: authenticate even when it holds no keys (then refuse everything)
+    required: bool = False
     _by_id: dict[str, ApiKey] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -117,12 +128,36 @@ class KeyRing:
 
     @property
     def open(self) -> bool:
-        return not self._by_id
+        return not self._by_id and not self.required
+
+    @property
+    def empty(self) -> bool:
+        """No key can pass (a key file holding none): every request is refused."""
+        return not self._by_id and self.required
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, pepper: bytes = b"") -> KeyRing:
-        """Read a key file; a bad file is an :class:`InputError` naming the file and field."""
-        return cls(read_keys(path), pepper=pepper)
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        pepper: bytes = b"",
+        default_namespace: str = "default",
+    ) -> KeyRing:
+        """Read a key file (it always means authentication); a bad file is an
+        :class:`InputError` naming the file and field."""
+        return cls(
+            read_keys(path), pepper=pepper, default_namespace=default_namespace, required=True
+        )
+
+    def ring(self) -> KeyRing:
+        """The keys in force now (a :class:`KeyFile` re-reads its file; a ring is fixed)."""
+        return self
+
+    def current(self, principal: Principal) -> bool:
+        """Whether ``principal`` still holds: its key is still in the ring, unchanged."""
+        if principal.key is None:
+            return self.open
+        return self._by_id.get(principal.key.id) == principal.key
 
     def authenticate(self, token: str | None) -> Principal | None:
         """The caller a key belongs to; ``None`` when the key is missing or wrong."""
@@ -144,7 +179,84 @@ class KeyRing:
             return None
         names = None if ALL_NAMESPACES in key.namespaces else frozenset(key.namespaces)
         default = key.namespaces[0] if names else self.default_namespace
-        return Principal(key.id, names, read_only=key.read_only, default_namespace=default)
+        return Principal(key.id, names, read_only=key.read_only, default_namespace=default, key=key)
+
+
+class KeyFile:
+    """A key file watched while a server runs: re-read when it changes, so revoking a key (or
+    adding one) takes effect without a restart.
+
+    Each use looks at the file's status at most every ``interval`` seconds (one ``stat``) and
+    re-reads it when its inode, size or modification time moved (``write_keys`` replaces it
+    atomically, so a reader never sees half a file). A file that disappears or turns invalid
+    refuses every key until it is fixed: failing closed, never open.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        pepper: bytes = b"",
+        default_namespace: str = "default",
+        interval: float = 1.0,
+    ) -> None:
+        self.path = Path(path)
+        self.pepper, self.default_namespace, self.interval = pepper, default_namespace, interval
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._stamp = self._status()
+        self._ring = KeyRing.load(self.path, pepper=pepper, default_namespace=default_namespace)
+
+    def _status(self) -> tuple[int, int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def ring(self) -> KeyRing:
+        """The keys in the file now (re-read when it changed since the last look)."""
+        now = time.monotonic()
+        if now - self._checked < self.interval:
+            return self._ring
+        with self._lock:
+            self._checked = now
+            stamp = self._status()
+            if stamp == self._stamp:
+                return self._ring
+            self._stamp = stamp
+            try:
+                ring = KeyRing.load(
+                    self.path, pepper=self.pepper, default_namespace=self.default_namespace
+                )
+                if stamp is None:
+                    raise InputError("the key file is gone", path=str(self.path))
+            except (InputError, OSError) as exc:
+                log.error("key file unusable, refusing every key until it is fixed: %s", exc)
+                ring = KeyRing([], pepper=self.pepper, required=True)
+            else:
+                log.info(
+                    "key file reloaded",
+                    extra={"fields": {"keys_file": str(self.path), "keys": len(ring.keys)}},
+                )
+            self._ring = ring
+            return ring
+
+    @property
+    def open(self) -> bool:
+        return False  # a key file always means authentication
+
+    @property
+    def empty(self) -> bool:
+        return self.ring().empty
+
+    def authenticate(self, token: str | None) -> Principal | None:
+        """As :meth:`KeyRing.authenticate`, against the file as it is now."""
+        return self.ring().authenticate(token)
+
+    def current(self, principal: Principal) -> bool:
+        """As :meth:`KeyRing.current`, against the file as it is now."""
+        return self.ring().current(principal)
 
 
 # ------------------------------------------------------------------------------- the key file

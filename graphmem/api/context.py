@@ -51,6 +51,8 @@ class Context:
     request_id: str
     #: set by the websocket protocol from ``connection_init``
     connection_params: dict[str, Any] | None = None
+    #: a websocket's session: ``{"principal": ...}``, watched for revoked keys
+    session: dict[str, Any] | None = None
     _loaders: dict[str, Loaders] = field(default_factory=dict)
 
     @property

@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphmem.api.errors import (
     BAD_REQUEST,
@@ -36,6 +36,9 @@ from graphmem.api.errors import (
 )
 from graphmem.errors import BudgetExceeded, ConfigError, GraphmemError, InputError, NotFound
 from graphmem.models import IngestReport
+
+if TYPE_CHECKING:
+    from graphmem.memory import Memory
 
 log = logging.getLogger("graphmem.api.jobs")
 
@@ -74,8 +77,15 @@ class Job:
     created_at: datetime = field(default_factory=_now)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    #: documents refused (at submission or while running); the others are still stored
+    rejected: list[Rejected] = field(default_factory=list)
     #: bumped on every change, so watchers know when to look again
     version: int = 0
+
+    def reject(self, index: int, message: str) -> None:
+        """Record a document that could not be stored (called from the worker thread)."""
+        self.rejected.append(Rejected(index, message))
+        self.version += 1
 
     def add_progress(self, n: int) -> None:
         """Count ``n`` more documents as processed (called from the worker thread)."""
@@ -85,6 +95,14 @@ class Job:
     @property
     def progress(self) -> float:
         return 1.0 if self.total == 0 else self.done / self.total
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A document of a job that was not stored: its index in the request, and why."""
+
+    index: int
+    message: str
 
 
 #: runs one job and returns its report; may call ``job.add_progress`` and set ``job.report`` to
@@ -131,9 +149,22 @@ class JobRunner:
             t.start()
 
     # -- submitting and reading ---------------------------------------------------------------
-    def submit(self, namespace: str, payload: Any, *, total: int, owner: str | None = None) -> Job:
-        """Queue a job; ``UNAVAILABLE`` while shutting down, ``LIMIT_EXCEEDED`` when full."""
+    def submit(
+        self,
+        namespace: str,
+        payload: Any,
+        *,
+        total: int,
+        owner: str | None = None,
+        rejected: list[Rejected] | None = None,
+    ) -> Job:
+        """Queue a job; ``UNAVAILABLE`` while shutting down, ``LIMIT_EXCEEDED`` when full.
+
+        ``rejected``: documents of ``total`` already refused (counted as done).
+        """
         job = Job(uuid.uuid4().hex, namespace, payload, total, owner=owner)
+        if rejected:
+            job.rejected, job.done = list(rejected), min(total, len(rejected))
         with self._lock:
             if not self._accepting:
                 raise APIError(
@@ -262,3 +293,45 @@ def merge_reports(a: IngestReport, b: IngestReport) -> IngestReport:
         else:
             data[name] = x + y
     return IngestReport(**data)
+
+
+def ingest_job(memory: Memory) -> Callable[[Job], IngestReport]:
+    """The job function: ``memory.add_many`` one batch (one transaction) at a time.
+
+    A batch that fails on bad input is ingested again document by document, so one bad
+    document is reported (``job.rejected``, by its index in the request) and its good
+    neighbours are still stored. Other failures (the store, the model) fail the job.
+    """
+
+    def run(job: Job) -> IngestReport:
+        docs: list[Any] = job.payload["documents"]
+        indexes: list[int] = job.payload.get("indexes") or list(range(len(docs)))
+        size: int = job.payload["batch_size"]
+        report = IngestReport()
+        for start in range(0, len(docs), size):
+            part = docs[start : start + size]
+            try:
+                got = memory.add_many(part, namespace=job.namespace, batch_size=size)
+            except (InputError, ValueError):
+                got = IngestReport()
+                for doc, index in zip(part, indexes[start : start + size], strict=True):
+                    try:
+                        one = memory.add_many([doc], namespace=job.namespace, batch_size=1)
+                    except (InputError, ValueError) as exc:
+                        job.reject(index, _why(index, exc))
+                    else:
+                        got = merge_reports(got, one)
+            report = merge_reports(report, got)
+            job.report = report
+            job.add_progress(len(part))
+        return report
+
+    return run
+
+
+def _why(index: int, exc: Exception) -> str:
+    if isinstance(exc, InputError):
+        return f"documents[{index}] could not be stored: {exc}"
+    ref = uuid.uuid4().hex[:12]
+    log.warning("document %d of an ingest job refused (reference %s)", index, ref, exc_info=exc)
+    return f"documents[{index}] could not be stored ({type(exc).__name__}, reference {ref})"

@@ -61,6 +61,8 @@ class Limits:
     """Every bound the API enforces. The defaults suit one shared server on modest hardware."""
 
     max_request_bytes: int = 8 * 1024 * 1024
+    #: lists and objects nested in a request body (JSON variables included)
+    max_json_depth: int = 64
     max_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2_000
@@ -208,6 +210,33 @@ def complexity_errors(
     return errors
 
 
+def operation_name_errors(document: DocumentNode, name: str | None) -> list[GraphQLError]:
+    """The GraphQL spec's operation choice: a document holding several operations runs the
+    one ``operationName`` names, and without one it is an error (never the first one)."""
+    names = [
+        op.name.value if op.name else "(anonymous)"
+        for op in document.definitions
+        if isinstance(op, OperationDefinitionNode)
+    ]
+    if name is None and len(names) > 1:
+        listed = ", ".join(names[:10])
+        return [
+            GraphQLError(
+                f"the document holds {len(names)} operations ({listed}): "
+                "say which to run with operationName",
+                extensions={"code": BAD_REQUEST},
+            )
+        ]
+    if name is not None and name not in names:
+        return [
+            GraphQLError(
+                f"operationName {name!r} names no operation in the document",
+                extensions={"code": BAD_REQUEST},
+            )
+        ]
+    return []
+
+
 class CheckedValidation(SchemaExtension):
     """Validation: graphql-core's rules and the depth and alias limits, cached per document; then
     the complexity limit, every time, with the request's variables.
@@ -232,6 +261,10 @@ class CheckedValidation(SchemaExtension):
         if document is not None and ctx.pre_execution_errors is None:
             schema = ctx.schema._schema
             errors = list(self.validate(schema, document, (*ctx.validation_rules, *self.rules)))
+            if not errors:
+                # ctx.operation_name falls back to the first operation: the spec says error.
+                given = getattr(ctx, "_provided_operation_name", ctx.operation_name)
+                errors = operation_name_errors(document, given)
             if not errors:
                 variables = dict(ctx.variables or {})
                 errors = complexity_errors(

@@ -34,6 +34,7 @@ from graphmem.api.errors import (
     APIError,
     ErrorCodes,
 )
+from graphmem.api.guard import UnicodeArguments, checked_documents
 from graphmem.api.jobs import Job as RunnerJob
 from graphmem.api.limits import Limits, check_range, limit_extensions
 from graphmem.api.loaders import decode_cursor, encode_cursor, kind_of_id, page, walk
@@ -195,6 +196,7 @@ def to_job(job: RunnerJob) -> t.Job:
         error=t.JobError(message=job.error, code=job.error_code or "INTERNAL")
         if job.error
         else None,
+        rejected=[t.RejectedDocument(index=r.index, message=r.message) for r in job.rejected],
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
@@ -334,36 +336,6 @@ class Query:
         )
 
 
-def _documents(ctx: Context, documents: list[t.DocumentInput]) -> list[m.Document]:
-    limits = ctx.limits
-    if not documents:
-        raise APIError("documents is empty")
-    if len(documents) > limits.max_documents:
-        raise APIError(
-            f"{len(documents):,} documents in one ingest; the limit is {limits.max_documents:,}",
-            LIMIT_EXCEEDED,
-        )
-    out: list[m.Document] = []
-    for i, d in enumerate(documents):
-        if len(d.text) > limits.max_document_chars:
-            raise APIError(
-                f"documents[{i}].text is {len(d.text):,} characters; the limit is "
-                f"{limits.max_document_chars:,}",
-                LIMIT_EXCEEDED,
-            )
-        if not d.text.strip():
-            raise APIError(f"documents[{i}].text is empty", BAD_REQUEST)
-        if d.metadata is not None and not isinstance(d.metadata, dict):
-            raise APIError(f"documents[{i}].metadata must be a JSON object", BAD_REQUEST)
-        out.append(
-            m.Document(
-                text=d.text, source=d.source, title=d.title, time=d.time,
-                metadata=dict(d.metadata or {}),
-            )
-        )  # fmt: skip
-    return out
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Queue documents for ingest; returns the job to poll.")
@@ -377,10 +349,10 @@ class Mutation:
         ctx = info.context
         ns = ctx.namespace(namespace, write=True)
         check_range("batchSize", batch_size, 1, 1_000)
-        docs = _documents(ctx, documents)
+        docs, indexes, rejected = checked_documents(ctx.limits, documents)
         job = ctx.runtime.jobs.submit(
-            ns, {"documents": docs, "batch_size": batch_size}, total=len(docs),
-            owner=ctx.caller.key_id,
+            ns, {"documents": docs, "indexes": indexes, "batch_size": batch_size},
+            total=len(documents), owner=ctx.caller.key_id, rejected=rejected,
         )  # fmt: skip
         return to_job(job)
 
@@ -465,7 +437,7 @@ class _Schema(strawberry.Schema):
 
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     """The schema, with the extensions that code errors and enforce ``limits``."""
-    extensions: list[Callable[[], SchemaExtension]] = [ErrorCodes]
+    extensions: list[Callable[[], SchemaExtension]] = [ErrorCodes, UnicodeArguments]
     extensions += limit_extensions(limits or Limits())
     return _Schema(
         query=Query,

@@ -8,15 +8,17 @@ Settings come in as arguments; the only environment variable read is ``GRAPHMEM_
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 from graphmem.api.app import GraphmemApp, JsonFormatter, create_app
-from graphmem.api.auth import KeyRing
+from graphmem.api.auth import KeyFile, KeyRing
 from graphmem.api.limits import Limits
 from graphmem.api.settings import Settings
 from graphmem.errors import ConfigError
@@ -35,20 +37,22 @@ def is_loopback(host: str) -> bool:
 
 
 def load_keys(
-    path: str | os.PathLike[str] | None, *, default_namespace: str = "default"
-) -> KeyRing:
-    """The key ring of a key file (``None``: no keys, an open server)."""
+    path: str | os.PathLike[str] | None,
+    *,
+    default_namespace: str = "default",
+    interval: float = 1.0,
+) -> KeyRing | KeyFile:
+    """The keys of a key file, watched for changes every ``interval`` seconds (``None``: no
+    keys, an open server). A key file always means authentication, even an empty one."""
     pepper = os.environ.get(PEPPER_ENV, "").encode()
     if path is None:
         return KeyRing([], pepper=pepper, default_namespace=default_namespace)
     if not Path(path).is_file():
         raise ConfigError(
             f"key file {path} not found; create one with "
-            f"`python -m graphmem.api keys create --file {path} --namespace NAME`"
+            f"`graphmem keys create --file {path} --namespace NAME`"
         )
-    ring = KeyRing.load(path, pepper=pepper)
-    ring.default_namespace = default_namespace
-    return ring
+    return KeyFile(path, pepper=pepper, default_namespace=default_namespace, interval=interval)
 
 
 def build_app(
@@ -64,10 +68,14 @@ def build_app(
     namespace: str = "default",
     memory: Any = None,
     limits: Limits | None = None,
+    key_check_interval: float = 1.0,
     **settings: Any,
 ) -> GraphmemApp:
-    """The app ``serve`` runs: checks that an open server only listens on loopback."""
-    ring = load_keys(keys, default_namespace=namespace)
+    """The app ``serve`` runs: checks that an open server only listens on loopback.
+
+    The key file is looked at again at most every ``key_check_interval`` seconds.
+    """
+    ring = load_keys(keys, default_namespace=namespace, interval=key_check_interval)
     if ring.open and not is_loopback(host) and not allow_open:
         raise ConfigError(
             f"refusing to serve {host} without API keys: anyone who can reach it could read and "
@@ -122,6 +130,48 @@ def make_server(
     return uv.Server(config)
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (port 0: any free one), or a one-line :class:`ConfigError`
+    saying why not (a busy port above all), before anything says it is serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"cannot serve on {host}:{port}: the port is already in use (another server?); "
+                "stop it or pick another --port"
+            ) from None
+        raise ConfigError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def urls(app: GraphmemApp, host: str, port: int) -> dict[str, str]:
+    """What the serve log shows: the address of each thing served."""
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    out = {"url": f"{base}/graphql"}
+    if app.settings.explorer:
+        out["explore"] = f"{base}/explore"
+    if app.settings.graphiql:
+        out["graphiql"] = f"{base}/graphiql"
+    return out
+
+
+def keys_shown(app: GraphmemApp, keys: str | os.PathLike[str] | None) -> str:
+    """How the serve log names the keys: ``open``, or the file and how many keys it holds."""
+    ring = app.settings.keys
+    if ring.open:
+        return "open"
+    held = len(ring.ring().keys)
+    refused = " (every request is refused until a key is created)" if held == 0 else ""
+    return f"{keys} ({held} key{'s' if held != 1 else ''}){refused}"
+
+
 def serve(
     store: str = "sqlite:///graphmem.db",
     *,
@@ -140,15 +190,15 @@ def serve(
     """Serve graphmem over GraphQL until SIGINT/SIGTERM, then finish running ingest jobs.
 
     Without ``keys`` the server is open and listens on loopback only (``allow_open`` to override).
+    The port is bound before anything is logged: a busy port is one :class:`ConfigError`.
     """
     app = build_app(
         store, host=host, keys=keys, graphiql=graphiql, explorer=explorer, allow_open=allow_open,
         extractor=extractor, embedder=embedder, namespace=namespace, **settings,
     )  # fmt: skip
+    sock = bind(host, port)
     configure_logging(log_level)
-    logging.getLogger("graphmem.api").info(
-        "serving", extra={"fields": {"url": f"http://{host}:{port}/graphql", "store": store,
-                                     "keys": "open" if app.settings.keys.open else str(keys),
-                                     "graphiql": graphiql}}
-    )  # fmt: skip
-    make_server(app, host=host, port=port, log_level=log_level).run()
+    port = sock.getsockname()[1]
+    fields = {**urls(app, host, port), "store": store, "keys": keys_shown(app, keys)}
+    logging.getLogger("graphmem.api").info("serving", extra={"fields": fields})
+    make_server(app, host=host, port=port, log_level=log_level).run(sockets=[sock])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graphmem.api.auth import KeyRing
+from graphmem.api.auth import KeyFile, KeyRing
 from graphmem.api.limits import Limits
 
 
@@ -16,8 +16,9 @@ from graphmem.api.limits import Limits
 class Settings:
     """What :func:`graphmem.api.create_app` needs besides the memory."""
 
-    #: accepted API keys; empty: the server is open (see :mod:`graphmem.api.auth`)
-    keys: KeyRing = field(default_factory=lambda: KeyRing([]))
+    #: accepted API keys: a ring, or a key file re-read when it changes; an empty ring that no
+    #: key file required means an open server (see :mod:`graphmem.api.auth`)
+    keys: KeyRing | KeyFile = field(default_factory=lambda: KeyRing([]))
     limits: Limits = field(default_factory=Limits)
     #: serve the GraphiQL page on ``GET /graphql``
     graphiql: bool = False
@@ -36,3 +37,5 @@ class Settings:
     worker_threads: int = 16
     #: one JSON line per request on the ``graphmem.api.access`` logger
     access_log: bool = True
+    #: embed a query and run one search before ``/readyz`` says ready (the first search is fast)
+    warm_up: bool = True

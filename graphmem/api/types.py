@@ -368,6 +368,12 @@ class JobError:
     code: str
 
 
+@strawberry.type(description="A document an ingest did not store; the others were stored.")
+class RejectedDocument:
+    index: int = strawberry.field(description="its position in the `documents` argument")
+    message: str
+
+
 @strawberry.type(description="A background ingest: poll `job(id)` or subscribe to `jobProgress`.")
 class Job:
     id: strawberry.ID
@@ -378,6 +384,9 @@ class Job:
     progress: float = strawberry.field(description="done / total, 0 to 1")
     report: IngestReport | None = strawberry.field(description="set once the job has finished")
     error: JobError | None
+    rejected: list[RejectedDocument] = strawberry.field(
+        description="documents not stored (not Unicode text, ...), each with why"
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -69,8 +69,9 @@ def test_comparison_is_constant_time_for_known_and_unknown_ids(
 
 def test_principals_and_namespaces(tmp_path: Path) -> None:
     path = tmp_path / "keys.json"
-    admin = KeyRing.load(path).authenticate(None)  # no file: open
+    admin = KeyRing([]).authenticate(None)  # no key file at all: open
     assert admin is not None and admin.namespaces is None and admin.allows("anything")
+    assert KeyRing.load(path).authenticate(None) is None  # a key file, even absent, is never open
     ro = create_key(path, ["a"], key_id="ro", read_only=True)
     every = create_key(path, ["*"], key_id="all")
     ring = KeyRing.load(path)
