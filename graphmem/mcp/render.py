@@ -190,7 +190,8 @@ def search_result(query: str, found: SearchResult, k: int) -> CallToolResult:
             lines.append("   via " + " → ".join(p.path))
         lines.extend("   fact " + _fact_line(f) for f in p.facts[:3])
     for e in data.episodes:
-        who = f"{e.speaker}: " if e.speaker else ""
+        # episode texts usually carry their speaker already ("Ada: ...")
+        who = f"{e.speaker}: " if e.speaker and not e.text.startswith(f"{e.speaker}:") else ""
         lines.append(
             f"- episode {e.time:%Y-%m-%d %H:%M} (score {e.score:.4f}) {who}{_clip(e.text)}"
         )

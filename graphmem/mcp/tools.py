@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio.from_thread
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context, MCPServer, ResourceSecurity
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
@@ -257,8 +257,9 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
             holds = valid_at(hit.fact, when) if when is not None else fact.current
             if holds or include_ended:
                 out.append((not holds, fact))
-        out.sort(key=lambda pair: pair[0])  # stable: by score within "holds" and "ended"
-        return facts_result(query, [f for _, f in out[:k]])
+        # the k most relevant, those that hold first (stable: by score within each group)
+        top = sorted(out[:k], key=lambda pair: pair[0])
+        return facts_result(query, [f for _, f in top])
 
     def entity(m: Memory, ns: str, name_or_id: str) -> CallToolResult:
         found = m.get_entity(name_or_id, namespace=ns)
@@ -311,6 +312,9 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
     @server.resource(
         "graphmem://entity/{id}", name="entity", mime_type="application/json",
         description="An entity with its facts and neighbours, as JSON",
+        # an id (e:…) or a name is looked up in the store, never used as a path; "e:" would
+        # otherwise read as a drive letter
+        security=ResourceSecurity(exempt_params={"id"}),
     )  # fmt: skip
     async def entity_resource(id: str, ctx: Ctx) -> str:
         try:
