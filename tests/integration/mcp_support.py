@@ -13,8 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,12 +110,6 @@ class HttpServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@asynccontextmanager
-async def connected(client: Client) -> AsyncIterator[Client]:
-    async with client as c:
-        yield c
 
 
 def text(result: Any) -> str:

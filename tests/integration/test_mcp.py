@@ -291,3 +291,12 @@ def test_http_refuses_an_open_non_loopback_host(tmp_path: Path) -> None:
     )  # fmt: skip
     assert missing.returncode == 2 and "key file" in missing.stderr, missing.stderr
     assert not (tmp_path / "m.db").exists()  # refused before touching the store
+
+
+def test_import_graphmem_loads_nothing_of_the_mcp_server() -> None:
+    code = ("import sys, graphmem, graphmem.cli; "
+            "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith(('mcp.', "
+            "'graphmem.mcp.server', 'graphmem.mcp.tools', 'graphmem.mcp.backend'))))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], env=server_env(), capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0 and out.stdout.strip() == "[]", (out.stdout, out.stderr)
