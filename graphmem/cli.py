@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graphmem.errors import ConfigError, GraphmemError
+from graphmem.mcp.cli import mcp_command
 
 app = typer.Typer(
     name="graphmem",
@@ -34,6 +35,7 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Create, list and revoke API keys (only their hashes are stored).")
 app.add_typer(keys_app, name="keys")
+app.command("mcp")(mcp_command)
 console = Console()
 err = Console(stderr=True)
 

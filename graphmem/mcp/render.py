@@ -1,0 +1,260 @@
+"""What the tools return: short readable text for the model, and the same as structured content.
+
+Each tool answers a :class:`~mcp_types.CallToolResult` whose text is a few lines a model can read
+and whose ``structuredContent`` follows one of the output models below (published as the tool's
+output schema).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel, Field
+
+from graphmem.models import (
+    DeleteReport,
+    Entity,
+    EpisodeHit,
+    Fact,
+    FactHit,
+    Hyperedge,
+    IngestReport,
+    Neighbor,
+    PassageHit,
+    SearchResult,
+    Stats,
+)
+from graphmem.validity import is_current
+
+#: characters of a passage or episode shown in the text part (the structured part has it all)
+SNIPPET = 300
+
+
+class FactOut(BaseModel):
+    id: str
+    subject: str
+    predicate: str
+    object: str
+    text: str
+    score: float | None = None
+    valid_at: datetime | None = None
+    invalid_at: datetime | None = None
+    #: not ended in the world and not superseded in memory
+    current: bool = True
+
+
+class PassageOut(BaseModel):
+    id: str
+    source: str | None = None
+    title: str | None = None
+    text: str
+    score: float
+    #: the entities (and facts) that linked the question to this passage
+    path: list[str] = Field(default_factory=list)
+    facts: list[FactOut] = Field(default_factory=list)
+
+
+class EpisodeOut(BaseModel):
+    id: str
+    text: str
+    time: datetime
+    speaker: str | None = None
+    session: str | None = None
+    score: float
+    facts: list[FactOut] = Field(default_factory=list)
+
+
+class SearchOut(BaseModel):
+    query: str
+    #: how the passages were ranked ("graph", "dense", "episodic")
+    mode: str
+    passages: list[PassageOut] = Field(default_factory=list)
+    episodes: list[EpisodeOut] = Field(default_factory=list)
+
+
+class FactsOut(BaseModel):
+    query: str
+    facts: list[FactOut] = Field(default_factory=list)
+
+
+class NeighborOut(BaseModel):
+    id: str
+    kind: str
+    label: str
+    edge_type: str
+    direction: str
+    weight: float
+
+
+class EntityOut(BaseModel):
+    id: str
+    name: str
+    type: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    facts: list[FactOut] = Field(default_factory=list)
+    neighbors: list[NeighborOut] = Field(default_factory=list)
+
+
+class IngestOut(BaseModel):
+    passages_added: int = 0
+    passages_skipped: int = 0
+    passages_failed: int = 0
+    episodes_added: int = 0
+    episodes_skipped: int = 0
+    entities_added: int = 0
+    facts_added: int = 0
+    seconds: float = 0.0
+
+
+class DeleteOut(BaseModel):
+    source: str
+    passages: int = 0
+    episodes: int = 0
+    entities: int = 0
+    facts: int = 0
+    hyperedges: int = 0
+
+
+class NoteOut(BaseModel):
+    id: str
+    description: str
+    members: list[str] = Field(default_factory=list)
+
+
+def result(text: str, data: BaseModel) -> CallToolResult:
+    """A tool answer: ``text`` for the model, ``data`` as structured content."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=data.model_dump(mode="json"),
+    )
+
+
+def _clip(text: str, n: int = SNIPPET) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= n else flat[: n - 1] + "…"
+
+
+def fact_out(
+    fact: Fact, score: float | None = None, names: tuple[str, str] | None = None
+) -> FactOut:
+    subject, obj = names or (fact.subject, fact.object)
+    return FactOut(
+        id=fact.id, subject=subject, predicate=fact.predicate, object=obj, text=fact.text,
+        score=score, valid_at=fact.valid_at, invalid_at=fact.invalid_at, current=is_current(fact),
+    )  # fmt: skip
+
+
+def fact_hit_out(hit: FactHit) -> FactOut:
+    return fact_out(hit.fact, hit.score, (hit.subject_name, hit.object_name))
+
+
+def _fact_line(f: FactOut) -> str:
+    when = ""
+    if f.valid_at or f.invalid_at:
+        start = f"{f.valid_at:%Y-%m-%d}" if f.valid_at else "…"
+        end = f"{f.invalid_at:%Y-%m-%d}" if f.invalid_at else "now"
+        when = f" [{start} → {end}]"
+    ended = "" if f.current else " (ended)"
+    return f"({f.subject}) -[{f.predicate}]-> ({f.object}){when}{ended}"
+
+
+def _passage_out(hit: PassageHit) -> PassageOut:
+    p = hit.passage
+    return PassageOut(
+        id=p.id, source=p.source, title=p.title, text=p.text, score=hit.score,
+        path=list(hit.path), facts=[fact_hit_out(f) for f in hit.facts],
+    )  # fmt: skip
+
+
+def _episode_out(hit: EpisodeHit) -> EpisodeOut:
+    ep = hit.episode
+    return EpisodeOut(
+        id=ep.id, text=ep.text, time=ep.time, speaker=ep.speaker, session=ep.session,
+        score=hit.score, facts=[fact_hit_out(f) for f in hit.facts],
+    )  # fmt: skip
+
+
+def search_result(query: str, found: SearchResult, k: int) -> CallToolResult:
+    data = SearchOut(
+        query=query,
+        mode=found.mode,
+        passages=[_passage_out(h) for h in found.passages[:k]],
+        episodes=[_episode_out(h) for h in found.episodes[:k]],
+    )
+    lines: list[str] = []
+    for rank, p in enumerate(data.passages, start=1):
+        lines.append(f"{rank}. [{p.source or p.id}] (score {p.score:.4f}) {_clip(p.text)}")
+        if p.path:
+            lines.append("   via " + " → ".join(p.path))
+        lines.extend("   fact " + _fact_line(f) for f in p.facts[:3])
+    for e in data.episodes:
+        # episode texts usually carry their speaker already ("Ada: ...")
+        who = f"{e.speaker}: " if e.speaker and not e.text.startswith(f"{e.speaker}:") else ""
+        lines.append(
+            f"- episode {e.time:%Y-%m-%d %H:%M} (score {e.score:.4f}) {who}{_clip(e.text)}"
+        )
+        lines.extend("   fact " + _fact_line(f) for f in e.facts[:3])
+    if not lines:
+        lines.append("Nothing in memory matches this question.")
+    return result("\n".join(lines), data)
+
+
+def facts_result(query: str, facts: list[FactOut]) -> CallToolResult:
+    lines = [f"{i}. {_fact_line(f)}" for i, f in enumerate(facts, start=1)]
+    return result("\n".join(lines) or "No fact in memory matches this question.",
+                  FactsOut(query=query, facts=facts))  # fmt: skip
+
+
+def entity_result(entity: Entity, facts: list[Fact], names: dict[str, str],
+                  near: list[Neighbor]) -> CallToolResult:  # fmt: skip
+    outs = [fact_out(f, None, (names.get(f.subject, f.subject), names.get(f.object, f.object)))
+            for f in facts]  # fmt: skip
+    data = EntityOut(
+        id=entity.id, name=entity.name, type=entity.type, aliases=list(entity.aliases), facts=outs,
+        neighbors=[NeighborOut(id=n.id, kind=n.kind, label=n.label, edge_type=n.edge_type,
+                               direction=n.direction, weight=n.weight) for n in near],
+    )  # fmt: skip
+    kind = f" ({entity.type})" if entity.type else ""
+    lines = [f"{entity.name}{kind} [{entity.id}]"]
+    lines.extend("fact " + _fact_line(f) for f in outs)
+    others = [n for n in data.neighbors if n.edge_type != "RELATES"]
+    if others:
+        lines.append("linked to: " + "; ".join(f"{n.label} ({n.kind})" for n in others[:10]))
+    return result("\n".join(lines), data)
+
+
+def ingest_result(report: IngestReport, what: str = "memory") -> CallToolResult:
+    data = IngestOut.model_validate(report.model_dump(), from_attributes=False)
+    if data.episodes_added or data.episodes_skipped:
+        text = f"Stored {data.episodes_added} episode(s)"
+        if data.episodes_skipped:
+            text += f", {data.episodes_skipped} already known"
+    else:
+        text = f"Stored {data.passages_added} {what} passage(s)"
+        if data.passages_skipped:
+            text += f", {data.passages_skipped} already known"
+    text += f": {data.entities_added} new entities, {data.facts_added} new facts."
+    if data.passages_failed:
+        text += f" {data.passages_failed} passage(s) stored without facts (extraction failed)."
+    return result(text, data)
+
+
+def delete_result(source: str, report: DeleteReport) -> CallToolResult:
+    data = DeleteOut(source=source, **report.model_dump(include=set(DeleteOut.model_fields)))
+    text = (f"Deleted source {source!r}: {data.passages} passage(s), {data.episodes} episode(s), "
+            f"{data.facts} fact(s) and {data.entities} entities that only it supported.")  # fmt: skip
+    return result(text, data)
+
+
+def note_result(note: Hyperedge, names: dict[str, str]) -> CallToolResult:
+    data = NoteOut(id=note.id, description=note.description, members=list(note.members))
+    who = ", ".join(names.get(m, m) for m in note.members) or "no entities"
+    return result(f"Noted [{note.id}] joining {who}.", data)
+
+
+def stats_result(stats: Stats) -> CallToolResult:
+    counts: dict[str, Any] = stats.model_dump(exclude={"namespace"})
+    text = ", ".join(f"{v} {k}" for k, v in counts.items())
+    return result(f"Namespace {stats.namespace!r}: {text}.", stats)

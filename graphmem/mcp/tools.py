@@ -1,0 +1,335 @@
+"""The MCP tools and resources: thin, typed wrappers over :class:`graphmem.Memory`.
+
+No tool takes a namespace: every call acts on its caller's (see :mod:`graphmem.mcp.backend`).
+Bad arguments raise :class:`ToolError`, which the SDK turns into an error result the model
+reads (``isError: true``); the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import anyio.from_thread
+from mcp.server.mcpserver import Context, MCPServer, ResourceSecurity
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from graphmem.mcp.backend import Backend
+from graphmem.mcp.render import (
+    DeleteOut,
+    EntityOut,
+    FactsOut,
+    IngestOut,
+    NoteOut,
+    SearchOut,
+    delete_result,
+    entity_result,
+    fact_hit_out,
+    facts_result,
+    ingest_result,
+    note_result,
+    search_result,
+    stats_result,
+)
+from graphmem.models import Stats
+from graphmem.validity import valid_at
+
+if TYPE_CHECKING:
+    from graphmem.memory import Memory
+
+#: the most passages, episodes or facts one call returns
+MAX_K = 100
+MAX_TEXT = 100_000
+#: texts per transaction (and per progress notification) in ``add_memories``
+BATCH = 16
+MAX_ITEMS = 10_000
+
+Ctx = Context[Any, Any]
+Text = Annotated[str, Field(description="the text to remember (plain prose works best)")]
+Query = Annotated[str, Field(description="a question or keywords, in natural language")]
+K = Annotated[
+    int, Field(description="how many results (1-100)", json_schema_extra={"minimum": 1,
+                                                                           "maximum": MAX_K})
+]  # fmt: skip
+AsOf = Annotated[
+    str | None,
+    Field(description="ISO 8601 date or time: answer as the world was then (default: now)"),
+]
+When = Annotated[
+    str | None, Field(description="ISO 8601 date or time the text is about or was said")
+]
+Source = Annotated[
+    str | None,
+    Field(description="where the text comes from (a URL, file or id); delete_memory takes it"),
+]
+Title = Annotated[str | None, Field(description="a title for the text")]
+
+
+class MemoryItem(BaseModel):
+    """One text for ``add_memories``."""
+
+    text: str
+    source: str | None = None
+    title: str | None = None
+    time: str | None = None
+
+
+class EpisodeItem(BaseModel):
+    """One turn or observation for ``add_episodes``."""
+
+    text: str
+    speaker: str | None = None
+    session: str | None = None
+    time: str | None = None
+
+
+def check_text(text: str, name: str = "text") -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ToolError(f"{name} is empty: pass the text to remember")
+    if len(text) > MAX_TEXT:
+        raise ToolError(f"{name} is {len(text):,} characters; the limit is {MAX_TEXT:,}")
+    return text
+
+
+def check_k(k: int) -> int:
+    if not 1 <= k <= MAX_K:
+        raise ToolError(f"k must be between 1 and {MAX_K}, got {k}")
+    return k
+
+
+def parse_time(value: str | None, name: str = "time") -> datetime | None:
+    """An aware datetime from ISO 8601 text (UTC when no zone is given); ``None`` stays."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise ToolError(
+            f"{name}: cannot read {text[:80]!r} as a date; use ISO 8601, "
+            "e.g. 2024-03-01 or 2024-03-01T10:00:00Z"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _progress(ctx: Ctx, total: int, unit: str) -> Callable[[int], None]:
+    """An ``on_progress`` callback (run on the worker thread) that notifies the client."""
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        anyio.from_thread.run(ctx.report_progress, done, total, f"{done}/{total} {unit}")
+
+    return step
+
+
+def _names(mem: Memory, ns: str, ids: list[str]) -> dict[str, str]:
+    ents = mem.store.get_entities(ns, [i for i in ids if i.startswith("e:")])
+    return {i: e.name for i, e in ents.items()}
+
+
+def register(server: MCPServer[Any], backend: Backend) -> None:
+    """Add graphmem's tools and resources to ``server``."""
+    write = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
+    read = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+    @server.tool(annotations=write)
+    async def add_memory(
+        ctx: Ctx, text: Text, source: Source = None, time: When = None, title: Title = None
+    ) -> Annotated[CallToolResult, IngestOut]:
+        """Remember a text (a document, a finding, a note): its entities and facts are extracted
+        and linked to what memory already holds. Adding the same text again changes nothing."""
+        check_text(text)
+        when = parse_time(time)
+        await ctx.report_progress(0, 1, "extracting")
+        report = await backend.write(
+            lambda m, ns: m.add(text, source=source, title=title, time=when, namespace=ns)
+        )
+        await ctx.report_progress(1, 1, "stored")
+        return ingest_result(report)
+
+    @server.tool(annotations=write)
+    async def add_memories(
+        ctx: Ctx, items: list[MemoryItem]
+    ) -> Annotated[CallToolResult, IngestOut]:
+        """Remember many texts at once (each: text, source?, title?, time?), with progress
+        notifications; one transaction per batch, so an interrupted call can simply be rerun."""
+        if not items or len(items) > MAX_ITEMS:
+            raise ToolError(f"items must hold 1 to {MAX_ITEMS:,} texts, got {len(items)}")
+        docs = []
+        for i, item in enumerate(items):
+            check_text(item.text, f"items[{i}].text")
+            docs.append({"text": item.text, "source": item.source, "title": item.title,
+                         "time": parse_time(item.time, f"items[{i}].time")})  # fmt: skip
+        step = _progress(ctx, len(docs), "texts")
+        report = await backend.write(
+            lambda m, ns: m.add_many(docs, namespace=ns, batch_size=BATCH, on_progress=step)
+        )
+        return ingest_result(report)
+
+    @server.tool(annotations=write)
+    async def add_episode(
+        ctx: Ctx,
+        text: Annotated[str, Field(description="what was said or observed")],
+        speaker: Annotated[str | None, Field(description="who said it")] = None,
+        session: Annotated[str | None, Field(description="the conversation it belongs to")] = None,
+        time: When = None,
+    ) -> Annotated[CallToolResult, IngestOut]:
+        """Remember one conversation turn or observation at a time (default: now). A later
+        episode that changes a fact ends the old one: searches then put the current fact first,
+        and ``as_of`` still finds the old one."""
+        check_text(text)
+        when = parse_time(time) or datetime.now(UTC)
+        report = await backend.write(
+            lambda m, ns: m.add_episode(
+                text, time=when, speaker=speaker, session=session, namespace=ns
+            )
+        )
+        return ingest_result(report)
+
+    @server.tool(annotations=write)
+    async def add_episodes(
+        ctx: Ctx, items: list[EpisodeItem]
+    ) -> Annotated[CallToolResult, IngestOut]:
+        """Remember many episodes in order (each: text, speaker?, session?, time?), with
+        progress notifications."""
+        if not items or len(items) > MAX_ITEMS:
+            raise ToolError(f"items must hold 1 to {MAX_ITEMS:,} episodes, got {len(items)}")
+        now = datetime.now(UTC)
+        eps = []
+        for i, item in enumerate(items):
+            check_text(item.text, f"items[{i}].text")
+            eps.append({"text": item.text, "speaker": item.speaker, "session": item.session,
+                        "time": parse_time(item.time, f"items[{i}].time") or now})  # fmt: skip
+        step = _progress(ctx, len(eps), "episodes")
+        report = await backend.write(
+            lambda m, ns: m.add_episodes(eps, namespace=ns, batch_size=BATCH, on_progress=step)
+        )
+        return ingest_result(report)
+
+    @server.tool(annotations=read)
+    async def search_memory(
+        query: Query, k: K = 10, as_of: AsOf = None
+    ) -> Annotated[CallToolResult, SearchOut]:
+        """Search memory: the passages and episodes that answer the question, with the facts and
+        the path of entities that linked them (multi-hop questions work). ``as_of``: as it was
+        then."""
+        check_text(query, "query")
+        check_k(k)
+        when = parse_time(as_of, "as_of")
+        found = await backend.read(lambda m, ns: m.search(query, k=k, as_of=when, namespace=ns))
+        return search_result(query, found, k)
+
+    @server.tool(annotations=read)
+    async def search_facts(
+        query: Query,
+        k: K = 10,
+        as_of: AsOf = None,
+        include_ended: Annotated[
+            bool, Field(description="also facts that no longer hold (history)")
+        ] = False,
+    ) -> Annotated[CallToolResult, FactsOut]:
+        """Search the facts (subject, predicate, object, validity) that answer the question,
+        those that hold now (or at ``as_of``) first."""
+        check_text(query, "query")
+        check_k(k)
+        when = parse_time(as_of, "as_of")
+        found = await backend.read(
+            lambda m, ns: m.search(
+                query, k=k, as_of=when, namespace=ns, include=["facts", "episodes"]
+            )
+        )
+        hits = list(found.facts)
+        for ep in found.episodes:
+            hits.extend(ep.facts)
+        seen: set[str] = set()
+        out = []
+        for hit in sorted(hits, key=lambda h: -h.score):
+            if hit.fact.id in seen:
+                continue
+            seen.add(hit.fact.id)
+            fact = fact_hit_out(hit)
+            holds = valid_at(hit.fact, when) if when is not None else fact.current
+            if holds or include_ended:
+                out.append((not holds, fact))
+        # the k most relevant, those that hold first (stable: by score within each group)
+        top = sorted(out[:k], key=lambda pair: pair[0])
+        return facts_result(query, [f for _, f in top])
+
+    def entity(m: Memory, ns: str, name_or_id: str) -> CallToolResult:
+        found = m.get_entity(name_or_id, namespace=ns)
+        if found is None:
+            raise ToolError(f"no entity {name_or_id!r} in memory (search_memory finds names)")
+        facts = [f for f in m.store.facts_between(ns, [found.id]) if f.expired_at is None]
+        facts.sort(key=lambda f: (f.invalid_at is not None, f.text))
+        names = _names(m, ns, [i for f in facts for i in (f.subject, f.object)])
+        return entity_result(found, facts, names, m.neighbors(found.id, namespace=ns, limit=30))
+
+    @server.tool(annotations=read)
+    async def get_entity(
+        name_or_id: Annotated[str, Field(description="an entity name, or its id (e:…)")],
+    ) -> Annotated[CallToolResult, EntityOut]:
+        """One entity: its facts (current ones first) and the nodes it is linked to."""
+        check_text(name_or_id, "name_or_id")
+        return await backend.read(lambda m, ns: entity(m, ns, name_or_id.strip()))
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True))
+    async def delete_memory(
+        source: Annotated[str, Field(description="the source given when the text was added")],
+    ) -> Annotated[CallToolResult, DeleteOut]:
+        """Forget everything added under ``source``: its passages and episodes, and the entities
+        and facts only they supported (what other texts also state stays)."""
+        check_text(source, "source")
+        report = await backend.write(lambda m, ns: m.delete(source=source, namespace=ns))
+        if not any(report.model_dump().values()):
+            raise ToolError(f"nothing in memory was added under source {source!r}")
+        return delete_result(source, report)
+
+    @server.tool(annotations=write)
+    async def add_note(
+        text: Annotated[str, Field(description="a note joining the entities it names")],
+    ) -> Annotated[CallToolResult, NoteOut]:
+        """Store a note that ties together the entities it mentions (one memory unit that a later
+        search can reach from any of them)."""
+        check_text(text)
+
+        def note(m: Memory, ns: str) -> CallToolResult:
+            stored = m.add_note(text, namespace=ns)
+            return note_result(stored, _names(m, ns, list(stored.members)))
+
+        return await backend.write(note)
+
+    @server.tool(annotations=read)
+    async def stats() -> Annotated[CallToolResult, Stats]:
+        """How much memory holds: passages, entities, facts, episodes, notes, edges."""
+        return stats_result(await backend.read(lambda m, ns: m.stats(namespace=ns)))
+
+    @server.resource(
+        "graphmem://entity/{id}", name="entity", mime_type="application/json",
+        description="An entity with its facts and neighbours, as JSON",
+        # an id (e:…) or a name is looked up in the store, never used as a path; "e:" would
+        # otherwise read as a drive letter
+        security=ResourceSecurity(exempt_params={"id"}),
+    )  # fmt: skip
+    async def entity_resource(id: str, ctx: Ctx) -> str:
+        try:
+            answer = await backend.read(lambda m, ns: entity(m, ns, id))
+        except ToolError as exc:
+            raise ResourceError(str(exc)) from exc
+        return json.dumps(answer.structured_content)
+
+    @server.resource(
+        "graphmem://stats", name="stats", mime_type="application/json",
+        description="Counts of what memory holds in this namespace, as JSON",
+    )  # fmt: skip
+    async def stats_resource() -> str:
+        try:
+            found = await backend.read(lambda m, ns: m.stats(namespace=ns))
+        except ToolError as exc:
+            raise ResourceError(str(exc)) from exc
+        return found.model_dump_json()
