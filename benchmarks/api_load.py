@@ -70,8 +70,8 @@ def build_store(data: Path, store: Path) -> float:
     if done.exists():
         return 0.0
     from graphmem.extract.precomputed import PrecomputedExtractor
+    from graphmem.ingest.sources import read_documents
     from graphmem.memory import Memory
-    from graphmem.sources import read_documents
 
     started = time.perf_counter()
     extractor = PrecomputedExtractor.from_file(data / "triples.jsonl")

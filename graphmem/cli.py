@@ -174,7 +174,7 @@ def ingest(
     llm_max_cost: LLMCost = None,
 ) -> None:
     """Ingest documents or episodes (re-running is a no-op; failed extractions are kept)."""
-    from graphmem.sources import read_documents, read_episodes
+    from graphmem.ingest.sources import read_documents, read_episodes
 
     llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
                        llm_max_tokens, llm_max_cost)  # fmt: skip

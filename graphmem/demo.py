@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from graphmem.bench.baselines import dense_search
-from graphmem.sources import iter_jsonl, read_documents
+from graphmem.ingest.sources import iter_jsonl, read_documents
 
 
 def run_demo(corpus: Path, questions: Path, store: str | None = None, k: int = 3) -> None:

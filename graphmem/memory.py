@@ -17,16 +17,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from graphmem.embed.base import Embedder
-from graphmem.episodes import EpisodeIn, EpisodeIngestor, EpisodeReport, EpisodeSettings
 from graphmem.errors import ConfigError, GraphmemError, InputError
 from graphmem.extract.base import Extractor
-from graphmem.ids import check_namespace, entity_id, normalize_name
-from graphmem.ingest import Ingestor
+from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
+from graphmem.ingest.episodes import EpisodeIngestor, EpisodeSettings
+from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
+from graphmem.ingest.pipeline import Ingestor
+from graphmem.ingest.resolve import ResolverSettings
+from graphmem.ingest.temporal import TemporalHook, TemporalSettings
 from graphmem.models import (
     DeleteReport,
     Document,
     Entity,
     Episode,
+    EpisodeIn,
+    EpisodeReport,
     Hyperedge,
     IngestReport,
     Neighbor,
@@ -34,7 +39,6 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
-from graphmem.resolve import ResolverSettings
 from graphmem.results import format_result, neighbors
 from graphmem.retrieve.episodic import (
     EpisodicRetrieval,
@@ -44,15 +48,8 @@ from graphmem.retrieve.episodic import (
     retrieve_episodes,
 )
 from graphmem.retrieve.hippo import HippoSettings, Retrieval, retrieve
-from graphmem.retrieve.hyper import (
-    HyperedgeHook,
-    HyperSettings,
-    add_units,
-    hyperedge_hits,
-    note_unit,
-)
+from graphmem.retrieve.hyper import hyperedge_hits
 from graphmem.store.base import Store, WriteBatch
-from graphmem.temporal import TemporalHook, TemporalSettings
 from graphmem.validity import is_current
 
 if TYPE_CHECKING:
@@ -237,7 +234,7 @@ class Memory:
         source: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> EpisodeReport:
-        """Remember one turn or observation at ``time`` (see :mod:`graphmem.episodes`).
+        """Remember one turn or observation at ``time`` (see :mod:`graphmem.ingest.episodes`).
 
         >>> mem.add_episode("I moved to Lisbon.", time="2024-03-01T10:00", speaker="Ada",
         ...                 session="chat-1")  # doctest: +SKIP
@@ -291,7 +288,7 @@ class Memory:
         batch = WriteBatch(namespace=ns)
         ids: list[str] = []
         for name in names:
-            if name.startswith("e:"):
+            if is_kind(name, ENTITY):
                 ids.append(name)
                 continue
             norm = normalize_name(name)

@@ -36,7 +36,8 @@ from typing import Any, Literal, TypeVar
 
 import openai
 
-from graphmem.errors import BudgetExceeded, ConfigError, ExtractionError
+from graphmem.endpoint import RETRY_STATUSES, ModelPrice, RetryPolicy, parse_retry_after
+from graphmem.errors import BudgetExceeded, ConfigError, ExtractionError, UnparseableOutput
 from graphmem.extract import prompts
 from graphmem.extract.base import Extraction
 from graphmem.extract.llm_support import (
@@ -52,11 +53,9 @@ from graphmem.extract.llm_support import (
 from graphmem.extract.parse import (
     OutputMode,
     ParsedOutput,
-    UnparseableOutput,
     output_schema,
     parse_entity_names,
 )
-from graphmem.extract.settings import RETRY_STATUSES, ModelPrice, RetryPolicy, parse_retry_after
 from graphmem.models import Passage
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 import openai
 from pydantic import BaseModel
 
-from graphmem.extract.parse import OutputMode, ParsedOutput, UnparseableOutput, parse_extraction
+from graphmem.errors import UnparseableOutput
+from graphmem.extract.parse import OutputMode, ParsedOutput, parse_extraction
 
 log = logging.getLogger("graphmem.extract.llm")
 
