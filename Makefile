@@ -62,7 +62,7 @@ test-browser: install
 	$(BIN)/python -m pytest -q -m browser
 
 schema: install
-	$(BIN)/python -m graphmem.api schema > schema/schema.graphql
+	$(BIN)/graphmem schema > schema/schema.graphql
 
 bench: install
 	$(BIN)/graphmem bench ../shared/bench/musique_train --json artifacts/bench-musique.json

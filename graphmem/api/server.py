@@ -44,7 +44,7 @@ def load_keys(
     if not Path(path).is_file():
         raise ConfigError(
             f"key file {path} not found; create one with "
-            f"`python -m graphmem.api keys create --file {path} --namespace NAME`"
+            f"`graphmem keys create --file {path} --namespace NAME`"
         )
     ring = KeyRing.load(path, pepper=pepper)
     ring.default_namespace = default_namespace
