@@ -24,6 +24,7 @@ import typer
 from rich.markup import escape
 
 from graphmem.errors import ConfigError, GraphmemError
+from graphmem.models import IngestReport
 from graphmem.terminal import (
     console,
     err,
@@ -173,6 +174,7 @@ def ingest(
                        llm_max_tokens, llm_max_cost)  # fmt: skip
     ex = _extractor(extractor, path, triples, llm)
     with open_memory(store, namespace, ex) as mem:
+        report: IngestReport
         if episodes:
             report = mem.add_episodes(read_episodes(path), batch_size=batch_size, progress=True)
         else:
@@ -251,7 +253,10 @@ def delete(
     if (source is None) == (not all_namespace):
         raise ConfigError("give either --source SOURCE or --all")
     with open_memory(store, namespace, extractor=None) as mem:
-        report = mem.delete_namespace(mem.namespace) if all_namespace else mem.delete(source=source)
+        # the check above leaves a source exactly when --all is not given
+        report = (
+            mem.delete(source=source) if source is not None else mem.delete_namespace(mem.namespace)
+        )
     console.print_json(report.model_dump_json())
 
 
