@@ -170,14 +170,11 @@ def candidate_units(batch: WriteBatch, settings: HyperSettings) -> list[tuple[Hy
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class HyperedgeHook:
     """The batch hook that adds (and merges) the hyperedges of each ingested batch."""
 
     settings: HyperSettings = field(default_factory=HyperSettings)
-    #: units stored new and units merged into earlier ones, over the hook's life
-    added: int = 0
-    merged: int = 0
 
     def __call__(
         self, store: Store, embedder: Embedder, batch: WriteBatch, report: IngestReport
@@ -186,9 +183,7 @@ class HyperedgeHook:
             return
         units = candidate_units(batch, self.settings)
         if units:
-            added, merged = add_units(store, embedder, batch, units, self.settings)
-            self.added += added
-            self.merged += merged
+            add_units(store, embedder, batch, units, self.settings)
 
 
 def add_units(

@@ -175,7 +175,7 @@ class TemporalSettings:
     enabled: bool = True
 
 
-@dataclass
+@dataclass(frozen=True)
 class TemporalHook:
     """The batch hook that applies the functional rule (see the module docstring).
 
@@ -184,14 +184,12 @@ class TemporalHook:
     """
 
     settings: TemporalSettings = field(default_factory=TemporalSettings)
-    #: facts ended by the batches seen so far (for reports and tests)
-    invalidated: int = 0
 
     def __call__(
         self, store: Store, embedder: Embedder, batch: WriteBatch, report: IngestReport
     ) -> None:
         if self.settings.enabled and batch.facts:
-            self.invalidated += apply_functional_rule(store, batch)
+            apply_functional_rule(store, batch)
 
 
 _PROVENANCE = ("STATES", "EVIDENCE")
