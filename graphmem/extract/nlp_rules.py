@@ -121,7 +121,9 @@ def extract_doc(doc: Doc, resolve_pronouns: bool = True, title: str | None = Non
             entities.append(ExtractedEntity(name=name, type=label))
 
     types: dict[str, str] = {}
-    for ent in sorted(set(ent_of.values()), key=lambda e: e.start):
+    # dict, not set: a Span hashes by its Doc's id, so a set's order (and with it which of two
+    # spans at one start comes first) would change from run to run
+    for ent in sorted(dict.fromkeys(ent_of.values()), key=lambda e: e.start):
         text = clean(ent.text)
         label: str | None = ent.label_ if ent.label_ != "TITLE" else None
         if label:
