@@ -62,7 +62,7 @@ test-browser: install
 	$(BIN)/python -m pytest -q -m browser
 
 schema: install
-	$(BIN)/python -m graphmem.api schema > schema/schema.graphql
+	$(BIN)/graphmem schema > schema/schema.graphql
 
 # The full benchmark folders (not shipped): ../shared/bench beside the checkout, or set GRAPHMEM_BENCH_DIR.
 GRAPHMEM_BENCH_DIR ?= ../shared/bench

@@ -3,7 +3,7 @@
 1. Builds (once, cached in --work) a store of musique_train from its triples.jsonl.
 2. Searches the musique_train questions through ``Memory`` in process: 1 caller, then --clients
    threads, --seconds each.
-3. Starts one ``python -m graphmem.api serve`` process on 127.0.0.1 and runs the same searches
+3. Starts one ``graphmem serve`` process on 127.0.0.1 and runs the same searches
    through ``graphmem.AsyncClient``: 1 client, then --clients concurrent clients. Reports p50/p99
    latency, requests/s, errors, and the API's overhead as ratios to the in-process figures.
 4. Ingests --ingest passages through the API (namespace ``ingest-bench``) while searchers keep
@@ -70,8 +70,8 @@ def build_store(data: Path, store: Path) -> float:
     if done.exists():
         return 0.0
     from graphmem.extract.precomputed import PrecomputedExtractor
+    from graphmem.ingest.sources import read_documents
     from graphmem.memory import Memory
-    from graphmem.sources import read_documents
 
     started = time.perf_counter()
     extractor = PrecomputedExtractor.from_file(data / "triples.jsonl")
@@ -251,7 +251,7 @@ def free_port() -> int:
 
 def start_server(store: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "graphmem.api", "serve", "--store", str(store), "--host", "127.0.0.1",
+    cmd = [sys.executable, "-m", "graphmem.cli", "serve", "--store", str(store), "--host", "127.0.0.1",
            "--port", str(port), "--extractor", "nlp", "--log-level", "warning"]  # fmt: skip
     proc = subprocess.Popen(cmd, stderr=log.open("wb"), env=env)
     deadline = time.monotonic() + 300

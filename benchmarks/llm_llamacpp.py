@@ -25,8 +25,8 @@ from llama_server import LlamaServer  # noqa: E402
 
 from graphmem.bench.runner import write_json  # noqa: E402
 from graphmem.extract.llm import LLMExtractor  # noqa: E402
+from graphmem.ingest.sources import read_documents  # noqa: E402
 from graphmem.memory import Memory  # noqa: E402
-from graphmem.sources import read_documents  # noqa: E402
 
 
 def main() -> None:

@@ -38,8 +38,8 @@ def ms_p50(values: list[float]) -> float:
 
 
 def in_process(store: str, qs: list[str], k: int, rounds: int) -> list[float]:
+    from graphmem.ingest.sources import read_documents
     from graphmem.memory import Memory
-    from graphmem.sources import read_documents
 
     with Memory(store, namespace=NS) as mem:
         mem.add_many(read_documents(DATA / "demo_corpus.jsonl"))

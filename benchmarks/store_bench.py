@@ -84,7 +84,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def dataset_batches(folder: Path, ns: str, per_batch: int = 64) -> list[WriteBatch]:
-    """The folder's triples as ingestion writes them (what graphmem.ingest builds, no vectors)."""
+    """The folder's triples as ingestion writes them (what graphmem.ingest.pipeline builds, no vectors)."""
     corpus = {}
     with open(folder / "corpus.jsonl", encoding="utf-8") as fh:
         for line in fh:
@@ -106,7 +106,7 @@ def dataset_batches(folder: Path, ns: str, per_batch: int = 64) -> list[WriteBat
 
 
 class _BatchBuilder:
-    """One batch as graphmem.ingest builds it from an extraction (entities, facts, edges)."""
+    """One batch as graphmem.ingest.pipeline builds it from an extraction (entities, facts, edges)."""
 
     def __init__(self, ns: str) -> None:
         self.ns = ns

@@ -19,25 +19,35 @@ import typing
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from typing import Any, TypeVar, Union
 
 from pydantic import BaseModel, ValidationError
 
-from graphmem.errors import ConnectionFailed, GraphmemError, InputError, NotFound
+from graphmem.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    InputError,
+    JobTimeout,
+    LimitExceeded,
+    NotSupported,
+    PermissionDenied,
+    RemoteError,
+    RemoteInputError,
+    RemoteNotFound,
+    Unavailable,
+)
 from graphmem.models import (
     DeleteReport,
     Document,
     Entity,
     Episode,
+    EpisodeReport,
     IngestReport,
     Neighbor,
     Passage,
     SearchResult,
     Stats,
 )
-
-if TYPE_CHECKING:
-    from graphmem.episodes import EpisodeReport
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
@@ -49,63 +59,6 @@ PAGE = 100
 
 
 # ------------------------------------------------------------------------------- errors
-
-
-class RemoteError(GraphmemError):
-    """An error the server answered with. ``code`` is the GraphQL error code."""
-
-    code = "INTERNAL"
-
-    def __init__(self, message: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(message, *args, **kwargs)
-        self.errors: list[dict[str, Any]] = []
-
-
-class RemoteInputError(InputError, RemoteError):
-    """``BAD_REQUEST``: the request was wrong (as :class:`InputError` is, in process)."""
-
-    code = "BAD_REQUEST"
-
-
-class LimitExceeded(InputError, RemoteError):
-    """``LIMIT_EXCEEDED``: a limit of the server (k, page size, request size, depth...)."""
-
-    code = "LIMIT_EXCEEDED"
-
-
-class RemoteNotFound(NotFound, RemoteError):
-    code = "NOT_FOUND"
-
-
-class AuthenticationFailed(RemoteError):
-    """``UNAUTHENTICATED``: the API key is missing or wrong."""
-
-    code = "UNAUTHENTICATED"
-
-
-class PermissionDenied(RemoteError):
-    """``FORBIDDEN``: the API key may not use that namespace (or may not write)."""
-
-    code = "FORBIDDEN"
-
-
-class NotSupported(RemoteError):
-    """``NOT_IMPLEMENTED``: the server's memory lacks that feature."""
-
-    code = "NOT_IMPLEMENTED"
-
-
-class Unavailable(RemoteError):
-    """``UNAVAILABLE``: the server is starting or stopping; retry later."""
-
-    code = "UNAVAILABLE"
-
-
-class JobTimeout(RemoteError, TimeoutError):
-    """An ingest job did not finish within the time the caller gave it (it keeps running)."""
-
-    code = "TIMEOUT"
-
 
 _BY_CODE: dict[str, type[RemoteError]] = {
     c.code: c
@@ -487,8 +440,6 @@ class ClientCore:
         metadata: dict[str, Any] | None,
         namespace: str | None,
     ) -> Op[EpisodeReport]:
-        from graphmem.episodes import EpisodeReport
-
         when = time if isinstance(time, str) or time is None else time.isoformat()
         data = yield Request(
             _Q_EPISODE_ADD % selection(EpisodeReport),

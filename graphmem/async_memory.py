@@ -18,13 +18,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from graphmem.embed.base import Embedder
-from graphmem.episodes import EpisodeReport, EpisodeSettings
 from graphmem.extract.base import Extractor
+from graphmem.ingest.episodes import EpisodeSettings
+from graphmem.ingest.hyperedges import HyperSettings
+from graphmem.ingest.resolve import ResolverSettings
+from graphmem.ingest.temporal import TemporalSettings
 from graphmem.memory import DEFAULT_STORE, DocumentLike, EpisodeLike, Memory
 from graphmem.models import (
     DeleteReport,
     Entity,
     Episode,
+    EpisodeReport,
     Hyperedge,
     IngestReport,
     Neighbor,
@@ -32,13 +36,10 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
-from graphmem.resolve import ResolverSettings
 from graphmem.retrieve.episodic import EpisodicSettings
 from graphmem.retrieve.hippo import HippoSettings
-from graphmem.retrieve.hyper import HyperSettings
 from graphmem.retrieve.search import Between
 from graphmem.store.base import Store
-from graphmem.temporal import TemporalSettings
 
 if TYPE_CHECKING:
     from graphmem.viz.explain import Explanation

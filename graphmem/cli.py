@@ -21,11 +21,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from graphmem.errors import ConfigError, GraphmemError
 from graphmem.mcp.cli import mcp_command
+from graphmem.models import IngestReport
+from graphmem.terminal import (
+    console,
+    err,
+    namespace_of,
+    open_memory,
+    print_report,
+    print_result,
+    store_url,
+)
+from graphmem.viz.cli import viz_command
 
 app = typer.Typer(
     name="graphmem",
@@ -36,8 +46,6 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Create, list and revoke API keys (only their hashes are stored).")
 app.add_typer(keys_app, name="keys")
 app.command("mcp")(mcp_command)
-console = Console()
-err = Console(stderr=True)
 
 StoreOpt = Annotated[
     str | None,
@@ -83,20 +91,6 @@ LLMCost = Annotated[
     float | None,
     typer.Option("--llm-max-cost", min=0.0, help="stop the ingest after this many US dollars"),
 ]
-
-
-def _store_url(store: str | None) -> str:
-    return store or os.environ.get("GRAPHMEM_STORE") or "sqlite:///graphmem.db"
-
-
-def _namespace(namespace: str | None) -> str:
-    return namespace or os.environ.get("GRAPHMEM_NAMESPACE") or "default"
-
-
-def _memory(store: str | None, namespace: str | None, extractor: Any = "nlp") -> Any:
-    from graphmem.memory import Memory
-
-    return Memory(_store_url(store), extractor=extractor, namespace=_namespace(namespace))
 
 
 def llm_settings(**options: Any) -> Any:
@@ -176,12 +170,13 @@ def ingest(
     llm_max_cost: LLMCost = None,
 ) -> None:
     """Ingest documents or episodes (re-running is a no-op; failed extractions are kept)."""
-    from graphmem.sources import read_documents, read_episodes
+    from graphmem.ingest.sources import read_documents, read_episodes
 
     llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
                        llm_max_tokens, llm_max_cost)  # fmt: skip
     ex = _extractor(extractor, path, triples, llm)
-    with _memory(store, namespace, ex) as mem:
+    with open_memory(store, namespace, ex) as mem:
+        report: IngestReport
         if episodes:
             report = mem.add_episodes(read_episodes(path), batch_size=batch_size, progress=True)
         else:
@@ -199,20 +194,6 @@ def ingest(
             f"[yellow]{failed} passage(s) are stored with a failed extraction:[/yellow] "
             "run again with --retry-failed"
         )
-
-
-def print_report(report: dict[str, Any]) -> None:
-    """An ingest report as a table, LLM usage (tokens, calls, cost) included."""
-    table = Table(title="ingest", show_header=False)
-    usage = report.pop("usage", {}) or {}
-    for key, value in report.items():
-        if value not in (0, 0.0, {}, None):
-            table.add_row(key, f"{value:.2f}" if isinstance(value, float) else str(value))
-    for key, value in usage.items():
-        if value:
-            shown = f"{value:.4f}" if key == "cost_usd" else f"{value:,.0f}"
-            table.add_row(f"llm {key}", shown)
-    console.print(table)
 
 
 @app.command()
@@ -242,7 +223,7 @@ def search(
         ex = llm_settings(base_url=llm_base_url, model=llm_model, api_key=llm_api_key).extractor()
     elif extractor.strip().lower() != "none":
         raise ConfigError(f"search --extractor {extractor!r}: use none or llm")
-    with _memory(store, namespace, extractor=ex) as mem:
+    with open_memory(store, namespace, extractor=ex) as mem:
         result = mem.search(question, k=k, as_of=as_of, include=include)
     if as_json:
         console.print_json(result.model_dump_json())
@@ -250,23 +231,10 @@ def search(
     print_result(result)
 
 
-def print_result(result: Any) -> None:
-    """Answer passages with scores and the facts that linked them (used by the demo too)."""
-    from graphmem.render import render_result
-
-    console.print(render_result(result))
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
 @app.command()
 def stats(store: StoreOpt = None, namespace: NamespaceOpt = None) -> None:
     """Counts of nodes and edges in a namespace."""
-    with _memory(store, namespace, extractor=None) as mem:
+    with open_memory(store, namespace, extractor=None) as mem:
         s = mem.stats()
     console.print_json(s.model_dump_json())
 
@@ -286,8 +254,11 @@ def delete(
     """Delete by source (entities and facts other passages still state are kept)."""
     if (source is None) == (not all_namespace):
         raise ConfigError("give either --source SOURCE or --all")
-    with _memory(store, namespace, extractor=None) as mem:
-        report = mem.delete_namespace(mem.namespace) if all_namespace else mem.delete(source=source)
+    with open_memory(store, namespace, extractor=None) as mem:
+        # the check above leaves a source exactly when --all is not given
+        report = (
+            mem.delete(source=source) if source is not None else mem.delete_namespace(mem.namespace)
+        )
     console.print_json(report.model_dump_json())
 
 
@@ -302,7 +273,7 @@ def export(
     """Write a namespace's nodes and edges as JSON Lines (embeddings left out)."""
     from graphmem.export import export_namespace
 
-    with _memory(store, namespace, extractor=None) as mem:
+    with open_memory(store, namespace, extractor=None) as mem:
         if str(output) == "-":
             counts = export_namespace(mem.store, mem.namespace, sys.stdout)
         else:
@@ -387,8 +358,8 @@ def serve(
 
     ex: Any = llm_settings().extractor() if extractor == "llm" else extractor
     run(
-        _store_url(store), host=host, port=port, keys=keys, graphiql=graphiql, explorer=explore,
-        allow_open=allow_open, extractor=ex, namespace=_namespace(namespace), log_level=log_level,
+        store_url(store), host=host, port=port, keys=keys, graphiql=graphiql, explorer=explore,
+        allow_open=allow_open, extractor=ex, namespace=namespace_of(namespace), log_level=log_level,
     )  # fmt: skip
 
 
@@ -444,13 +415,7 @@ def keys_revoke(file: KeyFile, key_id: Annotated[str, typer.Option("--id")]) -> 
         raise ConfigError(f"no key {key_id!r} in {file}")
 
 
-def _register_viz() -> None:
-    from graphmem.viz.cli import viz_command
-
-    app.command("viz")(viz_command)
-
-
-_register_viz()
+app.command("viz")(viz_command)
 
 
 def main() -> None:
@@ -462,7 +427,7 @@ def main() -> None:
     try:
         app()
     except GraphmemError as exc:
-        err.print(f"[red]error:[/red] {_escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
 
 

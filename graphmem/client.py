@@ -23,33 +23,36 @@ import threading
 import time as _time
 from collections.abc import Coroutine, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from graphmem._client_core import (
     DEFAULT_URL,
-    AuthenticationFailed,
     ClientCore,
     DocumentLike,
     JobInfo,
+    Op,
+    Pause,
+    Request,
+)
+from graphmem.errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
     JobTimeout,
     LimitExceeded,
     NotSupported,
-    Op,
-    Pause,
     PermissionDenied,
     RemoteError,
     RemoteInputError,
     RemoteNotFound,
-    Request,
     Unavailable,
 )
-from graphmem.errors import ConnectionFailed
 from graphmem.models import (
     DeleteReport,
     Entity,
     Episode,
+    EpisodeReport,
     IngestReport,
     Neighbor,
     Passage,
@@ -72,8 +75,6 @@ __all__ = [
     "Unavailable",
 ]
 
-if TYPE_CHECKING:
-    from graphmem.episodes import EpisodeReport
 
 R = TypeVar("R")
 #: ``(start, end)`` for ``search(between=...)``; either end may be ``None``

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 from graphmem.bench.baselines import dense_search
-from graphmem.sources import iter_jsonl, read_documents
+from graphmem.ingest.sources import iter_jsonl, read_documents
+from graphmem.terminal import console, print_result
 
 
 def run_demo(corpus: Path, questions: Path, store: str | None = None, k: int = 3) -> None:
     """Ingest ``corpus`` into ``store`` (a fresh temporary file by default) and answer ``questions``."""
-    from graphmem.cli import console, print_result
     from graphmem.memory import Memory
 
     tmp = None

@@ -9,15 +9,29 @@ Hierarchy::
     │   ├── ConnectionFailed     cannot reach or log into the backend
     │   └── TransactionFailed    a write batch was rolled back; nothing of it is stored
     ├── ExtractionError      an extractor failed on a passage; the passage is kept for retry
-    │   └── BudgetExceeded       a per-ingest token or cost budget was reached
+    │   ├── BudgetExceeded       a per-ingest token or cost budget was reached
+    │   └── UnparseableOutput    an LLM's answer holds no usable JSON (retried, then failed)
     ├── EmbeddingError       the embedding model or endpoint failed
-    └── NotFound             an id that does not exist (in this namespace)
+    ├── NotFound             an id that does not exist (in this namespace)
+    ├── RemoteError          the API server answered with an error (``code``: its GraphQL code)
+    │   ├── RemoteInputError     BAD_REQUEST (also an InputError)
+    │   ├── LimitExceeded        LIMIT_EXCEEDED: a server limit (also an InputError)
+    │   ├── RemoteNotFound       NOT_FOUND (also a NotFound)
+    │   ├── AuthenticationFailed UNAUTHENTICATED: missing or wrong API key
+    │   ├── PermissionDenied     FORBIDDEN: the key may not use that namespace, or write
+    │   ├── NotSupported         NOT_IMPLEMENTED: the server's memory lacks the feature
+    │   ├── Unavailable          UNAVAILABLE: the server is starting or stopping
+    │   └── JobTimeout           an ingest job outlived the caller's wait (also a TimeoutError)
+    └── APIError             raised by the API server's resolvers (:mod:`graphmem.api.errors`)
 
 Backend errors are translated at the boundary (``raise StoreError(...) from exc``), so callers
-catch graphmem's classes only.
+catch graphmem's classes only. The client SDK (:mod:`graphmem.client`) raises the ``Remote*``
+classes, mapped from the server's error codes; ``graphmem.client`` exports them too.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class GraphmemError(Exception):
@@ -72,9 +86,82 @@ class BudgetExceeded(ExtractionError):
     """The per-ingest token or cost budget was reached; the ingest stopped cleanly."""
 
 
+class UnparseableOutput(ExtractionError):
+    """The model's answer holds no usable JSON (prose, a refusal, nothing).
+
+    ``output`` keeps the start of the text for the log and the passage's error field.
+    """
+
+    def __init__(self, message: str, *, output: str = "") -> None:
+        self.output = output[:300]
+        shown = f": {self.output!r}" if output else ""
+        super().__init__(message + shown)
+
+
 class EmbeddingError(GraphmemError):
     """The embedding model or endpoint failed."""
 
 
 class NotFound(GraphmemError):
     """No node with that id in this namespace."""
+
+
+# ------------------------------------------------------------------ the client SDK's errors
+
+
+class RemoteError(GraphmemError):
+    """An error the server answered with. ``code`` is the GraphQL error code."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(message, *args, **kwargs)
+        self.errors: list[dict[str, Any]] = []
+
+
+class RemoteInputError(InputError, RemoteError):
+    """``BAD_REQUEST``: the request was wrong (as :class:`InputError` is, in process)."""
+
+    code = "BAD_REQUEST"
+
+
+class LimitExceeded(InputError, RemoteError):
+    """``LIMIT_EXCEEDED``: a limit of the server (k, page size, request size, depth...)."""
+
+    code = "LIMIT_EXCEEDED"
+
+
+class RemoteNotFound(NotFound, RemoteError):
+    """``NOT_FOUND``: no node with that id in the namespace (as :class:`NotFound` is, in process)."""
+
+    code = "NOT_FOUND"
+
+
+class AuthenticationFailed(RemoteError):
+    """``UNAUTHENTICATED``: the API key is missing or wrong."""
+
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDenied(RemoteError):
+    """``FORBIDDEN``: the API key may not use that namespace (or may not write)."""
+
+    code = "FORBIDDEN"
+
+
+class NotSupported(RemoteError):
+    """``NOT_IMPLEMENTED``: the server's memory lacks that feature."""
+
+    code = "NOT_IMPLEMENTED"
+
+
+class Unavailable(RemoteError):
+    """``UNAVAILABLE``: the server is starting or stopping; retry later."""
+
+    code = "UNAVAILABLE"
+
+
+class JobTimeout(RemoteError, TimeoutError):
+    """An ingest job did not finish within the time the caller gave it (it keeps running)."""
+
+    code = "TIMEOUT"

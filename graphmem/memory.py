@@ -14,16 +14,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from graphmem.embed.base import Embedder
-from graphmem.episodes import EpisodeIn, EpisodeIngestor, EpisodeReport, EpisodeSettings
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
 from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
-from graphmem.ingest import Ingestor
+from graphmem.ingest.episodes import EpisodeIngestor, EpisodeSettings
+from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
+from graphmem.ingest.pipeline import Ingestor
+from graphmem.ingest.resolve import ResolverSettings
+from graphmem.ingest.temporal import TemporalHook, TemporalSettings
 from graphmem.models import (
     DeleteReport,
     Document,
     Entity,
     Episode,
+    EpisodeIn,
+    EpisodeReport,
     Hyperedge,
     IngestReport,
     Neighbor,
@@ -31,11 +36,9 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
-from graphmem.resolve import ResolverSettings
 from graphmem.results import neighbors
 from graphmem.retrieve.episodic import EpisodicSettings
 from graphmem.retrieve.hippo import HippoSettings
-from graphmem.retrieve.hyper import HyperedgeHook, HyperSettings, add_units, note_unit
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -44,7 +47,6 @@ from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
 from graphmem.store.base import Store, WriteBatch
-from graphmem.temporal import TemporalHook, TemporalSettings
 
 if TYPE_CHECKING:
     from graphmem.viz.explain import Explanation
@@ -219,7 +221,7 @@ class Memory:
         source: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> EpisodeReport:
-        """Remember one turn or observation at ``time`` (see :mod:`graphmem.episodes`).
+        """Remember one turn or observation at ``time`` (see :mod:`graphmem.ingest.episodes`).
 
         >>> mem.add_episode("I moved to Lisbon.", time="2024-03-01T10:00", speaker="Ada",
         ...                 session="chat-1")  # doctest: +SKIP
@@ -273,7 +275,7 @@ class Memory:
         batch = WriteBatch(namespace=ns)
         ids: list[str] = []
         for name in names:
-            if name.startswith("e:"):
+            if is_kind(name, ENTITY):
                 ids.append(name)
                 continue
             norm = normalize_name(name)

@@ -129,6 +129,21 @@ class Document(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class EpisodeIn(BaseModel):
+    """One episode to ingest (``Memory.add_episodes`` also takes plain dicts of these fields)."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    text: str
+    #: a datetime, ISO text or a written date (checked on ingest by
+    #: :func:`graphmem.ingest.episodes.parse_time`, not coerced)
+    time: Any = None
+    speaker: str | None = None
+    session: str | int | None = None
+    source: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
 # ---------------------------------------------------------------- results
 
 
@@ -210,6 +225,13 @@ class IngestReport(BaseModel):
     embedding_cache_hits: int = 0
     usage: dict[str, float] = Field(default_factory=dict)
     seconds: float = 0.0
+
+
+class EpisodeReport(IngestReport):
+    """An :class:`IngestReport` with the episode counts."""
+
+    episodes_added: int = 0
+    episodes_skipped: int = 0
 
 
 class DeleteReport(BaseModel):

@@ -3,8 +3,8 @@
 >>> from graphmem.api import create_app, Settings   # doctest: +SKIP
 >>> app = create_app(memory, settings=Settings(graphiql=True))  # doctest: +SKIP
 
-``serve(...)`` runs it with uvicorn; ``python -m graphmem.api --help`` for the command line
-(``serve``, ``keys create|list|revoke``, ``schema``).
+``serve(...)`` runs it with uvicorn; the ``graphmem`` command line has ``serve``,
+``keys create|list|revoke`` and ``schema`` (:mod:`graphmem.cli`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Key file (JSON)::
       "description": "..."}]}
 
 ``"namespaces": ["*"]`` grants every namespace. Create keys with
-``python -m graphmem.api keys create --file keys.json --namespace team-a`` (prints the key once).
+``graphmem keys create --file keys.json --namespace team-a`` (prints the key once).
 
 With no key file the server is open (every namespace, no key needed) and ``serve`` refuses to
 listen on anything but a loopback address unless told ``allow_open=True``. A key file always

@@ -68,7 +68,7 @@ _LIMIT_MESSAGES = (
 )
 
 
-class APIError(Exception):
+class APIError(GraphmemError):
     """An error the API answers with on purpose: a message for the caller and a code."""
 
     def __init__(self, message: str, code: str = BAD_REQUEST) -> None:

@@ -52,9 +52,10 @@ from graphmem.bench.conversation import (
 )
 from graphmem.bench.jsonl import MAX_PASSAGE_BYTES, QUESTIONS, TURNS, Skipped
 from graphmem.bench.metrics import Judged, conversation_scores, normalize_k_values, percentile
-from graphmem.episodes import EpisodeIn, EpisodeReport, make_episode, parse_time
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
+from graphmem.ingest.episodes import make_episode, parse_time
+from graphmem.models import EpisodeIn, EpisodeReport
 from graphmem.store.base import Store
 
 if TYPE_CHECKING:

@@ -326,7 +326,7 @@ class PassageMap:
 
 def check_memory_limits(ds: MultihopDataset, max_k: int) -> None:
     """Refuse, before anything is written, what ``Memory`` would refuse in the middle of a run."""
-    from graphmem.ingest import MAX_PASSAGE_CHARS
+    from graphmem.ingest.pipeline import MAX_PASSAGE_CHARS
     from graphmem.memory import MAX_K, MAX_QUESTION_CHARS
 
     if max_k > MAX_K:

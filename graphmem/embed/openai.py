@@ -21,8 +21,8 @@ import numpy as np
 import openai
 
 from graphmem.embed.base import TextKind, Vectors, normalize_rows
+from graphmem.endpoint import RETRY_STATUSES, RetryPolicy, parse_retry_after
 from graphmem.errors import ConfigError, EmbeddingError
-from graphmem.extract.settings import RETRY_STATUSES, RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 

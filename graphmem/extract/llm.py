@@ -36,36 +36,32 @@ from typing import Any, Literal, TypeVar
 
 import openai
 
-from graphmem.errors import BudgetExceeded, ConfigError, ExtractionError
+from graphmem.endpoint import RETRY_STATUSES, ModelPrice, RetryPolicy, parse_retry_after
+from graphmem.errors import BudgetExceeded, ConfigError, ExtractionError, UnparseableOutput
 from graphmem.extract import prompts
 from graphmem.extract.base import Extraction
 from graphmem.extract.llm_support import (
     LLMUsage,
     LoopState,
     LoopThread,
+    Spend,
     answer_text,
     describe_error,
     expect_keys,
     lower_mode,
     rejects_format,
+    request_kwargs,
 )
 from graphmem.extract.parse import (
     OutputMode,
     ParsedOutput,
-    UnparseableOutput,
-    output_schema,
     parse_entity_names,
 )
-from graphmem.extract.settings import RETRY_STATUSES, ModelPrice, RetryPolicy, parse_retry_after
 from graphmem.models import Passage
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: counted when a request is answered; the others when a passage is finished
-_SPEND_FIELDS = ("prompt_tokens", "completion_tokens", "cached_tokens", "calls", "cost_usd")
-_OUTCOME_FIELDS = ("retries", "passages", "failed", "repaired", "dropped", "outputs_repaired")
 
 #: HTTP statuses after which no later request can succeed (bad key, model or URL)
 _FATAL_STATUSES = frozenset({401, 403, 404})
@@ -129,11 +125,9 @@ class LLMExtractor:
         self._api_key = api_key if api_key else ("unused" if base_url else None)
         self.name = f"llm:{model}"
         self.version = prompts.prompt_version(prompt, events=events)
-        #: running totals over the extractor's life, and over the current ingest (the budget)
-        self.usage = LLMUsage()
-        self.ingest_usage = LLMUsage()
         self._lock = threading.Lock()
-        self._budget_error: str | None = None
+        #: what was spent, over the extractor's life and the current ingest (the budget)
+        self.spend = Spend(model, self.price, max_tokens_budget, max_cost_budget, self._lock)
         self._fatal: str | None = None
         #: a request succeeded in ``output_mode`` (a downgrade is then final)
         self._mode_confirmed = False
@@ -145,20 +139,29 @@ class LLMExtractor:
     # -- public API --------------------------------------------------------------------------
 
     @property
+    def usage(self) -> LLMUsage:
+        """Running totals over the extractor's life."""
+        return self.spend.usage
+
+    @property
+    def ingest_usage(self) -> LLMUsage:
+        """Running totals over the current ingest (what the budget counts)."""
+        return self.spend.ingest
+
+    @property
     def budget_exceeded(self) -> bool:
         """True once this ingest's budget is spent (later passages fail without a call)."""
-        return self._budget_error is not None
+        return self.spend.budget_error is not None
 
     def check_budget(self) -> None:
         """Raise :class:`~graphmem.errors.BudgetExceeded` if this ingest's budget is spent."""
-        if self._budget_error is not None:
-            raise BudgetExceeded(self._budget_error)
+        if self.spend.budget_error is not None:
+            raise BudgetExceeded(self.spend.budget_error)
 
     def reset_budget(self) -> None:
         """Start a new ingest: zero the per-ingest counters, forget a fatal error."""
         with self._lock:
-            self.ingest_usage = LLMUsage()
-            self._budget_error = None
+            self.spend.reset()
             self._fatal = None
 
     def extract(self, passages: Sequence[Passage]) -> list[Extraction]:
@@ -190,7 +193,7 @@ class LLMExtractor:
             log.warning("llm %s: no entities for the question: %s", self.model, exc)
             return []
         finally:
-            self._account(acc, passage=False)
+            self.spend.account(acc, passage=False)
 
     def close(self) -> None:
         """Close the HTTP clients and the private event loop."""
@@ -233,89 +236,21 @@ class LLMExtractor:
             self._states[loop] = state
         return state
 
-    def _account(self, acc: LLMUsage, *, passage: bool, failed: bool = False) -> None:
-        """Add a finished passage's counters (tokens were added as they were spent)."""
-        if passage:
-            acc.passages, acc.failed = 1, int(failed)
-        with self._lock:
-            self.usage.add(acc, _OUTCOME_FIELDS)
-            self.ingest_usage.add(acc, _OUTCOME_FIELDS)
-
-    def _check_limits(self) -> None:
-        spent = self.ingest_usage
-        if self._budget_error is not None:
-            return
-        if self.max_tokens_budget is not None and spent.total_tokens >= self.max_tokens_budget:
-            self._budget_error = (
-                f"token budget of {self.max_tokens_budget:,} reached "
-                f"({spent.total_tokens:,} tokens used in this ingest)"
-            )
-        elif self.max_cost_budget is not None and spent.cost_usd >= self.max_cost_budget:
-            self._budget_error = (
-                f"cost budget of ${self.max_cost_budget:.4f} reached "
-                f"(${spent.cost_usd:.4f} spent in this ingest)"
-            )
-        if self._budget_error is not None:
-            log.warning(
-                "llm %s: %s; the remaining passages are stored as failed, retry them later "
-                "with --retry-failed",
-                self.model,
-                self._budget_error,
-            )
-
     def _gate(self) -> None:
         """Refuse to send a request once the budget is spent or a fatal error was seen."""
         with self._lock:
-            if self._budget_error is not None:
-                raise BudgetExceeded(self._budget_error)
+            if self.spend.budget_error is not None:
+                raise BudgetExceeded(self.spend.budget_error)
             if self._fatal is not None:
                 raise ExtractionError(self._fatal)
 
     def _request(
         self, messages: list[prompts.Message], fields: tuple[str, ...], mode: OutputMode
     ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": self.temperature,
-            "max_tokens": self.max_output_tokens,
-        }
-        if self.seed is not None:
-            kwargs["seed"] = self.seed
-        if mode is OutputMode.JSON_SCHEMA:
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": "_".join(fields),
-                    "schema": output_schema(*fields),
-                    "strict": True,
-                },
-            }
-        elif mode is OutputMode.JSON_OBJECT:
-            kwargs["response_format"] = {"type": "json_object"}
-        if self.extra_body:
-            kwargs["extra_body"] = self.extra_body
-        return kwargs
-
-    def _record(self, acc: LLMUsage, response: Any) -> None:
-        """Count one answered request, in the passage's counters and (at once, for the
-        budget) in the totals."""
-        call = LLMUsage(calls=1)
-        usage = getattr(response, "usage", None)
-        if usage is not None:
-            call.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-            call.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-            details = getattr(usage, "prompt_tokens_details", None)
-            call.cached_tokens = int(getattr(details, "cached_tokens", 0) or 0)
-        if self.price is not None:
-            call.cost_usd = self.price.cost(
-                call.prompt_tokens, call.completion_tokens, call.cached_tokens
-            )
-        acc.add(call, _SPEND_FIELDS)
-        with self._lock:
-            self.usage.add(call, _SPEND_FIELDS)
-            self.ingest_usage.add(call, _SPEND_FIELDS)
-            self._check_limits()
+        return request_kwargs(
+            self.model, messages, fields, mode, temperature=self.temperature,
+            max_tokens=self.max_output_tokens, seed=self.seed, extra_body=self.extra_body,
+        )  # fmt: skip
 
     async def _chat(
         self,
@@ -372,7 +307,7 @@ class LLMExtractor:
                 await self._backoff(acc, what, attempt, exc, None)
                 attempt += 1
                 continue
-            self._record(acc, response)
+            self.spend.record(acc, response)
             with self._lock:
                 if mode is self.output_mode:
                     self._mode_confirmed = True
@@ -441,15 +376,15 @@ class LLMExtractor:
                 error = f"budget exceeded: {exc}"
             elif isinstance(exc, UnparseableOutput):
                 log.warning("llm %s: %s: unusable answer: %s", self.model, what, exc)
-            self._account(acc, passage=True, failed=True)
+            self.spend.account(acc, passage=True, failed=True)
             return Extraction(error=error, usage=acc.as_usage())
         except Exception as exc:  # a passage must never take the batch down
             log.exception("llm %s: %s: unexpected failure", self.model, what)
-            self._account(acc, passage=True, failed=True)
+            self.spend.account(acc, passage=True, failed=True)
             return Extraction(error=f"{type(exc).__name__}: {exc}", usage=acc.as_usage())
         acc.repaired, acc.dropped = parsed.repaired, parsed.dropped
         acc.outputs_repaired = int(parsed.syntax_repaired)
-        self._account(acc, passage=True)
+        self.spend.account(acc, passage=True)
         if parsed.syntax_repaired or parsed.dropped:
             log.info(
                 "llm %s: %s: %s; %d items repaired, %d dropped",

@@ -1,5 +1,6 @@
-"""The parts of :mod:`graphmem.extract.llm` that are not the request flow: usage counters, the
-private event loop behind the sync API, and reading a chat answer.
+"""The parts of :mod:`graphmem.extract.llm` that are not the request flow: usage counters and
+the budget they are held to, the private event loop behind the sync API, building a request and
+reading a chat answer.
 """
 
 from __future__ import annotations
@@ -7,14 +8,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import openai
 from pydantic import BaseModel
 
-from graphmem.extract.parse import OutputMode, ParsedOutput, UnparseableOutput, parse_extraction
+from graphmem.endpoint import ModelPrice
+from graphmem.errors import UnparseableOutput
+from graphmem.extract.parse import OutputMode, ParsedOutput, output_schema, parse_extraction
+from graphmem.extract.prompts import Message
 
 log = logging.getLogger("graphmem.extract.llm")
 
@@ -58,6 +62,87 @@ class LLMUsage(BaseModel):
         return out
 
 
+#: counted when a request is answered; the others when a passage is finished
+_SPEND_FIELDS = ("prompt_tokens", "completion_tokens", "cached_tokens", "calls", "cost_usd")
+_OUTCOME_FIELDS = ("retries", "passages", "failed", "repaired", "dropped", "outputs_repaired")
+
+
+class Spend:
+    """What an extractor spent, over its life and over the current ingest, against the ingest's
+    token and cost budget. ``lock`` is the extractor's (one lock guards all its shared state)."""
+
+    def __init__(
+        self,
+        model: str,
+        price: ModelPrice | None,
+        max_tokens: int | None,
+        max_cost: float | None,
+        lock: threading.Lock,
+    ) -> None:
+        self.model, self.price = model, price
+        self.max_tokens, self.max_cost = max_tokens, max_cost
+        self.usage = LLMUsage()
+        self.ingest = LLMUsage()
+        #: why the budget is spent (None while it is not)
+        self.budget_error: str | None = None
+        self._lock = lock
+
+    def reset(self) -> None:
+        """Zero the per-ingest counters (the caller holds the lock)."""
+        self.ingest = LLMUsage()
+        self.budget_error = None
+
+    def account(self, acc: LLMUsage, *, passage: bool, failed: bool = False) -> None:
+        """Add a finished passage's counters (tokens were added as they were spent)."""
+        if passage:
+            acc.passages, acc.failed = 1, int(failed)
+        with self._lock:
+            self.usage.add(acc, _OUTCOME_FIELDS)
+            self.ingest.add(acc, _OUTCOME_FIELDS)
+
+    def record(self, acc: LLMUsage, response: Any) -> None:
+        """Count one answered request, in the passage's counters and (at once, for the
+        budget) in the totals."""
+        call = LLMUsage(calls=1)
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            call.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+            call.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+            details = getattr(usage, "prompt_tokens_details", None)
+            call.cached_tokens = int(getattr(details, "cached_tokens", 0) or 0)
+        if self.price is not None:
+            call.cost_usd = self.price.cost(
+                call.prompt_tokens, call.completion_tokens, call.cached_tokens
+            )
+        acc.add(call, _SPEND_FIELDS)
+        with self._lock:
+            self.usage.add(call, _SPEND_FIELDS)
+            self.ingest.add(call, _SPEND_FIELDS)
+            self._check_limits()
+
+    def _check_limits(self) -> None:
+        spent = self.ingest
+        if self.budget_error is not None:
+            return
+        if self.max_tokens is not None and spent.total_tokens >= self.max_tokens:
+            self.budget_error = (
+                f"token budget of {self.max_tokens:,} reached "
+                f"({spent.total_tokens:,} tokens used in this ingest)"
+            )
+        elif self.max_cost is not None and spent.cost_usd >= self.max_cost:
+            self.budget_error = (
+                f"cost budget of ${self.max_cost:.4f} reached "
+                f"(${spent.cost_usd:.4f} spent in this ingest)"
+            )
+        if self.budget_error is not None:
+            log.warning(
+                "llm %s: %s; the remaining passages are stored as failed, retry them later "
+                "with --retry-failed",
+                self.model,
+                self.budget_error,
+            )
+
+
 @dataclass
 class LoopState:
     client: openai.AsyncOpenAI
@@ -85,6 +170,42 @@ class LoopThread:
         self.thread.join(timeout=10)
         if not self.thread.is_alive():
             self.loop.close()
+
+
+def request_kwargs(
+    model: str,
+    messages: Sequence[Message],
+    fields: tuple[str, ...],
+    mode: OutputMode,
+    *,
+    temperature: float,
+    max_tokens: int,
+    seed: int | None,
+    extra_body: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The arguments of one chat completion asking for ``fields`` in output ``mode``."""
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+    }
+    if seed is not None:
+        kwargs["seed"] = seed
+    if mode is OutputMode.JSON_SCHEMA:
+        kwargs["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": "_".join(fields),
+                "schema": output_schema(*fields),
+                "strict": True,
+            },
+        }
+    elif mode is OutputMode.JSON_OBJECT:
+        kwargs["response_format"] = {"type": "json_object"}
+    if extra_body:
+        kwargs["extra_body"] = extra_body
+    return kwargs
 
 
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "grammar", "structured output")

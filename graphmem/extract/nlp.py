@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from graphmem.errors import ExtractionError
 from graphmem.extract.base import Extraction
-from graphmem.extract.nlp_rules import RULES_VERSION, TITLE_KEY, clean, extract_doc, fact_key
+from graphmem.extract.nlp_phrases import clean, fact_key
+from graphmem.extract.nlp_rules import RULES_VERSION, TITLE_KEY, extract_doc
 from graphmem.ids import normalize_name
 from graphmem.models import Passage
 

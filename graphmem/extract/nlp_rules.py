@@ -11,16 +11,32 @@
 - arguments: expanded to the named entity they belong to, else to their compound noun phrase.
 - events: a sentence with a verb and a written date.
 
+The noun-phrase helpers these rules build on are in :mod:`graphmem.extract.nlp_phrases`.
+
 Bump :data:`RULES_VERSION` whenever the output changes, so cached extractions are recomputed.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from graphmem.extract.base import ExtractedEntity, ExtractedEvent, ExtractedFact, Extraction
+from graphmem.extract.nlp_phrases import (
+    RELATIVE,
+    SPACE,
+    VALUE_LABELS,
+    DocContext,
+    clean,
+    conjuncts,
+    core_phrase,
+    fact_key,
+    is_name,
+    noun_phrase,
+    phrase_start,
+    pobj_of,
+    preps_of,
+    word_set,
+)
 from graphmem.ids import normalize_name
 
 if TYPE_CHECKING:
@@ -30,38 +46,23 @@ if TYPE_CHECKING:
 RULES_VERSION = "3"
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-#: entity labels that are values, not things: kept only as fact objects, never as entities
-_VALUE_LABELS = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
 _PLACES = frozenset({"GPE", "LOC"})
 #: objects that only point at another noun ("one of X", "most of X")
-_PARTITIVES = _words(
+_PARTITIVES = word_set(
     """one two three some many most all both each several few part member members half none"""
 )
 #: objects too vague to be a node: they would join unrelated passages
-_VAGUE_OBJECTS = _words(
+_VAGUE_OBJECTS = word_set(
     """north south east west northeast northwest southeast southwest north-east north-west
     south-east south-west time times way ways thing things lot end beginning top bottom side
     sides area fact"""
 )
-_PRONOUNS = _words(
-    "i me you he him she her it we us they them one itself himself herself themselves"
-)
 _SUBJ_DEPS = frozenset({"nsubj", "nsubjpass"})
-_LEFT_MODS = frozenset({"compound", "amod", "nummod", "nmod", "poss", "npadvmod", "quantmod"})
-_RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
-_LEADING_DROP = frozenset({"the", "a", "an", "this", "that", "these", "those", "its", "his", "her"})
-_LEADING_DROP |= frozenset({"their", "our", "my", "your"})
 _COPULA_FORMS = {"been": "is", "being": "is", "be": "is", "'s": "is", "’s": "is", "am": "is"}
-_EDGE_PUNCT = " \t\n\"'`“”‘’,;:.()[]{}-–—"
-_SPACE = re.compile(r"\s+")
 #: key in ``Doc.user_data``: start offsets of the title's mentions (set by the extractor)
 TITLE_KEY = "graphmem_title_chars"
 #: nouns that, as "the <noun>" with no other qualifier, usually mean what the passage is about
-_CATEGORY_NOUNS = _words(
+_CATEGORY_NOUNS = word_set(
     """album airline airport area band bank book bridge building brand business channel church
     city club college company competition constituency country county district dynasty event
     festival film firm game group hospital hotel island journal label lake language magazine
@@ -70,25 +71,8 @@ _CATEGORY_NOUNS = _words(
     river road school series ship show single song species sport stadium station studio team
     television temple town tournament tower university village war website work"""
 )
-_HYPHEN_SPACE = re.compile(r"\s+([-–/])\s+")
-_MAX_PHRASE_TOKENS = 10
 _MAX_EVENT_CHARS = 300
 _PRON_CONFIDENCE = 0.7
-
-
-@dataclass
-class _Ctx:
-    """What the rules need while reading one document."""
-
-    doc: Doc
-    ent_of: dict[int, Span]
-    title: str | None = None
-    #: last person named as a subject (for "he"/"she"), and the passage's topic (for "it")
-    person: str | None = None
-    topic: str | None = None
-    #: "journal" → "Journal of Mathematical Physics" after "The Journal of ... is a journal"
-    kinds: dict[str, str] = field(default_factory=dict)
-    facts: list[ExtractedFact] = field(default_factory=list)
 
 
 def extract_doc(doc: Doc, resolve_pronouns: bool = True, title: str | None = None) -> Extraction:
@@ -106,7 +90,7 @@ def extract_doc(doc: Doc, resolve_pronouns: bool = True, title: str | None = Non
             if tok.idx in title_chars:
                 ent_of[tok.i] = Span(doc, tok.i, tok.i + 1, label=tok.ent_type_ or "TITLE")
                 tok.pos_ = "PROPN"  # the tagger sometimes reads a merged title as ADJ or VERB
-    ctx = _Ctx(doc=doc, ent_of=ent_of, title=title)
+    ctx = DocContext(doc=doc, ent_of=ent_of, title=title)
     events: list[ExtractedEvent] = []
     for sent in doc.sents:
         if sent.text.rstrip().endswith("?"):
@@ -137,12 +121,14 @@ def extract_doc(doc: Doc, resolve_pronouns: bool = True, title: str | None = Non
             entities.append(ExtractedEntity(name=name, type=label))
 
     types: dict[str, str] = {}
-    for ent in sorted(set(ent_of.values()), key=lambda e: e.start):
+    # dict, not set: a Span hashes by its Doc's id, so a set's order (and with it which of two
+    # spans at one start comes first) would change from run to run
+    for ent in sorted(dict.fromkeys(ent_of.values()), key=lambda e: e.start):
         text = clean(ent.text)
         label: str | None = ent.label_ if ent.label_ != "TITLE" else None
         if label:
             types.setdefault(normalize_name(text), label)
-        if ent.label_ not in _VALUE_LABELS and _is_name(text):
+        if ent.label_ not in VALUE_LABELS and is_name(text):
             add_entity(text, label)
     for fact in facts:
         add_entity(fact.subject, types.get(normalize_name(fact.subject)))
@@ -150,7 +136,7 @@ def extract_doc(doc: Doc, resolve_pronouns: bool = True, title: str | None = Non
     return Extraction(entities=entities, facts=facts, events=events)
 
 
-def _sentence_facts(ctx: _Ctx, sent: Span, resolve_pronouns: bool) -> None:
+def _sentence_facts(ctx: DocContext, sent: Span, resolve_pronouns: bool) -> None:
     for tok in sent:
         if tok.pos_ in ("VERB", "AUX") and (tok.pos_ == "VERB" or tok.dep_ == "ROOT"):
             if tok.dep_ == "xcomp" and tok.head.pos_ in ("VERB", "AUX"):
@@ -168,14 +154,14 @@ def _sentence_facts(ctx: _Ctx, sent: Span, resolve_pronouns: bool) -> None:
                 break
 
 
-def _subjects(ctx: _Ctx, verb: Token, resolve: bool) -> list[tuple[str, float]]:
+def _subjects(ctx: DocContext, verb: Token, resolve: bool) -> list[tuple[str, float]]:
     """Subject phrases of ``verb`` with their confidence."""
     found: list[tuple[str, float]] = []
     subj_toks = [c for c in verb.children if c.dep_ in _SUBJ_DEPS]
     for subj in subj_toks:
-        for tok in [subj, *_conjuncts(subj)]:
-            if tok.lower_ in _RELATIVE and verb.dep_ == "relcl":
-                phrase = _noun_phrase(ctx, _antecedent(verb.head))
+        for tok in [subj, *conjuncts(subj)]:
+            if tok.lower_ in RELATIVE and verb.dep_ == "relcl":
+                phrase = noun_phrase(ctx, _antecedent(verb.head))
                 if phrase:
                     found.append((phrase, 1.0))
             elif tok.pos_ == "PRON":
@@ -187,14 +173,14 @@ def _subjects(ctx: _Ctx, verb: Token, resolve: bool) -> list[tuple[str, float]]:
                 found.append((ref, _PRON_CONFIDENCE))
             elif tok.lower_ in _PARTITIVES and _is_value(ctx, tok):
                 # "One of the bombs was dropped on Hiroshima" → the bombs
-                inner = next((o for p, o in _preps(tok) if p.lower_ == "of"), None)
-                phrase = _noun_phrase(ctx, inner) if inner is not None else None
+                inner = next((o for p, o in preps_of(tok) if p.lower_ == "of"), None)
+                phrase = noun_phrase(ctx, inner) if inner is not None else None
                 if phrase:
                     found.append((phrase, 1.0))
-            elif (ent := ctx.ent_of.get(tok.i)) is not None and ent.label_ in _VALUE_LABELS:
+            elif (ent := ctx.ent_of.get(tok.i)) is not None and ent.label_ in VALUE_LABELS:
                 continue  # "1963 was ...", "Twelve are published": a number is not a subject
             else:
-                phrase = _noun_phrase(ctx, tok)
+                phrase = noun_phrase(ctx, tok)
                 if phrase:
                     found.append((phrase, 1.0))
                     ent = ctx.ent_of.get(tok.i)
@@ -212,16 +198,16 @@ def _subjects(ctx: _Ctx, verb: Token, resolve: bool) -> list[tuple[str, float]]:
         return _subjects(ctx, head, resolve)
     if verb.dep_ in ("acl", "relcl") and head.pos_ in ("NOUN", "PROPN"):
         # "a journal published by X": the noun (or what it renames) is the subject
-        phrase = _noun_phrase(ctx, _antecedent(head))
+        phrase = noun_phrase(ctx, _antecedent(head))
         if phrase:
             found.append((phrase, 1.0))
     return found
 
 
-def _is_value(ctx: _Ctx, tok: Token) -> bool:
+def _is_value(ctx: DocContext, tok: Token) -> bool:
     """Not part of a name: no entity, or a number/date entity ("one" is CARDINAL)."""
     ent = ctx.ent_of.get(tok.i)
-    return ent is None or ent.label_ in _VALUE_LABELS
+    return ent is None or ent.label_ in VALUE_LABELS
 
 
 def _antecedent(noun: Token) -> Token:
@@ -235,7 +221,7 @@ def _antecedent(noun: Token) -> Token:
     return noun
 
 
-def _resolve_pronoun(ctx: _Ctx, tok: Token, verb: Token) -> str | None:
+def _resolve_pronoun(ctx: DocContext, tok: Token, verb: Token) -> str | None:
     low = tok.lower_
     if low not in ("he", "she", "it"):
         return None
@@ -246,7 +232,7 @@ def _resolve_pronoun(ctx: _Ctx, tok: Token, verb: Token) -> str | None:
                 ent = ctx.ent_of.get(c.i)
                 person = ent is not None and ent.label_ == "PERSON"
                 if person == (low != "it"):
-                    return _noun_phrase(ctx, c)
+                    return noun_phrase(ctx, c)
     if low in ("he", "she"):
         return ctx.person
     if low == "it":
@@ -254,9 +240,9 @@ def _resolve_pronoun(ctx: _Ctx, tok: Token, verb: Token) -> str | None:
     return None
 
 
-def _resolve_definite(ctx: _Ctx, tok: Token) -> str | None:
+def _resolve_definite(ctx: DocContext, tok: Token) -> str | None:
     """ "The journal was founded ..." → the journal the passage is about, when there is one."""
-    if tok.pos_ != "NOUN" or tok.i in ctx.ent_of or _left_edge(tok) != tok.i:
+    if tok.pos_ != "NOUN" or tok.i in ctx.ent_of or phrase_start(tok) != tok.i:
         return None
     if not any(c.dep_ == "det" and c.lower_ in ("the", "this") for c in tok.children):
         return None
@@ -292,18 +278,20 @@ def _base_predicate(verb: Token) -> str:
     return " ".join(words)
 
 
-def _verb_facts(ctx: _Ctx, verb: Token, pred: str, subj: str, conf: float, *, depth: int) -> None:
+def _verb_facts(
+    ctx: DocContext, verb: Token, pred: str, subj: str, conf: float, *, depth: int
+) -> None:
     def emit(predicate: str, obj_tok: Token) -> None:
-        for tok in [obj_tok, *_conjuncts(obj_tok)]:
+        for tok in [obj_tok, *conjuncts(obj_tok)]:
             if tok.lower_ in _PARTITIVES and _is_value(ctx, tok):
                 # "one of the largest chains" → (S, "stands as one of", "largest chains")
-                inner = next((o for p, o in _preps(tok) if p.lower_ == "of"), None)
+                inner = next((o for p, o in preps_of(tok) if p.lower_ == "of"), None)
                 if inner is not None:
                     emit(f"{predicate} {tok.lower_} of", inner)
                 continue
             if tok.lower_ in _VAGUE_OBJECTS and tok.i not in ctx.ent_of:
                 continue
-            obj = _noun_phrase(ctx, tok)
+            obj = noun_phrase(ctx, tok)
             if obj:
                 ctx.facts.append(
                     ExtractedFact(subject=subj, predicate=predicate, object=obj, confidence=conf)
@@ -315,10 +303,10 @@ def _verb_facts(ctx: _Ctx, verb: Token, pred: str, subj: str, conf: float, *, de
             before = len(ctx.facts)
             if child.pos_ == "NOUN" and child.i not in ctx.ent_of:
                 # "studied physics in Zurich" → (S, "studied physics in", Zurich)
-                for prep, pobj in _preps(child):
+                for prep, pobj in preps_of(child):
                     if pobj.pos_ == "PROPN" or pobj.i in ctx.ent_of:
-                        emit(f"{pred} {_core(child)} {prep.lower_}", pobj)
-            if len(ctx.facts) == before or _left_edge(child) < child.i:
+                        emit(f"{pred} {core_phrase(child)} {prep.lower_}", pobj)
+            if len(ctx.facts) == before or phrase_start(child) < child.i:
                 # a bare noun ("has population") is only kept when nothing more precise was said
                 emit(pred, child)
         elif dep == "attr":
@@ -327,21 +315,21 @@ def _verb_facts(ctx: _Ctx, verb: Token, pred: str, subj: str, conf: float, *, de
             else:
                 if conf == 1.0 and any(ch.isupper() for ch in subj):
                     ctx.kinds.setdefault(child.lower_, subj)
-                preps = _preps(child)
+                preps = preps_of(child)
                 for prep, pobj in preps:
-                    emit(f"{pred} {_core(child)} {prep.lower_}", pobj)
+                    emit(f"{pred} {core_phrase(child)} {prep.lower_}", pobj)
                 if not preps:
                     emit(pred, child)
         elif dep == "acomp":
-            for prep, pobj in _preps(child):
+            for prep, pobj in preps_of(child):
                 emit(f"{pred} {child.lower_} {prep.lower_}", pobj)
         elif dep in ("prep", "agent"):
-            target = _pobj(child)
+            target = pobj_of(child)
             if target is not None:
                 emit(f"{pred} {child.lower_}", target)
                 if target.pos_ == "PROPN" or target.i in ctx.ent_of:
                     # "founded by X in Telmark": the parser often hangs "in Telmark" on X
-                    for prep2, pobj2 in _preps(target):
+                    for prep2, pobj2 in preps_of(target):
                         pent2 = ctx.ent_of.get(pobj2.i)
                         if (
                             prep2.lower_ != "of"
@@ -361,53 +349,55 @@ def _verb_facts(ctx: _Ctx, verb: Token, pred: str, subj: str, conf: float, *, de
             ExtractedFact(
                 subject=subj,
                 predicate=f"{pred} in",
-                object=_noun_phrase(ctx, verb.head) or "",
+                object=noun_phrase(ctx, verb.head) or "",
                 confidence=conf,
             )
         )
 
 
-def _appos_facts(ctx: _Ctx, appos: Token) -> None:
+def _appos_facts(ctx: DocContext, appos: Token) -> None:
     """ "X, the CEO of Y," → (X, "is CEO of", Y); "X, an American psychologist," → (X, is, ...)."""
     head = appos.head
     if head.pos_ not in ("PROPN", "NOUN") or appos.pos_ not in ("PROPN", "NOUN"):
         return
     if any(c.dep_ == "poss" and c.pos_ == "PRON" for c in appos.children):
         return  # "Kevin Myers, his wife Marcia": a relation to someone else, not a renaming
-    subj = _noun_phrase(ctx, head)
+    subj = noun_phrase(ctx, head)
     if not subj:
         return
     if appos.pos_ == "NOUN" and any(ch.isupper() for ch in subj):
         ctx.kinds.setdefault(appos.lower_, subj)
     hent, aent = ctx.ent_of.get(head.i), ctx.ent_of.get(appos.i)
-    if (hent is not None and hent.label_ in _VALUE_LABELS) or (
-        aent is not None and aent.label_ in _VALUE_LABELS
+    if (hent is not None and hent.label_ in VALUE_LABELS) or (
+        aent is not None and aent.label_ in VALUE_LABELS
     ):
         return  # "Peter Appleyard, (26 August 1928 – 17 July 2013)": dates, not a renaming
     if hent is not None and aent is not None:
         if hent.label_ in _PLACES and aent.label_ in _PLACES:
             # "Merrow, Estavia": the second place contains the first
-            obj = _noun_phrase(ctx, appos)
+            obj = noun_phrase(ctx, appos)
             if obj:
                 ctx.facts.append(ExtractedFact(subject=subj, predicate="located in", object=obj))
         # two other names side by side are usually a list ("Lennon, McCartney"), not a renaming
         return
-    preps = [] if appos.i in ctx.ent_of else _preps(appos)
+    preps = [] if appos.i in ctx.ent_of else preps_of(appos)
     for prep, pobj in preps:
-        obj = _noun_phrase(ctx, pobj)
+        obj = noun_phrase(ctx, pobj)
         if obj:
             ctx.facts.append(
                 ExtractedFact(
-                    subject=subj, predicate=f"is {_core(appos)} {prep.lower_}", object=obj
+                    subject=subj, predicate=f"is {core_phrase(appos)} {prep.lower_}", object=obj
                 )
             )
     if not preps:
-        obj = _noun_phrase(ctx, appos)
+        obj = noun_phrase(ctx, appos)
         if obj:
             ctx.facts.append(ExtractedFact(subject=subj, predicate="is", object=obj))
 
 
-def _sentence_event(ctx: _Ctx, sent: Span, facts: list[ExtractedFact]) -> ExtractedEvent | None:
+def _sentence_event(
+    ctx: DocContext, sent: Span, facts: list[ExtractedFact]
+) -> ExtractedEvent | None:
     """A sentence with a verb and a written date (with a digit) is an event at that date.
 
     Participants: the sentence's named entities and the (resolved) subjects of its facts.
@@ -418,123 +408,12 @@ def _sentence_event(ctx: _Ctx, sent: Span, facts: list[ExtractedFact]) -> Extrac
     participants: list[str] = []
     for ent in sent.ents:
         name = clean(ent.text)
-        if ent.label_ not in _VALUE_LABELS and _is_name(name) and name not in participants:
+        if ent.label_ not in VALUE_LABELS and is_name(name) and name not in participants:
             participants.append(name)
     for fact in facts:
         if any(ch.isupper() for ch in fact.subject) and fact.subject not in participants:
             participants.append(fact.subject)
-    text = _SPACE.sub(" ", sent.text).strip()
+    text = SPACE.sub(" ", sent.text).strip()
     if len(text) > _MAX_EVENT_CHARS:
         text = text[: _MAX_EVENT_CHARS - 1].rsplit(" ", 1)[0] + "…"
     return ExtractedEvent(description=text, time=clean(dates[0].text), participants=participants)
-
-
-# ---------------------------------------------------------------------- phrases
-
-
-def _conjuncts(tok: Token) -> list[Token]:
-    """Tokens joined to ``tok`` by "and"/"or" (the parse chains them: A → B → C)."""
-    out: list[Token] = []
-    stack = [c for c in tok.children if c.dep_ == "conj"]
-    while stack:
-        c = stack.pop(0)
-        if c.pos_ == tok.pos_ or (c.pos_ in ("NOUN", "PROPN") and tok.pos_ in ("NOUN", "PROPN")):
-            out.append(c)
-            stack.extend(x for x in c.children if x.dep_ == "conj")
-    return out
-
-
-def _pobj(prep: Token) -> Token | None:
-    for c in prep.children:
-        if c.dep_ == "pobj":
-            return c
-    return None
-
-
-def _preps(tok: Token) -> list[tuple[Token, Token]]:
-    out: list[tuple[Token, Token]] = []
-    for c in tok.children:
-        if c.dep_ == "prep":
-            pobj = _pobj(c)
-            if pobj is not None:
-                out.append((c, pobj))
-    return out
-
-
-def _left_edge(tok: Token) -> int:
-    """Start of ``tok``'s noun phrase: its left modifiers (compound, adjectives, numbers)."""
-    left = tok.i
-    for c in tok.lefts:
-        if c.dep_ in _LEFT_MODS and not (c.dep_ == "poss" and c.pos_ == "PRON"):
-            left = min(left, c.left_edge.i)
-    return left
-
-
-def _core(noun: Token) -> str:
-    """A noun with its left modifiers, for use inside a predicate: "is CEO of", "is capital of"."""
-    words = noun.doc[_left_edge(noun) : noun.i + 1]
-    text = "".join(
-        (t.text if t.pos_ == "PROPN" or t.text.isupper() else t.lower_) + t.whitespace_
-        for t in words
-    )
-    return clean(text)
-
-
-def _noun_phrase(ctx: _Ctx, tok: Token) -> str | None:
-    """The text a token stands for: its named entity, else its compound noun phrase."""
-    if tok.pos_ in ("PRON", "DET", "PUNCT", "SPACE", "CCONJ", "ADP"):
-        return None
-    ent = ctx.ent_of.get(tok.i)
-    if ent is not None and ent[-1].pos_ not in ("ADP", "CCONJ", "DET"):
-        text = clean(ent.text)
-        if ent.label_ in _VALUE_LABELS or _is_name(text):
-            return text or None
-        return None
-    if tok.pos_ not in ("NOUN", "PROPN", "NUM", "X", "ADJ"):
-        return None
-    doc = ctx.doc
-    left, right = _left_edge(tok), tok.i
-    if tok.pos_ in ("NOUN", "PROPN"):
-        for prep, pobj in _preps(tok):
-            # "capital of France", "University of Copenhagen": "of" phrases belong to the name
-            if prep.lower_ == "of" and pobj.i > tok.i and pobj.pos_ in ("NOUN", "PROPN"):
-                end = pobj.i
-                pent = ctx.ent_of.get(pobj.i)
-                if pent is not None:
-                    end = pent.end - 1
-                if end - left < _MAX_PHRASE_TOKENS:
-                    right = max(right, end)
-                break
-    if right - left >= _MAX_PHRASE_TOKENS:
-        left = max(left, right - _MAX_PHRASE_TOKENS + 1)
-    text = clean(doc[left : right + 1].text)
-    if not _is_name(text) and not (tok.pos_ == "NUM" and tok.dep_ == "pobj"):
-        return None
-    return text or None
-
-
-def clean(text: str) -> str:
-    """Trim punctuation, leading articles and possessives; collapse spaces ("peer - reviewed")."""
-    text = _HYPHEN_SPACE.sub(r"\1", _SPACE.sub(" ", text)).strip(_EDGE_PUNCT)
-    words = text.split(" ")
-    while len(words) > 1 and words[0].lower() in _LEADING_DROP:
-        words.pop(0)
-    text = " ".join(words)
-    if text.endswith("'s") or text.endswith("’s"):
-        text = text[:-2]
-    return text.strip(_EDGE_PUNCT)
-
-
-def _is_name(text: str) -> bool:
-    """Worth a node: has a letter, is not a lone article or pronoun, is not overly long."""
-    if not any(ch.isalpha() for ch in text):
-        return False
-    low = text.lower()
-    if low in _LEADING_DROP or low in _RELATIVE or low in _PRONOUNS:
-        return False
-    return len(text) <= 120
-
-
-def fact_key(f: ExtractedFact) -> tuple[str, str, str]:
-    """What makes two facts the same: their normalized subject, predicate and object."""
-    return normalize_name(f.subject), normalize_name(f.predicate), normalize_name(f.object)

@@ -43,7 +43,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from graphmem.errors import ExtractionError
+from graphmem.errors import UnparseableOutput
 from graphmem.extract.base import ExtractedEntity, ExtractedEvent, ExtractedFact
 
 
@@ -59,18 +59,6 @@ class OutputMode(StrEnum):
         order = list(OutputMode)
         i = order.index(self)
         return order[i + 1] if i + 1 < len(order) else None
-
-
-class UnparseableOutput(ExtractionError):
-    """The model's answer holds no usable JSON (prose, a refusal, nothing).
-
-    ``output`` keeps the start of the text for the log and the passage's error field.
-    """
-
-    def __init__(self, message: str, *, output: str = "") -> None:
-        self.output = output[:300]
-        shown = f": {self.output!r}" if output else ""
-        super().__init__(message + shown)
 
 
 # -- loading text into JSON ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ For one question:
    part min-max normalized over the candidates (primes), plus ``w_time`` for episodes holding a
    time expression when the question asks "when", and ``recency_weight * 2^(-age / half-life)``;
    times ``1 - w_superseded`` for an episode whose changing facts (homes, employers, owners: see
-   :mod:`graphmem.temporal`) had all been superseded at the query's time, so the newest answer
+   :mod:`graphmem.ingest.temporal`) had all been superseded at the query's time, so the newest answer
    ranks first.
    With every weight 0 this is the dense ranking.
 
@@ -85,7 +85,7 @@ class EpisodicSettings:
     w_arigraph: float = 0.1
     w_neighbors: float = 0.6
     w_time: float = 0.3
-    #: share of the score taken from episodes whose changing facts (graphmem.temporal) no longer held at the
+    #: share of the score taken from episodes whose changing facts (graphmem.ingest.temporal) no longer held at the
     #: query's time (``as_of``, else now): the newest answer first; checked on the best ``rerank``
     w_superseded: float = 0.5
     rerank: int = 50
@@ -337,7 +337,7 @@ def superseded(
     store: Store, namespace: str, episode_ids: Sequence[str], when: datetime | None
 ) -> set[str]:
     """Episodes whose functional facts all no longer held at ``when`` (None: now)."""
-    from graphmem.temporal import fact_class
+    from graphmem.ingest.temporal import fact_class
     from graphmem.validity import is_current
 
     evidence: dict[str, list[str]] = {}

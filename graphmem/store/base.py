@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphmem.errors import InputError
-from graphmem.ids import text_hash
+from graphmem.ids import check_namespace, text_hash
 from graphmem.models import (
     DeleteReport,
     Edge,
@@ -132,6 +132,51 @@ class WriteBatch:
         return not (
             any(True for _ in self.nodes()) or self.edges or self.vectors or self.extractions
         )
+
+
+def validate_batch(batch: WriteBatch) -> None:
+    """Reject a malformed batch before any statement runs (raises :class:`InputError`)."""
+    ns = batch.namespace
+    try:
+        check_namespace(ns)
+    except ValueError as exc:
+        raise InputError(str(exc), field="namespace") from exc
+    for node in batch.nodes():
+        if node.namespace != ns:
+            raise InputError(
+                f"{kind_of(node)} {node.id!r} has namespace {node.namespace!r} "
+                f"but the batch writes namespace {ns!r}",
+                field="namespace",
+            )
+    for edge in batch.edges:
+        if edge.namespace != ns:
+            raise InputError(
+                f"{edge.type} edge {edge.src!r}->{edge.dst!r} has namespace {edge.namespace!r} "
+                f"but the batch writes namespace {ns!r}",
+                field="namespace",
+            )
+    if batch.vectors and not batch.embedding_model:
+        raise InputError("a batch with vectors needs embedding_model", field="embedding_model")
+    if not batch.vectors:
+        return
+    try:
+        # One stacked check instead of one per vector (ingest batches carry thousands).
+        mat = np.stack([np.asarray(v, dtype=np.float32) for v in batch.vectors.values()])
+    except (ValueError, TypeError):
+        mat = None
+    if mat is not None and mat.ndim == 2 and mat.shape[1] > 0 and np.isfinite(mat).all():
+        return
+    dims = set()
+    for key, vec in batch.vectors.items():
+        arr = np.asarray(vec)
+        if arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
+            raise InputError(
+                f"vector {key!r} must be a non-empty 1-D array of finite numbers, "
+                f"got shape {arr.shape}",
+                field="vectors",
+            )
+        dims.add(arr.size)
+    raise InputError(f"vectors of one batch have different dims {sorted(dims)}", field="vectors")
 
 
 @runtime_checkable

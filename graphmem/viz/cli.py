@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from graphmem.terminal import console, open_memory
+
 
 def viz_command(
     question: Annotated[str, typer.Argument(help="the question")],
@@ -39,10 +41,9 @@ def viz_command(
     ] = None,
 ) -> None:
     """Draw the subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages."""
-    from graphmem.cli import _memory, console
     from graphmem.viz.explain import explain
 
-    with _memory(store, namespace, extractor=None) as mem:
+    with open_memory(store, namespace, extractor=None) as mem:
         ex = explain(mem, question, k=k)
     output.parent.mkdir(parents=True, exist_ok=True)
     ex.to_html(output)

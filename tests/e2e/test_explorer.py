@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from graphmem import Memory
-from graphmem.sources import read_documents
+from graphmem.ingest.sources import read_documents
 
 pytestmark = pytest.mark.browser
 

@@ -21,10 +21,11 @@ import pytest
 from graphmem import AsyncMemory, Memory
 from graphmem.embed.base import Vectors
 from graphmem.embed.local import LocalEmbedder
-from graphmem.episodes import EpisodeIn, make_episode
 from graphmem.errors import InputError
 from graphmem.ids import entity_id
-from graphmem.temporal import fact_class
+from graphmem.ingest.episodes import make_episode
+from graphmem.ingest.temporal import fact_class
+from graphmem.models import EpisodeIn
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "temporal_episodes.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from graphmem import AsyncMemory, Memory
 from graphmem.errors import InputError
+from graphmem.ingest.sources import read_documents
 from graphmem.retrieve.hippo import retrieve
-from graphmem.sources import read_documents
 from graphmem.viz import explain
 from graphmem.viz.cli import viz_command
 

@@ -19,7 +19,7 @@ import pytest
 
 from graphmem import AsyncMemory, Memory
 from graphmem.errors import ConfigError
-from graphmem.sources import read_documents
+from graphmem.ingest.sources import read_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "examples/data/demo_corpus.jsonl"

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from fake_openai import Answer, FakeOpenAI, ok, script, status
 
+from graphmem.endpoint import RetryPolicy
 from graphmem.errors import BudgetExceeded
 from graphmem.extract.llm import LLMExtractor
-from graphmem.extract.settings import RetryPolicy
 from graphmem.ids import passage_id
 from graphmem.models import Passage
 
@@ -255,7 +255,7 @@ def test_token_budget_stops_cleanly(logs: pytest.LogCaptureFixture) -> None:
 
 
 def test_cost_budget_uses_model_prices() -> None:
-    from graphmem.extract.settings import ModelPrice
+    from graphmem.endpoint import ModelPrice
 
     price = {"test-model": ModelPrice(prompt=1000.0, completion=2000.0, cached=500.0)}
     with FakeOpenAI(script([ok(GOOD, usage=(100, 20, 40))])) as server:

@@ -9,21 +9,20 @@ from typing import Any
 
 import pytest
 
-from graphmem._client_core import (
-    ClientCore,
-    LimitExceeded,
-    RemoteError,
-    RemoteInputError,
-    RemoteNotFound,
-    error_for,
-    parse,
-    selection,
-)
+from graphmem._client_core import ClientCore, error_for, parse, selection
 from graphmem.api.errors import APIError
 from graphmem.api.jobs import JobRunner, JobStatus, merge_reports
 from graphmem.api.limits import Limits
 from graphmem.api.schema import build_schema
-from graphmem.errors import ConnectionFailed, InputError, NotFound
+from graphmem.errors import (
+    ConnectionFailed,
+    InputError,
+    LimitExceeded,
+    NotFound,
+    RemoteError,
+    RemoteInputError,
+    RemoteNotFound,
+)
 from graphmem.models import Entity, Fact, FactHit, IngestReport, Passage, PassageHit, SearchResult
 
 

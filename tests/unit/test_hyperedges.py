@@ -1,4 +1,4 @@
-"""HGMem hyperedges (graphmem.retrieve.hyper): building units, the merge rule, PPR, provenance."""
+"""HGMem hyperedges (ingest.hyperedges, retrieve.hyper): building units, merging, PPR, provenance."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 from graphmem.ids import entity_id, passage_id
-from graphmem.models import Edge, Entity, Event, Hyperedge, Passage
-from graphmem.retrieve.hyper import (
+from graphmem.ingest.hyperedges import (
     HyperSettings,
     add_units,
     candidate_units,
     jaccard,
-    minmax_fuse,
     note_unit,
     sentences,
 )
+from graphmem.models import Edge, Entity, Event, Hyperedge, Passage
+from graphmem.retrieve.hyper import minmax_fuse
 from graphmem.retrieve.ppr import personalized_pagerank
 from graphmem.store.base import WriteBatch, embed_key
 from graphmem.store.sqlite import SQLiteStore

@@ -14,11 +14,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from graphmem.errors import ExtractionError
+from graphmem.errors import ExtractionError, UnparseableOutput
 from graphmem.extract.parse import (
     OutputMode,
     ParsedOutput,
-    UnparseableOutput,
     coerce_triple,
     load_json,
     output_schema,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphmem.ids import entity_id, normalize_name
-from graphmem.resolve import within_batch_synonyms
+from graphmem.ingest.resolve import within_batch_synonyms
 
 
 def test_names_that_normalize_alike_share_an_id() -> None:

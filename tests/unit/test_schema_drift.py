@@ -1,7 +1,7 @@
 """schema/schema.graphql is the schema the code serves, and the GraphQL types mirror the models.
 
 Regenerate the file after changing the API: ``make schema``
-(``python -m graphmem.api.schema > schema/schema.graphql``).
+(``graphmem schema > schema/schema.graphql``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pydantic import BaseModel
 from graphmem import models
 from graphmem._client_core import camel
 from graphmem.api.schema import schema
-from graphmem.episodes import EpisodeReport
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
 
@@ -43,7 +42,7 @@ MIRRORED = [
     (models.Stats, "Stats"),
     (models.Neighbor, "NeighborEdge"),
     (models.Document, "DocumentInput"),
-    (EpisodeReport, "EpisodeReport"),
+    (models.EpisodeReport, "EpisodeReport"),
 ]
 
 

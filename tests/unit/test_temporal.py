@@ -1,4 +1,4 @@
-"""Facts that change (graphmem.temporal): the functional rule, versions, as_of views."""
+"""Facts that change (graphmem.ingest.temporal): the functional rule, versions, as_of views."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphmem.ids import entity_id, episode_id, fact_id
+from graphmem.ingest.temporal import apply_functional_rule, fact_class, predicate_class
 from graphmem.models import Edge, Entity, Episode, Fact
 from graphmem.retrieve.asof import graph_as_of
 from graphmem.retrieve.ppr import personalized_pagerank
 from graphmem.store.base import WriteBatch
 from graphmem.store.sqlite import SQLiteStore
-from graphmem.temporal import apply_functional_rule, fact_class, predicate_class
 from graphmem.validity import current_answer, valid_at
 
 NS = "t"

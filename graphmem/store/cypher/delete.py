@@ -1,4 +1,4 @@
-"""Deleting a source from a Cypher store, with the embedded store's provenance rules.
+"""Deleting from a Cypher store: a source, with the embedded store's provenance rules, or a namespace.
 
 A fact, event or hyperedge stays while some passage STATES it or some episode gives EVIDENCE for
 it; an entity stays while a passage MENTIONS it, an episode gives EVIDENCE for it, a remaining
@@ -13,6 +13,7 @@ is invisible to every read, so a sweep that does not happen costs only space.
 from __future__ import annotations
 
 from graphmem.models import DeleteReport
+from graphmem.store.base import NODE_KINDS
 from graphmem.store.cypher.dialect import Dialect, Transaction
 
 _PROVENANCE = {"STATES", "EVIDENCE"}
@@ -119,3 +120,27 @@ class SourceDeleter:
             tx.write(self.dialect.statement("delete_stubs"), {"ns": self.ns, "ids": ids})
 
         self.dialect.transaction(work, what=f"sweeping stubs of namespace {self.ns!r}")
+
+
+class NamespaceDeleter:
+    """A unit of work deleting every node and edge of one namespace; returns what it deleted."""
+
+    def __init__(self, dialect: Dialect, namespace: str) -> None:
+        self.dialect = dialect
+        self.ns = namespace
+
+    def __call__(self, tx: Transaction) -> DeleteReport:
+        counts = {kind: 0 for kind in NODE_KINDS}
+        for kind, n, _ in tx.read(self.dialect.statement("count_nodes"), {"ns": self.ns}):
+            if kind in counts:
+                counts[kind] = int(n)
+        tx.write(self.dialect.statement("delete_namespace"), {"ns": self.ns})
+        tx.write(self.dialect.statement("delete_namespace_record"), {"ns": self.ns})
+        return DeleteReport(
+            passages=counts["passage"],
+            entities=counts["entity"],
+            facts=counts["fact"],
+            events=counts["event"],
+            hyperedges=counts["hyperedge"],
+            episodes=counts["episode"],
+        )

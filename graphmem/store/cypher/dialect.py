@@ -35,8 +35,6 @@ T = TypeVar("T")
 Row = tuple[Any, ...]
 Params = Mapping[str, Any]
 
-#: the label every graph node carries (besides its kind's label), keyed by (namespace, id)
-NODE_LABEL = "GmNode"
 #: node kind -> label
 KIND_LABELS: dict[str, str] = {
     "passage": "Passage",

@@ -25,14 +25,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
 
-from graphmem.errors import ConfigError, GraphmemError, InputError, StoreError, TransactionFailed
+from graphmem.errors import ConfigError, GraphmemError, StoreError, TransactionFailed
 from graphmem.models import (
     DeleteReport,
     Edge,
@@ -44,17 +44,23 @@ from graphmem.models import (
     Passage,
     Stats,
 )
-from graphmem.store.base import NODE_KINDS, NodeKind, Vector, WriteBatch, check_list_ids
+from graphmem.store.base import (
+    NODE_KINDS,
+    NodeKind,
+    Vector,
+    WriteBatch,
+    check_list_ids,
+    validate_batch,
+)
 from graphmem.store.cypher import rows as R
-from graphmem.store.cypher.dialect import KIND_LABELS, PPR_WEIGHTS, Dialect, Transaction
+from graphmem.store.cypher.delete import NamespaceDeleter, SourceDeleter
+from graphmem.store.cypher.dialect import KIND_LABELS, PPR_WEIGHTS, Dialect
 from graphmem.store.cypher.graphview import CypherGraphView
-from graphmem.store.sqlite.write import validate_batch
+from graphmem.store.cypher.write import BatchWriter, check_vectors, chunks
 from graphmem.validity import utc
 
 M = TypeVar("M", bound=BaseModel)
 
-#: ids per statement for reads by id, and rows per statement for big writes
-CHUNK = 5_000
 #: node kinds that are nodes of the PageRank graph (facts are its edges)
 GRAPH_KINDS: tuple[NodeKind, ...] = ("passage", "entity", "event", "hyperedge", "episode")
 #: the most neighbours a vector search asks the index for before giving up on a namespace
@@ -70,11 +76,6 @@ _MODELS: dict[NodeKind, type[BaseModel]] = {
 }
 
 
-def _chunks(items: Sequence[str], size: int = CHUNK) -> list[list[str]]:
-    unique = list(dict.fromkeys(items))
-    return [unique[i : i + size] for i in range(0, len(unique), size)]
-
-
 def _counts(
     probe: Callable[[str, Sequence[str]], list[tuple[str, float]]],
     namespace: str,
@@ -82,7 +83,7 @@ def _counts(
 ) -> dict[str, float]:
     """A dialect's per-id count over every id, in chunks (0 for ids the server does not hold)."""
     out = dict.fromkeys(ids, 0.0)
-    for part in _chunks(ids, 50_000):
+    for part in chunks(ids, 50_000):
         for nid, count in probe(namespace, part):
             out[nid] = count
     return out
@@ -153,27 +154,6 @@ class CypherStore:
             self._dims = {str(n): int(d) for n, d in self._read("list_models", {}) if d is not None}
         return self._dims
 
-    def _check_vectors(self, batch: WriteBatch) -> int | None:
-        """The batch's vector dimension, after checking it fits the store's (raises otherwise)."""
-        if not batch.vectors or batch.embedding_model is None:
-            return None
-        dim = int(np.asarray(next(iter(batch.vectors.values()))).size)
-        dims = self._model_dims()
-        known = dims.get(batch.embedding_model)
-        if known is not None and known != dim:
-            raise InputError(
-                f"model {batch.embedding_model!r} has vectors of dim {known} in this store; "
-                f"the batch has dim {dim}",
-                field="vectors",
-            )
-        others = {d for m, d in dims.items() if m != batch.embedding_model}
-        if others and dim not in others:
-            raise ConfigError(
-                f"{self.dialect.display_url} indexes vectors of dim {sorted(others)[0]}; model "
-                f"{batch.embedding_model!r} has dim {dim}. Use another graph (URL path) for it."
-            )
-        return dim
-
     def _ensure_vector_indexes(self, dim: int) -> None:
         for kind in NODE_KINDS:
             self.dialect.ensure_vector_index(KIND_LABELS[kind], dim)
@@ -188,7 +168,7 @@ class CypherStore:
         has_nodes = any(True for _ in batch.nodes())
         with self._lock:
             self._open()
-            dim = self._check_vectors(batch)
+            dim = check_vectors(batch, self._model_dims, self.dialect.display_url)
             if dim is not None:
                 self._ensure_vector_indexes(dim)
             current = self._namespace_model(ns)
@@ -199,7 +179,7 @@ class CypherStore:
                     f"{model!r}. Use the same embedder, or another namespace or store."
                 )
             ns_model = current or (model if has_nodes else None)
-            work = _BatchWriter(self.dialect, batch, ns_model, dim)
+            work = BatchWriter(self.dialect, batch, ns_model, dim)
             try:
                 self.dialect.transaction(work, what=f"writing a batch to namespace {ns!r}")
             except GraphmemError:
@@ -218,8 +198,6 @@ class CypherStore:
 
     def delete_source(self, namespace: str, source: str) -> DeleteReport:
         """Delete ``source``'s passages and episodes and what only they supported."""
-        from graphmem.store.cypher.delete import SourceDeleter
-
         with self._lock:
             deleter = SourceDeleter(self._open(), namespace, source)
             report = self.dialect.transaction(
@@ -232,25 +210,9 @@ class CypherStore:
 
     def delete_namespace(self, namespace: str) -> DeleteReport:
         """Delete every node and edge of ``namespace`` (the caches stay)."""
-
-        def work(tx: Transaction) -> DeleteReport:
-            counts = {kind: 0 for kind in NODE_KINDS}
-            for kind, n, _ in tx.read(self.dialect.statement("count_nodes"), {"ns": namespace}):
-                if kind in counts:
-                    counts[kind] = int(n)
-            tx.write(self.dialect.statement("delete_namespace"), {"ns": namespace})
-            tx.write(self.dialect.statement("delete_namespace_record"), {"ns": namespace})
-            return DeleteReport(
-                passages=counts["passage"],
-                entities=counts["entity"],
-                facts=counts["fact"],
-                events=counts["event"],
-                hyperedges=counts["hyperedge"],
-                episodes=counts["episode"],
-            )
-
         with self._lock:
             self._open()
+            work = NamespaceDeleter(self.dialect, namespace)
             report = self.dialect.transaction(work, what=f"deleting namespace {namespace!r}")
             self._views.pop(namespace, None)
             self._ns_models.pop(namespace, None)
@@ -260,14 +222,14 @@ class CypherStore:
     def cached_vectors(self, model: str, keys: Sequence[str]) -> dict[str, Vector]:
         """Embeddings already stored for these text hashes under ``model``."""
         out: dict[str, Vector] = {}
-        for part in _chunks(keys):
+        for part in chunks(keys):
             for key, vec in self._read("get_vectors", {"model": model, "keys": part}):
                 out[str(key)] = np.asarray(vec, dtype=np.float32)
         return out
 
     def cached_extractions(self, keys: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for part in _chunks(keys):
+        for part in chunks(keys):
             for key, value in self._read("get_extractions", {"keys": part}):
                 out[str(key)] = str(value)
         return out
@@ -276,7 +238,7 @@ class CypherStore:
     def existing_passages(self, namespace: str, ids: Sequence[str]) -> dict[str, str]:
         """Which of ``ids`` exist, with their status ("ok" or "failed")."""
         out: dict[str, str] = {}
-        for part in _chunks(ids):
+        for part in chunks(ids):
             for node_id, status in self._read("existing_passages", {"ns": namespace, "ids": part}):
                 out[str(node_id)] = str(status)
         return out
@@ -285,7 +247,7 @@ class CypherStore:
         self, kind: NodeKind, model: type[M], namespace: str, ids: Sequence[str]
     ) -> dict[str, M]:
         out: dict[str, M] = {}
-        for part in _chunks(ids):
+        for part in chunks(ids):
             rows = self._read("get_nodes", {"ns": namespace, "ids": part}, KIND=KIND_LABELS[kind])
             for row in rows:
                 out[str(row[0])] = R.node_from_row(model, row, namespace)
@@ -329,7 +291,7 @@ class CypherStore:
     def facts_of_passages(self, namespace: str, passage_ids: Sequence[str]) -> dict[str, list[str]]:
         """passage id -> ids of the facts it STATES (passages stating none are left out)."""
         out: dict[str, list[str]] = {}
-        for part in _chunks(passage_ids):
+        for part in chunks(passage_ids):
             for pid, fid in self._read("facts_of_passages", {"ns": namespace, "ids": part}):
                 out.setdefault(str(pid), []).append(str(fid))
         return out
@@ -343,7 +305,7 @@ class CypherStore:
         ``invalid_at`` unset or after it (naive datetimes are taken as UTC).
         """
         found: dict[str, Fact] = {}
-        for part in _chunks(entity_ids):
+        for part in chunks(entity_ids):
             for (data,) in self._read("facts_between", {"ns": namespace, "ids": part}):
                 fact = Fact.model_validate_json(data)
                 found[fact.id] = fact
@@ -364,7 +326,7 @@ class CypherStore:
         """Stored edges touching these nodes (either end), optionally only of ``types``."""
         wanted = None if types is None else set(types)
         found: dict[tuple[str, str, str], Edge] = {}
-        for part in _chunks(node_ids):
+        for part in chunks(node_ids):
             for etype, src, dst, weight, props in self._read(
                 "edges_of", {"ns": namespace, "ids": part}
             ):
@@ -449,7 +411,7 @@ class CypherStore:
     def adjacent(self, namespace: str, ids: Sequence[str]) -> Mapping[str, list[tuple[str, float]]]:
         """PageRank-graph neighbours of each id, with edge weights, in one round trip ([] if none)."""
         out: dict[str, list[tuple[str, float]]] = {i: [] for i in ids}
-        for part in _chunks(ids, 50_000):
+        for part in chunks(ids, 50_000):
             for nid, other, weight in self._open().adjacency(namespace, part, PPR_WEIGHTS):
                 out[nid].append((other, weight))
         return out
@@ -504,80 +466,3 @@ class CypherStore:
     def namespaces(self) -> list[str]:
         """Namespaces written to (and not deleted), sorted."""
         return sorted(str(r[0]) for r in self._read("list_namespaces", {}))
-
-
-class _BatchWriter:
-    """The unit of work that writes one batch: every statement, in dependency order."""
-
-    def __init__(
-        self, dialect: Dialect, batch: WriteBatch, model: str | None, dim: int | None
-    ) -> None:
-        self.dialect = dialect
-        self.batch = batch
-        self.model = model
-        self.dim = dim
-
-    def __call__(self, tx: Transaction) -> None:
-        b, d, ns = self.batch, self.dialect, self.batch.namespace
-        has_nodes = any(True for _ in b.nodes())
-        now = datetime.now(UTC).isoformat()
-        tx.write(
-            d.statement("upsert_namespace"),
-            {"ns": ns, "model": self.model if has_nodes else None, "now": now},
-        )
-        if b.vectors and b.embedding_model is not None:
-            tx.write(d.statement("upsert_model"), {"model": b.embedding_model, "dim": self.dim})
-            vec_rows = [
-                {
-                    "key": key,
-                    "vector": np.asarray(vec, dtype=np.float32).astype(np.float64).tolist(),
-                }
-                for key, vec in b.vectors.items()
-            ]
-            for part in _row_chunks(vec_rows):
-                tx.write(d.statement("upsert_vectors"), {"model": b.embedding_model, "rows": part})
-        if b.extractions:
-            ext_rows = [{"key": k, "value": v} for k, v in b.extractions.items()]
-            for part in _row_chunks(ext_rows):
-                tx.write(d.statement("upsert_extractions"), {"rows": part})
-        # Nodes take their embeddings from the cache entries of the namespace's model.
-        model = self.model
-        self._nodes(tx, "upsert_passages", "passage", R.passage_rows(b.passages), model)
-        self._nodes(tx, "upsert_entities", "entity", R.entity_rows(b.entities), model)
-        fact_nodes, fact_rels = R.fact_rows(b.facts)
-        self._nodes(tx, "upsert_nodes", "fact", fact_nodes, model)
-        self._nodes(tx, "upsert_nodes", "event", R.event_rows(b.events), model)
-        self._nodes(tx, "upsert_nodes", "hyperedge", R.hyperedge_rows(b.hyperedges), model)
-        self._nodes(tx, "upsert_nodes", "episode", R.episode_rows(b.episodes), model)
-        for part in _row_chunks(fact_rels):
-            tx.write(d.statement("unrelate_facts"), {"ns": ns, "rows": part})
-            tx.write(d.statement("relate_facts"), {"ns": ns, "rows": part})
-        for etype, edge_rows in sorted(R.edge_rows(b.edges).items()):
-            for part in _row_chunks(edge_rows):
-                tx.write(d.statement("upsert_edges", TYPE=etype), {"ns": ns, "rows": part})
-        if b.vectors and model is not None and model == b.embedding_model:
-            for key_part in _chunks(list(b.vectors)):
-                tx.write(
-                    d.statement("attach_vectors"), {"ns": ns, "model": model, "keys": key_part}
-                )
-
-    def _nodes(
-        self,
-        tx: Transaction,
-        name: str,
-        kind: NodeKind,
-        rows: list[dict[str, Any]],
-        model: str | None,
-    ) -> None:
-        ns, label = self.batch.namespace, KIND_LABELS[kind]
-        stmt = self.dialect.statement(name, KIND=label) if name == "upsert_nodes" else None
-        for part in _row_chunks(rows):
-            # Stubs first take the kind's label, so the MERGE below (on both labels) finds them;
-            # MERGE creates new nodes with both labels at once: adding a label later is slow.
-            ids = [r["id"] for r in part]
-            tx.write(self.dialect.statement("promote_stubs", KIND=label), {"ns": ns, "ids": ids})
-            tx.write(stmt or self.dialect.statement(name), {"ns": ns, "model": model, "rows": part})
-
-
-def _row_chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> list[list[dict[str, Any]]]:
-    return [rows[i : i + size] for i in range(0, len(rows), size)]

@@ -10,7 +10,8 @@ Durability and concurrency:
 - Threads: one connection per store, shared by all threads and serialized by a re-entrant lock
   (SQLite serializes writers anyway, and the hot read paths, PageRank over the graph view and the
   exact vector product, run on immutable snapshots outside the lock). One connection also means
-  ``data_version`` moves only for other processes' commits, never for ours.
+  ``data_version`` moves only for other processes' commits, never for ours. The file, its
+  connection and transactions are :class:`~graphmem.store.sqlite.connection.SQLiteFile`.
 
 In memory, per namespace: a :class:`~graphmem.graph.GraphProjection` built on the first
 ``graph(ns)`` and then fed only the facts and edges each write newly inserted (rebuilt after a
@@ -31,26 +32,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from os import PathLike
-from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
 import numpy as np
 from pydantic import BaseModel
 
-from graphmem.errors import (
-    ConfigError,
-    ConnectionFailed,
-    GraphmemError,
-    StoreError,
-    TransactionFailed,
-)
+from graphmem.errors import ConfigError
 from graphmem.graph import CSRGraph, GraphProjection, ppr_edges
 from graphmem.models import (
     DeleteReport,
@@ -63,8 +55,9 @@ from graphmem.models import (
     Passage,
     Stats,
 )
-from graphmem.store.base import NodeKind, Vector, WriteBatch, check_list_ids
+from graphmem.store.base import NodeKind, Vector, WriteBatch, check_list_ids, validate_batch
 from graphmem.store.sqlite import delete as _delete
+from graphmem.store.sqlite.connection import SQLiteFile
 from graphmem.store.sqlite.load import (
     GRAPH_KINDS,
     load_index,
@@ -72,14 +65,9 @@ from graphmem.store.sqlite.load import (
     load_vectors,
     namespace_model,
 )
-from graphmem.store.sqlite.schema import NODE_TABLES, apply_migrations
+from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.vectors import EXACT_LIMIT, VectorIndex
-from graphmem.store.sqlite.write import (
-    WriteDelta,
-    apply_batch,
-    select_in,
-    validate_batch,
-)
+from graphmem.store.sqlite.write import WriteDelta, apply_batch, select_in
 from graphmem.validity import utc
 
 M = TypeVar("M", bound=BaseModel)
@@ -93,7 +81,7 @@ class _Namespace:
     vectors: dict[NodeKind, VectorIndex] = field(default_factory=dict)
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteFile):
     """The default store: a single SQLite file, or ``":memory:"``.
 
     ``busy_timeout``: seconds a write waits for another process's transaction.
@@ -112,125 +100,10 @@ class SQLiteStore:
         exact_limit: int = EXACT_LIMIT,
         url: str | None = None,
     ) -> None:
-        self.path = str(path) if str(path) == ":memory:" else str(Path(path).expanduser())
-        self.url = url or f"sqlite:///{self.path}"
-        self.busy_timeout = busy_timeout
         self.exact_limit = exact_limit
-        self._lock = threading.RLock()
         self._state: dict[str, _Namespace] = {}
         self._models: dict[str, tuple[str | None, int | None]] = {}
-        self._conn: sqlite3.Connection | None = self._connect()
-        self._version = self._data_version(self._conn)
-
-    # -- connection ---------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        memory = self.path == ":memory:"
-        try:
-            if not memory:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise ConnectionFailed(f"cannot open SQLite store {self.path!r}: {exc}") from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if not memory and str(mode).lower() != "wal":
-                raise StoreError(f"{self.path}: cannot switch to WAL journal mode (got {mode!r})")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA temp_store = MEMORY")
-            conn.execute("PRAGMA cache_size = -65536")
-            # Checkpoint every ~40 MB of WAL rather than 4 MB: ingest batches rewrite the same
-            # index pages again and again, and a later checkpoint copies each page once.
-            conn.execute("PRAGMA wal_autocheckpoint = 10000")
-            conn.execute("PRAGMA journal_size_limit = 67108864")
-            apply_migrations(conn)
-            conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS batch_edges (type TEXT, src TEXT, dst TEXT)"
-            )
-        except sqlite3.Error as exc:
-            conn.close()
-            raise ConnectionFailed(f"cannot open SQLite store {self.path!r}: {exc}") from exc
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    @staticmethod
-    def _data_version(conn: sqlite3.Connection) -> int:
-        return int(conn.execute("PRAGMA data_version").fetchone()[0])
-
-    def _require(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreError(f"{self.url}: the store is closed")
-        return self._conn
-
-    def _sync(self, conn: sqlite3.Connection) -> None:
-        """Drop what is held in memory if another process committed since we last looked."""
-        version = self._data_version(conn)
-        if version != self._version:
-            self._state.clear()
-            self._models.clear()
-            self._version = version
-
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._require()
-            try:
-                self._sync(conn)
-                yield conn
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.url}: {exc}") from exc
-
-    @contextmanager
-    def _snapshot(self, conn: sqlite3.Connection) -> Iterator[None]:
-        """Several SELECTs that must see one state of the file."""
-        if conn.in_transaction:
-            yield
-            return
-        conn.execute("BEGIN")
-        try:
-            yield
-        finally:
-            if conn.in_transaction:
-                conn.execute("COMMIT")
-
-    @contextmanager
-    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction; any failure rolls it back and surfaces as TransactionFailed."""
-        with self._lock:
-            conn = self._require()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise TransactionFailed(f"{self.url}: cannot start {what}: {exc}") from exc
-            try:
-                self._sync(conn)
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    # The original error is the one worth reporting.
-                    with suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                if isinstance(exc, GraphmemError) or not isinstance(exc, Exception):
-                    raise
-                raise TransactionFailed(
-                    f"{self.url}: {what} failed and was rolled back: {exc}"
-                ) from exc
-
-    def close(self) -> None:
-        """Close the file. Further calls raise :class:`StoreError`."""
-        with self._lock:
-            if self._conn is not None:
-                with suppress(sqlite3.Error):  # best effort; closing must not fail on it
-                    self._conn.execute("PRAGMA optimize")
-                self._conn.close()
-                self._conn = None
-            self._state.clear()
-            self._models.clear()
+        super().__init__(path, busy_timeout=busy_timeout, url=url)
 
     def __enter__(self) -> SQLiteStore:
         return self
@@ -245,6 +118,10 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
+
+    def _drop_memory(self) -> None:
+        self._state.clear()
+        self._models.clear()
 
     # -- writes -------------------------------------------------------------------------------
     def write(self, batch: WriteBatch) -> None:

@@ -21,7 +21,6 @@ import pydantic_core
 
 from graphmem.errors import ConfigError, InputError
 from graphmem.graph import EDGE_WEIGHTS
-from graphmem.ids import check_namespace
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
 from graphmem.store.base import AnyNode, NodeKind, Vector, WriteBatch, embed_key, kind_of
 
@@ -82,51 +81,6 @@ def dump(node: AnyNode) -> str:
         return node.model_dump_json()
     except pydantic_core.PydanticSerializationError as exc:
         raise InputError(f"{kind_of(node)} {node.id!r} cannot be stored: {exc}") from exc
-
-
-def validate_batch(batch: WriteBatch) -> None:
-    """Reject a malformed batch before any statement runs (raises :class:`InputError`)."""
-    ns = batch.namespace
-    try:
-        check_namespace(ns)
-    except ValueError as exc:
-        raise InputError(str(exc), field="namespace") from exc
-    for node in batch.nodes():
-        if node.namespace != ns:
-            raise InputError(
-                f"{kind_of(node)} {node.id!r} has namespace {node.namespace!r} "
-                f"but the batch writes namespace {ns!r}",
-                field="namespace",
-            )
-    for edge in batch.edges:
-        if edge.namespace != ns:
-            raise InputError(
-                f"{edge.type} edge {edge.src!r}->{edge.dst!r} has namespace {edge.namespace!r} "
-                f"but the batch writes namespace {ns!r}",
-                field="namespace",
-            )
-    if batch.vectors and not batch.embedding_model:
-        raise InputError("a batch with vectors needs embedding_model", field="embedding_model")
-    if not batch.vectors:
-        return
-    try:
-        # One stacked check instead of one per vector (ingest batches carry thousands).
-        mat = np.stack([np.asarray(v, dtype=np.float32) for v in batch.vectors.values()])
-    except (ValueError, TypeError):
-        mat = None
-    if mat is not None and mat.ndim == 2 and mat.shape[1] > 0 and np.isfinite(mat).all():
-        return
-    dims = set()
-    for key, vec in batch.vectors.items():
-        arr = np.asarray(vec)
-        if arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
-            raise InputError(
-                f"vector {key!r} must be a non-empty 1-D array of finite numbers, "
-                f"got shape {arr.shape}",
-                field="vectors",
-            )
-        dims.add(arr.size)
-    raise InputError(f"vectors of one batch have different dims {sorted(dims)}", field="vectors")
 
 
 def apply_batch(conn: sqlite3.Connection, batch: WriteBatch) -> WriteDelta:

@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 
@@ -28,17 +29,26 @@ from graphmem.embed.base import Embedder
 from graphmem.errors import InputError
 from graphmem.extract.base import Extraction, Extractor
 from graphmem.ids import entity_id, event_id, fact_id, normalize_name, passage_id, text_hash
+from graphmem.ingest.resolve import ResolverSettings, synonym_edges
 from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
-from graphmem.resolve import ResolverSettings, synonym_edges
 from graphmem.store.base import Store, WriteBatch, embed_key, embed_text
 from graphmem.timeparse import resolve_time
 
 log = logging.getLogger(__name__)
 
-#: a step run on every batch after embedding and merging, just before the write: it may add or
-#: replace nodes and edges (hyperedges, fact invalidation); new nodes need their vectors in
-#: ``batch.vectors`` (see :func:`graphmem.retrieve.hyper.ensure_vectors`)
-BatchHook = Callable[["Ingestor", WriteBatch, IngestReport], None]
+
+class BatchHook(Protocol):
+    """A step run on every batch after embedding and merging, just before the write.
+
+    It may add or replace nodes and edges (fact invalidation, hyperedges); new nodes need their
+    vectors in ``batch.vectors`` (see :func:`graphmem.ingest.hyperedges.ensure_vectors`). It gets
+    the store and embedder it may read or embed with, nothing else of the pipeline.
+    """
+
+    def __call__(
+        self, store: Store, embedder: Embedder, batch: WriteBatch, report: IngestReport
+    ) -> None: ...
+
 
 #: passages longer than this are refused with a clear error (split documents before ingesting)
 MAX_PASSAGE_CHARS = 1_000_000
@@ -92,7 +102,8 @@ class Ingestor:
         self.hooks: list[BatchHook] = list(hooks)
 
     # -- extraction ---------------------------------------------------------------------------
-    def _extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
+    def extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
+        """Extractions of ``passages`` (cached ones looked up), in order."""
         extractor = self.extractor
         if extractor is None:
             return [Extraction() for _ in passages]
@@ -116,10 +127,24 @@ class Ingestor:
                 report.usage[name] = report.usage.get(name, 0.0) + value
         return out
 
+    def remember_extractions(
+        self, batch: WriteBatch, passages: Sequence[Passage], extractions: Sequence[Extraction]
+    ) -> None:
+        """Put the successful extractions in ``batch`` for the cache (cacheable extractors)."""
+        extractor = self.extractor
+        if extractor is None or not extractor.cacheable:
+            return
+        for p, ex in zip(passages, extractions, strict=True):
+            if ex.error is None:
+                batch.extractions[extraction_key(extractor, p.text)] = ex.model_dump_json(
+                    exclude_defaults=True
+                )
+
     # -- building nodes -----------------------------------------------------------------------
-    def _build(
+    def build(
         self, namespace: str, passages: Sequence[Passage], extractions: Sequence[Extraction]
     ) -> WriteBatch:
+        """The batch of nodes and edges ``extractions`` make (passages as their provenance)."""
         batch = WriteBatch(namespace=namespace)
         entities: dict[str, Entity] = {}
         facts: dict[str, Fact] = {}
@@ -246,14 +271,9 @@ class Ingestor:
         report.passages_skipped += len(docs) - len(todo)
         if not todo:
             return
-        extractions = self._extract(todo, report)
-        batch = self._build(namespace, todo, extractions)
-        if self.extractor is not None and self.extractor.cacheable:
-            for p, ex in zip(todo, extractions, strict=True):
-                if ex.error is None:
-                    batch.extractions[extraction_key(self.extractor, p.text)] = ex.model_dump_json(
-                        exclude_defaults=True
-                    )
+        extractions = self.extract(todo, report)
+        batch = self.build(namespace, todo, extractions)
+        self.remember_extractions(batch, todo, extractions)
         self.commit(namespace, batch, report)
         failed = sum(1 for p in todo if p.status == "failed")
         for p in todo:
@@ -262,17 +282,7 @@ class Ingestor:
         report.passages_added += len(todo) - failed
         report.passages_failed += failed
 
-    # -- public steps, shared with episode ingest (graphmem.episodes) ---------------------------
-    def extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
-        """Extractions of ``passages`` (cached ones looked up), in order."""
-        return self._extract(passages, report)
-
-    def build(
-        self, namespace: str, passages: Sequence[Passage], extractions: Sequence[Extraction]
-    ) -> WriteBatch:
-        """The batch of nodes and edges ``extractions`` make (passages as their provenance)."""
-        return self._build(namespace, passages, extractions)
-
+    # -- the write, shared with episode ingest and notes ---------------------------------------
     def commit(self, namespace: str, batch: WriteBatch, report: IngestReport) -> None:
         """Embed, merge with stored rows, add synonym edges, run the hooks, write (one transaction)."""
         vectors = self._embed(batch, report)
@@ -290,7 +300,7 @@ class Ingestor:
             if old_fact is not None:
                 # keep when memory first learned it
                 f.created_at, f.valid_at = old_fact.created_at, f.valid_at or old_fact.valid_at
-                # restating a superseded fact does not make it current again (graphmem.temporal)
+                # restating a superseded fact does not make it current again (ingest.temporal)
                 f.invalid_at, f.expired_at = old_fact.invalid_at, old_fact.expired_at
         if new_entities:
             mat = np.stack([vectors[embed_key(e)] for e in new_entities]).astype(np.float32)
@@ -301,7 +311,7 @@ class Ingestor:
             batch.edges.extend(syn)
             report.synonym_edges += len(syn)
         for hook in self.hooks:
-            hook(self, batch, report)
+            hook(self.store, self.embedder, batch, report)
         self.store.write(batch)
         report.entities_added += len(new_entities)
         report.facts_added += sum(1 for f in batch.facts if f.id not in known_facts)

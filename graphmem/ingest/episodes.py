@@ -42,13 +42,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from graphmem.errors import InputError
 from graphmem.extract.base import Extraction
 from graphmem.ids import entity_id, episode_id, normalize_name
-from graphmem.ingest import MAX_PASSAGE_CHARS, Ingestor, extraction_key
-from graphmem.models import Edge, Entity, Episode, IngestReport, Passage
+from graphmem.ingest.pipeline import MAX_PASSAGE_CHARS, Ingestor
+from graphmem.models import Edge, Entity, Episode, EpisodeIn, EpisodeReport, Passage
 from graphmem.store.base import WriteBatch
 from graphmem.timeparse import resolve_time
 
@@ -182,27 +182,6 @@ def time_expressions(text: str, base: datetime) -> list[list[str]]:
     return out
 
 
-class EpisodeIn(BaseModel):
-    """One episode to ingest (``Memory.add_episodes`` also takes plain dicts of these fields)."""
-
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-
-    text: str
-    #: a datetime, ISO text or a written date (checked by :func:`parse_time`, not coerced)
-    time: Any = None
-    speaker: str | None = None
-    session: str | int | None = None
-    source: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-class EpisodeReport(IngestReport):
-    """An :class:`IngestReport` with the episode counts."""
-
-    episodes_added: int = 0
-    episodes_skipped: int = 0
-
-
 @dataclass(frozen=True)
 class EpisodeSettings:
     """Knobs of episode ingest (see the module docstring)."""
@@ -281,8 +260,8 @@ def session_entity(namespace: str, session: str) -> Entity:
 
 
 class EpisodeIngestor:
-    """Ingests episodes through an :class:`~graphmem.ingest.Ingestor` (its extractor, embedder,
-    hooks and store), one transaction per batch."""
+    """Ingests episodes through an :class:`~graphmem.ingest.pipeline.Ingestor` (its extractor,
+    embedder, hooks and store), one transaction per batch."""
 
     def __init__(self, ingestor: Ingestor, settings: EpisodeSettings | None = None) -> None:
         self.ingestor = ingestor
@@ -369,13 +348,7 @@ class EpisodeIngestor:
         passages = [self._passage(namespace, it, sessions) for it in todo]
         extractions = ingestor.extract(passages, report)
         batch = ingestor.build(namespace, passages, extractions)
-        extractor = ingestor.extractor
-        if extractor is not None and extractor.cacheable:
-            for p, ex in zip(passages, extractions, strict=True):
-                if ex.error is None:
-                    batch.extractions[extraction_key(extractor, p.text)] = ex.model_dump_json(
-                        exclude_defaults=True
-                    )
+        ingestor.remember_extractions(batch, passages, extractions)
         self._evidence(batch, todo, passages, extractions)
         self._next_edges(namespace, batch, todo, sessions)
         batch.passages = []

@@ -1,4 +1,4 @@
-"""Facts that change: functional predicates, invalidation instead of deletion, ``as_of`` views.
+"""Facts that change, on ingest: functional predicates, invalidation instead of deletion.
 
 Every fact has two clocks (see :class:`graphmem.models.Fact`): ``valid_at``/``invalid_at``, when it
 held in the world, and ``created_at``/``expired_at``, when memory learned it and when memory
@@ -24,6 +24,9 @@ A fact's time is the extractor's ``valid_at`` when it gave one, else the time of
 end another fact and are never ended by this rule. The facts of other predicates keep every value
 (a person may like many things).
 
+The checks every layer shares (is a fact valid at a time, current) are in :mod:`graphmem.validity`;
+the ``as_of`` views of the graph in :mod:`graphmem.retrieve.asof`.
+
 >>> predicate_class("Works for")
 ('employer', 'subject')
 >>> predicate_class("is the CEO of")
@@ -43,13 +46,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-from graphmem.ids import normalize_predicate, text_hash
+from graphmem.ids import EPISODE, FACT, PASSAGE, is_kind, normalize_predicate, of_kind, text_hash
 from graphmem.models import Edge, Episode, Fact, IngestReport, Passage
 from graphmem.store.base import Store, WriteBatch
 from graphmem.validity import utc
 
 if TYPE_CHECKING:
-    from graphmem.ingest import Ingestor
+    from graphmem.embed.base import Embedder
 
 Anchor = Literal["subject", "object"]
 
@@ -136,7 +139,7 @@ def predicate_class(predicate: str) -> tuple[str, Anchor] | None:
 
 def version_id(fact_id: str, start: datetime) -> str:
     """Id of the version of ``fact_id`` that starts at ``start`` (a restated, ended fact)."""
-    return "f:" + text_hash(f"{fact_id}@{utc(start).isoformat()}")
+    return FACT + text_hash(f"{fact_id}@{utc(start).isoformat()}")
 
 
 # --------------------------------------------------------------------------- invalidation
@@ -172,17 +175,7 @@ class TemporalSettings:
     enabled: bool = True
 
 
-def source_times(batch: WriteBatch) -> dict[str, list[datetime]]:
-    """Fact id -> the times of the passages/episodes in ``batch`` that state it."""
-    times = _node_times(batch.episodes, batch.passages)
-    out: dict[str, list[datetime]] = {}
-    for edge in batch.edges:
-        if edge.type in _PROVENANCE and edge.dst.startswith("f:") and edge.src in times:
-            out.setdefault(edge.dst, []).append(times[edge.src])
-    return out
-
-
-@dataclass
+@dataclass(frozen=True)
 class TemporalHook:
     """The batch hook that applies the functional rule (see the module docstring).
 
@@ -191,12 +184,12 @@ class TemporalHook:
     """
 
     settings: TemporalSettings = field(default_factory=TemporalSettings)
-    #: facts ended by the batches seen so far (for reports and tests)
-    invalidated: int = 0
 
-    def __call__(self, ingestor: Ingestor, batch: WriteBatch, report: IngestReport) -> None:
+    def __call__(
+        self, store: Store, embedder: Embedder, batch: WriteBatch, report: IngestReport
+    ) -> None:
         if self.settings.enabled and batch.facts:
-            self.invalidated += apply_functional_rule(ingestor.store, batch)
+            apply_functional_rule(store, batch)
 
 
 _PROVENANCE = ("STATES", "EVIDENCE")
@@ -218,7 +211,7 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
     keep: dict[str, Fact] = {}
     by_fact: dict[str, list[Edge]] = {}
     for edge in batch.edges:
-        if edge.type in _PROVENANCE and edge.dst.startswith("f:"):
+        if edge.type in _PROVENANCE and is_kind(edge.dst, FACT):
             by_fact.setdefault(edge.dst, []).append(edge)
     stored_rows = store.get_facts(ns, [f.id for f in batch.facts])
     for f in batch.facts:
@@ -321,8 +314,8 @@ def _provenance(
     edges = [e for e in store.edges_of(ns, fact_ids, list(_PROVENANCE)) if e.dst in wanted]
     srcs = sorted({e.src for e in edges})
     times = _node_times(
-        store.get_episodes(ns, [i for i in srcs if i.startswith("ep:")]).values(),
-        store.get_passages(ns, [i for i in srcs if i.startswith("p:")]).values(),
+        store.get_episodes(ns, of_kind(srcs, EPISODE)).values(),
+        store.get_passages(ns, of_kind(srcs, PASSAGE)).values(),
     )
     out: dict[str, list[tuple[Edge, datetime]]] = {}
     for e in edges:
