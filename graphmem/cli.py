@@ -29,6 +29,7 @@ from graphmem.models import IngestReport
 from graphmem.terminal import (
     console,
     err,
+    llm_settings,
     namespace_of,
     open_memory,
     print_report,
@@ -91,13 +92,6 @@ LLMCost = Annotated[
     float | None,
     typer.Option("--llm-max-cost", min=0.0, help="stop the ingest after this many US dollars"),
 ]
-
-
-def llm_settings(**options: Any) -> Any:
-    """``GRAPHMEM_LLM_*`` variables, overridden by the options that were given."""
-    from graphmem.extract.settings import LLMSettings
-
-    return LLMSettings.from_env(os.environ).merged(**options)
 
 
 def _extractor(name: str, path: Path | None, triples: Path | None, llm: dict[str, Any]) -> Any:

@@ -62,3 +62,10 @@ def print_result(result: SearchResult) -> None:
     from graphmem.render import render_result
 
     console.print(render_result(result))
+
+
+def llm_settings(**options: Any) -> Any:
+    """``GRAPHMEM_LLM_*`` variables, overridden by the options that were given."""
+    from graphmem.extract.settings import LLMSettings
+
+    return LLMSettings.from_env(os.environ).merged(**options)

@@ -37,7 +37,6 @@ from graphmem.api.errors import (
 from graphmem.api.guard import UnicodeArguments, checked_documents
 from graphmem.api.jobs import Job as RunnerJob
 from graphmem.api.limits import Limits, check_range, limit_extensions
-from graphmem.api.loaders import decode_cursor, encode_cursor, kind_of_id, page, walk
 
 Info = strawberry.Info[Context, None]
 DEFAULT_INCLUDES = tuple(i for i in t.Include if i is not t.Include.CONTEXT)
@@ -48,43 +47,6 @@ DEFAULT_INCLUDES = tuple(i for i in t.Include if i is not t.Include.CONTEXT)
 
 def _not_found(what: str, node_id: str, namespace: str) -> APIError:
     return APIError(f"no {what} with id {node_id!r} in namespace {namespace!r}", NOT_FOUND)
-
-
-async def neighbor_connection(
-    ctx: Context, namespace: str, node_id: str, depth: int, first: int, after: str | None
-) -> t.NeighborConnection:
-    """One page of the walk from ``node_id`` (used by ``Query.neighbors`` and ``Node.neighbors``)."""
-    limits = ctx.limits
-    check_range("depth", depth, 1, limits.max_neighbor_depth)
-    check_range("first", first, 1, limits.max_page_size)
-    cursor = decode_cursor(after, namespace, node_id, depth) if after is not None else None
-    loaders = ctx.loaders(namespace)
-    if await loaders.nodes.load(node_id) is None:
-        raise _not_found("node", node_id, namespace)
-    steps, truncated = await walk(loaders, node_id, depth, limits.max_walk_nodes)
-    shown, more = page(steps, first, cursor)
-    edges = [
-        t.NeighborEdge(
-            cursor=encode_cursor(s, namespace, node_id, depth),
-            id=strawberry.ID(s.link.id),
-            kind=kind_of_id(s.link.id),
-            label=s.label,
-            edge_type=s.link.edge_type,
-            weight=s.link.weight,
-            direction=s.link.direction,
-            depth=s.depth,
-            via=strawberry.ID(s.link.src),
-            fact_id=strawberry.ID(s.link.fact_id) if s.link.fact_id else None,
-            namespace=namespace,
-        )
-        for s in shown
-    ]
-    return t.NeighborConnection(
-        edges=edges,
-        page_info=t.PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
-        total_count=len(steps),
-        truncated=truncated,
-    )
 
 
 def _fact_hit(h: m.FactHit) -> t.FactHit:
@@ -312,7 +274,7 @@ class Query:
         namespace: str | None = None,
     ) -> t.NeighborConnection:
         ns = info.context.namespace(namespace)
-        return await neighbor_connection(info.context, ns, str(id), depth, first, after)
+        return await t.neighbor_connection(info.context, ns, str(id), depth, first, after)
 
     @strawberry.field(description="Counts of what a namespace holds.")
     async def stats(self, info: Info, namespace: str | None = None) -> t.Stats:

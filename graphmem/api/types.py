@@ -18,6 +18,9 @@ from strawberry.scalars import JSON
 
 from graphmem import models as m
 from graphmem.api.context import Context
+from graphmem.api.errors import NOT_FOUND, APIError
+from graphmem.api.limits import check_range
+from graphmem.api.loaders import decode_cursor, encode_cursor, kind_of_id, page, walk
 
 
 @strawberry.enum(description="What a search returns besides the ranking itself.")
@@ -78,8 +81,6 @@ class Node:
         first: int = 20,
         after: str | None = None,
     ) -> NeighborConnection:
-        from graphmem.api.schema import neighbor_connection
-
         connection: NeighborConnection = await neighbor_connection(
             info.context, self.namespace, str(self.id), depth, first, after
         )
@@ -407,3 +408,40 @@ class DocumentInput:
     title: str | None = None
     time: datetime | None = None
     metadata: JSON | None = None
+
+
+async def neighbor_connection(
+    ctx: Context, namespace: str, node_id: str, depth: int, first: int, after: str | None
+) -> NeighborConnection:
+    """One page of the walk from ``node_id`` (used by ``Query.neighbors`` and ``Node.neighbors``)."""
+    limits = ctx.limits
+    check_range("depth", depth, 1, limits.max_neighbor_depth)
+    check_range("first", first, 1, limits.max_page_size)
+    cursor = decode_cursor(after, namespace, node_id, depth) if after is not None else None
+    loaders = ctx.loaders(namespace)
+    if await loaders.nodes.load(node_id) is None:
+        raise APIError(f"no node with id {node_id!r} in namespace {namespace!r}", NOT_FOUND)
+    steps, truncated = await walk(loaders, node_id, depth, limits.max_walk_nodes)
+    shown, more = page(steps, first, cursor)
+    edges = [
+        NeighborEdge(
+            cursor=encode_cursor(s, namespace, node_id, depth),
+            id=strawberry.ID(s.link.id),
+            kind=kind_of_id(s.link.id),
+            label=s.label,
+            edge_type=s.link.edge_type,
+            weight=s.link.weight,
+            direction=s.link.direction,
+            depth=s.depth,
+            via=strawberry.ID(s.link.src),
+            fact_id=strawberry.ID(s.link.fact_id) if s.link.fact_id else None,
+            namespace=namespace,
+        )
+        for s in shown
+    ]
+    return NeighborConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+        total_count=len(steps),
+        truncated=truncated,
+    )
