@@ -4,7 +4,7 @@ Every fact has a world clock (``valid_at``/``invalid_at``) and a memory clock
 (``created_at``/``expired_at``); see :class:`graphmem.models.Fact`. Naive datetimes are UTC.
 
 >>> from datetime import datetime
->>> f = Fact(id="f:1", subject="e:a", predicate="lives in", object="e:b",
+>>> f = Fact(id="f:1", subject="e:a", predicate="lives in", object="e:b", text="A lives in B",
 ...          valid_at=datetime(2020, 1, 1), invalid_at=datetime(2022, 1, 1))
 >>> valid_at(f, datetime(2021, 6, 1)), valid_at(f, datetime(2023, 1, 1)), is_current(f)
 (True, False, False)

@@ -14,8 +14,7 @@ A unit of work is a function of a :class:`Transaction`, run by :meth:`Dialect.tr
   applies one query atomically and has no multi-query transactions), so its reads do **not** see
   its own writes. Work functions therefore read first, then write.
 
->>> from graphmem.graph import EDGE_WEIGHTS
-from graphmem.store.cypher.queries import Statement
+>>> from graphmem.store.cypher.queries import Statement
 >>> tx = RecordingTransaction()
 >>> tx.write(Statement("demo", "RETURN $x", frozenset({"x"})), {"x": 1})
 >>> [(s.name, p) for s, p in tx.writes]

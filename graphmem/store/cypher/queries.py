@@ -138,7 +138,7 @@ def _read(dialect: str, name: str) -> str | None:
 def load(dialect: str, name: str) -> Statement:
     """The statement ``name`` of ``dialect`` (falling back to the neo4j file).
 
-    >>> load("neo4j", "get_passages").params == frozenset({"ns", "ids"})
+    >>> load("neo4j", "get_nodes").params == frozenset({"ns", "ids"})
     True
     """
     check_name(dialect, "dialect")
