@@ -294,6 +294,10 @@ def bench(
             help="refuse a folder whose questions name gold ids it lacks (default: skip them, warn)",
         ),
     ] = False,
+    per_question: Annotated[
+        Path | None,
+        typer.Option(help="write each question's ranks and recall as JSON lines here"),
+    ] = None,
     llm_base_url: LLMBaseUrl = None,
     llm_model: LLMModel = None,
     llm_api_key: LLMApiKey = None,
@@ -310,7 +314,8 @@ def bench(
         llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
                            llm_max_tokens, llm_max_cost)  # fmt: skip
         ex = llm_settings(**llm).extractor()
-    run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit, strict=strict)
+    run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit, strict=strict,
+              per_question=per_question)  # fmt: skip
 
 
 @app.command()

@@ -81,6 +81,41 @@ class BenchRun:
     question_ids: list[str] = field(default_factory=list)
     #: method -> per question -> ranks (each rank: the corpus ids one stored passage stands for)
     rankings: dict[str, list[list[_RANKS]]] = field(default_factory=dict)
+    #: per question, its gold corpus ids (in hop order)
+    golds: list[tuple[str, ...]] = field(default_factory=list)
+
+    def differs(self) -> list[int]:
+        """Questions whose graphmem top 2 is not dense's top 2 (as sets): where the graph acted."""
+        g, d = self.rankings.get("graphmem", []), self.rankings.get("dense", [])
+        return [i for i, (a, b) in enumerate(zip(g, d, strict=True)) if set(a[:2]) != set(b[:2])]
+
+    def methods_on(self, questions: Sequence[int]) -> dict[str, dict[str, float]]:
+        """Each method's scores on the given questions only."""
+        from graphmem.bench.metrics import multihop_scores
+
+        golds = [self.golds[i] for i in questions]
+        return {
+            m: multihop_scores([self.rankings[m][i] for i in questions], golds, self.k_values)
+            for m in METHODS
+            if m in self.rankings
+        }
+
+    def per_question(self) -> list[dict[str, Any]]:
+        """One record per question: its gold ids, each method's top ranks and recall at each k."""
+        from graphmem.bench.metrics import recall_at_k
+
+        top = max(self.k_values)
+        out = []
+        for i, qid in enumerate(self.question_ids):
+            rec: dict[str, Any] = {"id": qid, "gold": list(self.golds[i])}
+            for m in METHODS:
+                ranks = self.rankings[m][i][:top]
+                rec[m] = {
+                    "ranks": [list(r) for r in ranks],
+                    **{f"recall@{k}": recall_at_k(ranks, self.golds[i], k) for k in self.k_values},
+                }
+            out.append(rec)
+        return out
 
     def to_json(self) -> dict[str, Any]:
         """The result in the exact schema of issue 2 (fractions 0–1, times in s and ms), plus
@@ -96,6 +131,21 @@ class BenchRun:
             "timings": timings_json(self.ingest_s, self.query_ms),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "skipped_questions": skipped_json(self.skipped_questions),
+            **self._differs_json(),
+        }
+
+    def _differs_json(self) -> dict[str, Any]:
+        if not self.golds or "dense" not in self.rankings:
+            return {}
+        which = self.differs()
+        scores = self.methods_on(which) if which else {}
+        return {
+            "differs_from_dense": {
+                "questions": len(which),
+                "methods": {
+                    m: {k: round(float(v), 6) for k, v in s.items()} for m, s in scores.items()
+                },
+            }
         }
 
 

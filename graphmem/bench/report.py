@@ -36,6 +36,16 @@ def render_table(run: BenchRun) -> Table:
         )
     delta = [f"{100 * (run.methods['graphmem'][k] - run.methods['dense'][k]):+.1f}" for k in keys]
     table.add_row("[dim]graphmem − dense[/dim]", *(f"[dim]{d}[/dim]" for d in delta), "")
+    differs = run.differs() if run.golds else []
+    if differs:
+        # where the graph changed dense's top 2: a regression shows here first
+        on = run.methods_on(differs)
+        for method in ("graphmem", "dense"):
+            table.add_row(
+                f"[dim]{method}, the {len(differs)} questions whose top 2 differ[/dim]",
+                *(f"[dim]{_pct(on[method][k])}[/dim]" for k in keys),
+                "",
+            )
 
     p50, p95 = percentile(run.query_ms, 50), percentile(run.query_ms, 95)
     lines = [

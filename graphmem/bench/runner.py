@@ -16,6 +16,7 @@ does not count as a query).
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import time
@@ -96,8 +97,12 @@ def run_bench(
     console: Console | None = None,
     show_table: bool = True,
     strict: bool = False,
+    per_question: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark on a dataset folder; print the table; return (and write) the JSON dict.
+
+    ``per_question``: also write one JSON line per question there (its gold ids, each method's
+    top ranks and recall at each k), so a regression is visible where it happens.
 
     ``store``: a store URL or Store (default: a fresh temporary SQLite file, deleted afterwards).
     ``extractor``: ``"auto"`` (``triples.jsonl`` if the folder has one, else ``"nlp"``),
@@ -141,6 +146,9 @@ def run_bench(
     data = result.to_json()
     if json_path is not None:
         write_json(data, json_path)
+    if per_question is not None:
+        lines = (json.dumps(rec, ensure_ascii=False) for rec in result.per_question())
+        Path(per_question).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return data
 
 
@@ -282,6 +290,7 @@ def _run_multihop(
         bm25_stemmer=bm25.stemmer_name,
         question_ids=[q.id for q in questions],
         rankings=rankings,
+        golds=[tuple(g) for g in golds],
     )
 
 

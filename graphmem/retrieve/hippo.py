@@ -29,6 +29,7 @@ from graphmem.graph import GraphView
 from graphmem.ids import PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Fact
 from graphmem.retrieve.base import Request, Retrieval
+from graphmem.retrieve.fusion import first_stage, fuse, graph_gate
 from graphmem.retrieve.ppr import Engine, pagerank_vector, personalized_pagerank
 from graphmem.retrieve.scores import NodeScores, minmax
 from graphmem.store.base import Store, Vector
@@ -62,6 +63,19 @@ class HippoSettings:
     #: musique_train 1e-3 to 1e-6 rank identically, 1e-4 takes 12 iterations instead of 16
     tol: float = 1e-4
     max_iter: int = 50
+    #: BM25's weight in the first stage's rank fusion with dense (0: dense alone); see
+    #: :mod:`graphmem.retrieve.fusion` for why the final order is built the way it is
+    bm25_weight: float = 0.0
+    #: the first stage's best passages kept at the top, above the walk's order
+    protect_top: int = 1
+    #: the walk counts fully when at least ``gate_high`` of its top ``gate_depth`` passages are in
+    #: the first stage's top ``gate_depth``, not at all at ``gate_low`` or less
+    gate_depth: int = 10
+    gate_low: float = 0.2
+    gate_high: float = 0.5
+    #: recognition without an LLM: fact seeds whose similarity is more than this below the best
+    #: fact's are dropped (2.0: keep all, as HippoRAG 2 without its LLM filter)
+    fact_margin: float = 2.0
 
 
 def entity_seeds(
@@ -128,21 +142,26 @@ def retrieve(
     namespace: str,
     query: Vector,
     k: int,
-    settings: HippoSettings = field(default_factory=HippoSettings),
+    settings: HippoSettings | None = None,
     *,
     as_of: datetime | None = None,
     named: Sequence[str] = (),
+    question: str = "",
 ) -> Retrieval:
     """Rank passages for one question embedding (shape ``(dim,)`` or ``(1, dim)``).
 
     ``as_of``: seed only with facts valid then, and walk the graph of the facts valid then
     (:func:`graphmem.retrieve.asof.graph_as_of`). ``named``: ids of entities named in the question,
-    seeded with ``settings.named_weight``.
+    seeded with ``settings.named_weight``. ``question``: its text, for the BM25 half of the first
+    stage (when the store has a full-text index and ``settings.bm25_weight`` > 0).
     """
+    settings = settings or HippoSettings()
     q = query.reshape(1, -1)
     n_cand = max(k, settings.passage_candidates)
     dense_hits = store.vector_search(namespace, "passage", q, n_cand)[0]
     dense = dict(dense_hits)
+    first = first_stage(dense_hits, _lexical(store, namespace, question, n_cand, settings),
+                        settings.bm25_weight)  # fmt: skip
     fact_hits = store.vector_search(namespace, "fact", q, settings.fact_top_k)[0]
     graph: GraphView = store.graph(namespace)
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
@@ -153,6 +172,9 @@ def retrieve(
         # Without as_of the question is about now: facts that ended do not seed the walk (the
         # graph already leaves them out); search deeper for current ones instead.
         fact_hits, fact_rows = _current(store, namespace, q, settings)
+    if fact_hits and settings.fact_margin < 2.0:
+        best = fact_hits[0][1]
+        fact_hits = [(f, s) for f, s in fact_hits if s >= best - settings.fact_margin]
     endpoints = {fid: (f.subject, f.object) for fid, f in fact_rows.items()}
     seeds = entity_seeds(graph, fact_hits, endpoints)
     if settings.entity_top_k > 0:
@@ -167,7 +189,7 @@ def retrieve(
             n_passages = sum(1 for j in nbrs.tolist() if is_kind(graph.node_id(j), PASSAGE))
             seeds[idx] = seeds.get(idx, 0.0) + settings.named_weight / max(1, n_passages)
     if not seeds:
-        ranked = dense_hits[:k]
+        ranked = [(p, dense.get(p, 0.0)) for p in first[:k]]
         return Retrieval(ranked, dense, fact_hits, {}, mode="dense")
     if dense_hits:
         pscores = minmax(np.array([s for _, s in dense_hits], dtype=np.float64), constant="one")
@@ -185,9 +207,12 @@ def retrieve(
         ppr = personalized_pagerank(graph, seeds, damping=damping, tol=tol, max_iter=max_iter,
                                     engine=engine)  # fmt: skip
         node_scores = NodeScores(graph, sparse=ppr)
-    passages = node_scores.top(PASSAGE, k)
+    walked = [p for p, _ in node_scores.top(PASSAGE, n_cand)]
+    gate = graph_gate(first, walked, depth=settings.gate_depth, low=settings.gate_low,
+                      high=settings.gate_high)  # fmt: skip
+    passages = fuse(first, walked, gate=gate, protect=settings.protect_top)[:k]
     if len(passages) < k:
-        # Passages the walk never reached (no entities) still rank, below, by dense score.
+        # Passages neither ranking reached still rank, below, by dense score.
         seen = {p for p, _ in passages}
         passages += [(p, 0.0) for p, _ in dense_hits if p not in seen][: k - len(passages)]
     return Retrieval(
@@ -197,6 +222,17 @@ def retrieve(
         seeds={graph.node_id(i): w for i, w in seeds.items()},
         node_scores=node_scores,
     )
+
+
+def _lexical(
+    store: Store, namespace: str, question: str, n: int, settings: HippoSettings
+) -> list[tuple[str, float]]:
+    """BM25 hits of the store's full-text index, when it has one and BM25 counts."""
+    search = getattr(store, "text_search", None)
+    if settings.bm25_weight <= 0 or not question.strip() or search is None:
+        return []
+    hits: list[tuple[str, float]] = search(namespace, question, n)
+    return hits
 
 
 @dataclass(frozen=True)
@@ -210,7 +246,7 @@ class PassageRetriever:
         r = request
         named = self.named(r.namespace, r.question)
         return retrieve(r.store, r.namespace, r.vector, r.k, self.settings, as_of=r.as_of,
-                        named=named)  # fmt: skip
+                        named=named, question=r.question)  # fmt: skip
 
     def named(self, namespace: str, question: str) -> list[str]:
         """Ids of the entities ``namer`` names in the question (none without a namer)."""
