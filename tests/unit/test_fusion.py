@@ -1,0 +1,62 @@
+"""The first stage and its fusion with the walk: a walk that says nothing changes nothing."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphmem.retrieve.fusion import agreement, first_stage, fuse, graph_gate, rrf
+
+
+def test_rrf_weights_and_ties() -> None:
+    fused = rrf([["a", "b", "c"], ["b"]], [1.0, 1.0])
+    assert [p for p, _ in fused] == ["b", "a", "c"]
+    assert abs(dict(fused)["b"] - (1 / 62 + 1 / 61)) < 1e-12
+    # a zero weight drops the ranking; equal scores keep the order first seen
+    assert [p for p, _ in rrf([["x", "y"], ["y", "x"]], [1.0, 0.0])] == ["x", "y"]
+    assert [p for p, _ in rrf([["x"], ["y"]], [1.0, 1.0])] == ["x", "y"]
+
+
+def test_first_stage_is_dense_without_bm25() -> None:
+    dense = [("a", 0.9), ("b", 0.8), ("c", 0.7)]
+    assert first_stage(dense, [("c", 9.0)], 0.0) == ["a", "b", "c"]
+    assert first_stage(dense, [], 0.5) == ["a", "b", "c"]
+    # a rare name BM25 ranks first moves up, but dense keeps more weight
+    assert first_stage(dense, [("c", 9.0), ("a", 1.0)], 0.5)[0] == "a"
+    assert first_stage(dense, [("c", 9.0), ("a", 1.0)], 1.0)[:2] == ["a", "c"]
+
+
+def test_gate_follows_agreement() -> None:
+    first = [f"p{i}" for i in range(10)]
+    assert graph_gate(first, first, depth=10, low=0.2, high=0.5) == 1.0
+    unrelated = [f"q{i}" for i in range(10)]
+    assert graph_gate(first, unrelated, depth=10, low=0.2, high=0.5) == 0.0
+    half = first[:3] + unrelated[:7]  # agreement 0.3: a third of the way from low to high
+    assert abs(graph_gate(first, half, depth=10, low=0.2, high=0.5) - 1 / 3) < 1e-9
+    assert agreement(first, half, 10) == 0.3
+
+
+def test_trusted_walk_orders_all_but_the_protected_top() -> None:
+    first = ["a", "b", "c", "d"]
+    walked = ["c", "d", "a", "b"]
+    out = [p for p, _ in fuse(first, walked, gate=1.0, protect=1)]
+    assert out == ["a", "c", "d", "b"]
+    scores = [s for _, s in fuse(first, walked, gate=1.0, protect=1)]
+    assert scores == sorted(scores, reverse=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(min_value=10, max_value=60), seed=st.integers(0, 10_000))
+def test_a_noise_walk_never_ranks_below_the_first_stage(n: int, seed: int) -> None:
+    """The walk of unrelated facts (passages the first stage never ranked) leaves its order."""
+    rng = random.Random(seed)
+    first = [f"p{i}" for i in range(n)]
+    noise = [f"n{i}" for i in range(n)]
+    rng.shuffle(noise)
+    walked = noise[: n // 2] + rng.sample(first[10:], k=min(len(first[10:]), n // 4))
+    gate = graph_gate(first, walked, depth=10, low=0.2, high=0.5)
+    assert gate == 0.0
+    out = [p for p, _ in fuse(first, walked, gate=gate, protect=1)]
+    assert out[:n] == first
