@@ -1,6 +1,6 @@
 """What both RAG plug-ins share: calling a Memory or a client, sync or async, and the metadata.
 
-Passages and episodes both become documents, interleaved by score (see :func:`ranked_hits`).
+Passages and episodes both become documents, interleaved by rank (see :func:`ranked_hits`).
 
 A "memory" here is anything with graphmem's ``search(question, *, k, namespace)``: a
 :class:`graphmem.Memory`, an :class:`graphmem.AsyncMemory`, or the client SDK's ``Client`` /
@@ -91,12 +91,16 @@ Hit = PassageHit | EpisodeHit
 
 
 def ranked_hits(result: SearchResult, k: int | None = None) -> list[Hit]:
-    """Passages and episodes interleaved by score, best first, at most ``k`` (all when ``None``;
-    a passage first on a tie). An episode-only store gives episodes, a document store passages.
+    """Passages and episodes interleaved by rank (the best passage, the best episode, the second
+    passage, ...), at most ``k`` (all when ``None``). Their scores come from different rankers on
+    different scales, so ranks are what compares. An episode-only store gives episodes, a
+    document store passages.
     """
-    hits: list[Hit] = [*result.passages, *result.episodes]
-    # sorted() is stable: equal scores keep passages before episodes, each in graphmem's order
-    ranked = sorted(hits, key=lambda h: -h.score)
+    passages, episodes = list(result.passages), list(result.episodes)
+    ranked: list[Hit] = []
+    for i in range(max(len(passages), len(episodes))):
+        ranked += passages[i : i + 1]
+        ranked += episodes[i : i + 1]
     return ranked if k is None else ranked[:k]
 
 
