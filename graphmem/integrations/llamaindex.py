@@ -1,6 +1,6 @@
 """A LlamaIndex retriever over graphmem (``pip install 'graphmem[llamaindex]'``).
 
-Each retrieved passage or episode becomes a ``NodeWithScore`` (interleaved by score): a ``TextNode``
+Each retrieved passage or episode becomes a ``NodeWithScore`` (interleaved by rank): a ``TextNode``
 whose ``id_`` is the passage or episode id, with graphmem's score as the node score and the same
 metadata as the LangChain retriever (``kind``, scores, rank, source, facts with their validity,
 entity path; an episode's speaker, time and session). Only a passage's ``source``, ``title`` and
