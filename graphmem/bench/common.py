@@ -83,6 +83,8 @@ class BenchRun:
     rankings: dict[str, list[list[_RANKS]]] = field(default_factory=dict)
     #: per question, its gold corpus ids (in hop order)
     golds: list[tuple[str, ...]] = field(default_factory=list)
+    #: a new process: ``import graphmem`` and its first answer (see :func:`cold_start`)
+    cold: dict[str, float] = field(default_factory=dict)
 
     def differs(self) -> list[int]:
         """Questions whose graphmem top 2 is not dense's top 2 (as sets): where the graph acted."""
@@ -132,6 +134,7 @@ class BenchRun:
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "skipped_questions": skipped_json(self.skipped_questions),
             **self._differs_json(),
+            **({"cold_start": self.cold} if self.cold else {}),
         }
 
     def _differs_json(self) -> dict[str, Any]:
@@ -234,3 +237,33 @@ def check_writable(path: str | Path) -> Path:
     if not os.access(target.parent, os.W_OK):
         raise ConfigError(f"cannot write {target}: its folder is not writable")
     return target
+
+
+_COLD = """
+import sys, time
+t0 = time.perf_counter()
+import graphmem
+t1 = time.perf_counter()
+mem = graphmem.Memory(sys.argv[1], extractor=None, namespace=sys.argv[2])
+mem.search(sys.argv[3], k=5)
+t2 = time.perf_counter()
+print(f"{t1 - t0:.6f} {t2 - t0:.6f}")
+"""
+
+
+def cold_start(store: str, namespace: str, question: str) -> dict[str, float]:
+    """Seconds from a new process's ``import graphmem`` to that import done and to its first
+    answer on ``store``, as a user's first ``graphmem search`` pays them; ``{}`` if it fails."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _COLD, store, namespace, question],
+            capture_output=True, text=True, timeout=300, env=env, check=True,
+        ).stdout.split()  # fmt: skip
+        return {"import_s": round(float(out[0]), 3), "first_answer_s": round(float(out[1]), 3)}
+    except (subprocess.SubprocessError, OSError, ValueError, IndexError):
+        return {}

@@ -53,6 +53,11 @@ def render_table(run: BenchRun) -> Table:
         f"(embedding included) · peak RSS {run.peak_rss_mb:.0f} MB",
         f"extractor {run.extractor} · store {run.store} · namespace {run.namespace}",
     ]
+    if run.cold:
+        lines.append(
+            f"a new process: import graphmem {run.cold['import_s']:.2f} s, "
+            f"first answer {run.cold['first_answer_s']:.2f} s"
+        )
     extra = []
     if run.modes:
         extra.append("ranking modes " + ", ".join(f"{m} {n}" for m, n in sorted(run.modes.items())))

@@ -31,6 +31,7 @@ from graphmem.bench.common import (
     BenchRun,
     bench_namespace,
     check_writable,
+    cold_start,
     peak_rss_mb,
     redact_url,
     sqlite_url,
@@ -194,6 +195,8 @@ def run_bench_detailed(
         mem = Memory(store_arg, embedder=embedder, extractor=ex, namespace=namespace)
         try:
             run = _run_multihop(mem, dataset, ks, limit=limit, progress=progress)
+            if isinstance(store_arg, str) and dataset.questions:
+                run.cold = cold_start(store_arg, namespace, dataset.questions[0].question)
         finally:
             # a Store the caller passed in stays open: it is theirs
             if isinstance(store_arg, str):
