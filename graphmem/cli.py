@@ -9,6 +9,10 @@ environment.
     graphmem ingest notes/ --extractor llm --llm-base-url http://127.0.0.1:8080/v1 --llm-model m
     graphmem search "Where was the author of Emma born?" --store sqlite:///memory.db
     graphmem serve --store sqlite:///memory.db --port 8000
+
+Without ``--store`` (or ``GRAPHMEM_STORE``) the store is ``sqlite:///graphmem.db``: the file
+graphmem.db in the current folder. Only ``ingest`` (and ``serve``, ``demo``) create a store; the
+read-only commands refuse a missing or empty one with "empty store: run graphmem ingest ...".
 """
 
 from __future__ import annotations
@@ -23,15 +27,18 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from graphmem.errors import ConfigError, GraphmemError
+from graphmem.errors import ConfigError, GraphmemError, InputError
 from graphmem.mcp.cli import mcp_command
 from graphmem.models import IngestReport
 from graphmem.terminal import (
     console,
     err,
+    help_width,
     llm_settings,
     namespace_of,
+    open_existing,
     open_memory,
+    parse_between,
     print_report,
     print_result,
     store_url,
@@ -52,12 +59,14 @@ StoreOpt = Annotated[
     str | None,
     typer.Option(
         "--store",
-        help="sqlite:///file.db, neo4j://host, bolt://host, falkordb://host:port [env GRAPHMEM_STORE]",
+        help="sqlite:///relative.db, sqlite:////absolute.db, neo4j://host, bolt://host, "
+        "falkordb://host:port (env GRAPHMEM_STORE; default sqlite:///graphmem.db: graphmem.db "
+        "in the current folder)",
     ),
 ]
 NamespaceOpt = Annotated[
     str | None,
-    typer.Option("--namespace", "-n", help="tenant / user / agent [env GRAPHMEM_NAMESPACE]"),
+    typer.Option("--namespace", "-n", help="tenant / user / agent (env GRAPHMEM_NAMESPACE)"),
 ]
 ExtractorOpt = Annotated[
     str,
@@ -68,14 +77,14 @@ ExtractorOpt = Annotated[
 # LLM options: None means "not given", so the GRAPHMEM_LLM_* variable (or the default) stays.
 LLMBaseUrl = Annotated[
     str | None,
-    typer.Option("--llm-base-url", help="OpenAI-compatible endpoint [env GRAPHMEM_LLM_BASE_URL]"),
+    typer.Option("--llm-base-url", help="OpenAI-compatible endpoint (env GRAPHMEM_LLM_BASE_URL)"),
 ]
 LLMModel = Annotated[
-    str | None, typer.Option("--llm-model", help="chat model [env GRAPHMEM_LLM_MODEL]")
+    str | None, typer.Option("--llm-model", help="chat model (env GRAPHMEM_LLM_MODEL)")
 ]
 LLMApiKey = Annotated[
     str | None,
-    typer.Option("--llm-api-key", help="[env GRAPHMEM_LLM_API_KEY, then OPENAI_API_KEY]"),
+    typer.Option("--llm-api-key", help="(env GRAPHMEM_LLM_API_KEY, then OPENAI_API_KEY)"),
 ]
 LLMConcurrency = Annotated[
     int | None,
@@ -168,6 +177,8 @@ def ingest(
 
     llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
                        llm_max_tokens, llm_max_cost)  # fmt: skip
+    if not path.exists():  # before the store is opened: a typo creates no database
+        raise InputError("no such file or folder", path=str(path))
     ex = _extractor(extractor, path, triples, llm)
     with open_memory(store, namespace, ex) as mem:
         report: IngestReport
@@ -199,6 +210,15 @@ def search(
     as_of: Annotated[
         datetime | None, typer.Option("--as-of", help="the world as it was then (ISO 8601)")
     ] = None,
+    between: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--between",
+            metavar="START END",
+            help="episodes in that interval, facts that held during it (ISO 8601; '-' leaves "
+            "an end open)",
+        ),
+    ] = None,
     include: Annotated[
         list[str] | None,
         typer.Option(help="passages, facts, entities, episodes, hyperedges, context (repeatable)"),
@@ -217,8 +237,9 @@ def search(
         ex = llm_settings(base_url=llm_base_url, model=llm_model, api_key=llm_api_key).extractor()
     elif extractor.strip().lower() != "none":
         raise ConfigError(f"search --extractor {extractor!r}: use none or llm")
-    with open_memory(store, namespace, extractor=ex) as mem:
-        result = mem.search(question, k=k, as_of=as_of, include=include)
+    interval = parse_between(between)
+    with open_existing(store, namespace, extractor=ex) as mem:
+        result = mem.search(question, k=k, as_of=as_of, between=interval, include=include)
     if as_json:
         console.print_json(result.model_dump_json())
         return
@@ -227,8 +248,10 @@ def search(
 
 @app.command()
 def stats(store: StoreOpt = None, namespace: NamespaceOpt = None) -> None:
-    """Counts of nodes and edges in a namespace."""
-    with open_memory(store, namespace, extractor=None) as mem:
+    """Counts of nodes and edges in a namespace (zeros, and a hint, for an empty one)."""
+    # An empty namespace is a true answer (zeros, exit 0; the hint goes to stderr); a missing
+    # store file is probably a wrong path, so that exits 1 like the other read-only commands.
+    with open_existing(store, namespace, allow_empty=True) as mem:
         s = mem.stats()
     console.print_json(s.model_dump_json())
 
@@ -248,7 +271,7 @@ def delete(
     """Delete by source (entities and facts other passages still state are kept)."""
     if (source is None) == (not all_namespace):
         raise ConfigError("give either --source SOURCE or --all")
-    with open_memory(store, namespace, extractor=None) as mem:
+    with open_existing(store, namespace) as mem:
         # the check above leaves a source exactly when --all is not given
         report = (
             mem.delete(source=source) if source is not None else mem.delete_namespace(mem.namespace)
@@ -267,7 +290,7 @@ def export(
     """Write a namespace's nodes and edges as JSON Lines (embeddings left out)."""
     from graphmem.export import export_namespace
 
-    with open_memory(store, namespace, extractor=None) as mem:
+    with open_existing(store, namespace) as mem:
         if str(output) == "-":
             counts = export_namespace(mem.store, mem.namespace, sys.stdout)
         else:
@@ -344,7 +367,9 @@ def serve(
     keys: Annotated[
         Path | None, typer.Option(help="API key file; without it the server is open (loopback)")
     ] = None,
-    graphiql: Annotated[bool, typer.Option(help="serve GraphiQL on GET /graphql")] = False,
+    graphiql: Annotated[
+        bool, typer.Option(help="serve the GraphiQL IDE on /graphiql (offline, vendored assets)")
+    ] = False,
     explore: Annotated[bool, typer.Option(help="serve the graph explorer on /explore")] = True,
     allow_open: Annotated[
         bool, typer.Option(help="allow a server without keys on a non-loopback host")
@@ -418,14 +443,16 @@ app.command("viz")(viz_command)
 
 
 def main() -> None:
-    """Entry point: run the app and turn graphmem's errors into one clear line and exit code 2."""
+    """Entry point: run the app and turn graphmem's errors (and a bad value's ``ValueError``)
+    into one line, ``error: ...``, and exit code 2."""
     logging.basicConfig(
         level=os.environ.get("GRAPHMEM_LOG", "WARNING").upper(),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    help_width()
     try:
         app()
-    except GraphmemError as exc:
+    except (GraphmemError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
 

@@ -10,6 +10,7 @@ the same adjacency (:func:`links`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -27,6 +28,7 @@ from graphmem.models import (
 )
 from graphmem.retrieve.base import Retrieval
 from graphmem.store.base import Store
+from graphmem.validity import is_current
 
 if TYPE_CHECKING:
     from graphmem.retrieve.episodic import EpisodicRetrieval
@@ -40,11 +42,48 @@ __all__ = [
     "neighbors",
     "node_kind",
     "node_labels",
+    "order_facts",
     "unit_hits",
 ]
 
 #: how many of the highest-scored entities a result lists
 TOP_ENTITIES = 10
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _named(question: str, names: set[str]) -> set[str]:
+    """The names the question says as whole words, a longer name winning over one inside it
+    ("Ada's sister" is named in "Where does Ada's sister live?", and not "Ada")."""
+    words = [w.casefold() for w in _WORD.findall(question)]
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for name in names:
+        target = [w.casefold() for w in _WORD.findall(name)]
+        n = len(target)
+        if n:
+            hits = [(i, i + n) for i in range(len(words) - n + 1) if words[i : i + n] == target]
+            if hits:
+                spans[name] = hits
+    covered = [span for hits in spans.values() for span in hits]
+    return {
+        name
+        for name, hits in spans.items()
+        if any(not any(c <= a and b <= d and d - c > b - a for c, d in covered) for a, b in hits)
+    }
+
+
+def order_facts(question: str, facts: list[FactHit], *, now: bool) -> None:
+    """Sort ``facts`` in place: for a question about now (``now``), facts that still hold first;
+    then, within each group, facts about an entity the question names (its subject or object)
+    first. The sort is stable: the retrieval's order stays within each group."""
+    named = _named(question, {n for h in facts for n in (h.subject_name, h.object_name)})
+
+    def key(h: FactHit) -> tuple[bool, bool]:
+        about = bool(named & {h.subject_name, h.object_name})
+        return (now and not is_current(h.fact), not about)
+
+    facts.sort(key=key)
 
 
 def format_result(store: Store, namespace: str, question: str, found: Retrieval) -> SearchResult:

@@ -3,7 +3,8 @@
 Used by :mod:`graphmem.cli`, :mod:`graphmem.demo` and :mod:`graphmem.viz.cli`; it imports none
 of them, so the commands can register each other without import circles. The environment is read
 here only when a command runs (an option first, then ``GRAPHMEM_STORE`` / ``GRAPHMEM_NAMESPACE``,
-then the default).
+then the default: ``sqlite:///graphmem.db``, in the current folder). Read-only commands open the
+store with :func:`open_existing`, which never creates one.
 
 >>> store_url("sqlite:///x.db")
 'sqlite:///x.db'
@@ -12,35 +13,134 @@ then the default).
 from __future__ import annotations
 
 import os
+import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from graphmem.models import SearchResult
+from graphmem.errors import ConfigError, NotFound
+from graphmem.models import SearchResult, Stats
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
 
 console = Console()
-err = Console(stderr=True)
+# soft_wrap: an error line stays one line (a grep-able message), whatever the terminal width
+err = Console(stderr=True, soft_wrap=True)
+
+DEFAULT_STORE = "sqlite:///graphmem.db"  # Memory's default too: graphmem.db in the current folder
 
 
 def store_url(store: str | None) -> str:
     """The store to open: the option, else ``GRAPHMEM_STORE``, else the default file."""
-    return store or os.environ.get("GRAPHMEM_STORE") or "sqlite:///graphmem.db"
+    return store or os.environ.get("GRAPHMEM_STORE") or DEFAULT_STORE
 
 
 def namespace_of(namespace: str | None) -> str:
-    """The namespace to use: the option, else ``GRAPHMEM_NAMESPACE``, else ``default``."""
-    return namespace or os.environ.get("GRAPHMEM_NAMESPACE") or "default"
+    """The namespace to use: the option, else ``GRAPHMEM_NAMESPACE``, else ``default``.
+
+    Checked here, before any store is opened: a bad name is a :class:`ConfigError`.
+    """
+    from graphmem.ids import check_namespace
+
+    name = namespace or os.environ.get("GRAPHMEM_NAMESPACE") or "default"
+    try:
+        return check_namespace(name)
+    except ValueError as exc:
+        raise ConfigError(f"--namespace: {exc}") from None
 
 
 def open_memory(store: str | None, namespace: str | None, extractor: Any = "nlp") -> Memory:
-    """A :class:`~graphmem.memory.Memory` over the resolved store and namespace."""
+    """A :class:`~graphmem.memory.Memory` over the resolved store and namespace (created if new)."""
     from graphmem.memory import Memory
+    from graphmem.store import open_store
 
-    return Memory(store_url(store), extractor=extractor, namespace=namespace_of(namespace))
+    ns = namespace_of(namespace)
+    return Memory(open_store(store_url(store)), extractor=extractor, namespace=ns)
+
+
+def is_empty(stats: Stats) -> bool:
+    """Nothing stored in the namespace (no passage, episode, entity, fact or hyperedge)."""
+    counts = (stats.passages, stats.episodes, stats.entities, stats.facts, stats.hyperedges)
+    return not any(counts)
+
+
+def empty_hint(url: str, namespace: str, why: str) -> str:
+    """The one line a read-only command prints when there is nothing to read."""
+    where = f" --store {url}" if url != DEFAULT_STORE else ""
+    if namespace != "default":
+        where += f" -n {namespace}"
+    return f"empty store: {why}; run graphmem ingest PATH{where} first"
+
+
+def open_existing(
+    store: str | None, namespace: str | None, extractor: Any = None, *, allow_empty: bool = False
+) -> Memory:
+    """The Memory of a read-only command: never creates a store.
+
+    A missing SQLite file, or (unless ``allow_empty``) an empty namespace, prints
+    :func:`empty_hint` on stderr and exits with code 1.
+    """
+    from graphmem.memory import Memory
+    from graphmem.store import open_store
+
+    url, ns = store_url(store), namespace_of(namespace)
+    try:
+        opened = open_store(url, create=False)
+    except NotFound as exc:
+        err.print(escape(empty_hint(url, ns, str(exc))))
+        raise typer.Exit(1) from None
+    if is_empty(opened.stats(ns)):
+        err.print(escape(empty_hint(url, ns, f"nothing is stored in namespace {ns!r} of {url}")))
+        if not allow_empty:
+            opened.close()
+            raise typer.Exit(1)
+    return Memory(opened, extractor=extractor, namespace=ns)
+
+
+def parse_between(
+    between: tuple[str, str] | None,
+) -> tuple[datetime | None, datetime | None] | None:
+    """``--between START END`` as datetimes (``-`` or an empty string: that end is open).
+
+    >>> parse_between(("2021-01-01", "-"))
+    (datetime.datetime(2021, 1, 1, 0, 0), None)
+    """
+    if between is None:
+        return None
+    ends: list[datetime | None] = []
+    for name, text in zip(("START", "END"), between, strict=True):
+        if text.strip() in {"", "-"}:
+            ends.append(None)
+            continue
+        try:
+            ends.append(datetime.fromisoformat(text.strip()))
+        except ValueError:
+            raise ConfigError(
+                f"--between: {name} {text!r} is not an ISO 8601 date or time "
+                "(e.g. 2021-01-01 or 2021-01-01T09:30; '-' for an open end)"
+            ) from None
+    start, end = ends
+    if start is not None and end is not None:
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            raise ConfigError("--between: give a time zone on both ends or on neither")
+        if start > end:
+            raise ConfigError(f"--between: START {between[0]} is after END {between[1]}")
+    return start, end
+
+
+def help_width() -> None:
+    """Help as wide as the terminal; 120 columns when output is not a terminal and COLUMNS is
+    unset (rich would cut it at 80)."""
+    import typer.rich_utils
+
+    if os.environ.get("TERMINAL_WIDTH") or os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return
+    typer.rich_utils.MAX_WIDTH = 120
 
 
 def print_report(report: dict[str, Any]) -> None:

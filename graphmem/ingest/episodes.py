@@ -7,7 +7,9 @@ An :class:`~graphmem.models.Episode` is one turn or observation at a point in ti
    naming the episode and the field. Relative times in the text ("yesterday", "last week", "two
    days ago") are resolved against the episode's time, offline (dateparser), and kept in
    ``metadata["times"]`` as ``[[text, ISO time], ...]``; the extractor's event times are resolved
-   the same way.
+   the same way. A fact stated in a sentence with such an expression ("I moved to Lisbon last
+   month") holds from that time, not from the episode's
+   (:func:`graphmem.timeparse.date_facts`).
 2. **Text.** With a speaker, the stored and embedded text is ``"speaker: text"`` (a turn's words
    alone do not say who said them, and questions usually name the person); the words as said are
    in ``metadata["text"]``. ``metadata["caption"]`` (e.g. a description of a shared image) is
@@ -50,7 +52,7 @@ from graphmem.ids import entity_id, episode_id, normalize_name
 from graphmem.ingest.pipeline import MAX_PASSAGE_CHARS, Ingestor
 from graphmem.models import Edge, Entity, Episode, EpisodeIn, EpisodeReport, Passage
 from graphmem.store.base import WriteBatch
-from graphmem.timeparse import resolve_time
+from graphmem.timeparse import RELATIVE, date_facts, resolve_time, time_expressions
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +72,6 @@ _SECOND = [
     (re.compile(r"\b(?:[Yy]ourself|[Yy]ours)\b"), "{s}"),
     (re.compile(r"\b[Yy]ou\b"), "{s}"),
 ]
-_NUM = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple of|couple of|\d+)"
-_UNIT = r"(?:days?|weeks?|months?|years?)"
-_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_SPAN = rf"(?:week|weekend|month|year|night|summer|winter|spring|fall|autumn|{_DAY})"
-_RELATIVE = re.compile(
-    rf"\b(?:yesterday|today|tonight|tomorrow|last night|this morning|this afternoon"
-    rf"|(?:last|this|next|past) {_SPAN}|{_NUM} {_UNIT} ago|in {_NUM} {_UNIT}"
-    rf"|(?:the )?(?:day|week|month|year) before yesterday)\b",
-    re.IGNORECASE,
-)
 
 
 def parse_time(value: object, *, where: str = "episode", field_name: str = "time") -> datetime:
@@ -98,7 +90,7 @@ def parse_time(value: object, *, where: str = "episode", field_name: str = "time
             parsed = datetime.fromisoformat(text)
         except ValueError:
             # absolute dates only: "yesterday" has no meaning without a reference time
-            if _RELATIVE.search(text):
+            if RELATIVE.search(text):
                 parsed = None
             else:
                 parsed = resolve_time(text, datetime(2000, 1, 1, tzinfo=UTC))
@@ -170,16 +162,6 @@ def first_person(text: str, speaker: str, addressee: str | None = None) -> str:
         for pattern, repl in _SECOND:
             text = pattern.sub(repl.format(s=addressee), text)
     return text
-
-
-def time_expressions(text: str, base: datetime) -> list[list[str]]:
-    """``[[expression, ISO time], ...]`` for the relative times in ``text`` that resolve."""
-    out: list[list[str]] = []
-    for m in _RELATIVE.finditer(text):
-        when = resolve_time(m.group(0), base)
-        if when is not None and [m.group(0), when.isoformat()] not in out:
-            out.append([m.group(0), when.isoformat()])
-    return out
 
 
 @dataclass(frozen=True)
@@ -347,7 +329,9 @@ class EpisodeIngestor:
                     state.speakers[ep.speaker] = state.speakers.get(ep.speaker, 0) + 1
         passages = [self._passage(namespace, it, sessions) for it in todo]
         extractions = ingestor.extract(passages, report)
-        batch = ingestor.build(namespace, passages, extractions)
+        dated = [date_facts(p.text, ex) for p, ex in zip(passages, extractions, strict=True)]
+        batch = ingestor.build(namespace, passages, dated)
+        # the cache keeps what the extractor said; the dating is redone from the text each time
         ingestor.remember_extractions(batch, passages, extractions)
         self._evidence(batch, todo, passages, extractions)
         self._next_edges(namespace, batch, todo, sessions)

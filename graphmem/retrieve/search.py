@@ -26,13 +26,12 @@ from graphmem.embed.base import Embedder
 from graphmem.errors import InputError
 from graphmem.ids import HYPEREDGE, check_namespace, is_kind
 from graphmem.models import SearchResult
-from graphmem.results import episode_hits, fact_hits, format_result, unit_hits
+from graphmem.results import episode_hits, fact_hits, format_result, order_facts, unit_hits
 from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.episodic import EpisodeRetriever, EpisodicRetrieval, EpisodicSettings
 from graphmem.retrieve.hippo import HippoSettings, Namer, PassageRetriever
 from graphmem.retrieve.hyper import retrieve_units
 from graphmem.store.base import Store
-from graphmem.validity import is_current
 
 __all__ = [
     "DEFAULT_UNITS",
@@ -239,9 +238,9 @@ def _format(found: Retrieved) -> SearchResult:
             result.mode = "episodic"
     if found.units is not None:
         result.hyperedges = unit_hits(store, ns, found.units)
-    if r.as_of is None and r.between is None:
-        # a question about now: facts that still hold first (the others stay, as history)
-        result.facts.sort(key=lambda h: not is_current(h.fact))
+    # a question about now: facts that still hold first (the others stay, as history); facts about
+    # the entity the question names before facts that only mention it ("Ada's sister")
+    order_facts(r.question, result.facts, now=r.as_of is None and r.between is None)
     for name in ("passages", "facts", "entities"):
         if name not in units:
             setattr(result, name, [])

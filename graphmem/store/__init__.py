@@ -10,6 +10,10 @@ URL                                            store
 ``falkordb://host:port``                       FalkorDB (extra ``graphmem[falkordb]``)
 =============================================  ==========================================
 
+Anything else that looks like a URL (``sqlite:data/x.db``, ``neo4j:host``) is refused rather than
+taken as a file name. ``open_store(url, create=False)`` refuses a SQLite file that does not exist
+(read-only callers use it so a typo never creates an empty database).
+
 >>> store = open_store("sqlite:///:memory:")
 >>> store.url
 'sqlite:///:memory:'
@@ -19,13 +23,23 @@ URL                                            store
 from __future__ import annotations
 
 import importlib
+import re
 from os import PathLike, fspath
+from pathlib import Path
 from typing import Any
 
-from graphmem.errors import ConfigError
+from graphmem.errors import ConfigError, NotFound
 from graphmem.store.base import Store, WriteBatch
 
-__all__ = ["Store", "WriteBatch", "open_store"]
+__all__ = ["FORMS", "Store", "WriteBatch", "open_store", "sqlite_path"]
+
+FORMS = (
+    "sqlite:///relative.db, sqlite:////absolute.db, a file path, neo4j://host, bolt://host "
+    "or falkordb://host:port"
+)
+# "word:" before anything but "//" is a URL typed wrong (sqlite:x.db, sqlite:/x.db), not a file
+# name; one letter is a Windows drive (C:\\x.db).
+_SCHEME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
 
 _SERVER_SCHEMES = {
     "neo4j": "neo4j",
@@ -39,35 +53,55 @@ _SERVER_SCHEMES = {
 _DRIVERS = {"neo4j", "falkordb", "redis"}
 
 
-def open_store(url: str | PathLike[str]) -> Store:
-    """Open the store a URL names (see the table above); a plain path means SQLite.
+def sqlite_path(url: str | PathLike[str]) -> str | None:
+    """The SQLite file a URL names (``":memory:"`` for memory), or None for a server store.
 
-    Raises :class:`ConfigError` for an unknown scheme, or when a server store's extra is not
-    installed.
+    Raises :class:`ConfigError`, naming the accepted forms, for a malformed URL.
+
+    >>> sqlite_path("sqlite:///data/x.db"), sqlite_path("sqlite:////abs/x.db")
+    ('data/x.db', '/abs/x.db')
+    >>> sqlite_path("sqlite:data/x.db")
+    Traceback (most recent call last):
+    ...
+    graphmem.errors.ConfigError: bad store URL 'sqlite:data/x.db': use sqlite:///relative.db, \
+sqlite:////absolute.db, a file path, neo4j://host, bolt://host or falkordb://host:port
     """
     text = fspath(url)
+    if not text.strip():
+        raise ConfigError(f"empty store URL: use {FORMS}")
     scheme, sep, rest = text.partition("://")
     if not sep:
-        if not text.strip():
-            raise ConfigError("empty store URL: use sqlite:///path.db or a file path")
-        return _sqlite(text, url=None)
+        if text != ":memory:" and _SCHEME_LIKE.match(text):
+            raise ConfigError(f"bad store URL {text!r}: use {FORMS}")
+        return text
     scheme = scheme.lower()
     if scheme == "sqlite":
         # SQLAlchemy's convention: sqlite:///rel.db is relative, sqlite:////abs.db absolute.
         if not rest.startswith("/"):
-            raise ConfigError(
-                f"bad SQLite URL {text!r}: use sqlite:///relative.db or sqlite:////absolute.db"
-            )
+            raise ConfigError(f"bad SQLite URL {text!r}: use {FORMS}")
         path = rest[1:]
         if not path:
             raise ConfigError(f"bad SQLite URL {text!r}: no file path (or :memory:)")
-        return _sqlite(path, url=text)
-    extra = _SERVER_SCHEMES.get(scheme)
-    if extra is None:
-        raise ConfigError(
-            f"unknown store URL {text!r}: use sqlite:///path.db, a file path, neo4j://host, "
-            "bolt://host or falkordb://host:port"
-        )
+        return path
+    if scheme not in _SERVER_SCHEMES:
+        raise ConfigError(f"unknown store URL {text!r}: use {FORMS}")
+    return None
+
+
+def open_store(url: str | PathLike[str], *, create: bool = True) -> Store:
+    """Open the store a URL names (see the table above); a plain path means SQLite.
+
+    Raises :class:`ConfigError` for a malformed URL or an unknown scheme, or when a server
+    store's extra is not installed; with ``create=False``, :class:`NotFound` when the SQLite
+    file does not exist (nothing is created).
+    """
+    text = fspath(url)
+    path = sqlite_path(text)
+    if path is not None:
+        if not create and path != ":memory:" and not Path(path).expanduser().is_file():
+            raise NotFound(f"no store at {text!r} (file {path} does not exist)")
+        return _sqlite(path, url=text if "://" in text else None)
+    extra = _SERVER_SCHEMES[text.partition("://")[0].lower()]
     try:
         cypher: Any = importlib.import_module("graphmem.store.cypher")
     except ImportError as exc:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from graphmem.terminal import console, open_memory
+from graphmem.terminal import console, open_existing
 
 
 def viz_command(
@@ -32,18 +32,21 @@ def viz_command(
         str | None,
         typer.Option(
             "--store",
-            help="sqlite:///file.db, neo4j://host, falkordb://host:port [env GRAPHMEM_STORE]",
+            help="sqlite:///relative.db, sqlite:////absolute.db, neo4j://host, bolt://host, "
+            "falkordb://host:port (env GRAPHMEM_STORE; default sqlite:///graphmem.db: graphmem.db "
+            "in the current folder)",
         ),
     ] = None,
     namespace: Annotated[
         str | None,
-        typer.Option("--namespace", "-n", help="tenant / user / agent [env GRAPHMEM_NAMESPACE]"),
+        typer.Option("--namespace", "-n", help="tenant / user / agent (env GRAPHMEM_NAMESPACE)"),
     ] = None,
 ) -> None:
     """Draw the subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages."""
     from graphmem.viz.explain import explain
 
-    with open_memory(store, namespace, extractor=None) as mem:
+    # an empty store exits 1 here, before any page is written
+    with open_existing(store, namespace) as mem:
         ex = explain(mem, question, k=k)
     output.parent.mkdir(parents=True, exist_ok=True)
     ex.to_html(output)
