@@ -259,9 +259,13 @@ class Ingestor:
     ) -> None:
         """Ingest one batch of documents in one store transaction, updating ``report``."""
         passages: dict[str, Passage] = {}
+        # Every (passage, source) of the batch: the same text from several sources keeps them all.
+        sources: dict[tuple[str, str], None] = {}
         for i, doc in enumerate(docs):
             p = to_passage(doc, namespace, offset + i)
             passages.setdefault(p.id, p)
+            if p.source is not None:
+                sources[(p.id, p.source)] = None
         existing = self.store.existing_passages(namespace, list(passages))
         todo = [
             p
@@ -270,9 +274,12 @@ class Ingestor:
         ]
         report.passages_skipped += len(docs) - len(todo)
         if not todo:
+            if sources:  # stored passages, perhaps from another source now
+                self.store.write(WriteBatch(namespace=namespace, sources=list(sources)))
             return
         extractions = self.extract(todo, report)
         batch = self.build(namespace, todo, extractions)
+        batch.sources = list(sources)
         self.remember_extractions(batch, todo, extractions)
         self.commit(namespace, batch, report)
         failed = sum(1 for p in todo if p.status == "failed")

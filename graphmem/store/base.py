@@ -106,6 +106,8 @@ class WriteBatch:
     - edges: insert, unique on (type, src, dst); an existing edge keeps the max weight
     - vectors: new embeddings by text hash, for ``embedding_model``
     - extractions: cache rows, key -> JSON text
+    - sources: (passage id, source) pairs to record for passages already stored (a passage
+      keeps every source that supplied it; a passage's own ``source`` is recorded with it)
     """
 
     namespace: str
@@ -119,6 +121,7 @@ class WriteBatch:
     embedding_model: str | None = None
     vectors: dict[str, Vector] = field(default_factory=dict)
     extractions: dict[str, str] = field(default_factory=dict)
+    sources: list[tuple[str, str]] = field(default_factory=list)
 
     def nodes(self) -> Iterator[AnyNode]:
         yield from self.passages
@@ -130,7 +133,11 @@ class WriteBatch:
 
     def is_empty(self) -> bool:
         return not (
-            any(True for _ in self.nodes()) or self.edges or self.vectors or self.extractions
+            any(True for _ in self.nodes())
+            or self.edges
+            or self.vectors
+            or self.extractions
+            or self.sources
         )
 
 
@@ -194,7 +201,9 @@ class Store(Protocol):
     def delete_source(self, namespace: str, source: str) -> DeleteReport:
         """Delete passages and episodes of ``source`` and what only they supported (one transaction).
 
-        Entities and facts that another passage or episode still mentions or states are kept.
+        A passage another source also supplied only loses ``source`` (its display ``source``
+        becomes the next one); entities and facts that another passage or episode still mentions
+        or states are kept.
         """
         ...
 
@@ -256,6 +265,16 @@ class Store(Protocol):
         k: int,
     ) -> list[list[tuple[str, float]]]:
         """For each query row, the ``k`` nearest nodes of ``kind`` by cosine: (id, score), best first."""
+        ...
+
+    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` passages of ``namespace`` that best match ``query`` by the store's full-text
+        index (BM25 where the engine scores so): (passage id, score), best first, higher better.
+
+        The index follows every write and delete. The query is cut into words (see
+        :mod:`graphmem.store.lexical`), so no character of it is full-text syntax; a query with
+        no word, or ``k == 0``, finds nothing. Raises :class:`InputError` for a bad ``k``.
+        """
         ...
 
     def graph(self, namespace: str) -> GraphView:

@@ -59,17 +59,30 @@ def _base(node: AnyNode) -> dict[str, Any]:
 
 
 def passage_rows(passages: Sequence[Passage]) -> list[Row]:
+    """Rows of passages: the last one of an id wins, with every source of the id in order
+    (the first is the display source of a new passage)."""
+    sources: dict[str, list[str]] = {}
+    for p in passages:
+        known = sources.setdefault(p.id, [])
+        if p.source is not None and p.source not in known:
+            known.append(p.source)
     rows = []
     for p in _last_by_id(passages):
+        first = sources[p.id][0] if sources[p.id] else None
+        if p.source != first:
+            p = p.model_copy(update={"source": first})
         props = _base(p)
         props.update(
+            # For the full-text index only (the text itself is in ``data``): FalkorDB cannot hold
+            # a NUL in a property, and to the index it is just a separator.
+            text=p.text.replace("\x00", " "),
             source=p.source,
             status=p.status,
             error=p.error,
             metadata=_json(p.metadata),
             created_ts=timestamp(p.created_at),
         )
-        rows.append({"id": p.id, "props": props})
+        rows.append({"id": p.id, "props": props, "sources": sources[p.id]})
     return rows
 
 

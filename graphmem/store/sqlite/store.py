@@ -56,6 +56,7 @@ from graphmem.models import (
     Stats,
 )
 from graphmem.store.base import NodeKind, Vector, WriteBatch, check_list_ids, validate_batch
+from graphmem.store.lexical import check_text_query, fts5_query, query_terms
 from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite.connection import SQLiteFile
 from graphmem.store.sqlite.load import (
@@ -378,6 +379,22 @@ class SQLiteStore(SQLiteFile):
                 f"embeddings of dim {index.dim}"
             )
         return index.search(q, k)
+
+    # -- lexical ------------------------------------------------------------------------------
+    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` passages of ``namespace`` best matching ``query`` by BM25: (id, score), best
+        first. FTS5's ``bm25()`` (lower is better) is negated, so a higher score is better."""
+        check_text_query(query, k)
+        terms = query_terms(query)
+        if not terms or k == 0:
+            return []
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, bm25(passages_fts) AS rank FROM passages_fts "
+                "WHERE passages_fts MATCH ? AND namespace = ? ORDER BY rank, id LIMIT ?",
+                (fts5_query(terms), namespace, k),
+            ).fetchall()
+        return [(str(i), -float(r)) for i, r in rows]
 
     # -- graph --------------------------------------------------------------------------------
     def _projection(self, conn: sqlite3.Connection, namespace: str) -> GraphProjection:

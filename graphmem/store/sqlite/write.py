@@ -96,6 +96,7 @@ def apply_batch(conn: sqlite3.Connection, batch: WriteBatch) -> WriteDelta:
             list(batch.extractions.items()),
         )
     _write_passages(conn, ns, batch.passages, delta)
+    _write_sources(conn, ns, batch)
     _write_entities(conn, ns, batch.entities, delta)
     _write_facts(conn, ns, batch.facts, delta)
     _write_plain(conn, "events", ns, batch.events, delta)
@@ -165,6 +166,11 @@ def _write_passages(
     if not passages:
         return
     by_id = {p.id: p for p in passages}
+    # A new passage's display source is the first one the batch gives (as passage_sources).
+    first_source: dict[str, str | None] = {}
+    for p in passages:
+        if first_source.get(p.id) is None:
+            first_source[p.id] = p.source
     old = _existing(conn, "passages", "status", ns, by_id)
     inserts, updates = [], []
     for p in by_id.values():
@@ -173,6 +179,8 @@ def _write_passages(
             updates.append((p.status, p.status, p.error, meta, ns, p.id))
         else:
             key = embed_key(p)
+            if p.source != first_source[p.id]:
+                p = p.model_copy(update={"source": first_source[p.id]})
             inserts.append((ns, p.id, p.source, p.status, key, dump(p)))
             _new_node(delta, "passage", p.id, key)
     conn.executemany(
@@ -186,6 +194,23 @@ def _write_passages(
         "'$.metadata', json(?)) WHERE namespace = ? AND id = ?",
         updates,
     )
+
+
+def _write_sources(conn: sqlite3.Connection, ns: str, batch: WriteBatch) -> None:
+    """Record every source of the batch's passages, and the extra ones it names, once each."""
+    rows = [(ns, p.id, p.source) for p in batch.passages if p.source is not None]
+    if rows:
+        conn.executemany(
+            "INSERT OR IGNORE INTO passage_sources (namespace, passage_id, source) VALUES (?, ?, ?)",
+            rows,
+        )
+    if batch.sources:
+        # Only for passages that exist: a source of nothing would outlive every delete.
+        conn.executemany(
+            "INSERT OR IGNORE INTO passage_sources (namespace, passage_id, source) "
+            "SELECT namespace, id, ? FROM passages WHERE namespace = ? AND id = ?",
+            [(source, ns, pid) for pid, source in batch.sources],
+        )
 
 
 def _write_entities(
