@@ -48,6 +48,30 @@ AnyNode = Passage | Entity | Fact | Event | Hyperedge | Episode
 MAX_LIST_IDS = 10_000
 
 
+#: edge types without a direction: stored once per pair, ``src < dst`` (see :func:`canonical`)
+UNDIRECTED = frozenset({"SYNONYM"})
+
+
+def canonical(edge: Edge) -> Edge:
+    """``edge`` with the ends of an undirected type in order (``src < dst``), so two writers that
+    found the same pair from either end store one edge."""
+    if edge.type in UNDIRECTED and edge.src > edge.dst:
+        return edge.model_copy(update={"src": edge.dst, "dst": edge.src})
+    return edge
+
+
+@dataclass
+class WriteResult:
+    """What one :meth:`Store.write` newly stored (not what it found already there): the ids of
+    new nodes by kind and the number of new edges by type."""
+
+    new_ids: dict[str, set[str]] = field(default_factory=dict)
+    new_edges: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> int:
+        return len(self.new_ids.get(kind, ()))
+
+
 def kind_of(node: AnyNode) -> NodeKind:
     """The kind name of a node model."""
     return _KIND_BY_TYPE[type(node)]
@@ -194,8 +218,12 @@ class Store(Protocol):
     url: str
 
     # -- writes ------------------------------------------------------------------------------
-    def write(self, batch: WriteBatch) -> None:
-        """Apply ``batch`` in one transaction; raise :class:`TransactionFailed` and store nothing on error."""
+    def write(self, batch: WriteBatch) -> WriteResult | None:
+        """Apply ``batch`` in one transaction; raise :class:`TransactionFailed` and store nothing on error.
+
+        Returns what was new (so two processes writing the same batch do not both count it), or
+        None where the store cannot tell. Undirected edges are stored :func:`canonical`.
+        """
         ...
 
     def delete_source(self, namespace: str, source: str) -> DeleteReport:

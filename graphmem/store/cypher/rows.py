@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from graphmem.graph import EDGE_WEIGHTS
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
-from graphmem.store.base import AnyNode, embed_key, kind_of
+from graphmem.store.base import AnyNode, canonical, embed_key, kind_of
 
 N = TypeVar("N", bound=BaseModel)
 Row = dict[str, Any]
@@ -167,7 +167,7 @@ def episode_rows(episodes: Sequence[Episode]) -> list[Row]:
 def edge_rows(edges: Sequence[Edge]) -> dict[str, list[Row]]:
     """Edge rows by type, unique on (type, src, dst): the larger weight, merged properties."""
     by_key: dict[tuple[str, str, str], Edge] = {}
-    for e in edges:
+    for e in map(canonical, edges):
         key = (e.type, e.src, e.dst)
         prev = by_key.get(key)
         if prev is None:

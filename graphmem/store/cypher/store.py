@@ -167,7 +167,10 @@ class CypherStore:
 
     # -- writes -------------------------------------------------------------------------------
     def write(self, batch: WriteBatch) -> None:
-        """Apply ``batch`` as one unit of work (see :class:`WriteBatch` for the upsert rules)."""
+        """Apply ``batch`` as one unit of work (see :class:`WriteBatch` for the upsert rules).
+
+        Returns None: what was new is not known here (FalkorDB's reads run outside its write).
+        """
         validate_batch(batch)
         if batch.is_empty():
             return

@@ -12,7 +12,7 @@ queries filter on, ``embed_key`` (the hash of the text whose embedding stands fo
 >>> import sqlite3
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
 >>> apply_migrations(conn)
-['0001_initial', '0002_lexical_index', '0003_passage_sources']
+['0001_initial', '0002_lexical_index', '0003_passage_sources', '0004_canonical_synonyms']
 >>> apply_migrations(conn)
 []
 """
@@ -162,11 +162,26 @@ _SOURCES = (
     END""",
 )
 
+# Undirected edges are stored once per pair, src < dst: a pair two writers stored from either
+# end keeps its larger weight in the canonical row.
+_CANONICAL = (
+    "UPDATE edges SET weight = max(weight, (SELECT r.weight FROM edges r WHERE "
+    "r.namespace = edges.namespace AND r.type = edges.type AND r.src = edges.dst "
+    "AND r.dst = edges.src)) WHERE type = 'SYNONYM' AND src < dst AND EXISTS (SELECT 1 FROM "
+    "edges r WHERE r.namespace = edges.namespace AND r.type = edges.type AND r.src = edges.dst "
+    "AND r.dst = edges.src)",
+    "DELETE FROM edges WHERE type = 'SYNONYM' AND src > dst AND EXISTS (SELECT 1 FROM edges r "
+    "WHERE r.namespace = edges.namespace AND r.type = edges.type AND r.src = edges.dst "
+    "AND r.dst = edges.src)",
+    "UPDATE edges SET src = dst, dst = src WHERE type = 'SYNONYM' AND src > dst",
+)
+
 #: every migration, in the order it is applied
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_lexical_index", _LEXICAL),
     Migration("0003_passage_sources", _SOURCES),
+    Migration("0004_canonical_synonyms", _CANONICAL),
 )
 
 #: node kind -> table name (the same words, kept explicit so a typo cannot reach SQL)

@@ -22,7 +22,16 @@ import pydantic_core
 from graphmem.errors import ConfigError, InputError
 from graphmem.graph import EDGE_WEIGHTS
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
-from graphmem.store.base import AnyNode, NodeKind, Vector, WriteBatch, embed_key, kind_of
+from graphmem.store.base import (
+    AnyNode,
+    NodeKind,
+    Vector,
+    WriteBatch,
+    WriteResult,
+    canonical,
+    embed_key,
+    kind_of,
+)
 
 #: ids per ``IN (...)`` query; below SQLite's oldest default limit of 999 variables
 CHUNK = 900
@@ -47,6 +56,14 @@ class WriteDelta:
     new_vector_keys: set[str] = field(default_factory=set)
     #: vectors (of the namespace's model) for ``new_nodes``, filled by the store when it needs them
     vectors: dict[str, Vector] = field(default_factory=dict)
+
+
+def write_result(delta: WriteDelta) -> WriteResult:
+    """What a committed batch newly stored."""
+    result = WriteResult({k: {i for i, _ in rows} for k, rows in delta.new_nodes.items()})
+    for e in delta.new_edges:
+        result.new_edges[e.type] = result.new_edges.get(e.type, 0) + 1
+    return result
 
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
@@ -357,7 +374,7 @@ def _write_edges(conn: sqlite3.Connection, ns: str, edges: list[Edge], delta: Wr
     if not edges:
         return
     by_key: dict[tuple[str, str, str], Edge] = {}  # (type, src, dst)
-    for e in edges:
+    for e in map(canonical, edges):
         ekey: tuple[str, str, str] = (e.type, e.src, e.dst)
         seen = by_key.get(ekey)
         if seen is None:
