@@ -31,7 +31,7 @@ from graphmem.extract.base import Extraction, Extractor
 from graphmem.ids import entity_id, event_id, fact_id, normalize_name, passage_id, text_hash
 from graphmem.ingest.resolve import ResolverSettings, synonym_edges
 from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
-from graphmem.store.base import Store, WriteBatch, embed_key, embed_text
+from graphmem.store.base import Store, WriteBatch, WriteResult, embed_key, embed_text
 from graphmem.timeparse import resolve_time
 
 log = logging.getLogger(__name__)
@@ -259,9 +259,13 @@ class Ingestor:
     ) -> None:
         """Ingest one batch of documents in one store transaction, updating ``report``."""
         passages: dict[str, Passage] = {}
+        # Every (passage, source) of the batch: the same text from several sources keeps them all.
+        sources: dict[tuple[str, str], None] = {}
         for i, doc in enumerate(docs):
             p = to_passage(doc, namespace, offset + i)
             passages.setdefault(p.id, p)
+            if p.source is not None:
+                sources[(p.id, p.source)] = None
         existing = self.store.existing_passages(namespace, list(passages))
         todo = [
             p
@@ -270,25 +274,36 @@ class Ingestor:
         ]
         report.passages_skipped += len(docs) - len(todo)
         if not todo:
+            if sources:  # stored passages, perhaps from another source now
+                self.store.write(WriteBatch(namespace=namespace, sources=list(sources)))
             return
         extractions = self.extract(todo, report)
         batch = self.build(namespace, todo, extractions)
+        batch.sources = list(sources)
         self.remember_extractions(batch, todo, extractions)
-        self.commit(namespace, batch, report)
-        failed = sum(1 for p in todo if p.status == "failed")
+        result = self.commit(namespace, batch, report)
+        # Count what this process wrote: another one may have stored the same passages first.
+        mine = [
+            p
+            for p in todo
+            if result is None or p.id in result.new_ids.get("passage", ()) or p.id in existing
+        ]
+        failed = sum(1 for p in mine if p.status == "failed")
         for p in todo:
             if p.status == "failed":
                 log.warning("extraction failed for passage %s (%s): %s", p.id, p.source, p.error)
-        report.passages_added += len(todo) - failed
+        report.passages_added += len(mine) - failed
         report.passages_failed += failed
+        report.passages_skipped += len(todo) - len(mine)
 
     # -- the write, shared with episode ingest and notes ---------------------------------------
-    def commit(self, namespace: str, batch: WriteBatch, report: IngestReport) -> None:
+    def commit(self, namespace: str, batch: WriteBatch, report: IngestReport) -> WriteResult | None:
         """Embed, merge with stored rows, add synonym edges, run the hooks, write (one transaction)."""
         vectors = self._embed(batch, report)
         known_entities = self.store.get_entities(namespace, [e.id for e in batch.entities])
         known_facts = self.store.get_facts(namespace, [f.id for f in batch.facts])
         new_entities = [e for e in batch.entities if e.id not in known_entities]
+        found_synonyms = 0
         for e in batch.entities:
             old = known_entities.get(e.id)
             if old is not None:
@@ -309,13 +324,21 @@ class Ingestor:
                 self.store, namespace, [e.id for e in new_entities], mat, self.resolver, types
             )
             batch.edges.extend(syn)
-            report.synonym_edges += len(syn)
+            found_synonyms = len(syn)
         for hook in self.hooks:
             hook(self.store, self.embedder, batch, report)
-        self.store.write(batch)
-        report.entities_added += len(new_entities)
-        report.facts_added += sum(1 for f in batch.facts if f.id not in known_facts)
-        report.events_added += len(batch.events)
+        result = self.store.write(batch)
+        if result is None:  # the store cannot tell what was new: what we found missing before
+            report.synonym_edges += found_synonyms
+            report.entities_added += len(new_entities)
+            report.facts_added += sum(1 for f in batch.facts if f.id not in known_facts)
+            report.events_added += len(batch.events)
+        else:
+            report.synonym_edges += result.new_edges.get("SYNONYM", 0)
+            report.entities_added += result.count("entity")
+            report.facts_added += result.count("fact")
+            report.events_added += result.count("event")
+        return result
 
     def ingest(
         self,

@@ -48,6 +48,30 @@ AnyNode = Passage | Entity | Fact | Event | Hyperedge | Episode
 MAX_LIST_IDS = 10_000
 
 
+#: edge types without a direction: stored once per pair, ``src < dst`` (see :func:`canonical`)
+UNDIRECTED = frozenset({"SYNONYM"})
+
+
+def canonical(edge: Edge) -> Edge:
+    """``edge`` with the ends of an undirected type in order (``src < dst``), so two writers that
+    found the same pair from either end store one edge."""
+    if edge.type in UNDIRECTED and edge.src > edge.dst:
+        return edge.model_copy(update={"src": edge.dst, "dst": edge.src})
+    return edge
+
+
+@dataclass
+class WriteResult:
+    """What one :meth:`Store.write` newly stored (not what it found already there): the ids of
+    new nodes by kind and the number of new edges by type."""
+
+    new_ids: dict[str, set[str]] = field(default_factory=dict)
+    new_edges: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> int:
+        return len(self.new_ids.get(kind, ()))
+
+
 def kind_of(node: AnyNode) -> NodeKind:
     """The kind name of a node model."""
     return _KIND_BY_TYPE[type(node)]
@@ -106,6 +130,8 @@ class WriteBatch:
     - edges: insert, unique on (type, src, dst); an existing edge keeps the max weight
     - vectors: new embeddings by text hash, for ``embedding_model``
     - extractions: cache rows, key -> JSON text
+    - sources: (passage id, source) pairs to record for passages already stored (a passage
+      keeps every source that supplied it; a passage's own ``source`` is recorded with it)
     """
 
     namespace: str
@@ -119,6 +145,7 @@ class WriteBatch:
     embedding_model: str | None = None
     vectors: dict[str, Vector] = field(default_factory=dict)
     extractions: dict[str, str] = field(default_factory=dict)
+    sources: list[tuple[str, str]] = field(default_factory=list)
 
     def nodes(self) -> Iterator[AnyNode]:
         yield from self.passages
@@ -130,7 +157,11 @@ class WriteBatch:
 
     def is_empty(self) -> bool:
         return not (
-            any(True for _ in self.nodes()) or self.edges or self.vectors or self.extractions
+            any(True for _ in self.nodes())
+            or self.edges
+            or self.vectors
+            or self.extractions
+            or self.sources
         )
 
 
@@ -187,14 +218,20 @@ class Store(Protocol):
     url: str
 
     # -- writes ------------------------------------------------------------------------------
-    def write(self, batch: WriteBatch) -> None:
-        """Apply ``batch`` in one transaction; raise :class:`TransactionFailed` and store nothing on error."""
+    def write(self, batch: WriteBatch) -> WriteResult | None:
+        """Apply ``batch`` in one transaction; raise :class:`TransactionFailed` and store nothing on error.
+
+        Returns what was new (so two processes writing the same batch do not both count it), or
+        None where the store cannot tell. Undirected edges are stored :func:`canonical`.
+        """
         ...
 
     def delete_source(self, namespace: str, source: str) -> DeleteReport:
         """Delete passages and episodes of ``source`` and what only they supported (one transaction).
 
-        Entities and facts that another passage or episode still mentions or states are kept.
+        A passage another source also supplied only loses ``source`` (its display ``source``
+        becomes the next one); entities and facts that another passage or episode still mentions
+        or states are kept.
         """
         ...
 
@@ -256,6 +293,16 @@ class Store(Protocol):
         k: int,
     ) -> list[list[tuple[str, float]]]:
         """For each query row, the ``k`` nearest nodes of ``kind`` by cosine: (id, score), best first."""
+        ...
+
+    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` passages of ``namespace`` that best match ``query`` by the store's full-text
+        index (BM25 where the engine scores so): (passage id, score), best first, higher better.
+
+        The index follows every write and delete. The query is cut into words (see
+        :mod:`graphmem.store.lexical`), so no character of it is full-text syntax; a query with
+        no word, or ``k == 0``, finds nothing. Raises :class:`InputError` for a bad ``k``.
+        """
         ...
 
     def graph(self, namespace: str) -> GraphView:

@@ -183,6 +183,30 @@ def test_nul_characters(store: CypherStore) -> None:
     assert store.stats("nul").passages == 1
 
 
+def test_passages_stored_without_a_text_property_are_indexed_on_open(
+    falkordb_server: FalkorDBServer, store: CypherStore
+) -> None:
+    # A graph written before passages carried their text as a property (for the full-text index).
+    ps = [
+        Passage(id=f"p:{i}", text=f"Old passage {i} about owls.", namespace="old") for i in range(7)
+    ]
+    ps.append(Passage(id="p:nul", text="owls\x00at night", namespace="old"))
+    store.write(WriteBatch("old", passages=ps))
+    client = redis.Redis(host="127.0.0.1", port=falkordb_server.port)
+    client.execute_command(
+        "GRAPH.QUERY", store.dialect.graph_name, "MATCH (n:Passage) SET n.text = NULL"
+    )  # type: ignore[attr-defined]
+    client.close()
+    assert store.text_search("old", "owls", 20) == []
+    graph = store.dialect.graph_name  # type: ignore[attr-defined]
+    reopened = open_store(f"{falkordb_server.url}/{graph}")
+    try:
+        assert {p for p, _ in reopened.text_search("old", "owls", 20)} == {p.id for p in ps}
+        assert reopened.get_passages("old", ["p:nul"])["p:nul"].text == "owls\x00at night"
+    finally:
+        reopened.close()
+
+
 def test_the_neo4j_dialect_sends_names_only_as_parameters() -> None:
     """No Neo4j here: a recording driver shows every statement text is free of the values."""
     sent: list[tuple[str, dict[str, Any]]] = []

@@ -139,8 +139,8 @@ class RecordingDriver:
         if "gds.pageRank.stream" in text:
             return [("e:a", 0.6), ("p:1", 0.4)]
         # Enough of a graph for delete_source to reach every one of its statements.
-        if "RETURN n.id AS id, n.kind AS kind\n" in text + "\n":
-            return [("p:1", "passage")]
+        if "RETURN n.id AS id, n.kind AS kind, coalesce(n.sources" in text:
+            return [("p:1", "passage", ["doc"]), ("p:2", "passage", ["doc", "other"])]
         if "RETURN nid AS src, type(r) AS type, m.id AS dst" in text:
             return [("p:1", "STATES", "f:1"), ("p:1", "MENTIONS", "e:a"), ("p:1", "STATES", "v:1")]
         if "n.members AS members" in text:
@@ -183,6 +183,7 @@ def workload(store: CypherStore) -> None:
     store.edges_of(ns, [a.id], ["MENTIONS"])
     for kind in KIND_LABELS:
         store.vector_search(ns, kind, np.ones((2, 4), dtype=np.float32), 3)  # type: ignore[arg-type]
+    store.text_search(ns, 'Alice "works": at-Acme AND (NOT) ~x', 3)
     store.adjacent(ns, [a.id])
     store.degrees(ns, [a.id])
     store.graph(ns).matrix()
@@ -287,7 +288,9 @@ def test_every_statement_built_at_run_time_lints_clean(
     for expected in ("neo4j/upsert_nodes", "neo4j/upsert_edges", "neo4j/get_nodes",
                      "neo4j/create_vector_index", "neo4j/vector_search", "neo4j/gds_pagerank",
                      "neo4j/entities_kept", "neo4j/delete_namespace", "neo4j/graph_edges",
-                     "neo4j/vector_scan", "neo4j/degrees", "neo4j/promote_stubs"):  # fmt: skip
+                     "neo4j/vector_scan", "neo4j/degrees", "neo4j/promote_stubs",
+                     "neo4j/text_search", "neo4j/create_fulltext_index",
+                     "neo4j/passages_without_text"):  # fmt: skip
         assert expected in names, expected
     assert diagnostics["runtime"] == []
 

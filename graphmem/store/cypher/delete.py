@@ -12,7 +12,7 @@ is invisible to every read, so a sweep that does not happen costs only space.
 
 from __future__ import annotations
 
-from graphmem.models import DeleteReport
+from graphmem.models import DeleteReport, Passage
 from graphmem.store.base import NODE_KINDS
 from graphmem.store.cypher.dialect import Dialect, Transaction
 
@@ -32,8 +32,33 @@ class SourceDeleter:
     def _read(self, tx: Transaction, name: str, **params: object) -> list[tuple[object, ...]]:
         return tx.read(self.dialect.statement(name), {"ns": self.ns, **params})
 
+    def _keep_supplied(self, tx: Transaction, kept: dict[str, list[str]]) -> None:
+        """Passages another source still supplies lose only this one (display source, JSON)."""
+        stmt = self.dialect.statement("get_nodes", KIND="Passage")
+        rows = []
+        for row in tx.read(stmt, {"ns": self.ns, "ids": sorted(kept)}):
+            node_id, data = str(row[0]), row[1]
+            passage = Passage.model_validate_json(data)
+            left = kept[node_id]
+            passage.source = passage.source if passage.source in left else left[0]
+            rows.append(
+                {"id": node_id, "sources": left, "source": passage.source,
+                 "data": passage.model_dump_json()}
+            )  # fmt: skip
+        if rows:
+            tx.write(self.dialect.statement("remove_passage_source"), {"ns": self.ns, "rows": rows})
+
     def __call__(self, tx: Transaction) -> DeleteReport:
-        roots = {str(i): str(k) for i, k in self._read(tx, "source_roots", source=self.source)}
+        roots: dict[str, str] = {}
+        kept: dict[str, list[str]] = {}
+        for i, k, srcs in self._read(tx, "source_roots", source=self.source):
+            left = [str(s) for s in srcs or [] if s != self.source]  # type: ignore[attr-defined]
+            if k == "passage" and left:
+                kept[str(i)] = left
+            else:
+                roots[str(i)] = str(k)
+        if kept:
+            self._keep_supplied(tx, kept)
         if not roots:
             return DeleteReport()
         passages = {i for i, k in roots.items() if k == "passage"}

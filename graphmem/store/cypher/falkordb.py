@@ -56,6 +56,7 @@ import numpy as np
 from graphmem.errors import ConfigError, ConnectionFailed, InputError, StoreError, TransactionFailed
 from graphmem.store.cypher.dialect import Params, RecordingTransaction, Row, Transaction
 from graphmem.store.cypher.queries import NAME_PATTERN, Statement, load
+from graphmem.store.lexical import redisearch_query
 
 T = TypeVar("T")
 
@@ -75,6 +76,7 @@ SCHEMA = (
     "create_extraction_key",
     "create_namespace_key",
     "create_model_key",
+    "create_fulltext_index",
 )
 
 
@@ -382,6 +384,12 @@ class FalkorDBDialect:
         for i, top in self.read(self.statement("vector_scan", KIND=label), params):
             out[int(i)] = [(str(node_id), float(score)) for node_id, score in top]
         return out
+
+    def text_query(self, namespace: str, terms: Sequence[str], k: int) -> list[tuple[str, float]]:
+        # RediSearch's default scorer (TF-IDF, document-length normalized), not BM25.
+        params = {"query": redisearch_query(list(terms)), "ns": namespace, "k": int(k)}
+        rows = self.read(self.statement("text_search"), params)
+        return [(str(i), float(s)) for i, s in rows]
 
     def adjacency(
         self, namespace: str, ids: Sequence[str], weights: Mapping[str, float]

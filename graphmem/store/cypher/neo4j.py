@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from graphmem.errors import ConfigError, ConnectionFailed, StoreError, TransactionFailed
 from graphmem.store.cypher.dialect import Params, Row, Transaction
 from graphmem.store.cypher.queries import Statement, load
+from graphmem.store.lexical import lucene_query
 
 T = TypeVar("T")
 
@@ -42,6 +43,7 @@ SCHEMA = (
     "create_extraction_key",
     "create_namespace_key",
     "create_model_key",
+    "create_fulltext_index",
 )
 #: oldest Neo4j with ``CREATE VECTOR INDEX ... IF NOT EXISTS`` and ``db.index.vector.queryNodes``
 MIN_VERSION = (5, 15)
@@ -224,6 +226,8 @@ class Neo4jDialect:
     def ensure_schema(self) -> None:
         for name in SCHEMA:
             self._run_one(self.statement(name), {})
+        # A new full-text index populates in the background; a query before it is online fails.
+        self._run_one(self.statement("await_indexes"), {"seconds": 300})
 
     def ensure_vector_index(self, label: str, dim: int) -> None:
         if label in self._vector_indexes:
@@ -264,6 +268,11 @@ class Neo4jDialect:
         for i, top in self.read(self.statement("vector_scan", KIND=label), params):
             out[int(i)] = [(str(node_id), float(score)) for node_id, score in top]
         return out
+
+    def text_query(self, namespace: str, terms: Sequence[str], k: int) -> list[tuple[str, float]]:
+        params = {"query": lucene_query(list(terms)), "ns": namespace, "k": int(k)}
+        rows = self.read(self.statement("text_search"), params)
+        return [(str(i), float(s)) for i, s in rows]
 
     def adjacency(
         self, namespace: str, ids: Sequence[str], weights: Mapping[str, float]

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from graphmem.graph import EDGE_WEIGHTS
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
-from graphmem.store.base import AnyNode, embed_key, kind_of
+from graphmem.store.base import AnyNode, canonical, embed_key, kind_of
 
 N = TypeVar("N", bound=BaseModel)
 Row = dict[str, Any]
@@ -59,17 +59,30 @@ def _base(node: AnyNode) -> dict[str, Any]:
 
 
 def passage_rows(passages: Sequence[Passage]) -> list[Row]:
+    """Rows of passages: the last one of an id wins, with every source of the id in order
+    (the first is the display source of a new passage)."""
+    sources: dict[str, list[str]] = {}
+    for p in passages:
+        known = sources.setdefault(p.id, [])
+        if p.source is not None and p.source not in known:
+            known.append(p.source)
     rows = []
     for p in _last_by_id(passages):
+        first = sources[p.id][0] if sources[p.id] else None
+        if p.source != first:
+            p = p.model_copy(update={"source": first})
         props = _base(p)
         props.update(
+            # For the full-text index only (the text itself is in ``data``): FalkorDB cannot hold
+            # a NUL in a property, and to the index it is just a separator.
+            text=p.text.replace("\x00", " "),
             source=p.source,
             status=p.status,
             error=p.error,
             metadata=_json(p.metadata),
             created_ts=timestamp(p.created_at),
         )
-        rows.append({"id": p.id, "props": props})
+        rows.append({"id": p.id, "props": props, "sources": sources[p.id]})
     return rows
 
 
@@ -154,7 +167,7 @@ def episode_rows(episodes: Sequence[Episode]) -> list[Row]:
 def edge_rows(edges: Sequence[Edge]) -> dict[str, list[Row]]:
     """Edge rows by type, unique on (type, src, dst): the larger weight, merged properties."""
     by_key: dict[tuple[str, str, str], Edge] = {}
-    for e in edges:
+    for e in map(canonical, edges):
         key = (e.type, e.src, e.dst)
         prev = by_key.get(key)
         if prev is None:

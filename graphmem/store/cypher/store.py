@@ -56,7 +56,13 @@ from graphmem.store.cypher import rows as R
 from graphmem.store.cypher.delete import NamespaceDeleter, SourceDeleter
 from graphmem.store.cypher.dialect import KIND_LABELS, PPR_WEIGHTS, Dialect
 from graphmem.store.cypher.graphview import CypherGraphView
-from graphmem.store.cypher.write import BatchWriter, check_vectors, chunks
+from graphmem.store.cypher.write import (
+    BatchWriter,
+    backfill_passage_text,
+    check_vectors,
+    chunks,
+)
+from graphmem.store.lexical import check_text_query, query_terms
 from graphmem.validity import utc
 
 M = TypeVar("M", bound=BaseModel)
@@ -106,6 +112,7 @@ class CypherStore:
         self._closed = False
         if ensure_schema:
             dialect.ensure_schema()
+            backfill_passage_text(dialect)
 
     def __repr__(self) -> str:
         return f"CypherStore({self.dialect.display_url!r})"
@@ -160,7 +167,10 @@ class CypherStore:
 
     # -- writes -------------------------------------------------------------------------------
     def write(self, batch: WriteBatch) -> None:
-        """Apply ``batch`` as one unit of work (see :class:`WriteBatch` for the upsert rules)."""
+        """Apply ``batch`` as one unit of work (see :class:`WriteBatch` for the upsert rules).
+
+        Returns None: what was new is not known here (FalkorDB's reads run outside its write).
+        """
         validate_batch(batch)
         if batch.is_empty():
             return
@@ -407,6 +417,15 @@ class CypherStore:
                 view = CypherGraphView(self, namespace)
                 self._views[namespace] = view
             return view
+
+    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` passages of ``namespace`` best matching ``query`` in the server's full-text
+        index (Lucene BM25 on Neo4j, RediSearch TF-IDF on FalkorDB): (id, score), best first."""
+        check_text_query(query, k)
+        terms = query_terms(query)
+        if not terms or k == 0:
+            return []
+        return self._open().text_query(namespace, terms, k)
 
     def adjacent(self, namespace: str, ids: Sequence[str]) -> Mapping[str, list[tuple[str, float]]]:
         """PageRank-graph neighbours of each id, with edge weights, in one round trip ([] if none)."""

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from graphmem.errors import ConfigError, InputError
+from graphmem.models import Passage
 from graphmem.store.base import NodeKind, WriteBatch
 from graphmem.store.cypher import rows as R
 from graphmem.store.cypher.dialect import KIND_LABELS, Dialect, Transaction
@@ -96,6 +97,10 @@ class BatchWriter:
         # Nodes take their embeddings from the cache entries of the namespace's model.
         model = self.model
         self._nodes(tx, "upsert_passages", "passage", R.passage_rows(b.passages), model)
+        if b.sources:
+            src_rows = [{"id": pid, "source": s} for pid, s in dict.fromkeys(b.sources)]
+            for part in row_chunks(src_rows):
+                tx.write(d.statement("add_passage_sources"), {"ns": ns, "rows": part})
         self._nodes(tx, "upsert_entities", "entity", R.entity_rows(b.entities), model)
         fact_nodes, fact_rels = R.fact_rows(b.facts)
         self._nodes(tx, "upsert_nodes", "fact", fact_nodes, model)
@@ -134,3 +139,32 @@ class BatchWriter:
 
 def row_chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> list[list[dict[str, Any]]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def backfill_passage_text(dialect: Dialect, page: int = CHUNK) -> int:
+    """Bring passages of a graph written by an older graphmem up to date: their source becomes
+    their list of sources, and their text a property the full-text index covers; returns how
+    many texts were filled in."""
+
+    def sources(tx: Transaction) -> None:
+        tx.write(dialect.statement("backfill_sources"), {})
+
+    dialect.transaction(sources, what="recording the sources of passages")
+    done = 0
+    stmt = dialect.statement("passages_without_text")
+    while rows := dialect.read(stmt, {"limit": page}):
+        filled = [
+            {
+                "ns": ns,
+                "id": nid,
+                "text": Passage.model_validate_json(data).text.replace("\x00", " "),
+            }
+            for ns, nid, data in rows
+        ]
+
+        def work(tx: Transaction, filled: list[dict[str, Any]] = filled) -> None:
+            tx.write(dialect.statement("set_passage_text"), {"rows": filled})
+
+        dialect.transaction(work, what="adding passage text to the full-text index")
+        done += len(filled)
+    return done

@@ -45,12 +45,7 @@ def _delete_edges_touching(conn: sqlite3.Connection, ns: str, ids: Iterable[str]
 
 def delete_source(conn: sqlite3.Connection, ns: str, source: str) -> DeleteReport:
     """Remove ``source``'s passages and episodes and what only they supported."""
-    passages = {
-        str(r[0])
-        for r in conn.execute(
-            "SELECT id FROM passages WHERE namespace = ? AND source = ?", (ns, source)
-        )
-    }
+    passages = _drop_source(conn, ns, source)
     episodes = {
         str(r[0])
         for r in conn.execute(
@@ -148,6 +143,45 @@ def delete_source(conn: sqlite3.Connection, ns: str, source: str) -> DeleteRepor
     report.entities = _delete_rows(conn, "entities", ns, dead_entities)
     _delete_edges_touching(conn, ns, dead_entities)
     return report
+
+
+def _drop_source(conn: sqlite3.Connection, ns: str, source: str) -> set[str]:
+    """Remove ``source`` from its passages; return those no source is left for (to delete).
+
+    A passage that keeps another source shows the first remaining one as its ``source``.
+    """
+    supplied = {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT passage_id FROM passage_sources WHERE namespace = ? AND source = ? "
+            "UNION SELECT id FROM passages WHERE namespace = ? AND source = ?",
+            (ns, source, ns, source),
+        )
+    }
+    if not supplied:
+        return set()
+    conn.execute("DELETE FROM passage_sources WHERE namespace = ? AND source = ?", (ns, source))
+    kept = {
+        str(r[0])
+        for r in select_in(
+            conn,
+            "SELECT DISTINCT passage_id FROM passage_sources WHERE namespace = ? "
+            "AND passage_id IN ({ids})",
+            (ns,),
+            supplied,
+        )
+    }
+    first = (
+        "(SELECT s.source FROM passage_sources s WHERE s.namespace = passages.namespace "
+        "AND s.passage_id = passages.id ORDER BY s.rowid LIMIT 1)"
+    )
+    for part in chunks(sorted(kept)):
+        conn.execute(
+            f"UPDATE passages SET source = {first}, data = json_set(data, '$.source', {first}) "
+            f"WHERE namespace = ? AND source = ? AND id IN ({marks(len(part))})",
+            (ns, source, *part),
+        )
+    return supplied - kept
 
 
 def delete_namespace(conn: sqlite3.Connection, ns: str) -> DeleteReport:

@@ -12,7 +12,7 @@ queries filter on, ``embed_key`` (the hash of the text whose embedding stands fo
 >>> import sqlite3
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
 >>> apply_migrations(conn)
-['0001_initial']
+['0001_initial', '0002_lexical_index', '0003_passage_sources', '0004_canonical_synonyms']
 >>> apply_migrations(conn)
 []
 """
@@ -121,8 +121,68 @@ _INITIAL = (
     )""",
 )
 
+# The lexical (BM25) index of passage text: an FTS5 table beside ``passages``, kept in step by
+# triggers, so every path that inserts or deletes a passage row (any write or delete, now or
+# later) updates it in the same transaction. ``namespace`` and ``id`` ride along unindexed to
+# filter and answer a match. The FTS rowid is recorded in ``passages.fts_rowid`` rather than
+# equal to the passage's rowid, because VACUUM may renumber the rowids of ``passages``.
+_LEXICAL = (
+    "ALTER TABLE passages ADD COLUMN fts_rowid INTEGER",
+    """CREATE VIRTUAL TABLE passages_fts USING fts5(
+        text, namespace UNINDEXED, id UNINDEXED, tokenize = 'porter unicode61'
+    )""",
+    # Backfill the passages already stored.
+    "INSERT INTO passages_fts (rowid, text, namespace, id) "
+    "SELECT rowid, json_extract(data, '$.text'), namespace, id FROM passages",
+    "UPDATE passages SET fts_rowid = rowid",
+    """CREATE TRIGGER passages_fts_insert AFTER INSERT ON passages BEGIN
+        INSERT INTO passages_fts (text, namespace, id)
+        VALUES (json_extract(new.data, '$.text'), new.namespace, new.id);
+        UPDATE passages SET fts_rowid = last_insert_rowid() WHERE rowid = new.rowid;
+    END""",
+    """CREATE TRIGGER passages_fts_delete AFTER DELETE ON passages BEGIN
+        DELETE FROM passages_fts WHERE rowid = old.fts_rowid;
+    END""",
+)
+
+# Every source that supplied a passage (the same text may come from several files); rowid order
+# is the order they arrived in, and the first one left is the passage's display ``source``.
+_SOURCES = (
+    """CREATE TABLE passage_sources (
+        namespace TEXT NOT NULL,
+        passage_id TEXT NOT NULL,
+        source TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX passage_sources_key ON passage_sources (namespace, passage_id, source)",
+    "CREATE INDEX passage_sources_source ON passage_sources (namespace, source)",
+    "INSERT INTO passage_sources (namespace, passage_id, source) "
+    "SELECT namespace, id, source FROM passages WHERE source IS NOT NULL ORDER BY rowid",
+    """CREATE TRIGGER passage_sources_delete AFTER DELETE ON passages BEGIN
+        DELETE FROM passage_sources WHERE namespace = old.namespace AND passage_id = old.id;
+    END""",
+)
+
+# Undirected edges are stored once per pair, src < dst: a pair two writers stored from either
+# end keeps its larger weight in the canonical row.
+_CANONICAL = (
+    "UPDATE edges SET weight = max(weight, (SELECT r.weight FROM edges r WHERE "
+    "r.namespace = edges.namespace AND r.type = edges.type AND r.src = edges.dst "
+    "AND r.dst = edges.src)) WHERE type = 'SYNONYM' AND src < dst AND EXISTS (SELECT 1 FROM "
+    "edges r WHERE r.namespace = edges.namespace AND r.type = edges.type AND r.src = edges.dst "
+    "AND r.dst = edges.src)",
+    "DELETE FROM edges WHERE type = 'SYNONYM' AND src > dst AND EXISTS (SELECT 1 FROM edges r "
+    "WHERE r.namespace = edges.namespace AND r.type = edges.type AND r.src = edges.dst "
+    "AND r.dst = edges.src)",
+    "UPDATE edges SET src = dst, dst = src WHERE type = 'SYNONYM' AND src > dst",
+)
+
 #: every migration, in the order it is applied
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _INITIAL),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _INITIAL),
+    Migration("0002_lexical_index", _LEXICAL),
+    Migration("0003_passage_sources", _SOURCES),
+    Migration("0004_canonical_synonyms", _CANONICAL),
+)
 
 #: node kind -> table name (the same words, kept explicit so a typo cannot reach SQL)
 NODE_TABLES: dict[str, str] = {

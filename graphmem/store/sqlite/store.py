@@ -55,7 +55,15 @@ from graphmem.models import (
     Passage,
     Stats,
 )
-from graphmem.store.base import NodeKind, Vector, WriteBatch, check_list_ids, validate_batch
+from graphmem.store.base import (
+    NodeKind,
+    Vector,
+    WriteBatch,
+    WriteResult,
+    check_list_ids,
+    validate_batch,
+)
+from graphmem.store.lexical import check_text_query, fts5_query, query_terms
 from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite.connection import SQLiteFile
 from graphmem.store.sqlite.load import (
@@ -67,7 +75,7 @@ from graphmem.store.sqlite.load import (
 )
 from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.vectors import EXACT_LIMIT, VectorIndex
-from graphmem.store.sqlite.write import WriteDelta, apply_batch, select_in
+from graphmem.store.sqlite.write import WriteDelta, apply_batch, select_in, write_result
 from graphmem.validity import utc
 
 M = TypeVar("M", bound=BaseModel)
@@ -124,11 +132,12 @@ class SQLiteStore(SQLiteFile):
         self._models.clear()
 
     # -- writes -------------------------------------------------------------------------------
-    def write(self, batch: WriteBatch) -> None:
-        """Apply ``batch`` in one transaction (see :class:`WriteBatch` for the upsert rules)."""
+    def write(self, batch: WriteBatch) -> WriteResult:
+        """Apply ``batch`` in one transaction (see :class:`WriteBatch` for the upsert rules);
+        return what was new, read inside the transaction (so exact with other writers)."""
         validate_batch(batch)
         if batch.is_empty():
-            return
+            return WriteResult()
         # The lock spans the commit and the in-memory update, so no reader can load the new rows
         # from the file and then get them a second time from the delta.
         with self._lock:
@@ -136,6 +145,7 @@ class SQLiteStore(SQLiteFile):
                 delta = apply_batch(conn, batch)
                 self._collect_vectors(conn, batch, delta)
             self._apply(delta)
+        return write_result(delta)
 
     def _collect_vectors(
         self, conn: sqlite3.Connection, batch: WriteBatch, delta: WriteDelta
@@ -378,6 +388,22 @@ class SQLiteStore(SQLiteFile):
                 f"embeddings of dim {index.dim}"
             )
         return index.search(q, k)
+
+    # -- lexical ------------------------------------------------------------------------------
+    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` passages of ``namespace`` best matching ``query`` by BM25: (id, score), best
+        first. FTS5's ``bm25()`` (lower is better) is negated, so a higher score is better."""
+        check_text_query(query, k)
+        terms = query_terms(query)
+        if not terms or k == 0:
+            return []
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, bm25(passages_fts) AS rank FROM passages_fts "
+                "WHERE passages_fts MATCH ? AND namespace = ? ORDER BY rank, id LIMIT ?",
+                (fts5_query(terms), namespace, k),
+            ).fetchall()
+        return [(str(i), -float(r)) for i, r in rows]
 
     # -- graph --------------------------------------------------------------------------------
     def _projection(self, conn: sqlite3.Connection, namespace: str) -> GraphProjection:

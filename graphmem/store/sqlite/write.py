@@ -22,7 +22,16 @@ import pydantic_core
 from graphmem.errors import ConfigError, InputError
 from graphmem.graph import EDGE_WEIGHTS
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
-from graphmem.store.base import AnyNode, NodeKind, Vector, WriteBatch, embed_key, kind_of
+from graphmem.store.base import (
+    AnyNode,
+    NodeKind,
+    Vector,
+    WriteBatch,
+    WriteResult,
+    canonical,
+    embed_key,
+    kind_of,
+)
 
 #: ids per ``IN (...)`` query; below SQLite's oldest default limit of 999 variables
 CHUNK = 900
@@ -47,6 +56,14 @@ class WriteDelta:
     new_vector_keys: set[str] = field(default_factory=set)
     #: vectors (of the namespace's model) for ``new_nodes``, filled by the store when it needs them
     vectors: dict[str, Vector] = field(default_factory=dict)
+
+
+def write_result(delta: WriteDelta) -> WriteResult:
+    """What a committed batch newly stored."""
+    result = WriteResult({k: {i for i, _ in rows} for k, rows in delta.new_nodes.items()})
+    for e in delta.new_edges:
+        result.new_edges[e.type] = result.new_edges.get(e.type, 0) + 1
+    return result
 
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
@@ -96,6 +113,7 @@ def apply_batch(conn: sqlite3.Connection, batch: WriteBatch) -> WriteDelta:
             list(batch.extractions.items()),
         )
     _write_passages(conn, ns, batch.passages, delta)
+    _write_sources(conn, ns, batch)
     _write_entities(conn, ns, batch.entities, delta)
     _write_facts(conn, ns, batch.facts, delta)
     _write_plain(conn, "events", ns, batch.events, delta)
@@ -165,6 +183,11 @@ def _write_passages(
     if not passages:
         return
     by_id = {p.id: p for p in passages}
+    # A new passage's display source is the first one the batch gives (as passage_sources).
+    first_source: dict[str, str | None] = {}
+    for p in passages:
+        if first_source.get(p.id) is None:
+            first_source[p.id] = p.source
     old = _existing(conn, "passages", "status", ns, by_id)
     inserts, updates = [], []
     for p in by_id.values():
@@ -173,6 +196,8 @@ def _write_passages(
             updates.append((p.status, p.status, p.error, meta, ns, p.id))
         else:
             key = embed_key(p)
+            if p.source != first_source[p.id]:
+                p = p.model_copy(update={"source": first_source[p.id]})
             inserts.append((ns, p.id, p.source, p.status, key, dump(p)))
             _new_node(delta, "passage", p.id, key)
     conn.executemany(
@@ -186,6 +211,23 @@ def _write_passages(
         "'$.metadata', json(?)) WHERE namespace = ? AND id = ?",
         updates,
     )
+
+
+def _write_sources(conn: sqlite3.Connection, ns: str, batch: WriteBatch) -> None:
+    """Record every source of the batch's passages, and the extra ones it names, once each."""
+    rows = [(ns, p.id, p.source) for p in batch.passages if p.source is not None]
+    if rows:
+        conn.executemany(
+            "INSERT OR IGNORE INTO passage_sources (namespace, passage_id, source) VALUES (?, ?, ?)",
+            rows,
+        )
+    if batch.sources:
+        # Only for passages that exist: a source of nothing would outlive every delete.
+        conn.executemany(
+            "INSERT OR IGNORE INTO passage_sources (namespace, passage_id, source) "
+            "SELECT namespace, id, ? FROM passages WHERE namespace = ? AND id = ?",
+            [(source, ns, pid) for pid, source in batch.sources],
+        )
 
 
 def _write_entities(
@@ -332,7 +374,7 @@ def _write_edges(conn: sqlite3.Connection, ns: str, edges: list[Edge], delta: Wr
     if not edges:
         return
     by_key: dict[tuple[str, str, str], Edge] = {}  # (type, src, dst)
-    for e in edges:
+    for e in map(canonical, edges):
         ekey: tuple[str, str, str] = (e.type, e.src, e.dst)
         seen = by_key.get(ekey)
         if seen is None:
