@@ -229,12 +229,10 @@ def retrieve(
 def _lexical(
     store: Store, namespace: str, question: str, n: int, settings: HippoSettings
 ) -> list[tuple[str, float]]:
-    """BM25 hits of the store's full-text index, when it has one and BM25 counts."""
-    search = getattr(store, "text_search", None)
-    if settings.bm25_weight <= 0 or not question.strip() or search is None:
+    """BM25 hits of the store's full-text index, when BM25 counts."""
+    if settings.bm25_weight <= 0 or not question.strip():
         return []
-    hits: list[tuple[str, float]] = search(namespace, question, n)
-    return hits
+    return store.text_search(namespace, question, n)
 
 
 @dataclass(frozen=True)
