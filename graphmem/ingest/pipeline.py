@@ -266,8 +266,8 @@ class Ingestor:
                 if not value:
                     obj = merges.get(obj.strip(), obj)
                 pred = " ".join(f.predicate.split())
-                s = entity(subj)
-                o = s if value else entity(obj)
+                s = entity(f.subject)
+                o = s if value else entity(f.object)
                 if not s or not o or not pred or not normalize_name(obj):
                     continue
                 edge("MENTIONS", passage.id, s)

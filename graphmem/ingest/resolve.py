@@ -54,22 +54,134 @@ PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
 #: spaCy's labels for values: attributes of facts, never entities of the walk
 VALUE_TYPES = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
 _NUMBER_WORDS = frozenset(
-    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
-    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
-    ninety hundred hundreds thousand thousands million millions billion dozen dozens""".split()
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "hundreds",
+        "thousand",
+        "thousands",
+        "million",
+        "millions",
+        "billion",
+        "dozen",
+        "dozens",
+    ]
 )
 _MONTHS = frozenset(
-    """january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    ]
 )
 _TIME_WORDS = frozenset(
-    """year years month months week weeks day days hour hours minute minutes second seconds
-    century centuries decade decades am pm bc ad ce bce th st nd rd s early late mid""".split()
+    [
+        "year",
+        "years",
+        "month",
+        "months",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "second",
+        "seconds",
+        "century",
+        "centuries",
+        "decade",
+        "decades",
+        "am",
+        "pm",
+        "bc",
+        "ad",
+        "ce",
+        "bce",
+        "th",
+        "st",
+        "nd",
+        "rd",
+        "s",
+        "early",
+        "late",
+        "mid",
+    ]
 )
 _MIN_NICKNAME = 3
 #: lower-case words a full name may hold ("University of Oslo", "Vasco da Gama")
 _PARTICLES = frozenset(
-    "of the and for de da do das dos di del della van von der den du la le".split()
+    [
+        "of",
+        "the",
+        "and",
+        "for",
+        "de",
+        "da",
+        "do",
+        "das",
+        "dos",
+        "di",
+        "del",
+        "della",
+        "van",
+        "von",
+        "der",
+        "den",
+        "du",
+        "la",
+        "le",
+    ]
 )
 
 
