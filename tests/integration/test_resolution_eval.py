@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ def test_resolution_precision_on_the_notes_pairs() -> None:
     spec = importlib.util.spec_from_file_location("resolution_eval", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     scores = module.evaluate()
     assert scores.pairs == 79 and scores.positives == 48
