@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from graphmem.extract.base import ExtractedFact
 from graphmem.ids import normalize_name
+from graphmem.ingest.resolve import PLACE_TYPES, NameIndex, fold
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -55,6 +56,8 @@ class DocContext:
     #: "journal" → "Journal of Mathematical Physics" after "The Journal of ... is a journal"
     kinds: dict[str, str] = field(default_factory=dict)
     facts: list[ExtractedFact] = field(default_factory=list)
+    #: token index where a short name starts → the full name it stands for (see resolved_names)
+    resolved: dict[int, str] = field(default_factory=dict)
 
 
 def conjuncts(tok: Token) -> list[Token]:
@@ -111,7 +114,7 @@ def noun_phrase(ctx: DocContext, tok: Token) -> str | None:
         return None
     ent = ctx.ent_of.get(tok.i)
     if ent is not None and ent[-1].pos_ not in ("ADP", "CCONJ", "DET"):
-        text = clean(ent.text)
+        text = ctx.resolved.get(ent.start) or clean(ent.text)
         if ent.label_ in VALUE_LABELS or is_name(text):
             return text or None
         return None
@@ -130,6 +133,8 @@ def noun_phrase(ctx: DocContext, tok: Token) -> str | None:
                 if end - left < _MAX_PHRASE_TOKENS:
                     right = max(right, end)
                 break
+    if left == right and tok.i in ctx.resolved:
+        return ctx.resolved[tok.i]
     if right - left >= _MAX_PHRASE_TOKENS:
         left = max(left, right - _MAX_PHRASE_TOKENS + 1)
     text = clean(doc[left : right + 1].text)
@@ -163,3 +168,104 @@ def is_name(text: str) -> bool:
 def fact_key(f: ExtractedFact) -> tuple[str, str, str]:
     """What makes two facts the same: their normalized subject, predicate and object."""
     return normalize_name(f.subject), normalize_name(f.predicate), normalize_name(f.object)
+
+
+#: prepositions after which a name NER calls a place is the place ("outside Florence")
+_LOCATIVE = word_set("in at near outside inside around across within throughout via")
+
+
+def entity_spans(doc: Doc) -> list[Span]:
+    """``doc.ents``, each cut at line breaks: NER runs over headings and list items otherwise."""
+    out: list[Span] = []
+    for ent in doc.ents:
+        if "\n" not in ent.text:
+            out.append(ent)
+            continue
+        start = ent.start
+        for i in range(ent.start, ent.end + 1):
+            if i == ent.end or "\n" in doc[i].text:
+                piece = doc[start:i]
+                while len(piece) and (piece[0].is_punct or piece[0].is_space):
+                    piece = piece[1:]
+                while len(piece) and (piece[-1].is_punct or piece[-1].is_space):
+                    piece = piece[:-1]
+                if len(piece):
+                    out.append(
+                        doc.char_span(piece.start_char, piece.end_char, label=ent.label_) or piece
+                    )
+                start = i + 1
+    return out
+
+
+def _in_place_context(ent: Span, ent_of: dict[int, Span]) -> bool:
+    """ "outside Florence", "in Sofia, Bulgaria": read as a place whatever NER said."""
+    root = ent.root
+    if root.dep_ == "pobj" and root.head.lower_ in _LOCATIVE:
+        return True
+    nxt = ent.end + 1
+    after = ent_of.get(nxt) if nxt < len(ent.doc) and ent.doc[ent.end].text == "," else None
+    return after is not None and after.label_ in PLACE_TYPES
+
+
+def _used_as_person(ent: Span, index: NameIndex, ent_of: dict[int, Span]) -> bool:
+    """A name NER calls a place that the document uses as a person ("Marta", "Florence")."""
+    root = ent.root
+    if root.dep_ in ("nsubj", "nsubjpass") or root.dep_ == "poss":
+        return True
+    partners = [root.head] if root.dep_ == "conj" else []
+    partners += [c for c in root.children if c.dep_ == "conj"]
+    if any((p := ent_of.get(t.i)) is not None and p.label_ == "PERSON" for t in partners):
+        return True  # "with Tomás and Omar"
+    first = fold(ent.text).split()[:1]
+    return bool(first) and any(
+        index.type_of(c) == "PERSON" and fold(c).split()[0] == first[0]
+        for c in index.candidates(clean(ent.text))
+    )
+
+
+def occurrence_labels(ent_of: dict[int, Span], index: NameIndex) -> dict[int, str]:
+    """Labels NER got wrong for one occurrence, by start token: a place the document uses as a
+    person is PERSON, a single name in a place's position ("outside Florence") is GPE."""
+    out: dict[int, str] = {}
+    for e in dict.fromkeys(ent_of.values()):
+        if e.label_ in VALUE_LABELS or e.label_ == "TITLE":
+            continue
+        if len(e) == 1 and _in_place_context(e, ent_of):
+            if e.label_ not in PLACE_TYPES:
+                out[e.start] = "GPE"
+        elif e.label_ in PLACE_TYPES and _used_as_person(e, index, ent_of):
+            out[e.start] = "PERSON"
+    return out
+
+
+def resolved_names(doc: Doc, ent_of: dict[int, Span]) -> dict[int, str]:
+    """Short names of ``doc`` that stand for one full PERSON/ORG name of it, by start token.
+
+    "Priya" after "Priya Natarajan" is her; a name NER calls a place ("Florence") is the person
+    only where the document uses it as one (:func:`person_places`); a bare proper noun NER
+    missed counts as a name. Ambiguous names (two Daniels) are left for the ingest to link.
+    """
+    index = NameIndex()
+    spans = sorted(dict.fromkeys(ent_of.values()), key=lambda e: e.start)
+    for ent in spans:
+        index.add(clean(ent.text), ent.label_)
+    if not len(index):
+        return {}
+    labels = occurrence_labels(ent_of, index)
+    out: dict[int, str] = {}
+    for ent in spans:
+        label = labels.get(ent.start, ent.label_)
+        if label in VALUE_LABELS or label == "TITLE" or label in PLACE_TYPES:
+            continue
+        nxt = ent.doc[ent.end] if ent.end < len(ent.doc) else None
+        if nxt is not None and nxt.pos_ == "PROPN" and nxt.i not in ent_of:
+            continue  # NER cut the name short: "Heron" of "Heron Street"
+        found = index.candidates(clean(ent.text))
+        if len(found) == 1:
+            out[ent.start] = found[0]
+    for tok in doc:
+        if tok.pos_ == "PROPN" and tok.i not in ent_of:
+            found = index.candidates(clean(tok.text))
+            if len(found) == 1:
+                out[tok.i] = found[0]
+    return out

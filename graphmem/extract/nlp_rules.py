@@ -29,21 +29,25 @@ from graphmem.extract.nlp_phrases import (
     clean,
     conjuncts,
     core_phrase,
+    entity_spans,
     fact_key,
     is_name,
     noun_phrase,
+    occurrence_labels,
     phrase_start,
     pobj_of,
     preps_of,
+    resolved_names,
     word_set,
 )
 from graphmem.ids import normalize_name
+from graphmem.ingest.resolve import NameIndex, looks_like_value
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
 #: bump whenever the rules' output changes: cached extractions made by older rules are redone
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 
 _PLACES = frozenset({"GPE", "LOC"})
@@ -78,7 +82,7 @@ _PRON_CONFIDENCE = 0.7
 def extract_doc(doc: Doc, resolve_pronouns: bool = True, title: str | None = None) -> Extraction:
     """Entities, facts and events of one parsed document (``title`` helps resolve "it")."""
     ent_of: dict[int, Span] = {}
-    for ent in doc.ents:
+    for ent in entity_spans(doc):
         for i in range(ent.start, ent.end):
             ent_of[i] = ent
     title_chars = set(doc.user_data.get(TITLE_KEY, ()))
@@ -90,7 +94,10 @@ def extract_doc(doc: Doc, resolve_pronouns: bool = True, title: str | None = Non
             if tok.idx in title_chars:
                 ent_of[tok.i] = Span(doc, tok.i, tok.i + 1, label=tok.ent_type_ or "TITLE")
                 tok.pos_ = "PROPN"  # the tagger sometimes reads a merged title as ADJ or VERB
-    ctx = DocContext(doc=doc, ent_of=ent_of, title=title)
+    ctx = DocContext(doc=doc, ent_of=ent_of, title=title, resolved=resolved_names(doc, ent_of))
+    index = NameIndex()
+    index.add_all((clean(e.text), e.label_) for e in ent_of.values())
+    labels = occurrence_labels(ent_of, index)
     events: list[ExtractedEvent] = []
     for sent in doc.sents:
         if sent.text.rstrip().endswith("?"):
@@ -126,14 +133,23 @@ def extract_doc(doc: Doc, resolve_pronouns: bool = True, title: str | None = Non
     for ent in sorted(dict.fromkeys(ent_of.values()), key=lambda e: e.start):
         text = clean(ent.text)
         label: str | None = ent.label_ if ent.label_ != "TITLE" else None
+        if label is not None:
+            label = labels.get(ent.start, label)
         if label:
             types.setdefault(normalize_name(text), label)
+        if ent.start in ctx.resolved:
+            continue  # a short name: its full name is an entity of its own
         if ent.label_ not in VALUE_LABELS and is_name(text):
             add_entity(text, label)
     for fact in facts:
         add_entity(fact.subject, types.get(normalize_name(fact.subject)))
-        add_entity(fact.object, types.get(normalize_name(fact.object)))
+        add_entity(fact.object, types.get(normalize_name(fact.object)) or _value_type(fact.object))
     return Extraction(entities=entities, facts=facts, events=events)
+
+
+def _value_type(name: str) -> str | None:
+    """ "ten engineers", "six hours": a value NER did not label whole is still a value."""
+    return "QUANTITY" if looks_like_value(name) else None
 
 
 def _sentence_facts(ctx: DocContext, sent: Span, resolve_pronouns: bool) -> None:
@@ -407,7 +423,7 @@ def _sentence_event(
         return None
     participants: list[str] = []
     for ent in sent.ents:
-        name = clean(ent.text)
+        name = ctx.resolved.get(ent.start) or clean(ent.text)
         if ent.label_ not in VALUE_LABELS and is_name(name) and name not in participants:
             participants.append(name)
     for fact in facts:

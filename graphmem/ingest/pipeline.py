@@ -6,7 +6,10 @@ Per batch of documents:
    retrying), so re-running an ingest does nothing;
 2. extraction is looked up in the cache by (passage hash, extractor, version), the rest extracted;
    a passage whose extraction failed is still stored, marked ``failed`` with the error, for retry;
-3. entities merge by normalized name (their id); new entities get SYNONYM edges to close ones;
+3. entities merge by normalized name (their id); a short name resolves to the one full name it
+   is part of in its document, else in the namespace ("Priya" → "Priya Natarajan"), or gets a
+   split SYNONYM edge to each of several; new entities get SYNONYM edges to close ones; a fact
+   whose object is a value (a date, a quantity) keeps it as an attribute, not as an entity;
 4. every text needing a vector (passage, entity name, fact, event) is looked up in the embedding
    cache by (model, text hash) and only the missing ones are embedded, in batches;
 5. everything goes to the store as one :class:`~graphmem.store.base.WriteBatch`: one transaction.
@@ -29,7 +32,14 @@ from graphmem.embed.base import Embedder
 from graphmem.errors import InputError
 from graphmem.extract.base import Extraction, Extractor
 from graphmem.ids import entity_id, event_id, fact_id, normalize_name, passage_id, text_hash
-from graphmem.ingest.resolve import ResolverSettings, synonym_edges
+from graphmem.ingest.resolve import (
+    VALUE_TYPES,
+    NameIndex,
+    Resolution,
+    ResolverSettings,
+    resolve_mentions,
+    synonym_edges,
+)
 from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
 from graphmem.store.base import Store, WriteBatch, WriteResult, embed_key, embed_text
 from graphmem.timeparse import resolve_time
@@ -100,6 +110,53 @@ class Ingestor:
         )
         #: run on every batch, in order, just before it is written (see :data:`BatchHook`)
         self.hooks: list[BatchHook] = list(hooks)
+        #: full PERSON/ORG names per namespace, loaded from the store on first use
+        self._names: dict[str, NameIndex] = {}
+
+    def name_index(self, namespace: str) -> NameIndex:
+        """The namespace's full PERSON/ORG names (read once from the store, then kept in step)."""
+        index = self._names.get(namespace)
+        if index is None:
+            index = NameIndex()
+            after: str | None = None
+            while True:
+                ids = self.store.list_ids(namespace, "entity", after=after, limit=1000)
+                for e in self.store.get_entities(namespace, ids).values():
+                    index.add(e.name, e.type)
+                if len(ids) < 1000:
+                    break
+                after = ids[-1]
+            self._names[namespace] = index
+        return index
+
+    def resolve_names(
+        self, namespace: str, passages: Sequence[Passage], extractions: Sequence[Extraction]
+    ) -> dict[str, Resolution]:
+        """How each document's mentions resolve (by passage id; a document is one source)."""
+        docs: dict[str, list[int]] = {}
+        for i, p in enumerate(passages):
+            docs.setdefault(p.source or p.id, []).append(i)
+        index = self.name_index(namespace)
+        for ex in extractions:
+            index.add_all((e.name, e.type) for e in ex.entities)
+        out: dict[str, Resolution] = {}
+        for members in docs.values():
+            doc_names = NameIndex()
+            mentions: dict[str, str | None] = {}
+            for i in members:
+                ex = extractions[i]
+                for e in ex.entities:
+                    doc_names.add(e.name, e.type)
+                    mentions.setdefault(e.name.strip(), e.type)
+                for f in ex.facts:
+                    mentions.setdefault(f.subject.strip(), None)
+                    mentions.setdefault(f.object.strip(), None)
+                for ev in ex.events:
+                    mentions.update({n.strip(): None for n in ev.participants if n not in mentions})
+            resolution = resolve_mentions(mentions, doc_names, index)
+            for i in members:
+                out[passages[i].id] = resolution
+        return out
 
     # -- extraction ---------------------------------------------------------------------------
     def extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
@@ -150,11 +207,19 @@ class Ingestor:
         facts: dict[str, Fact] = {}
         events: dict[str, Event] = {}
         edges: dict[tuple[str, str, str], Edge] = {}
+        resolutions = self.resolve_names(namespace, passages, extractions)
+        merges: dict[str, str] = {}
 
         def entity(name: str, etype: str | None = None) -> str | None:
             norm = normalize_name(name)
             if not norm:
                 return None
+            full = merges.get(name.strip())
+            if full is not None and full != name.strip():
+                eid = entity(full, known.type_of(full))
+                if eid is not None and name.strip() not in entities[eid].aliases:
+                    entities[eid].aliases.append(name.strip())
+                return eid
             eid = entity_id(namespace, name)
             ent = entities.get(eid)
             if ent is None:
@@ -173,24 +238,43 @@ class Ingestor:
             if key not in edges:
                 edges[key] = Edge(type=etype, src=src, dst=dst, namespace=namespace, weight=weight)
 
+        known = self.name_index(namespace)
         for passage, ex in zip(passages, extractions, strict=True):
             if ex.error is not None:
                 passage.status, passage.error = "failed", ex.error[:2000]
             else:
                 passage.status, passage.error = "ok", None
             base_time = _passage_time(passage)
+            resolution = resolutions[passage.id]
+            merges = resolution.merges
+            types = {normalize_name(e.name): e.type for e in ex.entities}
             for e in ex.entities:
+                if e.type in VALUE_TYPES:
+                    continue  # a value is an attribute of its facts, not a node of the walk
                 eid = entity(e.name, e.type)
                 if eid:
                     edge("MENTIONS", passage.id, eid)
+            for name, links in resolution.links.items():
+                src = entity(name, types.get(normalize_name(name)))
+                for full, weight in links:
+                    dst = entity(full, known.type_of(full))
+                    if src and dst and src != dst:
+                        edge("SYNONYM", src, dst, weight)
             for f in ex.facts:
-                s, o = entity(f.subject), entity(f.object)
+                subj, obj = merges.get(f.subject.strip(), f.subject), f.object
+                value = types.get(normalize_name(obj)) in VALUE_TYPES
+                if not value:
+                    obj = merges.get(obj.strip(), obj)
                 pred = " ".join(f.predicate.split())
-                if not s or not o or not pred:
+                s = entity(f.subject)
+                o = s if value else entity(f.object)
+                if not s or not o or not pred or not normalize_name(obj):
                     continue
                 edge("MENTIONS", passage.id, s)
                 edge("MENTIONS", passage.id, o)
-                fid = fact_id(namespace, f.subject, pred, f.object)
+                # a value object is kept in the fact's text and id only: the fact loops on its
+                # subject, a loop never enters the PageRank graph, so "2017" joins no passages
+                fid = fact_id(namespace, subj, pred, obj)
                 if fid not in facts:
                     facts[fid] = Fact(
                         id=fid,
@@ -198,7 +282,7 @@ class Ingestor:
                         subject=s,
                         predicate=pred,
                         object=o,
-                        text=f"{f.subject.strip()} {pred} {f.object.strip()}",
+                        text=f"{subj.strip()} {pred} {obj.strip()}",
                         confidence=f.confidence,
                         valid_at=resolve_time(f.valid_at, base_time) if f.valid_at else None,
                     )
@@ -208,7 +292,7 @@ class Ingestor:
                 if not desc:
                     continue
                 vid = event_id(namespace, desc, ev.time)
-                participants = [p for p in (entity(n) for n in ev.participants) if p]
+                participants = list(dict.fromkeys(p for p in map(entity, ev.participants) if p))
                 events[vid] = Event(
                     id=vid,
                     namespace=namespace,
