@@ -330,7 +330,7 @@ class EpisodeIngestor:
         passages = [self._passage(namespace, it, sessions) for it in todo]
         extractions = ingestor.extract(passages, report)
         dated = [date_facts(p.text, ex) for p, ex in zip(passages, extractions, strict=True)]
-        batch = ingestor.build(namespace, passages, dated)
+        batch = ingestor.build(namespace, passages, dated, document_rules=False)
         # the cache keeps what the extractor said; the dating is redone from the text each time
         ingestor.remember_extractions(batch, passages, extractions)
         self._evidence(batch, todo, passages, extractions)

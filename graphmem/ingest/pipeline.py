@@ -199,15 +199,32 @@ class Ingestor:
 
     # -- building nodes -----------------------------------------------------------------------
     def build(
-        self, namespace: str, passages: Sequence[Passage], extractions: Sequence[Extraction]
+        self,
+        namespace: str,
+        passages: Sequence[Passage],
+        extractions: Sequence[Extraction],
+        *,
+        document_rules: bool = True,
     ) -> WriteBatch:
-        """The batch of nodes and edges ``extractions`` make (passages as their provenance)."""
+        """The batch of nodes and edges ``extractions`` make (passages as their provenance).
+
+        ``document_rules``: short names resolve to full names and dates and quantities stay in
+        their facts' text instead of becoming nodes (documents). Episodes keep neither: speakers
+        go by one name across sessions, and a conversation's "when" and "how many" questions are
+        answered through the facts that join an episode to its value. Measured on locomo_dev
+        (R@10): with both rules 66.3 overall, multi-hop 33.2, adversarial 64.1; without them
+        67.1, 36.7 and 65.5.
+        """
         batch = WriteBatch(namespace=namespace)
         entities: dict[str, Entity] = {}
         facts: dict[str, Fact] = {}
         events: dict[str, Event] = {}
         edges: dict[tuple[str, str, str], Edge] = {}
-        resolutions = self.resolve_names(namespace, passages, extractions)
+        resolutions = (
+            self.resolve_names(namespace, passages, extractions)
+            if document_rules
+            else {p.id: Resolution() for p in passages}
+        )
         merges: dict[str, str] = {}
 
         def entity(name: str, etype: str | None = None) -> str | None:
@@ -249,7 +266,7 @@ class Ingestor:
             merges = resolution.merges
             types = {normalize_name(e.name): e.type for e in ex.entities}
             for e in ex.entities:
-                if e.type in VALUE_TYPES:
+                if document_rules and e.type in VALUE_TYPES:
                     continue  # a value is an attribute of its facts, not a node of the walk
                 eid = entity(e.name, e.type)
                 if eid:
@@ -262,7 +279,7 @@ class Ingestor:
                         edge("SYNONYM", src, dst, weight)
             for f in ex.facts:
                 subj, obj = merges.get(f.subject.strip(), f.subject), f.object
-                value = types.get(normalize_name(obj)) in VALUE_TYPES
+                value = document_rules and types.get(normalize_name(obj)) in VALUE_TYPES
                 if not value:
                     obj = merges.get(obj.strip(), obj)
                 pred = " ".join(f.predicate.split())
