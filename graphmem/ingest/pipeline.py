@@ -2,6 +2,8 @@
 
 Per batch of documents:
 
+0. each document is cut into passages (:mod:`graphmem.ingest.chunking`: sections, paragraphs,
+   embedder tokens); a short document without structure stays one passage, as it always was;
 1. passages get content-hash ids; those already stored are skipped (failed ones too, unless
    retrying), so re-running an ingest does nothing;
 2. extraction is looked up in the cache by (passage hash, extractor, version), the rest extracted;
@@ -10,6 +12,10 @@ Per batch of documents:
 4. every text needing a vector (passage, entity name, fact, event) is looked up in the embedding
    cache by (model, text hash) and only the missing ones are embedded, in batches;
 5. everything goes to the store as one :class:`~graphmem.store.base.WriteBatch`: one transaction.
+
+With ``replace_sources``, a file document's source (``metadata["format"]`` set by the loaders)
+is replaced: once its new passages are written, its stored passages not among them are deleted
+(:meth:`~graphmem.store.base.Store.delete_stale`), so a crash in between loses nothing.
 
 >>> Ingestor.__name__
 'Ingestor'
@@ -29,6 +35,13 @@ from graphmem.embed.base import Embedder
 from graphmem.errors import InputError
 from graphmem.extract.base import Extraction, Extractor
 from graphmem.ids import entity_id, event_id, fact_id, normalize_name, passage_id, text_hash
+from graphmem.ingest.chunking import (
+    Chunk,
+    Chunker,
+    ChunkSettings,
+    embedder_counter,
+    extraction_text,
+)
 from graphmem.ingest.resolve import ResolverSettings, synonym_edges
 from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
 from graphmem.store.base import Store, WriteBatch, embed_key, embed_text
@@ -58,9 +71,14 @@ def extraction_key(extractor: Extractor, text: str) -> str:
     return f"{extractor.name}\x1f{extractor.version}\x1f{text_hash(text)}"
 
 
-def to_passage(doc: Document, namespace: str, position: int | None = None) -> Passage:
-    text = doc.text.strip()
+def to_passage(
+    doc: Document, namespace: str, position: int | None = None, chunk: Chunk | None = None
+) -> Passage:
+    """The passage of ``doc`` (or of one of its chunks); InputError when it is empty or too long."""
+    text = chunk.text if chunk is not None else doc.text.strip()
     where = f"document {position}" if position is not None else "document"
+    if doc.source:
+        where += f" ({doc.source})"
     if not text:
         raise InputError(f"{where} has empty text", field="text")
     if len(text) > MAX_PASSAGE_CHARS:
@@ -71,6 +89,9 @@ def to_passage(doc: Document, namespace: str, position: int | None = None) -> Pa
     metadata = dict(doc.metadata)
     if doc.time is not None:
         metadata["time"] = doc.time.isoformat()
+    if chunk is not None and chunk.split:
+        metadata.update(document=doc.source, section=chunk.section, start=chunk.start,
+                        end=chunk.end)  # fmt: skip
     return Passage(
         id=passage_id(namespace, text),
         namespace=namespace,
@@ -79,6 +100,24 @@ def to_passage(doc: Document, namespace: str, position: int | None = None) -> Pa
         title=doc.title,
         metadata=metadata,
     )
+
+
+def to_passages(
+    doc: Document, namespace: str, chunker: Chunker, position: int | None = None
+) -> list[Passage]:
+    """The passages of one document, in order (see :mod:`graphmem.ingest.chunking`)."""
+    chunks = chunker.chunks(doc.text, doc.metadata, doc.title)
+    if not chunks:
+        where = f"document {position}" if position is not None else "document"
+        if doc.source:
+            where += f" ({doc.source})"
+        what = "only headings" if doc.text.strip() else "empty text"
+        raise InputError(f"{where} has {what}", field="text")
+    out = [to_passage(doc, namespace, position, c) for c in chunks]
+    if len(out) > 1:
+        for i, p in enumerate(out):
+            p.metadata["chunk"] = i
+    return out
 
 
 class Ingestor:
@@ -91,6 +130,7 @@ class Ingestor:
         extractor: Extractor | None,
         resolver: ResolverSettings = ResolverSettings(),
         hooks: Sequence[BatchHook] = (),
+        chunking: ChunkSettings = ChunkSettings(),
     ) -> None:
         self.store, self.embedder, self.extractor, self.resolver = (
             store,
@@ -100,6 +140,15 @@ class Ingestor:
         )
         #: run on every batch, in order, just before it is written (see :data:`BatchHook`)
         self.hooks: list[BatchHook] = list(hooks)
+        self.chunking = chunking
+        self._chunker: Chunker | None = None
+
+    @property
+    def chunker(self) -> Chunker:
+        """The chunker, counting with the embedder's tokenizer (loaded on first use)."""
+        if self._chunker is None:
+            self._chunker = Chunker(self.chunking, embedder_counter(self.embedder))
+        return self._chunker
 
     # -- extraction ---------------------------------------------------------------------------
     def extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
@@ -111,7 +160,13 @@ class Ingestor:
         cached = self.store.cached_extractions(keys) if extractor.cacheable else {}
         todo = [i for i, key in enumerate(keys) if key not in cached]
         report.extraction_cache_hits += len(passages) - len(todo)
-        fresh = extractor.extract([passages[i] for i in todo]) if todo else []
+        # the extractor reads a chunk's body: a heading is context, never part of a name
+        views = [
+            p if (body := extraction_text(p.text, p.metadata)) == p.text
+            else p.model_copy(update={"text": body})
+            for p in (passages[i] for i in todo)
+        ]  # fmt: skip
+        fresh = extractor.extract(views) if todo else []
         if len(fresh) != len(todo):
             raise RuntimeError(
                 f"extractor {extractor.name} returned {len(fresh)} results for {len(todo)} passages"
@@ -256,19 +311,28 @@ class Ingestor:
         *,
         retry_failed: bool = False,
         offset: int = 0,
+        produced: dict[str, set[str]] | None = None,
     ) -> None:
-        """Ingest one batch of documents in one store transaction, updating ``report``."""
+        """Ingest one batch of documents in one store transaction, updating ``report``.
+
+        ``produced``: filled with source -> passage ids of the file documents (for replacing).
+        """
         passages: dict[str, Passage] = {}
+        total = 0
         for i, doc in enumerate(docs):
-            p = to_passage(doc, namespace, offset + i)
-            passages.setdefault(p.id, p)
+            made = to_passages(doc, namespace, self.chunker, offset + i)
+            total += len(made)
+            for p in made:
+                passages.setdefault(p.id, p)
+            if produced is not None and doc.source and "format" in doc.metadata:
+                produced.setdefault(doc.source, set()).update(p.id for p in made)
         existing = self.store.existing_passages(namespace, list(passages))
         todo = [
             p
             for pid, p in passages.items()
             if pid not in existing or (retry_failed and existing[pid] == "failed")
         ]
-        report.passages_skipped += len(docs) - len(todo)
+        report.passages_skipped += total - len(todo)
         if not todo:
             return
         extractions = self.extract(todo, report)
@@ -325,24 +389,36 @@ class Ingestor:
         batch_size: int = 64,
         retry_failed: bool = False,
         on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
     ) -> IngestReport:
-        """Ingest documents in batches; each batch is one transaction. Returns the totals."""
+        """Ingest documents in batches; each batch is one transaction. Returns the totals.
+
+        ``replace_sources``: file documents replace their source's stored passages (see the
+        module docstring).
+        """
         report = IngestReport()
         start = time.perf_counter()
+        produced: dict[str, set[str]] | None = {} if replace_sources else None
         chunk: list[Document] = []
         seen = 0
         for doc in docs:
             chunk.append(doc)
             if len(chunk) >= batch_size:
-                self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed, offset=seen)
+                self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed,
+                                  offset=seen, produced=produced)  # fmt: skip
                 seen += len(chunk)
                 if on_progress:
                     on_progress(len(chunk))
                 chunk = []
         if chunk:
-            self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed, offset=seen)
+            self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed, offset=seen,
+                              produced=produced)  # fmt: skip
             if on_progress:
                 on_progress(len(chunk))
+        for source, keep in (produced or {}).items():
+            gone = self.store.delete_stale(namespace, source, sorted(keep))
+            if gone.passages:
+                log.info("%s changed: %d old passage(s) replaced", source, gone.passages)
         report.seconds = time.perf_counter() - start
         return report
 

@@ -32,8 +32,12 @@ class SourceDeleter:
     def _read(self, tx: Transaction, name: str, **params: object) -> list[tuple[object, ...]]:
         return tx.read(self.dialect.statement(name), {"ns": self.ns, **params})
 
+    def roots(self, tx: Transaction) -> dict[str, str]:
+        """The ids to delete, with their kind (``passage`` or ``episode``)."""
+        return {str(i): str(k) for i, k in self._read(tx, "source_roots", source=self.source)}
+
     def __call__(self, tx: Transaction) -> DeleteReport:
-        roots = {str(i): str(k) for i, k in self._read(tx, "source_roots", source=self.source)}
+        roots = self.roots(tx)
         if not roots:
             return DeleteReport()
         passages = {i for i, k in roots.items() if k == "passage"}
@@ -120,6 +124,17 @@ class SourceDeleter:
             tx.write(self.dialect.statement("delete_stubs"), {"ns": self.ns, "ids": ids})
 
         self.dialect.transaction(work, what=f"sweeping stubs of namespace {self.ns!r}")
+
+
+class StaleDeleter(SourceDeleter):
+    """Deletes a source's passages that are not in ``keep`` (a changed file's old chunks)."""
+
+    def __init__(self, dialect: Dialect, namespace: str, source: str, keep: set[str]) -> None:
+        super().__init__(dialect, namespace, source)
+        self.keep = keep
+
+    def roots(self, tx: Transaction) -> dict[str, str]:
+        return {i: k for i, k in super().roots(tx).items() if k == "passage" and i not in self.keep}
 
 
 class NamespaceDeleter:

@@ -53,7 +53,7 @@ from graphmem.store.base import (
     validate_batch,
 )
 from graphmem.store.cypher import rows as R
-from graphmem.store.cypher.delete import NamespaceDeleter, SourceDeleter
+from graphmem.store.cypher.delete import NamespaceDeleter, SourceDeleter, StaleDeleter
 from graphmem.store.cypher.dialect import KIND_LABELS, PPR_WEIGHTS, Dialect
 from graphmem.store.cypher.graphview import CypherGraphView
 from graphmem.store.cypher.write import BatchWriter, check_vectors, chunks
@@ -207,6 +207,23 @@ class CypherStore:
                 deleter.sweep_stubs()
                 self._views.pop(namespace, None)
         return report
+
+    def delete_stale(self, namespace: str, source: str, keep: Sequence[str]) -> DeleteReport:
+        """Delete ``source``'s passages not in ``keep`` and what only they supported."""
+        with self._lock:
+            deleter = StaleDeleter(self._open(), namespace, source, set(keep))
+            report = self.dialect.transaction(
+                deleter, what=f"replacing source {source!r} of namespace {namespace!r}"
+            )
+            if report != DeleteReport():
+                deleter.sweep_stubs()
+                self._views.pop(namespace, None)
+        return report
+
+    def sources(self, namespace: str, prefix: str = "") -> list[str]:
+        """Distinct sources starting with ``prefix``, sorted."""
+        rows = self._read("list_sources", {"ns": namespace, "prefix": prefix})
+        return sorted(str(r[0]) for r in rows if r[0] is not None)
 
     def delete_namespace(self, namespace: str) -> DeleteReport:
         """Delete every node and edge of ``namespace`` (the caches stay)."""
