@@ -164,6 +164,13 @@ def ingest(
     retry_failed: Annotated[
         bool, typer.Option(help="then extract again the passages whose extraction failed")
     ] = False,
+    source_prefix: Annotated[
+        str,
+        typer.Option(
+            "--source-prefix",
+            help="put before each file's source (its path relative to PATH), e.g. 'wiki/'",
+        ),
+    ] = "",
     llm_base_url: LLMBaseUrl = None,
     llm_model: LLMModel = None,
     llm_api_key: LLMApiKey = None,
@@ -172,20 +179,27 @@ def ingest(
     llm_max_tokens: LLMTokens = None,
     llm_max_cost: LLMCost = None,
 ) -> None:
-    """Ingest documents or episodes (re-running is a no-op; failed extractions are kept)."""
-    from graphmem.ingest.sources import read_documents, read_episodes
+    """Ingest documents or episodes (re-running is a no-op; failed extractions are kept).
+
+    A file's source is its path relative to PATH (eng/notes.md); re-ingesting a changed file
+    replaces its passages. Files that are empty, binary, over 10 MB or unreadable are reported
+    one by one and the rest is ingested (exit code 1 if any failed).
+    """
+    from graphmem.ingest.sources import FileProblem, read_documents, read_episodes
 
     llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
                        llm_max_tokens, llm_max_cost)  # fmt: skip
     if not path.exists():  # before the store is opened: a typo creates no database
         raise InputError("no such file or folder", path=str(path))
     ex = _extractor(extractor, path, triples, llm)
+    problems: list[FileProblem] = []
     with open_memory(store, namespace, ex) as mem:
         report: IngestReport
         if episodes:
             report = mem.add_episodes(read_episodes(path), batch_size=batch_size, progress=True)
         else:
-            report = mem.add_many(read_documents(path), batch_size=batch_size, progress=True)
+            docs = read_documents(path, source_prefix=source_prefix, problems=problems)
+            report = mem.add_many(docs, batch_size=batch_size, progress=True, replace_sources=True)
         if retry_failed:
             again = mem.retry_failed(batch_size=batch_size)
             report.passages_added += again.passages_added
@@ -199,6 +213,14 @@ def ingest(
             f"[yellow]{failed} passage(s) are stored with a failed extraction:[/yellow] "
             "run again with --retry-failed"
         )
+    for problem in problems:
+        colour = "red" if problem.status == "failed" else "yellow"
+        err.print(f"[{colour}]{problem.status}[/{colour}] {escape(problem.path)}: "
+                  f"{escape(problem.reason)}")  # fmt: skip
+    if any(p.status == "failed" for p in problems):
+        n = sum(1 for p in problems if p.status == "failed")
+        err.print(f"[red]{n} file(s) failed[/red]; the others were ingested")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -260,7 +282,11 @@ def stats(store: StoreOpt = None, namespace: NamespaceOpt = None) -> None:
 def delete(
     source: Annotated[
         str | None,
-        typer.Option(help="delete this source's passages and what only they supported"),
+        typer.Option(help="delete this source's passages and what only they supported (exact)"),
+    ] = None,
+    source_prefix: Annotated[
+        str | None,
+        typer.Option("--source-prefix", help="delete every source starting with this, e.g. 'eng/'"),
     ] = None,
     all_namespace: Annotated[
         bool, typer.Option("--all", help="delete the whole namespace instead")
@@ -269,13 +295,18 @@ def delete(
     namespace: NamespaceOpt = None,
 ) -> None:
     """Delete by source (entities and facts other passages still state are kept)."""
-    if (source is None) == (not all_namespace):
-        raise ConfigError("give either --source SOURCE or --all")
+    given = sum((source is not None, source_prefix is not None, all_namespace))
+    if given != 1:
+        raise ConfigError("give exactly one of --source SOURCE, --source-prefix PREFIX or --all")
+    if source_prefix is not None and not source_prefix:
+        raise ConfigError("--source-prefix must not be empty (use --all for the whole namespace)")
     with open_existing(store, namespace) as mem:
-        # the check above leaves a source exactly when --all is not given
-        report = (
-            mem.delete(source=source) if source is not None else mem.delete_namespace(mem.namespace)
-        )
+        if source is not None:
+            report = mem.delete(source=source)
+        elif source_prefix is not None:
+            report = mem.delete_prefix(source_prefix)
+        else:
+            report = mem.delete_namespace(mem.namespace)
     console.print_json(report.model_dump_json())
 
 

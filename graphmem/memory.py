@@ -160,7 +160,7 @@ class Memory:
         metadata: dict[str, Any] | None = None,
         namespace: str | None = None,
     ) -> IngestReport:
-        """Ingest one text. Adding the same text again does nothing."""
+        """Ingest one text (a long one is chunked). Adding the same text again does nothing."""
         doc = Document(text=text, source=source, title=title, time=time, metadata=metadata or {})
         return self.add_many([doc], namespace=namespace)
 
@@ -173,8 +173,13 @@ class Memory:
         progress: bool = False,
         retry_failed: bool = False,
         on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
     ) -> IngestReport:
-        """Ingest many documents, one transaction per ``batch_size`` of them."""
+        """Ingest many documents, one transaction per ``batch_size`` of them.
+
+        ``replace_sources``: documents read from files (:mod:`graphmem.ingest.loaders`) replace
+        what their source stored before (a changed file's old chunks are deleted).
+        """
         ns = self._ns(namespace)
         documents = (_to_document(d) for d in docs)
         if not progress:
@@ -184,6 +189,7 @@ class Memory:
                 batch_size=batch_size,
                 retry_failed=retry_failed,
                 on_progress=on_progress,
+                replace_sources=replace_sources,
             )
         from tqdm import tqdm
 
@@ -195,9 +201,9 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._ingestor.ingest(
-                ns, items, batch_size=batch_size, retry_failed=retry_failed, on_progress=step
-            )
+            return self._ingestor.ingest(ns, items, batch_size=batch_size,
+                                         retry_failed=retry_failed, on_progress=step,
+                                         replace_sources=replace_sources)  # fmt: skip
 
     def retry_failed(self, *, namespace: str | None = None, batch_size: int = 64) -> IngestReport:
         """Extract again every passage whose extraction failed before."""
@@ -357,8 +363,20 @@ class Memory:
         return neighbors(self.store, self._ns(namespace), node_id, limit=limit)
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
-        """Delete a source's passages and what only they supported."""
+        """Delete a source's passages and what only they supported (the source matched exactly)."""
         return self.store.delete_source(self._ns(namespace), source)
+
+    def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport:
+        """Delete every source that starts with ``prefix`` (``"eng/"``), one source at a time."""
+        if not prefix:
+            raise InputError("an empty prefix would delete every source: use delete_namespace")
+        ns = self._ns(namespace)
+        total = DeleteReport()
+        for source in self.store.sources(ns, prefix):
+            report = self.store.delete_source(ns, source)
+            for name, value in report:
+                setattr(total, name, getattr(total, name) + value)
+        return total
 
     def delete_namespace(self, namespace: str) -> DeleteReport:
         return self.store.delete_namespace(self._ns(namespace))

@@ -119,6 +119,26 @@ def run_bench(
     """
     if json_path is not None:
         check_writable(json_path)
+    from graphmem.bench.documents import is_documents_folder, run_documents_bench
+
+    if is_documents_folder(path):
+        docs_run = run_documents_bench(
+            path, store=store, extractor=extractor, k_values=(2, 5) if k_values is None else k_values,
+            limit=limit, progress=progress, embedder=embedder,
+        )  # fmt: skip
+        if show_table:
+            print_run(docs_run.run, console)
+            from rich.console import Console as _Console
+
+            (console or _Console()).print(
+                f"{docs_run.files} files, {docs_run.run.corpus_passages} chunks; gold quotes "
+                f"reachable: {docs_run.gold_reachable}/{docs_run.gold_quotes}"
+                + "".join(f"\n  {p}" for p in docs_run.file_problems)
+            )
+        docs_data = docs_run.to_json()
+        if json_path is not None:
+            write_json(docs_data, json_path)
+        return docs_data
     if detect_kind(Path(path)) == "conversation":
         conv = run_conversation_bench(
             path, store=store, extractor=extractor, k_values=k_values, limit=limit,
@@ -338,7 +358,7 @@ class PassageMap:
 
 def check_memory_limits(ds: MultihopDataset, max_k: int) -> None:
     """Refuse, before anything is written, what ``Memory`` would refuse in the middle of a run."""
-    from graphmem.ingest.pipeline import MAX_PASSAGE_CHARS
+    from graphmem.ingest.passages import MAX_PASSAGE_CHARS
     from graphmem.memory import MAX_K, MAX_QUESTION_CHARS
 
     if max_k > MAX_K:

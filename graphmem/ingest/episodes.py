@@ -49,7 +49,8 @@ from pydantic import ValidationError
 from graphmem.errors import InputError
 from graphmem.extract.base import Extraction
 from graphmem.ids import entity_id, episode_id, normalize_name
-from graphmem.ingest.pipeline import MAX_PASSAGE_CHARS, Ingestor
+from graphmem.ingest.passages import MAX_PASSAGE_CHARS
+from graphmem.ingest.pipeline import Ingestor
 from graphmem.models import Edge, Entity, Episode, EpisodeIn, EpisodeReport, Passage
 from graphmem.store.base import WriteBatch
 from graphmem.timeparse import RELATIVE, date_facts, resolve_time, time_expressions

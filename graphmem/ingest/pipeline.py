@@ -2,6 +2,8 @@
 
 Per batch of documents:
 
+0. each document is cut into passages (:mod:`graphmem.ingest.chunking`: sections, paragraphs,
+   embedder tokens); a short document without structure stays one passage, as it always was;
 1. passages get content-hash ids; those already stored are skipped (failed ones too, unless
    retrying), so re-running an ingest does nothing;
 2. extraction is looked up in the cache by (passage hash, extractor, version), the rest extracted;
@@ -13,6 +15,10 @@ Per batch of documents:
 4. every text needing a vector (passage, entity name, fact, event) is looked up in the embedding
    cache by (model, text hash) and only the missing ones are embedded, in batches;
 5. everything goes to the store as one :class:`~graphmem.store.base.WriteBatch`: one transaction.
+
+With ``replace_sources``, a file document's source (``metadata["format"]`` set by the loaders)
+is replaced: once its new passages are written, its stored passages not among them are deleted
+(:meth:`~graphmem.store.base.Store.delete_stale`), so a crash in between loses nothing.
 
 >>> Ingestor.__name__
 'Ingestor'
@@ -29,15 +35,22 @@ from typing import Protocol
 import numpy as np
 
 from graphmem.embed.base import Embedder
-from graphmem.errors import InputError
 from graphmem.extract.base import Extraction, Extractor
-from graphmem.ids import entity_id, event_id, fact_id, normalize_name, passage_id, text_hash
+from graphmem.ids import entity_id, event_id, fact_id, normalize_name, text_hash
+from graphmem.ingest.chunking import (
+    Chunker,
+    ChunkSettings,
+    embedder_counter,
+    extraction_text,
+)
+from graphmem.ingest.passages import to_passages
 from graphmem.ingest.resolve import (
     VALUE_TYPES,
     NameIndex,
     Resolution,
     ResolverSettings,
-    resolve_mentions,
+    load_names,
+    resolve_documents,
     synonym_edges,
 )
 from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
@@ -60,35 +73,8 @@ class BatchHook(Protocol):
     ) -> None: ...
 
 
-#: passages longer than this are refused with a clear error (split documents before ingesting)
-MAX_PASSAGE_CHARS = 1_000_000
-
-
 def extraction_key(extractor: Extractor, text: str) -> str:
     return f"{extractor.name}\x1f{extractor.version}\x1f{text_hash(text)}"
-
-
-def to_passage(doc: Document, namespace: str, position: int | None = None) -> Passage:
-    text = doc.text.strip()
-    where = f"document {position}" if position is not None else "document"
-    if not text:
-        raise InputError(f"{where} has empty text", field="text")
-    if len(text) > MAX_PASSAGE_CHARS:
-        raise InputError(
-            f"{where} is {len(text):,} characters, over the {MAX_PASSAGE_CHARS:,} limit: split it",
-            field="text",
-        )
-    metadata = dict(doc.metadata)
-    if doc.time is not None:
-        metadata["time"] = doc.time.isoformat()
-    return Passage(
-        id=passage_id(namespace, text),
-        namespace=namespace,
-        text=text,
-        source=doc.source,
-        title=doc.title,
-        metadata=metadata,
-    )
 
 
 class Ingestor:
@@ -101,6 +87,7 @@ class Ingestor:
         extractor: Extractor | None,
         resolver: ResolverSettings = ResolverSettings(),
         hooks: Sequence[BatchHook] = (),
+        chunking: ChunkSettings = ChunkSettings(),
     ) -> None:
         self.store, self.embedder, self.extractor, self.resolver = (
             store,
@@ -112,51 +99,27 @@ class Ingestor:
         self.hooks: list[BatchHook] = list(hooks)
         #: full PERSON/ORG names per namespace, loaded from the store on first use
         self._names: dict[str, NameIndex] = {}
+        self.chunking = chunking
+        self._chunker: Chunker | None = None
 
     def name_index(self, namespace: str) -> NameIndex:
         """The namespace's full PERSON/ORG names (read once from the store, then kept in step)."""
-        index = self._names.get(namespace)
-        if index is None:
-            index = NameIndex()
-            after: str | None = None
-            while True:
-                ids = self.store.list_ids(namespace, "entity", after=after, limit=1000)
-                for e in self.store.get_entities(namespace, ids).values():
-                    index.add(e.name, e.type)
-                if len(ids) < 1000:
-                    break
-                after = ids[-1]
-            self._names[namespace] = index
-        return index
+        if namespace not in self._names:
+            self._names[namespace] = load_names(self.store, namespace)
+        return self._names[namespace]
 
     def resolve_names(
         self, namespace: str, passages: Sequence[Passage], extractions: Sequence[Extraction]
     ) -> dict[str, Resolution]:
         """How each document's mentions resolve (by passage id; a document is one source)."""
-        docs: dict[str, list[int]] = {}
-        for i, p in enumerate(passages):
-            docs.setdefault(p.source or p.id, []).append(i)
-        index = self.name_index(namespace)
-        for ex in extractions:
-            index.add_all((e.name, e.type) for e in ex.entities)
-        out: dict[str, Resolution] = {}
-        for members in docs.values():
-            doc_names = NameIndex()
-            mentions: dict[str, str | None] = {}
-            for i in members:
-                ex = extractions[i]
-                for e in ex.entities:
-                    doc_names.add(e.name, e.type)
-                    mentions.setdefault(e.name.strip(), e.type)
-                for f in ex.facts:
-                    mentions.setdefault(f.subject.strip(), None)
-                    mentions.setdefault(f.object.strip(), None)
-                for ev in ex.events:
-                    mentions.update({n.strip(): None for n in ev.participants if n not in mentions})
-            resolution = resolve_mentions(mentions, doc_names, index)
-            for i in members:
-                out[passages[i].id] = resolution
-        return out
+        return resolve_documents(self.name_index(namespace), passages, extractions)
+
+    @property
+    def chunker(self) -> Chunker:
+        """The chunker, counting with the embedder's tokenizer (loaded on first use)."""
+        if self._chunker is None:
+            self._chunker = Chunker(self.chunking, embedder_counter(self.embedder))
+        return self._chunker
 
     # -- extraction ---------------------------------------------------------------------------
     def extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
@@ -168,7 +131,13 @@ class Ingestor:
         cached = self.store.cached_extractions(keys) if extractor.cacheable else {}
         todo = [i for i, key in enumerate(keys) if key not in cached]
         report.extraction_cache_hits += len(passages) - len(todo)
-        fresh = extractor.extract([passages[i] for i in todo]) if todo else []
+        # the extractor reads a chunk's body: a heading is context, never part of a name
+        views = [
+            p if (body := extraction_text(p.text, p.metadata)) == p.text
+            else p.model_copy(update={"text": body})
+            for p in (passages[i] for i in todo)
+        ]  # fmt: skip
+        fresh = extractor.extract(views) if todo else []
         if len(fresh) != len(todo):
             raise RuntimeError(
                 f"extractor {extractor.name} returned {len(fresh)} results for {len(todo)} passages"
@@ -357,23 +326,32 @@ class Ingestor:
         *,
         retry_failed: bool = False,
         offset: int = 0,
+        produced: dict[str, set[str]] | None = None,
     ) -> None:
-        """Ingest one batch of documents in one store transaction, updating ``report``."""
+        """Ingest one batch of documents in one store transaction, updating ``report``.
+
+        ``produced``: filled with source -> passage ids of the file documents (for replacing).
+        """
         passages: dict[str, Passage] = {}
         # Every (passage, source) of the batch: the same text from several sources keeps them all.
         sources: dict[tuple[str, str], None] = {}
+        total = 0
         for i, doc in enumerate(docs):
-            p = to_passage(doc, namespace, offset + i)
-            passages.setdefault(p.id, p)
-            if p.source is not None:
-                sources[(p.id, p.source)] = None
+            made = to_passages(doc, namespace, self.chunker, offset + i)
+            total += len(made)
+            for p in made:
+                passages.setdefault(p.id, p)
+                if p.source is not None:
+                    sources[(p.id, p.source)] = None
+            if produced is not None and doc.source and "format" in doc.metadata:
+                produced.setdefault(doc.source, set()).update(p.id for p in made)
         existing = self.store.existing_passages(namespace, list(passages))
         todo = [
             p
             for pid, p in passages.items()
             if pid not in existing or (retry_failed and existing[pid] == "failed")
         ]
-        report.passages_skipped += len(docs) - len(todo)
+        report.passages_skipped += total - len(todo)
         if not todo:
             if sources:  # stored passages, perhaps from another source now
                 self.store.write(WriteBatch(namespace=namespace, sources=list(sources)))
@@ -449,24 +427,36 @@ class Ingestor:
         batch_size: int = 64,
         retry_failed: bool = False,
         on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
     ) -> IngestReport:
-        """Ingest documents in batches; each batch is one transaction. Returns the totals."""
+        """Ingest documents in batches; each batch is one transaction. Returns the totals.
+
+        ``replace_sources``: file documents replace their source's stored passages (see the
+        module docstring).
+        """
         report = IngestReport()
         start = time.perf_counter()
+        produced: dict[str, set[str]] | None = {} if replace_sources else None
         chunk: list[Document] = []
         seen = 0
         for doc in docs:
             chunk.append(doc)
             if len(chunk) >= batch_size:
-                self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed, offset=seen)
+                self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed,
+                                  offset=seen, produced=produced)  # fmt: skip
                 seen += len(chunk)
                 if on_progress:
                     on_progress(len(chunk))
                 chunk = []
         if chunk:
-            self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed, offset=seen)
+            self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed, offset=seen,
+                              produced=produced)  # fmt: skip
             if on_progress:
                 on_progress(len(chunk))
+        for source, keep in (produced or {}).items():
+            gone = self.store.delete_stale(namespace, source, sorted(keep))
+            if gone.passages:
+                log.info("%s changed: %d old passage(s) replaced", source, gone.passages)
         report.seconds = time.perf_counter() - start
         return report
 

@@ -43,8 +43,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graphmem._threads import single_blas_thread
+from graphmem.extract.base import Extraction
 from graphmem.ids import normalize_name
-from graphmem.models import Edge
+from graphmem.models import Edge, Passage
 from graphmem.store.base import Store, Vector
 
 #: types whose full names short mentions resolve to
@@ -409,4 +410,47 @@ def resolve_mentions(
             out.merges[name] = found[0]
         elif found:
             out.links[name] = [(c, round(1.0 / len(found), 6)) for c in found]
+    return out
+
+
+def load_names(store: Store, namespace: str) -> NameIndex:
+    """Every full PERSON/ORG name stored in ``namespace``, read page by page."""
+    index = NameIndex()
+    after: str | None = None
+    while True:
+        ids = store.list_ids(namespace, "entity", after=after, limit=1000)
+        for e in store.get_entities(namespace, ids).values():
+            index.add(e.name, e.type)
+        if len(ids) < 1000:
+            return index
+        after = ids[-1]
+
+
+def resolve_documents(
+    index: NameIndex, passages: Sequence[Passage], extractions: Sequence[Extraction]
+) -> dict[str, Resolution]:
+    """How each document's mentions resolve, by passage id (passages of one source are one
+    document); ``index``, the namespace's names, learns the batch's names first."""
+    docs: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        docs.setdefault(p.source or p.id, []).append(i)
+    for ex in extractions:
+        index.add_all((e.name, e.type) for e in ex.entities)
+    out: dict[str, Resolution] = {}
+    for members in docs.values():
+        doc_names = NameIndex()
+        mentions: dict[str, str | None] = {}
+        for i in members:
+            ex = extractions[i]
+            for e in ex.entities:
+                doc_names.add(e.name, e.type)
+                mentions.setdefault(e.name.strip(), e.type)
+            for f in ex.facts:
+                mentions.setdefault(f.subject.strip(), None)
+                mentions.setdefault(f.object.strip(), None)
+            for ev in ex.events:
+                mentions.update({n.strip(): None for n in ev.participants if n not in mentions})
+        resolution = resolve_mentions(mentions, doc_names, index)
+        for i in members:
+            out[passages[i].id] = resolution
     return out

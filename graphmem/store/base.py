@@ -235,6 +235,15 @@ class Store(Protocol):
         """
         ...
 
+    def delete_stale(self, namespace: str, source: str, keep: Sequence[str]) -> DeleteReport:
+        """Delete the passages of ``source`` whose ids are not in ``keep``, as ``delete_source``
+        does (one transaction): a changed file's old chunks, after its new ones are written."""
+        ...
+
+    def sources(self, namespace: str, prefix: str = "") -> list[str]:
+        """The distinct sources of passages and episodes that start with ``prefix``, sorted."""
+        ...
+
     def delete_namespace(self, namespace: str) -> DeleteReport: ...
 
     # -- caches ------------------------------------------------------------------------------

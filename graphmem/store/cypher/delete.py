@@ -48,17 +48,23 @@ class SourceDeleter:
         if rows:
             tx.write(self.dialect.statement("remove_passage_source"), {"ns": self.ns, "rows": rows})
 
-    def __call__(self, tx: Transaction) -> DeleteReport:
+    def roots(self, tx: Transaction) -> dict[str, str]:
+        """The ids to delete, with their kind (``passage`` or ``episode``). Passages another
+        source still supplies are not among them: they go to ``self.kept`` (id -> sources left)."""
         roots: dict[str, str] = {}
-        kept: dict[str, list[str]] = {}
+        self.kept: dict[str, list[str]] = {}
         for i, k, srcs in self._read(tx, "source_roots", source=self.source):
             left = [str(s) for s in srcs or [] if s != self.source]  # type: ignore[attr-defined]
             if k == "passage" and left:
-                kept[str(i)] = left
+                self.kept[str(i)] = left
             else:
                 roots[str(i)] = str(k)
-        if kept:
-            self._keep_supplied(tx, kept)
+        return roots
+
+    def __call__(self, tx: Transaction) -> DeleteReport:
+        roots = self.roots(tx)
+        if self.kept:
+            self._keep_supplied(tx, self.kept)
         if not roots:
             return DeleteReport()
         passages = {i for i, k in roots.items() if k == "passage"}
@@ -145,6 +151,20 @@ class SourceDeleter:
             tx.write(self.dialect.statement("delete_stubs"), {"ns": self.ns, "ids": ids})
 
         self.dialect.transaction(work, what=f"sweeping stubs of namespace {self.ns!r}")
+
+
+class StaleDeleter(SourceDeleter):
+    """Deletes a source's passages that are not in ``keep`` (a changed file's old chunks)."""
+
+    def __init__(self, dialect: Dialect, namespace: str, source: str, keep: set[str]) -> None:
+        super().__init__(dialect, namespace, source)
+        self.keep = keep
+
+    def roots(self, tx: Transaction) -> dict[str, str]:
+        found = super().roots(tx)
+        # chunks the new version still has keep this source too
+        self.kept = {i: left for i, left in self.kept.items() if i not in self.keep}
+        return {i: k for i, k in found.items() if k == "passage" and i not in self.keep}
 
 
 class NamespaceDeleter:

@@ -19,7 +19,7 @@ one key twice, which FalkorDB does not survive (see :mod:`graphmem.store.cypher.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -216,3 +216,16 @@ def node_from_row(model: type[N], row: Sequence[Any], namespace: str) -> N:
         node.type = etype
         node.aliases = list(aliases or [])
     return node
+
+
+def counts_by_id(
+    probe: Callable[[str, Sequence[str]], list[tuple[str, float]]],
+    namespace: str,
+    ids: Sequence[str],
+) -> dict[str, float]:
+    """A dialect's per-id count over every id, in chunks (0 for ids the server does not hold)."""
+    out = dict.fromkeys(ids, 0.0)
+    for part in (ids[i : i + 50_000] for i in range(0, len(ids), 50_000)):
+        for nid, count in probe(namespace, part):
+            out[nid] = count
+    return out

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -53,7 +53,7 @@ from graphmem.store.base import (
     validate_batch,
 )
 from graphmem.store.cypher import rows as R
-from graphmem.store.cypher.delete import NamespaceDeleter, SourceDeleter
+from graphmem.store.cypher.delete import NamespaceDeleter, SourceDeleter, StaleDeleter
 from graphmem.store.cypher.dialect import KIND_LABELS, PPR_WEIGHTS, Dialect
 from graphmem.store.cypher.graphview import CypherGraphView
 from graphmem.store.cypher.write import (
@@ -80,19 +80,6 @@ _MODELS: dict[NodeKind, type[BaseModel]] = {
     "hyperedge": Hyperedge,
     "episode": Episode,
 }
-
-
-def _counts(
-    probe: Callable[[str, Sequence[str]], list[tuple[str, float]]],
-    namespace: str,
-    ids: Sequence[str],
-) -> dict[str, float]:
-    """A dialect's per-id count over every id, in chunks (0 for ids the server does not hold)."""
-    out = dict.fromkeys(ids, 0.0)
-    for part in chunks(ids, 50_000):
-        for nid, count in probe(namespace, part):
-            out[nid] = count
-    return out
 
 
 class CypherStore:
@@ -217,6 +204,23 @@ class CypherStore:
                 deleter.sweep_stubs()
                 self._views.pop(namespace, None)
         return report
+
+    def delete_stale(self, namespace: str, source: str, keep: Sequence[str]) -> DeleteReport:
+        """Delete ``source``'s passages not in ``keep`` and what only they supported."""
+        with self._lock:
+            deleter = StaleDeleter(self._open(), namespace, source, set(keep))
+            report = self.dialect.transaction(
+                deleter, what=f"replacing source {source!r} of namespace {namespace!r}"
+            )
+            if report != DeleteReport():
+                deleter.sweep_stubs()
+                self._views.pop(namespace, None)
+        return report
+
+    def sources(self, namespace: str, prefix: str = "") -> list[str]:
+        """Distinct sources starting with ``prefix``, sorted."""
+        rows = self._read("list_sources", {"ns": namespace, "prefix": prefix})
+        return sorted(str(r[0]) for r in rows if r[0] is not None)
 
     def delete_namespace(self, namespace: str) -> DeleteReport:
         """Delete every node and edge of ``namespace`` (the caches stay)."""
@@ -438,14 +442,14 @@ class CypherStore:
     def degrees(self, namespace: str, ids: Sequence[str]) -> dict[str, float]:
         """Relationship count of each id, in one round trip, without fetching the neighbours:
         an upper bound of the PageRank degree while weights are at most 1 (0 for unknown ids)."""
-        return _counts(self._open().degrees, namespace, ids)
+        return R.counts_by_id(self._open().degrees, namespace, ids)
 
     def out_degrees(self, namespace: str, ids: Sequence[str]) -> dict[str, float] | None:
         """Outgoing relationship count of each id, a lower bound of :meth:`degrees`, where the
         backend reads it for less (FalkorDB); ``None`` where the full count is as cheap (Neo4j
         reads both from its degree store)."""
         probe = getattr(self._open(), "out_degrees", None)
-        return None if probe is None else _counts(probe, namespace, ids)
+        return None if probe is None else R.counts_by_id(probe, namespace, ids)
 
     def graph_nodes(self, namespace: str) -> list[str]:
         """Ids of the namespace's PageRank-graph nodes (every node except facts and stubs)."""

@@ -52,6 +52,42 @@ def delete_source(conn: sqlite3.Connection, ns: str, source: str) -> DeleteRepor
             "SELECT id FROM episodes WHERE namespace = ? AND source = ?", (ns, source)
         )
     }
+    return delete_roots(conn, ns, passages, episodes)
+
+
+def delete_stale(
+    conn: sqlite3.Connection, ns: str, source: str, keep: Iterable[str]
+) -> DeleteReport:
+    """Remove ``source``'s passages not in ``keep`` and what only they supported."""
+    kept = set(keep)
+    passages = {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT id FROM passages WHERE namespace = ? AND source = ?", (ns, source)
+        )
+    }
+    return delete_roots(conn, ns, passages - kept, set())
+
+
+def sources(conn: sqlite3.Connection, ns: str, prefix: str) -> list[str]:
+    """Distinct sources of ``ns`` starting with ``prefix`` (compared exactly, not as a pattern)."""
+    found: set[str] = set()
+    for table in ("passages", "episodes"):
+        found.update(
+            str(r[0])
+            for r in conn.execute(
+                f"SELECT DISTINCT source FROM {table} WHERE namespace = ? AND source IS NOT NULL "
+                "AND substr(source, 1, ?) = ?",
+                (ns, len(prefix), prefix),
+            )
+        )
+    return sorted(found)
+
+
+def delete_roots(
+    conn: sqlite3.Connection, ns: str, passages: set[str], episodes: set[str]
+) -> DeleteReport:
+    """Remove these passages and episodes and what only they supported."""
     if not passages and not episodes:
         return DeleteReport()
     roots = passages | episodes

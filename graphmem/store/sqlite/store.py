@@ -206,6 +206,21 @@ class SQLiteStore(SQLiteFile):
                 self._forget(namespace)
         return report
 
+    def delete_stale(self, namespace: str, source: str, keep: Sequence[str]) -> DeleteReport:
+        """Delete ``source``'s passages not in ``keep`` and what only they supported."""
+        what = f"replacing source {source!r} of namespace {namespace!r}"
+        with self._lock:
+            with self._transaction(what) as conn:
+                report = _delete.delete_stale(conn, namespace, source, keep)
+            if report != DeleteReport():
+                self._forget(namespace)
+        return report
+
+    def sources(self, namespace: str, prefix: str = "") -> list[str]:
+        """Distinct sources starting with ``prefix``, sorted."""
+        with self._reading() as conn:
+            return _delete.sources(conn, namespace, prefix)
+
     def delete_namespace(self, namespace: str) -> DeleteReport:
         """Delete every node and edge of ``namespace``."""
         with self._lock:
