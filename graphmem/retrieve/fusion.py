@@ -7,12 +7,12 @@ fusion has three parts, each with a reason that does not depend on one dataset:
 
 1. **Hybrid first stage.** Dense and BM25 rankings are fused by weighted reciprocal rank
    (:func:`rrf`): rank fusion needs no score calibration across the two, and BM25 catches rare
-   names that a small embedding model blurs. BM25 weighs less than dense (it is the weaker
-   ranker on paraphrased questions).
+   names that a small embedding model blurs. The two weigh the same by default
+   (:class:`~graphmem.retrieve.hippo.HippoSettings` says what was measured).
 2. **The first stage keeps its best passage.** Slot 1 is the first stage's top passage; the walk
    orders the rest. On multi-hop questions the first hop is the one the question states, which
    the first stage finds; the walk's value is the later hops.
-3. **A confidence gate on the walk.** The walk is seeded with the first stage's passages, so a walk
+3. **A confidence gate on the walk.** The walk is seeded with the dense passages, so a walk
    that carries signal overlaps the first stage's top ``m`` heavily (on musique_train the median
    overlap of the top 10 is 0.8-0.9), while a walk driven by unrelated facts does not (a median of
    0). :func:`graph_gate` maps that overlap to a weight in [0, 1]; below 1 the two rankings are
