@@ -82,7 +82,15 @@ def _exact_schema(result: dict[str, Any]) -> None:
         "timings",
         "peak_rss_mb",
         "skipped_questions",
+        "differs_from_dense",
+        "cold_start",
     ]
+    differs = result["differs_from_dense"]
+    assert 0 <= differs["questions"] <= 100
+    if differs["questions"]:
+        assert list(differs["methods"]) == ["graphmem", "dense", "bm25"]
+    cold = result["cold_start"]
+    assert 0 < cold["import_s"] < cold["first_answer_s"]
     assert list(result["methods"]) == ["graphmem", "dense", "bm25"]
     for scores in result["methods"].values():
         assert list(scores) == ["recall@2", "recall@5", "all@5"]
