@@ -22,7 +22,7 @@ first pass wrote. The export is not a snapshot: run it while nothing writes the 
 >>> from graphmem.store import open_store
 >>> from graphmem.store.base import WriteBatch
 >>> store = open_store("sqlite:///:memory:")
->>> store.write(WriteBatch("demo", entities=[Entity(id="e:1", name="Ada", normalized="ada",
+>>> _ = store.write(WriteBatch("demo", entities=[Entity(id="e:1", name="Ada", normalized="ada",
 ...                                                 namespace="demo")]))
 >>> out = io.StringIO()
 >>> export_namespace(store, "demo", out)

@@ -22,7 +22,7 @@ appended on write.
 >>> from graphmem.models import Passage
 >>> from graphmem.store.base import WriteBatch
 >>> store = SQLiteStore(":memory:")
->>> store.write(WriteBatch("default", passages=[Passage(id="p:1", text="hi")]))
+>>> _ = store.write(WriteBatch("default", passages=[Passage(id="p:1", text="hi")]))
 >>> store.stats("default").passages
 1
 >>> store.close()
