@@ -93,11 +93,13 @@ class AsyncMemory:
         progress: bool = False,
         retry_failed: bool = False,
         on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
     ) -> IngestReport:
         # read on the caller's side, so the worker thread gets a plain list
         return await asyncio.to_thread(self.sync.add_many, list(docs), namespace=namespace,
                                        batch_size=batch_size, progress=progress,
-                                       retry_failed=retry_failed, on_progress=on_progress)  # fmt: skip
+                                       retry_failed=retry_failed, on_progress=on_progress,
+                                       replace_sources=replace_sources)  # fmt: skip
 
     async def retry_failed(
         self, *, namespace: str | None = None, batch_size: int = 64
@@ -176,6 +178,9 @@ class AsyncMemory:
 
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)
+
+    async def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport:
+        return await asyncio.to_thread(self.sync.delete_prefix, prefix, namespace=namespace)
 
     async def delete_namespace(self, namespace: str) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete_namespace, namespace)

@@ -31,7 +31,9 @@ def sources(mem: Memory) -> list[str]:
     return mem.store.sources(mem.namespace)
 
 
-def test_same_named_files_stay_apart_and_delete_exactly(tmp_path: Path, embedder: LocalEmbedder) -> None:
+def test_same_named_files_stay_apart_and_delete_exactly(
+    tmp_path: Path, embedder: LocalEmbedder
+) -> None:
     root = folder(tmp_path)
     with Memory(f"sqlite:///{tmp_path / 'm.db'}", embedder=embedder, extractor="none") as mem:
         mem.add_many(read_documents(root), replace_sources=True)

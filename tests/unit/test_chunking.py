@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from graphmem.ids import passage_id
@@ -72,7 +74,7 @@ def test_long_paragraph_is_cut_in_overlapping_windows_within_budget() -> None:
     for c in chunks:
         assert estimate_tokens(c.text) <= 50
         assert text[c.start : c.end] == c.text
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert b.start < a.end, "neighbouring windows share some words"
         assert a.end - b.start < (a.end - a.start) / 2
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
