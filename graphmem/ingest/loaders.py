@@ -339,11 +339,13 @@ def read_documents(
     *,
     source_prefix: str = "",
     problems: list[FileProblem] | None = None,
+    keep_going: bool | None = None,
 ) -> Iterator[Document]:
     """Documents from a file or a folder (``corpus.jsonl``, else every supported file in it).
 
-    With ``problems``, a bad file is appended there (and logged) and the rest goes on; without
-    it a failed file raises its :class:`InputError` (skipped ones are only logged).
+    Skipped files are logged and appended to ``problems`` (if given). A failed file raises its
+    :class:`InputError`, unless ``keep_going`` (default: when ``path`` is a folder and
+    ``problems`` is given): then it is appended too and the rest goes on.
     """
     p = Path(path)
     if not p.exists():
@@ -371,7 +373,7 @@ def read_documents(
             if problems is not None:
                 problems.append(problem)
         except (InputError, OSError) as exc:
-            if problems is None:
+            if problems is None or not (p.is_dir() if keep_going is None else keep_going):
                 raise
             problem = FileProblem(str(f), "failed", _reason(exc, f))
             log.warning("%s", problem)

@@ -82,3 +82,25 @@ def test_cli_ingest_reports_bad_files_and_deletes_by_prefix(tmp_path: Path) -> N
         assert sources(mem) == ["sales/notes.md"]
     both = runner.invoke(app, ["delete", "--source", "x", "--source-prefix", "y", "--store", store])
     assert both.exit_code != 0
+
+
+def test_documents_bench_maps_quotes_to_chunks(tmp_path: Path, embedder: LocalEmbedder) -> None:
+    import json
+
+    from graphmem.bench.documents import is_documents_folder, run_documents_bench
+
+    root = folder(tmp_path)
+    questions = [
+        {"id": "q1", "question": "Who leads Platform?",
+         "gold": [{"source": "eng/notes.md", "quote": "Priya Natarajan leads Platform."}]},
+        {"id": "q2", "question": "What did Tomás review in week 4?",
+         "gold": [{"source": "eng/log.md", "quote": "Tomás reviewed the Heron stream in week 4."}]},
+    ]  # fmt: skip
+    (tmp_path / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions))
+    assert is_documents_folder(tmp_path) and not is_documents_folder(root)
+    run = run_documents_bench(tmp_path, extractor="none", embedder=embedder, progress=False)
+    assert run.gold_quotes == 2 and run.gold_reachable == 2
+    assert run.run.corpus_passages >= 8
+    week4 = [r for r in run.run.rankings["bm25"][1] if r]
+    assert week4 and week4[0] == ("q2#0",), "the quote maps to the week-4 chunk only"
+    assert run.to_json()["documents"]["gold_reachable"] == 2
