@@ -81,7 +81,7 @@ def test_namespaces_come_from_the_option_or_the_environment(corpus: Path, tmp_pa
     assert other["passages"] == 0 and mine["passages"] == 3
 
 
-def test_a_bad_line_fails_its_file_with_file_and_line_and_exit_code_1(
+def test_bad_input_is_one_clear_line_and_exit_code_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.jsonl"
@@ -90,11 +90,9 @@ def test_a_bad_line_fails_its_file_with_file_and_line_and_exit_code_1(
     monkeypatch.setattr("sys.argv", ["graphmem", "ingest", str(bad), "--store", f"sqlite:///{db}"])
     with pytest.raises(SystemExit) as exit_info:
         main()
-    # the file fails as a whole (nothing of it stored), named with its line; other files go on
-    assert exit_info.value.code == 1
-    out = capsys.readouterr()
-    message = out.err + out.out
-    assert str(bad) in message and "line 2" in message and "'text'" in message
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err
+    assert f"{bad}:2" in message and "'text'" in message
     assert "Traceback" not in message
 
 
