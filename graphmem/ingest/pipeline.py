@@ -224,7 +224,8 @@ class Ingestor:
             if key not in edges:
                 edges[key] = Edge(type=etype, src=src, dst=dst, namespace=namespace, weight=weight)
 
-        known = self.name_index(namespace)
+        # episodes resolve no names: no need to read the namespace's
+        known = self.name_index(namespace) if document_rules else NameIndex()
         for passage, ex in zip(passages, extractions, strict=True):
             if ex.error is not None:
                 passage.status, passage.error = "failed", ex.error[:2000]

@@ -101,9 +101,10 @@ def fuse(
     fused = rrf([walked, first], [gate, 1.0 - gate])
     if not fused:
         return []
-    head = [p for p in first[:protect]]
-    rest = [(p, s) for p, s in fused if p not in set(head)]
-    best = max((s for _, s in fused), default=0.0)
+    head = list(first[:protect])
+    kept = set(head)
+    best = fused[0][1]
     scored = dict(fused)
-    top = [(p, max(scored.get(p, 0.0), best)) for p in head]
-    return top + rest
+    return [(p, max(scored.get(p, 0.0), best)) for p in head] + [
+        (p, s) for p, s in fused if p not in kept
+    ]

@@ -177,7 +177,7 @@ def retrieve(
         # Without as_of the question is about now: facts that ended do not seed the walk (the
         # graph already leaves them out); search deeper for current ones instead.
         fact_hits, fact_rows = _current(store, namespace, q, settings)
-    if fact_hits and settings.fact_margin < 2.0:
+    if fact_hits:
         best = fact_hits[0][1]
         fact_hits = [(f, s) for f, s in fact_hits if s >= best - settings.fact_margin]
     endpoints = {fid: (f.subject, f.object) for fid, f in fact_rows.items()}

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, cast, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -70,6 +70,27 @@ class WriteResult:
 
     def count(self, kind: str) -> int:
         return len(self.new_ids.get(kind, ()))
+
+
+#: a node kind's name as a count field of :class:`DeleteReport` and :class:`Stats`
+COUNT_FIELDS: dict[NodeKind, str] = {
+    "passage": "passages",
+    "entity": "entities",
+    "fact": "facts",
+    "event": "events",
+    "hyperedge": "hyperedges",
+    "episode": "episodes",
+}
+
+
+def count_fields(counts: Mapping[NodeKind, int] | Mapping[str, int]) -> dict[str, int]:
+    """Per-kind counts as report fields.
+
+    >>> count_fields({"passage": 2, "entity": 1})["entities"]
+    1
+    """
+    by_kind = cast(Mapping[str, int], counts)  # the keys are kind names either way
+    return {name: int(by_kind.get(kind, 0)) for kind, name in COUNT_FIELDS.items()}
 
 
 def kind_of(node: AnyNode) -> NodeKind:

@@ -13,7 +13,7 @@ is invisible to every read, so a sweep that does not happen costs only space.
 from __future__ import annotations
 
 from graphmem.models import DeleteReport, Passage
-from graphmem.store.base import NODE_KINDS
+from graphmem.store.base import NODE_KINDS, count_fields
 from graphmem.store.cypher.dialect import Dialect, Transaction
 
 _PROVENANCE = {"STATES", "EVIDENCE"}
@@ -182,10 +182,5 @@ class NamespaceDeleter:
         tx.write(self.dialect.statement("delete_namespace"), {"ns": self.ns})
         tx.write(self.dialect.statement("delete_namespace_record"), {"ns": self.ns})
         return DeleteReport(
-            passages=counts["passage"],
-            entities=counts["entity"],
-            facts=counts["fact"],
-            events=counts["event"],
-            hyperedges=counts["hyperedge"],
-            episodes=counts["episode"],
+            **count_fields(counts),
         )

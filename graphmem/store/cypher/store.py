@@ -50,6 +50,7 @@ from graphmem.store.base import (
     Vector,
     WriteBatch,
     check_list_ids,
+    count_fields,
     validate_batch,
 )
 from graphmem.store.cypher import rows as R
@@ -476,12 +477,7 @@ class CypherStore:
         ((edges,),) = self._read("count_edges", {"ns": namespace})
         return Stats(
             namespace=namespace,
-            passages=counts["passage"],
-            entities=counts["entity"],
-            facts=counts["fact"],
-            events=counts["event"],
-            hyperedges=counts["hyperedge"],
-            episodes=counts["episode"],
+            **count_fields(counts),
             edges=int(edges),
             failed_passages=failed,
         )

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from graphmem.models import DeleteReport, Event, Hyperedge
+from graphmem.store.base import count_fields
 from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.write import chunks, marks, select_in
 
@@ -228,10 +229,5 @@ def delete_namespace(conn: sqlite3.Connection, ns: str) -> DeleteReport:
     conn.execute("DELETE FROM edges WHERE namespace = ?", (ns,))
     conn.execute("DELETE FROM namespaces WHERE namespace = ?", (ns,))
     return DeleteReport(
-        passages=counts["passage"],
-        entities=counts["entity"],
-        facts=counts["fact"],
-        events=counts["event"],
-        hyperedges=counts["hyperedge"],
-        episodes=counts["episode"],
+        **count_fields(counts),
     )

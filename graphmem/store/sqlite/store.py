@@ -61,6 +61,7 @@ from graphmem.store.base import (
     WriteBatch,
     WriteResult,
     check_list_ids,
+    count_fields,
     validate_batch,
 )
 from graphmem.store.lexical import check_text_query, fts5_query, query_terms
@@ -469,12 +470,7 @@ class SQLiteStore(SQLiteFile):
             ).fetchone()[0]
         return Stats(
             namespace=namespace,
-            passages=counts["passage"],
-            entities=counts["entity"],
-            facts=counts["fact"],
-            events=counts["event"],
-            hyperedges=counts["hyperedge"],
-            episodes=counts["episode"],
+            **count_fields(counts),
             edges=n_edges,
             failed_passages=int(failed),
         )
