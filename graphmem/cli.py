@@ -101,6 +101,12 @@ LLMCost = Annotated[
     float | None,
     typer.Option("--llm-max-cost", min=0.0, help="stop the ingest after this many US dollars"),
 ]
+STRICT_HELP = "refuse a folder whose questions name gold ids it lacks (default: skip them, warn)"
+LLMRecognition = Annotated[
+    bool,
+    typer.Option("--llm-recognition", help="the LLM extractor also keeps only the matched facts "
+                 "that bear on each question (HippoRAG 2's filter; one cached call per question)"),
+]  # fmt: skip
 
 
 def _extractor(name: str, path: Path | None, triples: Path | None, llm: dict[str, Any]) -> Any:
@@ -341,13 +347,7 @@ def bench(
         Path | None, typer.Option("--json", help="write the results as JSON here")
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="only the first N questions")] = None,
-    strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict",
-            help="refuse a folder whose questions name gold ids it lacks (default: skip them, warn)",
-        ),
-    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
     per_question: Annotated[
         Path | None,
         typer.Option(help="write each question's ranks and recall as JSON lines here"),
@@ -359,9 +359,11 @@ def bench(
     llm_timeout: LLMTimeout = None,
     llm_max_tokens: LLMTokens = None,
     llm_max_cost: LLMCost = None,
+    llm_recognition: LLMRecognition = False,
 ) -> None:
     """Measure graphmem against dense and BM25 retrieval on one dataset, in one run."""
     from graphmem.bench.runner import run_bench
+    from graphmem.retrieve.hippo import HippoSettings
 
     ex: Any = extractor
     if extractor.strip().lower() == "llm":
@@ -369,7 +371,8 @@ def bench(
                            llm_max_tokens, llm_max_cost)  # fmt: skip
         ex = llm_settings(**llm).extractor()
     run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit, strict=strict,
-              per_question=per_question)  # fmt: skip
+              per_question=per_question,
+              retrieval=HippoSettings(llm_recognition=llm_recognition))  # fmt: skip
 
 
 @app.command()

@@ -38,7 +38,7 @@ from graphmem.models import (
 )
 from graphmem.results import neighbors
 from graphmem.retrieve.episodic import EpisodicSettings
-from graphmem.retrieve.hippo import HippoSettings
+from graphmem.retrieve.hippo import HippoSettings, Namer
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -104,6 +104,9 @@ class Memory:
 
     ``store``: a URL (``sqlite:///file.db``, ``neo4j://…``, ``falkordb://host:port``) or a Store.
     ``embedder``: ``"local"`` or an Embedder. ``extractor``: ``"nlp"``, ``"none"`` or an Extractor.
+    ``namer``: names the entities a question mentions, which seed the walk (HippoRAG's query
+    NER). ``"auto"``: the extractor's ``question_entities`` (spaCy's rules, the LLM's prompt), else
+    spaCy's when it is installed (an extractor of precomputed triples has none); ``None``: none.
     """
 
     def __init__(
@@ -119,7 +122,10 @@ class Memory:
         episodic: EpisodicSettings | None = None,
         temporal: TemporalSettings | None = None,
         hyperedges: HyperSettings | None = None,
+        namer: Namer | str | None = "auto",
     ) -> None:
+        if isinstance(namer, str) and namer != "auto":
+            raise ConfigError(f"unknown namer {namer!r}: use 'auto', None or a callable")
         if isinstance(store, str):
             from graphmem.store import open_store
 
@@ -141,6 +147,8 @@ class Memory:
         self.episode_settings = episodes or EpisodeSettings()
         self._episodes = EpisodeIngestor(self._ingestor, self.episode_settings)
         self.episodic = episodic or EpisodicSettings()
+        self._namer_spec = namer
+        self._namer: Namer | None = None
 
     # -- helpers ------------------------------------------------------------------------------
     def _ns(self, namespace: str | None) -> str:
@@ -306,10 +314,29 @@ class Memory:
 
     # -- search -------------------------------------------------------------------------------
     @property
+    def namer(self) -> Namer | None:
+        """What names a question's entities for the walk (see the class docstring), resolved on
+        first use: spaCy's pipeline loads on the first search, not here."""
+        if self._namer is None and self._namer_spec is not None:
+            if not isinstance(self._namer_spec, str):
+                self._namer = self._namer_spec
+            elif (own := getattr(self.extractor, "question_entities", None)) is not None:
+                self._namer = own
+            else:
+                from graphmem.extract.nlp import SpacyExtractor, spacy_installed
+
+                if not spacy_installed():
+                    self._namer_spec = None  # asked once; never again
+                    return None
+                self._namer = SpacyExtractor().question_entities
+        return self._namer
+
+    @property
     def searcher(self) -> Searcher:
         """The search core over this memory's store, embedder and settings (search, explain)."""
         return Searcher(self.store, self.embedder, self.retrieval, self.episodic,
-                        namer=getattr(self.extractor, "question_entities", None),
+                        namer=self.namer,
+                        recognizer=getattr(self.extractor, "recognize_facts", None),
                         namespace=self.namespace)  # fmt: skip
 
     def search(

@@ -31,6 +31,7 @@ from graphmem.ingest.loaders import FileProblem, iter_jsonl, read_documents
 if TYPE_CHECKING:
     from graphmem.embed.base import Embedder
     from graphmem.extract.base import Extractor
+    from graphmem.retrieve.hippo import HippoSettings
     from graphmem.store.base import Store
 
 DOCS = "docs"
@@ -96,6 +97,7 @@ def run_documents_bench(
     limit: int | None = None,
     progress: bool = True,
     embedder: str | Embedder = "local",
+    retrieval: HippoSettings | None = None,
 ) -> DocumentsRun:
     """Ingest ``docs/``, map each quote to its chunk(s), score graphmem, dense and BM25."""
     from tqdm import tqdm
@@ -121,7 +123,7 @@ def run_documents_bench(
     namespace = bench_namespace(folder.name, ex_name)
     with tempfile.TemporaryDirectory(prefix="graphmem-bench-") as tmp:
         store_arg: str | Store = store if store is not None else sqlite_url(Path(tmp) / "b.db")
-        mem = Memory(store_arg, embedder=embedder,
+        mem = Memory(store_arg, embedder=embedder, retrieval=retrieval,
                      extractor="nlp" if extractor == "auto" else extractor, namespace=namespace)  # fmt: skip
         try:
             chunker = mem._ingestor.chunker
@@ -192,6 +194,7 @@ def run_documents_bench(
         corpus_passages=len(ids), stored_passages=len(stored), ingest=report,
         method_ms=method_ms, modes=modes, bm25_stemmer=bm25.stemmer_name,
         question_ids=[q.id for q in questions], rankings=rankings,
+        golds=[tuple(g) for g in golds],
     )  # fmt: skip
     return DocumentsRun(run, files=len(docs), file_problems=[str(p) for p in problems],
                         gold_quotes=sum(len(q.gold) for q in questions),

@@ -54,6 +54,7 @@ from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
 from graphmem.ids import passage_id
 from graphmem.models import Document, Passage
+from graphmem.retrieve.hippo import HippoSettings
 from graphmem.store.base import Store
 
 if TYPE_CHECKING:
@@ -99,11 +100,13 @@ def run_bench(
     show_table: bool = True,
     strict: bool = False,
     per_question: str | Path | None = None,
+    retrieval: HippoSettings | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark on a dataset folder; print the table; return (and write) the JSON dict.
 
     ``per_question``: also write one JSON line per question there (its gold ids, each method's
     top ranks and recall at each k), so a regression is visible where it happens.
+    ``retrieval``: graphmem's passage settings (default :class:`HippoSettings`).
 
     ``store``: a store URL or Store (default: a fresh temporary SQLite file, deleted afterwards).
     ``extractor``: ``"auto"`` (``triples.jsonl`` if the folder has one, else ``"nlp"``),
@@ -124,7 +127,7 @@ def run_bench(
     if is_documents_folder(path):
         docs_run = run_documents_bench(
             path, store=store, extractor=extractor, k_values=(2, 5) if k_values is None else k_values,
-            limit=limit, progress=progress, embedder=embedder,
+            limit=limit, progress=progress, embedder=embedder, retrieval=retrieval,
         )  # fmt: skip
         if show_table:
             print_run(docs_run.run, console)
@@ -138,6 +141,8 @@ def run_bench(
         docs_data = docs_run.to_json()
         if json_path is not None:
             write_json(docs_data, json_path)
+        if per_question is not None:
+            _write_per_question(docs_run.run, per_question)
         return docs_data
     if detect_kind(Path(path)) == "conversation":
         conv = run_conversation_bench(
@@ -161,6 +166,7 @@ def run_bench(
         embedder=embedder,
         max_passage_bytes=max_passage_bytes,
         strict=strict,
+        retrieval=retrieval,
     )
     if show_table:
         print_run(result, console)
@@ -168,9 +174,13 @@ def run_bench(
     if json_path is not None:
         write_json(data, json_path)
     if per_question is not None:
-        lines = (json.dumps(rec, ensure_ascii=False) for rec in result.per_question())
-        Path(per_question).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        _write_per_question(result, per_question)
     return data
+
+
+def _write_per_question(run: BenchRun, path: str | Path) -> None:
+    lines = (json.dumps(rec, ensure_ascii=False) for rec in run.per_question())
+    Path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
 def run_bench_detailed(
@@ -184,6 +194,7 @@ def run_bench_detailed(
     embedder: str | Embedder = "local",
     max_passage_bytes: int = MAX_PASSAGE_BYTES,
     strict: bool = False,
+    retrieval: HippoSettings | None = None,
 ) -> BenchRun:
     """Like :func:`run_bench`, returning the full :class:`BenchRun` (per-question rankings too)."""
     try:
@@ -212,7 +223,8 @@ def run_bench_detailed(
             store_label = redact_url(store if isinstance(store, str) else store.url)
         from graphmem.memory import Memory
 
-        mem = Memory(store_arg, embedder=embedder, extractor=ex, namespace=namespace)
+        mem = Memory(store_arg, embedder=embedder, extractor=ex, namespace=namespace,
+                     retrieval=retrieval)  # fmt: skip
         try:
             run = _run_multihop(mem, dataset, ks, limit=limit, progress=progress)
             if isinstance(store_arg, str) and dataset.questions:

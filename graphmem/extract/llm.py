@@ -31,6 +31,7 @@ import logging
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -56,6 +57,7 @@ from graphmem.extract.parse import (
     OutputMode,
     ParsedOutput,
     parse_entity_names,
+    parse_indices,
 )
 from graphmem.models import Passage
 
@@ -65,6 +67,8 @@ T = TypeVar("T")
 
 #: HTTP statuses after which no later request can succeed (bad key, model or URL)
 _FATAL_STATUSES = frozenset({401, 403, 404})
+#: questions whose fact recognition is kept (a repeated question costs no call)
+RECOGNITION_CACHE = 1024
 
 
 class LLMExtractor:
@@ -132,6 +136,7 @@ class LLMExtractor:
         #: a request succeeded in ``output_mode`` (a downgrade is then final)
         self._mode_confirmed = False
         self._runner: LoopThread | None = None
+        self._recognized: OrderedDict[tuple[str, tuple[str, ...]], list[int]] = OrderedDict()
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
             weakref.WeakKeyDictionary()
         )
@@ -192,6 +197,34 @@ class LLMExtractor:
         except ExtractionError as exc:
             log.warning("llm %s: no entities for the question: %s", self.model, exc)
             return []
+        finally:
+            self.spend.account(acc, passage=False)
+
+    def recognize_facts(self, question: str, facts: Sequence[str]) -> list[int] | None:
+        """Which of ``facts`` (texts) bear on ``question``, as indices: HippoRAG 2's recognition
+        memory, one short call per question, cached by question and facts; None if the call fails."""
+        key = (question, tuple(facts))
+        with self._lock:
+            if key in self._recognized:
+                self._recognized.move_to_end(key)
+                return self._recognized[key]
+        kept = self._run(self._arecognize(question, facts))
+        if kept is not None:
+            with self._lock:
+                self._recognized[key] = kept
+                while len(self._recognized) > RECOGNITION_CACHE:
+                    self._recognized.popitem(last=False)
+        return kept
+
+    async def _arecognize(self, question: str, facts: Sequence[str]) -> list[int] | None:
+        acc = LLMUsage()
+        try:
+            text = await self._chat(self._state(), prompts.recognition_messages(question, facts),
+                                    ("relevant",), acc, "recognition")  # fmt: skip
+            return parse_indices(text, len(facts))
+        except ExtractionError as exc:
+            log.warning("llm %s: no fact recognition for the question: %s", self.model, exc)
+            return None
         finally:
             self.spend.account(acc, passage=False)
 

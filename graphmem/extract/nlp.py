@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graphmem.errors import ExtractionError
 from graphmem.extract.base import Extraction
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span
 
-__all__ = ["DEFAULT_MODEL", "RULES_VERSION", "SpacyExtractor", "extract_doc"]
+__all__ = ["DEFAULT_MODEL", "RULES_VERSION", "SpacyExtractor", "extract_doc", "spacy_installed"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class SpacyExtractor:
         self.resolve_pronouns = resolve_pronouns
         self._nlp: Language | None = None
         self._lock = threading.Lock()
+        # spaCy does not promise a pipeline is safe to run from two threads at once (its
+        # vocabulary grows as it reads), and a search may name a question while an ingest runs
+        self._running = threading.Lock()
 
     # ------------------------------------------------------------------ loading
 
@@ -107,7 +111,8 @@ class SpacyExtractor:
             _prepare(nlp, chunk, title_of[i] if title_of is not None else None)
             for i, chunk in pieces
         )
-        docs = nlp.pipe(prepared, batch_size=self.batch_size, n_process=self.n_process)
+        with self._running:
+            docs = list(nlp.pipe(prepared, batch_size=self.batch_size, n_process=self.n_process))
         parts: dict[int, list[Extraction]] = {}
         for (i, _), doc in zip(pieces, docs, strict=True):
             try:
@@ -122,21 +127,52 @@ class SpacyExtractor:
             results[i] = _merge(found)
         return results
 
+    def question_entities(self, question: str) -> list[str]:
+        """The entities a question names, found by the rules that find a passage's, so a name
+        in the question maps to the same entity id (seeds of the walk: HippoRAG's query NER)."""
+        [found] = self.extract_texts([question])
+        return [e.name for e in found.entities]
+
+
+def spacy_installed(model: str = DEFAULT_MODEL) -> bool:
+    """Whether spaCy and ``model`` can be imported (without importing either)."""
+    from importlib.util import find_spec
+
+    return find_spec("spacy") is not None and find_spec(model) is not None
+
 
 def _load(model: str) -> Language:
     try:
-        import spacy
+        spacy = _import_spacy(torch_free=model == DEFAULT_MODEL)
     except ImportError as exc:
         raise ExtractionError(
             "the spaCy extractor needs spaCy: pip install 'graphmem[nlp]'"
         ) from exc
     try:
         # lemmas are not used by the rules; skipping the lemmatizer saves time
-        return spacy.load(model, exclude=["lemmatizer"])
+        nlp: Language = spacy.load(model, exclude=["lemmatizer"])
+        return nlp
     except OSError as exc:
         raise ExtractionError(
             f"spaCy model {model!r} is not installed: pip install 'graphmem[nlp]'"
         ) from exc
+
+
+def _import_spacy(*, torch_free: bool) -> Any:
+    """``import spacy``. thinc, under it, imports torch when it can (0.9 s here); the default
+    pipeline is a CNN that never uses it, so unless torch is loaded already it is hidden while
+    spaCy imports (a search then starts in under 2 s), and visible again right after."""
+    if not torch_free or "torch" in sys.modules or "spacy" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # "import torch" raises ImportError
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
 
 
 def _title_pattern(title: str | None) -> re.Pattern[str] | None:

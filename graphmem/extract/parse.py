@@ -401,6 +401,31 @@ def parse_entity_names(text: str) -> list[str]:
     return [e.name for e in out.entities]
 
 
+def parse_indices(text: str, n: int) -> list[int]:
+    """The fact numbers of a recognition answer (``{"relevant": [...]}`` or a bare list), those
+    in ``range(n)``, in order, once each; numbers given as text count.
+
+    >>> parse_indices('{"relevant": [2, "0", 7, 2, "x"]}', 3)
+    [2, 0]
+    """
+    value, _ = load_json(text)
+    if isinstance(value, dict):
+        value = next((v for k, v in value.items() if k.lower() in _INDEX_KEYS), None)
+    if not isinstance(value, list):
+        raise UnparseableOutput("no list of fact numbers in the answer", output=text)
+    out: list[int] = []
+    for item in value:
+        if isinstance(item, str) and item.strip().isdigit():
+            item = int(item.strip())
+        valid = isinstance(item, int) and not isinstance(item, bool) and 0 <= item < n
+        if valid and item not in out:
+            out.append(item)
+    return out
+
+
+_INDEX_KEYS = ("relevant", "facts", "keep", "indices", "numbers")
+
+
 # -- JSON schemas sent as response_format ----------------------------------------------------------
 
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
@@ -426,7 +451,8 @@ def output_schema(*fields: str) -> dict[str, Any]:
     >>> sorted(output_schema("named_entities", "triples")["properties"])
     ['named_entities', 'triples']
     """
-    known = {"named_entities": _STRINGS, "triples": _TRIPLES, "events": _EVENTS}
+    known = {"named_entities": _STRINGS, "triples": _TRIPLES, "events": _EVENTS,
+             "relevant": {"type": "array", "items": {"type": "integer"}}}  # fmt: skip
     return {
         "type": "object",
         "properties": {name: known[name] for name in fields},

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Literal
 
 #: bump by hand for meaning changes; the hash in :func:`prompt_version` catches the rest
@@ -198,6 +199,30 @@ def question_messages(question: str) -> list[Message]:
         {"role": "user", "content": "Who designed the rowing course that hosted the 1966 worlds?"},
         {"role": "assistant", "content": _dump({"named_entities": ["1966", "World Rowing"]})},
         {"role": "user", "content": question},
+    ]
+
+
+# -- recognition: which matched facts bear on a question -------------------------------------------
+
+RECOGNITION_SYSTEM = (
+    "Given a question and numbered facts, keep the facts that help answer it, including a fact "
+    "that is only one step of several. Answer with JSON only: "
+    '{"relevant": [the numbers of the facts to keep]}.'
+)
+
+
+def recognition_messages(question: str, facts: Sequence[str]) -> list[Message]:
+    """HippoRAG 2's recognition memory: which of the facts matched to ``question`` to keep."""
+    listing = "\n".join(f"{i}. {fact}" for i, fact in enumerate(facts))
+    example = (
+        "Question: Where was the author of Dune born?\nFacts:\n0. Frank Herbert wrote Dune\n"
+        "1. Dune is a 2021 film\n2. Frank Herbert was born in Tacoma"
+    )
+    return [
+        {"role": "system", "content": RECOGNITION_SYSTEM},
+        {"role": "user", "content": example},
+        {"role": "assistant", "content": _dump({"relevant": [0, 2]})},
+        {"role": "user", "content": f"Question: {question}\nFacts:\n{listing}"},
     ]
 
 

@@ -106,6 +106,8 @@ class Backend:
         try:
             mem = self.open()
             mem.embedder.embed(["warm up"], kind="query")
+            if mem.namer is not None:  # spaCy's pipeline, when it names the questions
+                mem.namer("warm up")
         except GraphmemError as exc:
             log.warning("warm-up failed (the first call will try again): %s", exc)
 

@@ -12,7 +12,7 @@ turning ids into models is :mod:`graphmem.results`' job.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -39,6 +39,9 @@ class Request:
     units: frozenset[str] = frozenset()
     #: PageRank scores the walks run before gave (the hyperedge retriever fuses them)
     walked: Mapping[str, float] = field(default_factory=dict)
+    #: waits for the names a namer found in the question, when the search core started it
+    #: while the question was embedded (else a retriever that wants names asks its own namer)
+    names: Callable[[], list[str]] | None = None
 
 
 @dataclass

@@ -17,8 +17,10 @@ graphmem.errors.InputError: field 'question': the question is empty
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -29,7 +31,7 @@ from graphmem.models import SearchResult
 from graphmem.results import episode_hits, fact_hits, format_result, order_facts, unit_hits
 from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.episodic import EpisodeRetriever, EpisodicRetrieval, EpisodicSettings
-from graphmem.retrieve.hippo import HippoSettings, Namer, PassageRetriever
+from graphmem.retrieve.hippo import HippoSettings, Namer, PassageRetriever, Recognizer
 from graphmem.retrieve.hyper import retrieve_units
 from graphmem.store.base import Store
 
@@ -55,6 +57,20 @@ UNIT_CANDIDATES = 200
 UNITS = ("passages", "facts", "entities", "episodes", "hyperedges", "context")
 #: what a search returns unless asked otherwise: all but "context" (each episode's neighbours)
 DEFAULT_UNITS = frozenset(UNITS) - {"context"}
+
+
+_NAMING: ThreadPoolExecutor | None = None
+_NAMING_LOCK = threading.Lock()
+
+
+def _naming_pool() -> ThreadPoolExecutor:
+    """The threads that name questions' entities while the questions are embedded (made on the
+    first search that names; spaCy and the LLM client both wait outside the GIL much of the time)."""
+    global _NAMING
+    with _NAMING_LOCK:
+        if _NAMING is None:
+            _NAMING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="graphmem-namer")
+        return _NAMING
 
 
 @dataclass(frozen=True)
@@ -144,6 +160,8 @@ class Searcher:
     episodes: EpisodicSettings = field(default_factory=EpisodicSettings)
     #: names the entities of a question (an LLM extractor's ``question_entities``), if any
     namer: Namer | None = None
+    #: keeps the matched facts that bear on a question, when ``passages.llm_recognition`` is on
+    recognizer: Recognizer | None = None
     #: the namespace searched when none is given
     namespace: str = "default"
 
@@ -176,10 +194,11 @@ class Searcher:
         query = check_query(question, k=k, namespace=ns, as_of=as_of, between=between,
                             include=include)  # fmt: skip
         t0 = time.perf_counter()
+        names = self._start_naming(query)
         vector = self.embedder.embed([query.question], kind="query")[0]
         t1 = time.perf_counter()
         request = Request(self.store, query.namespace, query.question, vector, query.k,
-                          query.as_of, query.between, query.units)  # fmt: skip
+                          query.as_of, query.between, query.units, names=names)  # fmt: skip
         found = self._retrieve(request)
         t2 = time.perf_counter()
         result = _format(found)
@@ -190,6 +209,13 @@ class Searcher:
             "format": (t3 - t2) * 1e3,
         }
         return Searched(result, found)
+
+    def _start_naming(self, query: Query) -> Callable[[], list[str]] | None:
+        """Start the namer on the question (it then overlaps the embedding); None if unused."""
+        wanted = query.units & {"passages", "facts", "entities"}
+        if self.namer is None or self.passages.named_weight <= 0 or not wanted:
+            return None
+        return _naming_pool().submit(self.namer, query.question).result
 
     def _retrieve(self, request: Request) -> Retrieved:
         """Route by what the namespace holds and run the retrievers that apply."""
@@ -205,7 +231,7 @@ class Searcher:
             not has_episodes or bool(store.vector_search(r.namespace, "passage", r.vector, 1)[0])
         )
         if has_passages or not want_episodes:
-            passages = PassageRetriever(self.passages, self.namer)(r)
+            passages = PassageRetriever(self.passages, self.namer, self.recognizer)(r)
             has_passages = has_passages and bool(passages.dense)
         else:
             passages = Retrieval([], {}, [], {}, mode="episodic")

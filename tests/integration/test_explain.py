@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from graphmem import AsyncMemory, Memory
 from graphmem.errors import InputError
 from graphmem.ingest.sources import read_documents
-from graphmem.retrieve.hippo import retrieve
 from graphmem.viz import explain
 from graphmem.viz.cli import viz_command
 
@@ -44,9 +43,8 @@ def test_explain_shows_the_walk_behind_the_answer(memory: Memory, q: dict[str, o
         [h.score for h in searched.passages]
     )
 
-    # Seeds and PageRank scores are the walk's own.
-    vector = memory.embedder.embed([question], kind="query")[0]
-    found = retrieve(memory.store, "default", vector, 5, memory.retrieval)
+    # Seeds and PageRank scores are the walk's own (the entities the question names included).
+    found = memory.searcher.run(question, k=5).retrieved.passages
     assert ex.seeds == {n: w for n, w in found.seeds.items() if n.startswith("e:")}
     assert ex.seeds, "the demo questions match facts, so the walk has entity seeds"
     by_id = {n.id: n for n in ex.nodes}

@@ -116,3 +116,19 @@ def test_question_entities_against_llamacpp(server: LlamaServer) -> None:
         ex.close()
     assert isinstance(names, list) and all(isinstance(n, str) and n for n in names)
     assert ex.usage.calls == 1 and ex.usage.prompt_tokens > 0
+
+
+def test_fact_recognition_against_llamacpp(server: LlamaServer) -> None:
+    """The real model answers the recognition prompt: indices of the facts (or a tolerated
+    failure), one call, and a repeated question is answered from the cache."""
+    ex = make_extractor(server, output_mode="json_object")
+    facts = ["Frank Herbert wrote Dune", "Oslo is the capital of Norway"]
+    try:
+        kept = ex.recognize_facts("Who wrote Dune?", facts)
+        calls = ex.usage.calls
+        again = ex.recognize_facts("Who wrote Dune?", facts)
+    finally:
+        ex.close()
+    assert calls == 1 and ex.usage.prompt_tokens > 0
+    assert kept is None or all(0 <= i < len(facts) for i in kept)
+    assert again == kept and ex.usage.calls == (1 if kept is not None else 2)
