@@ -37,7 +37,7 @@ from graphmem.models import (
     Stats,
 )
 from graphmem.retrieve.episodic import EpisodicSettings
-from graphmem.retrieve.hippo import HippoSettings
+from graphmem.retrieve.hippo import HippoSettings, Namer
 from graphmem.retrieve.search import Between
 from graphmem.store.base import Store
 
@@ -63,10 +63,12 @@ class AsyncMemory:
         episodic: EpisodicSettings | None = None,
         temporal: TemporalSettings | None = None,
         hyperedges: HyperSettings | None = None,
+        namer: Namer | str | None = "auto",
     ) -> None:
         self.sync = Memory(store, embedder=embedder, extractor=extractor, namespace=namespace,
                            retrieval=retrieval, resolver=resolver, episodes=episodes,
-                           episodic=episodic, temporal=temporal, hyperedges=hyperedges)  # fmt: skip
+                           episodic=episodic, temporal=temporal, hyperedges=hyperedges,
+                           namer=namer)  # fmt: skip
         self.store = self.sync.store
         self.embedder = self.sync.embedder
 

@@ -42,6 +42,8 @@ class Request:
     #: waits for the names a namer found in the question, when the search core started it
     #: while the question was embedded (else a retriever that wants names asks its own namer)
     names: Callable[[], list[str]] | None = None
+    #: waits for the BM25 hits of the question, when the search core started them the same way
+    lexical: Callable[[], list[tuple[str, float]]] | None = None
 
 
 @dataclass

@@ -18,6 +18,13 @@ fusion has three parts, each with a reason that does not depend on one dataset:
    0). :func:`graph_gate` maps that overlap to a weight in [0, 1]; below 1 the two rankings are
    fused by reciprocal rank with the walk at that weight, so a walk that says nothing leaves the
    first stage as it is.
+4. **Each retriever's best passage stays near the top.** Dense's and BM25's single best hits are
+   the most confident each has; when the two disagree, rank fusion and the walk can sink one (a
+   passage only BM25 finds, on a name the embedding blurs, ranks as if dense had never seen it).
+   :func:`keep_best` moves each back into the first ``depth`` places if it fell below, at the end
+   of that window, so the walk's own order above it is untouched. On the notes corpus, the second
+   hop of a question is often a roster line only BM25 finds (R@5 61.5 to 68.6); musique_train
+   gains a little (R@5 +0.7 with triples) and no R@2 changes.
 
 >>> rrf([["a", "b"], ["b", "c"]], [1.0, 1.0])[0][0]
 'b'
@@ -88,6 +95,26 @@ def graph_gate(
         return 1.0
     a = agreement(first, walked, min(depth, len(first)))
     return min(1.0, max(0.0, (a - low) / (high - low)))
+
+
+def keep_best(order: Sequence[str], best: Sequence[str], depth: int) -> list[str]:
+    """``order`` with each passage of ``best`` that ranks below the first ``depth`` places, or
+    not at all (a walk that counts fully ranks only what it reached), moved to the end of them;
+    the ones it displaces move down one place.
+
+    >>> keep_best(["a", "b", "c", "d"], ["d", "a"], 2)
+    ['a', 'd', 'b', 'c']
+    >>> keep_best(list("abcde"), ["x", "e"], 3)
+    ['a', 'x', 'e', 'b', 'c', 'd']
+    """
+    ids = list(order)
+    window = min(depth, len(ids) + len(best))
+    top = set(ids[:window])
+    moved = [p for p in dict.fromkeys(best) if p not in top][:window]
+    if not moved:
+        return ids
+    stay = min(window - len(moved), len(ids))
+    return ids[:stay] + moved + [p for p in ids[stay:] if p not in moved]
 
 
 def fuse(

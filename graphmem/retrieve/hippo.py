@@ -32,7 +32,7 @@ from graphmem.graph import GraphView
 from graphmem.ids import PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Fact
 from graphmem.retrieve.base import Request, Retrieval
-from graphmem.retrieve.fusion import first_stage, fuse, graph_gate
+from graphmem.retrieve.fusion import first_stage, fuse, graph_gate, keep_best
 from graphmem.retrieve.ppr import Engine, pagerank_vector, personalized_pagerank
 from graphmem.retrieve.scores import NodeScores, minmax
 from graphmem.store.base import Store, Vector
@@ -79,6 +79,9 @@ class HippoSettings:
     bm25_weight: float = 1.0
     #: the first stage's best passages kept at the top, above the walk's order
     protect_top: int = 1
+    #: dense's and BM25's own best passage each stays within the first ``keep_best_depth``
+    #: places (0: off); see :func:`graphmem.retrieve.fusion.keep_best`
+    keep_best_depth: int = 5
     #: the walk counts fully when at least ``gate_high`` of its top ``gate_depth`` passages are in
     #: the first stage's top ``gate_depth``, not at all at ``gate_low`` or less
     gate_depth: int = 10
@@ -165,6 +168,7 @@ def retrieve(
     named: Sequence[str] = (),
     question: str = "",
     recognize: Recognizer | None = None,
+    lexical: Callable[[], list[tuple[str, float]]] | None = None,
 ) -> Retrieval:
     """Rank passages for one question embedding (shape ``(dim,)`` or ``(1, dim)``).
 
@@ -173,14 +177,18 @@ def retrieve(
     seeded with ``settings.named_weight``. ``question``: its text, for the BM25 half of the first
     stage (when the store has a full-text index and ``settings.bm25_weight`` > 0).
     ``recognize``: keeps the matched facts that bear on the question (an LLM's recognition).
+    ``lexical``: waits for the BM25 hits :func:`lexical_hits` gives, already under way.
     """
     settings = settings or HippoSettings()
     q = query.reshape(1, -1)
     n_cand = max(k, settings.passage_candidates)
     dense_hits = store.vector_search(namespace, "passage", q, n_cand)[0]
     dense = dict(dense_hits)
-    first = first_stage(dense_hits, _lexical(store, namespace, question, n_cand, settings),
-                        settings.bm25_weight)  # fmt: skip
+    lex = (
+        lexical() if lexical is not None else lexical_hits(store, namespace, question, k, settings)
+    )
+    first = first_stage(dense_hits, lex, settings.bm25_weight)
+    bests = [hits[0][0] for hits in (dense_hits, lex) if hits]
     fact_hits = store.vector_search(namespace, "fact", q, settings.fact_top_k)[0]
     graph: GraphView = store.graph(namespace)
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
@@ -210,7 +218,8 @@ def retrieve(
             n_passages = sum(1 for j in nbrs.tolist() if is_kind(graph.node_id(j), PASSAGE))
             seeds[idx] = seeds.get(idx, 0.0) + settings.named_weight / max(1, n_passages)
     if not seeds:
-        ranked = [(p, dense.get(p, 0.0)) for p in first[:k]]
+        order = keep_best(first, bests, settings.keep_best_depth)
+        ranked = [(p, dense.get(p, 0.0)) for p in order[:k]]
         return Retrieval(ranked, dense, fact_hits, {}, mode="dense")
     if dense_hits:
         pscores = minmax(np.array([s for _, s in dense_hits], dtype=np.float64), constant="one")
@@ -231,7 +240,13 @@ def retrieve(
     walked = [p for p, _ in node_scores.top(PASSAGE, n_cand)]
     gate = graph_gate(first, walked, depth=settings.gate_depth, low=settings.gate_low,
                       high=settings.gate_high)  # fmt: skip
-    passages = fuse(first, walked, gate=gate, protect=settings.protect_top)[:k]
+    fused = fuse(first, walked, gate=gate, protect=settings.protect_top)
+    # each place keeps its score, so scores still fall with the rank (a passage added from
+    # outside the walk's list lengthens it by one place, scored as the last)
+    order = keep_best([p for p, _ in fused], bests, settings.keep_best_depth)
+    scores = [s for _, s in fused] or [0.0]
+    scores += [scores[-1]] * (len(order) - len(scores))
+    passages = list(zip(order, scores, strict=True))[:k]
     if len(passages) < k:
         # Passages neither ranking reached still rank, below, by dense score.
         seen = {p for p, _ in passages}
@@ -256,13 +271,14 @@ def _recognized(
     return [hits[i] for i in sorted(set(kept)) if 0 <= i < len(hits)]
 
 
-def _lexical(
-    store: Store, namespace: str, question: str, n: int, settings: HippoSettings
+def lexical_hits(
+    store: Store, namespace: str, question: str, k: int, settings: HippoSettings
 ) -> list[tuple[str, float]]:
-    """BM25 hits of the store's full-text index, when BM25 counts."""
+    """The first stage's BM25 hits from the store's full-text index ([] when BM25 counts for
+    nothing): as many as the dense candidates."""
     if settings.bm25_weight <= 0 or not question.strip():
         return []
-    return store.text_search(namespace, question, n)
+    return store.text_search(namespace, question, max(k, settings.passage_candidates))
 
 
 @dataclass(frozen=True)
@@ -279,7 +295,8 @@ class PassageRetriever:
         named = self.named(r.namespace, r.question, r.names)
         recognize = self.recognizer if self.settings.llm_recognition else None
         return retrieve(r.store, r.namespace, r.vector, r.k, self.settings, as_of=r.as_of,
-                        named=named, question=r.question, recognize=recognize)  # fmt: skip
+                        named=named, question=r.question, recognize=recognize,
+                        lexical=r.lexical)  # fmt: skip
 
     def named(
         self, namespace: str, question: str, names: Callable[[], list[str]] | None = None

@@ -31,7 +31,13 @@ from graphmem.models import SearchResult
 from graphmem.results import episode_hits, fact_hits, format_result, order_facts, unit_hits
 from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.episodic import EpisodeRetriever, EpisodicRetrieval, EpisodicSettings
-from graphmem.retrieve.hippo import HippoSettings, Namer, PassageRetriever, Recognizer
+from graphmem.retrieve.hippo import (
+    HippoSettings,
+    Namer,
+    PassageRetriever,
+    Recognizer,
+    lexical_hits,
+)
 from graphmem.retrieve.hyper import retrieve_units
 from graphmem.store.base import Store
 
@@ -59,18 +65,21 @@ UNITS = ("passages", "facts", "entities", "episodes", "hyperedges", "context")
 DEFAULT_UNITS = frozenset(UNITS) - {"context"}
 
 
-_NAMING: ThreadPoolExecutor | None = None
-_NAMING_LOCK = threading.Lock()
+Names = Callable[[], list[str]]
+Hits = Callable[[], list[tuple[str, float]]]
+_PREFETCH: ThreadPoolExecutor | None = None
+_PREFETCH_LOCK = threading.Lock()
 
 
-def _naming_pool() -> ThreadPoolExecutor:
-    """The threads that name questions' entities while the questions are embedded (made on the
-    first search that names; spaCy and the LLM client both wait outside the GIL much of the time)."""
-    global _NAMING
-    with _NAMING_LOCK:
-        if _NAMING is None:
-            _NAMING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="graphmem-namer")
-        return _NAMING
+def _prefetch_pool() -> ThreadPoolExecutor:
+    """The threads that name a question's entities and run its BM25 search while it is
+    embedded (made on the first search; SQLite, the embedder and a server's client wait outside
+    the GIL, so the three overlap)."""
+    global _PREFETCH
+    with _PREFETCH_LOCK:
+        if _PREFETCH is None:
+            _PREFETCH = ThreadPoolExecutor(max_workers=4, thread_name_prefix="graphmem-prefetch")
+        return _PREFETCH
 
 
 @dataclass(frozen=True)
@@ -194,11 +203,12 @@ class Searcher:
         query = check_query(question, k=k, namespace=ns, as_of=as_of, between=between,
                             include=include)  # fmt: skip
         t0 = time.perf_counter()
-        names = self._start_naming(query)
+        names, lexical = self._prefetch(query)
         vector = self.embedder.embed([query.question], kind="query")[0]
         t1 = time.perf_counter()
         request = Request(self.store, query.namespace, query.question, vector, query.k,
-                          query.as_of, query.between, query.units, names=names)  # fmt: skip
+                          query.as_of, query.between, query.units, names=names,
+                          lexical=lexical)  # fmt: skip
         found = self._retrieve(request)
         t2 = time.perf_counter()
         result = _format(found)
@@ -210,12 +220,20 @@ class Searcher:
         }
         return Searched(result, found)
 
-    def _start_naming(self, query: Query) -> Callable[[], list[str]] | None:
-        """Start the namer on the question (it then overlaps the embedding); None if unused."""
-        wanted = query.units & {"passages", "facts", "entities"}
-        if self.namer is None or self.passages.named_weight <= 0 or not wanted:
-            return None
-        return _naming_pool().submit(self.namer, query.question).result
+    def _prefetch(self, query: Query) -> tuple[Names | None, Hits | None]:
+        """Start what needs only the question's text, the namer and the BM25 search, so they
+        overlap the embedding (each None when the passage walk will not use it)."""
+        if not query.units & {"passages", "facts", "entities"}:
+            return None, None
+        pool, s = _prefetch_pool(), self.passages
+        names = None
+        if self.namer is not None and s.named_weight > 0:
+            names = pool.submit(self.namer, query.question).result
+        lexical = None
+        if s.bm25_weight > 0:
+            lexical = pool.submit(lexical_hits, self.store, query.namespace, query.question,
+                                  query.k, s).result  # fmt: skip
+        return names, lexical
 
     def _retrieve(self, request: Request) -> Retrieved:
         """Route by what the namespace holds and run the retrievers that apply."""

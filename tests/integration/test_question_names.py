@@ -65,7 +65,7 @@ def test_named_entities_seed_the_walk_once_per_search(embedder: LocalEmbedder) -
     mem.add_many(TEXTS)
     searched = mem.searcher.run("Which river runs through the city?", k=3)
     assert calls == ["Which river runs through the city?"]
-    assert any(name.startswith("graphmem-namer") for name in seen_threads)
+    assert any(name.startswith("graphmem-prefetch") for name in seen_threads)
     seeds = searched.retrieved.passages.seeds
     vistula = entity_id("default", "Vistula")
     assert vistula in seeds and entity_id("default", "Nowhere Land") not in seeds
@@ -123,3 +123,22 @@ def test_naming_a_question_does_not_import_torch_and_leaves_it_importable() -> N
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True).stdout.splitlines()  # fmt: skip
     assert out == ["['Marie Curie'] False", "1.0"]
+
+
+def test_prefetched_names_and_bm25_give_the_inline_ranking(embedder: LocalEmbedder) -> None:
+    """The search core starts the namer and the BM25 search before embedding; the ranking is
+    exactly the one retrieve() computes inline from the same inputs."""
+    from graphmem.retrieve.hippo import retrieve
+
+    mem = Memory(SQLiteStore(":memory:"), embedder=embedder)
+    mem.add_many(TEXTS)
+    question = "Which river runs through the capital of Poland?"
+    for k in (1, 3):
+        searched = mem.searcher.run(question, k=k).retrieved.passages
+        vector = embedder.embed([question], kind="query")[0]
+        assert mem.namer is not None
+        named = [entity_id("default", n) for n in mem.namer(question)]
+        inline = retrieve(mem.store, "default", vector, k, mem.retrieval, named=named,
+                          question=question)  # fmt: skip
+        assert searched.hits == inline.hits and searched.seeds == inline.seeds
+    mem.close()

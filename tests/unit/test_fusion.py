@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphmem.retrieve.fusion import agreement, first_stage, fuse, graph_gate, rrf
+from graphmem.retrieve.fusion import agreement, first_stage, fuse, graph_gate, keep_best, rrf
 
 
 def test_rrf_weights_and_ties() -> None:
@@ -60,3 +60,28 @@ def test_a_noise_walk_never_ranks_below_the_first_stage(n: int, seed: int) -> No
     assert gate == 0.0
     out = [p for p, _ in fuse(first, walked, gate=gate, protect=1)]
     assert out[:n] == first
+
+
+def test_each_retrievers_best_stays_in_the_top_window() -> None:
+    # a walk that counts fully ranks only what it reached: BM25's best is not in it at all
+    walked = [f"w{i}" for i in range(8)]
+    order = keep_best(walked, ["w6", "bm25-only"], 5)
+    assert order[:3] == ["w0", "w1", "w2"] and set(order[3:5]) == {"w6", "bm25-only"}
+    assert order[5:] == ["w3", "w4", "w5", "w7"]
+    # already in the window: nothing moves; off at depth 0
+    assert keep_best(walked, ["w1"], 5) == walked
+    assert keep_best(walked, ["bm25-only"], 0) == walked
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(0, 30), depth=st.integers(0, 8), seed=st.integers(0, 10_000))
+def test_keep_best_is_a_stable_reordering(n: int, depth: int, seed: int) -> None:
+    rng = random.Random(seed)
+    order = [f"p{i}" for i in range(n)]
+    best = rng.sample([*order, "new1", "new2"], k=min(2, n + 2))
+    out = keep_best(order, best, depth)
+    moved = [b for b in best if b not in order[:depth]][:depth]
+    assert sorted(out) == sorted(set(order) | set(moved))
+    assert all(b in out[:depth] for b in moved)
+    others = [p for p in out if p not in best]
+    assert others == [p for p in order if p not in best]  # everyone else keeps their order
