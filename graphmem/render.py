@@ -71,10 +71,20 @@ def validity(fact: Fact) -> str:
     return ", ".join(parts)
 
 
+def _object(hit: FactHit) -> str:
+    """``(name)`` of the object entity; a value object (a date, a quantity: stored as a loop on
+    the subject, the value kept in the fact's text) is shown bare, as the text says it."""
+    f = hit.fact
+    marker = f" {f.predicate} "
+    if f.subject == f.object and marker in f.text:
+        return f.text.split(marker, 1)[1]
+    return f"({hit.object_name})"
+
+
 def fact_line(hit: FactHit) -> Text:
     """``(subject) -[predicate]-> (object)  score  validity``; an ended fact in red, marked."""
     f = hit.fact
-    line = Text(f"({hit.subject_name}) -[{f.predicate}]-> ({hit.object_name})")
+    line = Text(f"({hit.subject_name}) -[{f.predicate}]-> {_object(hit)}")
     line.append(f"  {hit.score:.3f}", style="dim")
     when = validity(f)
     if not is_current(f):

@@ -15,7 +15,14 @@ from graphmem.models import (
     PassageHit,
     SearchResult,
 )
-from graphmem.render import episode_text, fact_chain, render_text, unit_ended, validity
+from graphmem.render import (
+    episode_text,
+    fact_chain,
+    fact_line,
+    render_text,
+    unit_ended,
+    validity,
+)
 
 T0 = datetime(2020, 1, 10, 9, 0, tzinfo=UTC)
 T1 = datetime(2024, 3, 1, 8, 15, tzinfo=UTC)
@@ -182,3 +189,12 @@ def test_markup_in_data_is_printed_as_text() -> None:
     p = Passage(id="p:1", text="[bold]not bold[/bold] and [link=x]y[/link]", source="[red]s")
     out = render_text(SearchResult(question="[q]", passages=[PassageHit(passage=p, score=0.1)]))
     assert "[bold]not bold[/bold] and [link=x]y[/link]" in out and "[red]s" in out
+
+
+def test_a_value_object_is_shown_as_the_text_says_it() -> None:
+    # a date object is kept in the fact's text; the stored fact loops on its subject
+    born = Fact(id="f:9", subject="e:Oren Vale", predicate="born in", object="e:Oren Vale",
+                text="Oren Vale born in Caldor in 1862")  # fmt: skip
+    line = fact_line(hit(born)).plain
+    assert line.startswith("(Oren Vale) -[born in]-> Caldor in 1862")
+    assert fact_line(hit(JAZZ)).plain.startswith("(Ada) -[likes]-> (jazz)")
