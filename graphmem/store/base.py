@@ -237,6 +237,9 @@ class Store(Protocol):
 
     #: the URL it was opened with, e.g. ``sqlite:///path/graph.db``
     url: str
+    #: how :meth:`text_search` ranks: ``"bm25"`` (SQLite's FTS5, Neo4j's Lucene) or ``"tfidf"``
+    #: (FalkorDB's RediSearch scorer, which the first stage does not fuse: see HippoSettings)
+    text_ranking: str
 
     # -- writes ------------------------------------------------------------------------------
     def write(self, batch: WriteBatch) -> WriteResult | None:

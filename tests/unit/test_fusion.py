@@ -85,3 +85,28 @@ def test_keep_best_is_a_stable_reordering(n: int, depth: int, seed: int) -> None
     assert all(b in out[:depth] for b in moved)
     others = [p for p in out if p not in best]
     assert others == [p for p in order if p not in best]  # everyone else keeps their order
+
+
+def test_the_first_stage_fuses_bm25_only_from_an_index_that_ranks_by_bm25() -> None:
+    from typing import Any
+
+    from graphmem.retrieve.hippo import HippoSettings, lexical_hits
+
+    class Index:
+        def __init__(self, ranking: str) -> None:
+            self.text_ranking = ranking
+            self.asked: list[tuple[str, str, int]] = []
+
+        def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
+            self.asked.append((namespace, query, k))
+            return [("p:1", 2.0)]
+
+    settings = HippoSettings(passage_candidates=50)
+    bm25, tfidf = Index("bm25"), Index("tfidf")
+    store: Any = bm25
+    assert lexical_hits(store, "ns", "Who?", 5, settings) == [("p:1", 2.0)]
+    assert bm25.asked == [("ns", "Who?", 50)]  # as many as the dense candidates
+    store = tfidf
+    assert lexical_hits(store, "ns", "Who?", 5, settings) == [] and tfidf.asked == []
+    store = bm25
+    assert lexical_hits(store, "ns", "Who?", 5, HippoSettings(bm25_weight=0.0)) == []

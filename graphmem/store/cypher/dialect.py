@@ -66,6 +66,8 @@ class Dialect(Protocol):
     name: str
     #: the server's URL without credentials (for messages)
     display_url: str
+    #: how its full-text index ranks (``Store.text_ranking``)
+    text_ranking: str
 
     def statement(self, name: str, **templates: str) -> Statement:
         """The statement ``name`` of this dialect, its template placeholders filled."""

@@ -182,6 +182,8 @@ class FalkorDBDialect:
     """
 
     name = "falkordb"
+    #: RediSearch's default scorer; FalkorDB's procedure offers no other
+    text_ranking = "tfidf"
 
     def __init__(
         self,

@@ -82,6 +82,8 @@ class Neo4jDialect:
     """
 
     name = "neo4j"
+    #: Lucene's BM25 similarity
+    text_ranking = "bm25"
 
     def __init__(
         self,

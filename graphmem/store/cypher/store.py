@@ -93,6 +93,7 @@ class CypherStore:
     def __init__(self, dialect: Dialect, *, url: str, ensure_schema: bool = True) -> None:
         self.url = url
         self.dialect = dialect
+        self.text_ranking = dialect.text_ranking
         self._lock = threading.RLock()
         self._ns_models: dict[str, str] = {}
         self._dims: dict[str, int] = {}

@@ -101,6 +101,9 @@ class SQLiteStore(SQLiteFile):
     []
     """
 
+    #: FTS5's bm25() ranks text_search
+    text_ranking = "bm25"
+
     def __init__(
         self,
         path: str | PathLike[str] = ":memory:",
