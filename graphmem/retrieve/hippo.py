@@ -246,8 +246,8 @@ def retrieve(
     # each place keeps its score, so scores still fall with the rank (a passage added from
     # outside the walk's list lengthens it by one place, scored as the last)
     order = keep_best([p for p, _ in fused], bests, settings.keep_best_depth)
-    scores = [s for _, s in fused] or [0.0]
-    scores += [scores[-1]] * (len(order) - len(scores))
+    scores = [s for _, s in fused]
+    scores += [scores[-1] if scores else 0.0] * (len(order) - len(scores))
     passages = list(zip(order, scores, strict=True))[:k]
     if len(passages) < k:
         # Passages neither ranking reached still rank, below, by dense score.

@@ -110,3 +110,27 @@ def test_the_first_stage_fuses_bm25_only_from_an_index_that_ranks_by_bm25() -> N
     assert lexical_hits(store, "ns", "Who?", 5, settings) == [] and tfidf.asked == []
     store = bm25
     assert lexical_hits(store, "ns", "Who?", 5, HippoSettings(bm25_weight=0.0)) == []
+
+
+def test_a_walk_that_reaches_no_passage_ranks_none() -> None:
+    """Facts but no passage (an episodes-only namespace asked for passages): an empty ranking,
+    not an error."""
+    import numpy as np
+
+    from graphmem.models import Entity, Fact
+    from graphmem.retrieve.hippo import HippoSettings, retrieve
+    from graphmem.store.base import WriteBatch, embed_key
+    from graphmem.store.sqlite.store import SQLiteStore
+
+    with SQLiteStore(":memory:") as store:
+        ents = [
+            Entity(id=f"e:{n}", namespace="n", name=n, normalized=n.lower())
+            for n in ("Ada", "Lisbon")
+        ]
+        fact = Fact(id="f:1", namespace="n", subject="e:Ada", predicate="lives in",
+                    object="e:Lisbon", text="Ada lives in Lisbon")  # fmt: skip
+        vectors = {embed_key(n): np.ones(4, dtype=np.float32) for n in [*ents, fact]}
+        store.write(WriteBatch(namespace="n", entities=ents, facts=[fact], embedding_model="m",
+                               vectors=vectors))  # fmt: skip
+        found = retrieve(store, "n", np.ones(4, dtype=np.float32), 3, HippoSettings())
+    assert found.hits == []
