@@ -31,9 +31,8 @@ from graphmem.bench.baselines import BM25Index, dense_search
 from graphmem.bench.common import bench_namespace
 from graphmem.bench.data import MultihopDataset, load_dataset
 from graphmem.bench.metrics import mean_recall_at_k
-from graphmem.bench.runner import PassageMap, resolve_extractor
+from graphmem.bench.runner import PassageMap, corpus_documents, resolve_extractor
 from graphmem.memory import Memory
-from graphmem.models import Document
 from graphmem.retrieve.hippo import HippoSettings
 
 KS = (2, 5)
@@ -77,11 +76,7 @@ def open_folder(spec: str, store_dir: Path) -> Folder:
     store_dir.mkdir(parents=True, exist_ok=True)
     mem = Memory(f"sqlite:///{store_dir / f'{ds.name}-{resolved}.db'}", extractor=ex, namespace=ns)
     groups = ds.groups()
-    docs = [
-        Document(text=g.text, source=g.corpus_ids[0], title=g.title or None,
-                 metadata={"corpus_id": g.corpus_ids[0]})
-        for g in groups
-    ]  # fmt: skip
+    docs = corpus_documents(groups)
     t0 = time.perf_counter()
     mem.add_many(docs, progress=True)
     print(f"{ds.name}:{resolved}: ingest {time.perf_counter() - t0:.1f} s", file=sys.stderr)

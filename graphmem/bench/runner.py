@@ -252,11 +252,7 @@ def _run_multihop(
     groups = ds.groups()
     questions = ds.questions[:limit] if limit else ds.questions
     max_k = ks[-1]
-    docs = [
-        Document(text=g.text, source=g.corpus_ids[0], title=g.title or None,
-                 metadata={"corpus_id": g.corpus_ids[0]})
-        for g in groups
-    ]  # fmt: skip
+    docs = corpus_documents(groups)
 
     t0 = time.perf_counter()
     report = mem.add_many(docs, progress=progress)
@@ -327,6 +323,16 @@ def _run_multihop(
         rankings=rankings,
         golds=[tuple(g) for g in golds],
     )
+
+
+def corpus_documents(groups: Sequence[PassageGroup]) -> list[Document]:
+    """One document per passage group (its first corpus id as source and metadata), as every
+    benchmark ingests a multi-hop corpus."""
+    return [
+        Document(text=g.text, source=g.corpus_ids[0], title=g.title or None,
+                 metadata={"corpus_id": g.corpus_ids[0]})
+        for g in groups
+    ]  # fmt: skip
 
 
 class PassageMap:
