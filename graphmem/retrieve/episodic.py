@@ -49,7 +49,7 @@ from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.ppr import Engine, personalized_pagerank
 from graphmem.retrieve.scores import minmax
 from graphmem.store.base import Store, Vector
-from graphmem.validity import overlaps, utc, valid_at
+from graphmem.validity import fact_class, is_current, overlaps, utc, valid_at
 
 _WHEN = re.compile(
     r"^\s*(?:when\b|what (?:day|date|time|month|year|week)\b|how long ago\b|since when\b)"
@@ -337,9 +337,6 @@ def superseded(
     store: Store, namespace: str, episode_ids: Sequence[str], when: datetime | None
 ) -> set[str]:
     """Episodes whose functional facts all no longer held at ``when`` (None: now)."""
-    from graphmem.ingest.temporal import fact_class
-    from graphmem.validity import is_current
-
     evidence: dict[str, list[str]] = {}
     wanted = set(episode_ids)
     for e in store.edges_of(namespace, list(episode_ids), ["EVIDENCE"]):
