@@ -30,6 +30,7 @@ from rich.markup import escape
 from graphmem.errors import ConfigError, GraphmemError, InputError
 from graphmem.mcp.cli import mcp_command
 from graphmem.models import IngestReport
+from graphmem.store import DEFAULT_STORE_URL
 from graphmem.terminal import (
     console,
     err,
@@ -60,7 +61,7 @@ StoreOpt = Annotated[
     typer.Option(
         "--store",
         help="sqlite:///relative.db, sqlite:////absolute.db, neo4j://host, bolt://host, "
-        "falkordb://host:port (env GRAPHMEM_STORE; default sqlite:///graphmem.db: graphmem.db "
+        f"falkordb://host:port (env GRAPHMEM_STORE; default {DEFAULT_STORE_URL}: graphmem.db "
         "in the current folder)",
     ),
 ]
@@ -325,7 +326,7 @@ def export(
     namespace: NamespaceOpt = None,
 ) -> None:
     """Write a namespace's nodes and edges as JSON Lines (embeddings left out)."""
-    from graphmem.export import export_namespace
+    from graphmem.store.export import export_namespace
 
     with open_existing(store, namespace) as mem:
         if str(output) == "-":

@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphmem._threads import single_blas_thread
 from graphmem.extract.base import Extraction
 from graphmem.models import Edge, Passage
 from graphmem.names import PLACE_TYPES, VALUE_TYPES, NameIndex, looks_like_value
 from graphmem.store.base import Store, Vector
+from graphmem.store.threads import single_blas_thread
 
 
 @dataclass(frozen=True)

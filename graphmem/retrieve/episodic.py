@@ -41,7 +41,6 @@ from datetime import datetime
 
 import numpy as np
 
-from graphmem.graph import GraphView
 from graphmem.ids import EPISODE, FACT, PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Episode, Fact
 from graphmem.retrieve.asof import graph_as_of
@@ -49,6 +48,7 @@ from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.ppr import Engine, personalized_pagerank
 from graphmem.retrieve.scores import minmax
 from graphmem.store.base import Store, Vector
+from graphmem.store.graph import GraphView
 from graphmem.validity import fact_class, is_current, overlaps, utc, valid_at
 
 _WHEN = re.compile(

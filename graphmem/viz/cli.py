@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from graphmem.store import DEFAULT_STORE_URL
 from graphmem.terminal import console, open_existing
 
 
@@ -33,7 +34,7 @@ def viz_command(
         typer.Option(
             "--store",
             help="sqlite:///relative.db, sqlite:////absolute.db, neo4j://host, bolt://host, "
-            "falkordb://host:port (env GRAPHMEM_STORE; default sqlite:///graphmem.db: graphmem.db "
+            f"falkordb://host:port (env GRAPHMEM_STORE; default {DEFAULT_STORE_URL}: graphmem.db "
             "in the current folder)",
         ),
     ] = None,
