@@ -36,9 +36,9 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
-from graphmem.results import neighbors
 from graphmem.retrieve.episodic import EpisodicSettings
 from graphmem.retrieve.hippo import HippoSettings, Namer
+from graphmem.retrieve.results import neighbors
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
