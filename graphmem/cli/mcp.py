@@ -52,7 +52,7 @@ def mcp_command(
         ) from exc
     ex: Any = extractor.strip().lower()
     if ex == "llm":
-        from graphmem.terminal import llm_settings
+        from graphmem.cli.terminal import llm_settings
 
         ex = llm_settings().extractor()
     elif ex not in {"nlp", "none"}:

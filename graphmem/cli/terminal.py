@@ -1,6 +1,6 @@
 """What the command-line tools share: the consoles, the store and namespace they open, printing.
 
-Used by :mod:`graphmem.cli`, :mod:`graphmem.demo` and :mod:`graphmem.viz.cli`; it imports none
+Used by :mod:`graphmem.cli`, :mod:`graphmem.cli.demo` and :mod:`graphmem.cli.viz`; it imports none
 of them, so the commands can register each other without import circles. The environment is read
 here only when a command runs (an option first, then ``GRAPHMEM_STORE`` / ``GRAPHMEM_NAMESPACE``,
 then the default: ``sqlite:///graphmem.db``, in the current folder). Read-only commands open the
@@ -158,7 +158,7 @@ def print_report(report: dict[str, Any]) -> None:
 
 def print_result(result: SearchResult) -> None:
     """Answer passages with scores and the facts that linked them, then episodes and units."""
-    from graphmem.render import render_result
+    from graphmem.cli.render import render_result
 
     console.print(render_result(result))
 
