@@ -109,10 +109,21 @@ class Ingestor:
         return self._names[namespace]
 
     def resolve_names(
-        self, namespace: str, passages: Sequence[Passage], extractions: Sequence[Extraction]
+        self,
+        namespace: str,
+        passages: Sequence[Passage],
+        extractions: Sequence[Extraction],
+        report: IngestReport | None = None,
     ) -> dict[str, Resolution]:
-        """How each document's mentions resolve (by passage id; a document is one source)."""
-        return resolve_documents(self.name_index(namespace), passages, extractions)
+        """How each document's mentions resolve (by passage id; a document is one source).
+
+        A document whose names fail to resolve keeps them as they are (counted in ``report``).
+        """
+        failed: list[str] = []
+        out = resolve_documents(self.name_index(namespace), passages, extractions, failed=failed)
+        if report is not None:
+            report.documents_unresolved += len(failed)
+        return out
 
     @property
     def chunker(self) -> Chunker:
@@ -174,6 +185,7 @@ class Ingestor:
         extractions: Sequence[Extraction],
         *,
         document_rules: bool = True,
+        report: IngestReport | None = None,
     ) -> WriteBatch:
         """The batch of nodes and edges ``extractions`` make (passages as their provenance).
 
@@ -190,22 +202,26 @@ class Ingestor:
         events: dict[str, Event] = {}
         edges: dict[tuple[str, str, str], Edge] = {}
         resolutions = (
-            self.resolve_names(namespace, passages, extractions)
+            self.resolve_names(namespace, passages, extractions, report)
             if document_rules
             else {p.id: Resolution() for p in passages}
         )
         merges: dict[str, str] = {}
 
         def entity(name: str, etype: str | None = None) -> str | None:
+            full = merges.get(name.strip())
+            if full is None or full == name.strip() or not normalize_name(name):
+                return node(name, etype)
+            # merges are settled (resolve.settle_merges): one step, never a chain or a cycle
+            eid = node(full, known.type_of(full))
+            if eid is not None and name.strip() not in entities[eid].aliases:
+                entities[eid].aliases.append(name.strip())
+            return eid
+
+        def node(name: str, etype: str | None) -> str | None:
             norm = normalize_name(name)
             if not norm:
                 return None
-            full = merges.get(name.strip())
-            if full is not None and full != name.strip():
-                eid = entity(full, known.type_of(full))
-                if eid is not None and name.strip() not in entities[eid].aliases:
-                    entities[eid].aliases.append(name.strip())
-                return eid
             eid = entity_id(namespace, name)
             ent = entities.get(eid)
             if ent is None:
@@ -358,7 +374,7 @@ class Ingestor:
                 self.store.write(WriteBatch(namespace=namespace, sources=list(sources)))
             return
         extractions = self.extract(todo, report)
-        batch = self.build(namespace, todo, extractions)
+        batch = self.build(namespace, todo, extractions, report=report)
         batch.sources = list(sources)
         self.remember_extractions(batch, todo, extractions)
         result = self.commit(namespace, batch, report)

@@ -36,8 +36,9 @@ costs the candidates of the mention's rarest token, never a scan of all names.
 from __future__ import annotations
 
 import bisect
+import logging
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +48,8 @@ from graphmem.extract.base import Extraction
 from graphmem.ids import normalize_name
 from graphmem.models import Edge, Passage
 from graphmem.store.base import Store, Vector
+
+log = logging.getLogger(__name__)
 
 #: types whose full names short mentions resolve to
 NAME_TYPES = frozenset({"PERSON", "ORG"})
@@ -321,6 +324,10 @@ class NameIndex:
                 self._sorted = False
             self._person_first.setdefault(tokens[0], set()).add(key)
 
+    def spelling(self, name: str) -> str | None:
+        """The indexed spelling of the full name ``name`` folds to, if any."""
+        return self._display.get(fold(name))
+
     def type_of(self, name: str) -> str | None:
         """The type of an indexed full name (as :meth:`candidates` returns it)."""
         return self._types.get(name)
@@ -410,6 +417,62 @@ def resolve_mentions(
             out.merges[name] = found[0]
         elif found:
             out.links[name] = [(c, round(1.0 / len(found), 6)) for c in found]
+    # The document's and the namespace's indexes may keep different spellings of one folded
+    # name ("Roman Polański" / "Roman Polanski") and map each to the other: settle on one.
+    out.merges = settle_merges(out.merges, namespace.spelling if namespace is not None else None)
+    return out
+
+
+def settle_merges(
+    merges: Mapping[str, str], preferred: Callable[[str], str | None] | None = None
+) -> dict[str, str]:
+    """``merges`` (name -> name it stands for) made final: each name maps straight to its end.
+
+    Names that fold alike are one name: every spelling ends at the same canonical one, the
+    ``preferred`` spelling of that folded form when it is among them (the namespace's, so ids stay
+    stable), else the smallest that some name merged into. A chain ends at its last name; a cycle
+    (between names of different folded forms) ends at its smallest name. No name maps to itself.
+
+    >>> settle_merges({"Roman Polanski": "Roman Polański", "Roman Polański": "Roman Polanski"})
+    {'Roman Polański': 'Roman Polanski'}
+    >>> settle_merges({"Al": "Al Bo", "Al Bo": "Al Bo Cy"})
+    {'Al': 'Al Bo Cy', 'Al Bo': 'Al Bo Cy'}
+    """
+    groups: dict[str, set[str]] = {}
+    for name in (*merges, *merges.values()):
+        groups.setdefault(fold(name), set()).add(name)
+    targets = set(merges.values())
+    rep: dict[str, str] = {}
+    for key, members in groups.items():
+        pick = preferred(next(iter(members))) if preferred is not None else None
+        rep[key] = pick if pick in members else min(members & targets or members)
+    # One step per folded form: to the smallest other form it merged into.
+    step: dict[str, str] = {}
+    for name, target in merges.items():
+        a, b = fold(name), fold(target)
+        if a != b and (a not in step or rep[b] < rep[step[a]]):
+            step[a] = b
+    end: dict[str, str] = {}
+    for start in groups:
+        path: list[str] = []
+        cur = start
+        while cur in step and cur not in end and cur not in path:
+            path.append(cur)
+            cur = step[cur]
+        if cur in end:
+            last = end[cur]
+        elif cur in path:  # a cycle: it ends at its smallest form
+            cycle = path[path.index(cur) :]
+            last = min(cycle, key=rep.__getitem__)
+        else:
+            last = cur
+        for form in path:
+            end[form] = last
+        end.setdefault(cur, last)
+    out: dict[str, str] = {}
+    for key, members in groups.items():
+        final = rep[end[key]]
+        out.update({name: final for name in members if name != final})
     return out
 
 
@@ -427,10 +490,18 @@ def load_names(store: Store, namespace: str) -> NameIndex:
 
 
 def resolve_documents(
-    index: NameIndex, passages: Sequence[Passage], extractions: Sequence[Extraction]
+    index: NameIndex,
+    passages: Sequence[Passage],
+    extractions: Sequence[Extraction],
+    *,
+    failed: list[str] | None = None,
 ) -> dict[str, Resolution]:
     """How each document's mentions resolve, by passage id (passages of one source are one
-    document); ``index``, the namespace's names, learns the batch's names first."""
+    document); ``index``, the namespace's names, learns the batch's names first.
+
+    A document whose names cannot be resolved keeps them unresolved, with a warning, and its
+    source is appended to ``failed``: one document's names never stop an ingest.
+    """
     docs: dict[str, list[int]] = {}
     for i, p in enumerate(passages):
         docs.setdefault(p.source or p.id, []).append(i)
@@ -450,7 +521,14 @@ def resolve_documents(
                 mentions.setdefault(f.object.strip(), None)
             for ev in ex.events:
                 mentions.update({n.strip(): None for n in ev.participants if n not in mentions})
-        resolution = resolve_mentions(mentions, doc_names, index)
+        try:
+            resolution = resolve_mentions(mentions, doc_names, index)
+        except Exception as exc:  # a bug in one document's names must not stop the ingest
+            doc = passages[members[0]].source or passages[members[0]].id
+            log.warning("names of %s left unresolved: %s: %s", doc, type(exc).__name__, exc)
+            if failed is not None:
+                failed.append(doc)
+            resolution = Resolution()
         for i in members:
             out[passages[i].id] = resolution
     return out
