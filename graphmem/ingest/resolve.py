@@ -38,7 +38,7 @@ from __future__ import annotations
 import bisect
 import logging
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +46,7 @@ import numpy as np
 from graphmem._threads import single_blas_thread
 from graphmem.extract.base import Extraction
 from graphmem.ids import normalize_name
+from graphmem.ingest.merges import settle_merges
 from graphmem.models import Edge, Passage
 from graphmem.store.base import Store, Vector
 
@@ -419,60 +420,8 @@ def resolve_mentions(
             out.links[name] = [(c, round(1.0 / len(found), 6)) for c in found]
     # The document's and the namespace's indexes may keep different spellings of one folded
     # name ("Roman Polański" / "Roman Polanski") and map each to the other: settle on one.
-    out.merges = settle_merges(out.merges, namespace.spelling if namespace is not None else None)
-    return out
-
-
-def settle_merges(
-    merges: Mapping[str, str], preferred: Callable[[str], str | None] | None = None
-) -> dict[str, str]:
-    """``merges`` (name -> name it stands for) made final: each name maps straight to its end.
-
-    Names that fold alike are one name: every spelling ends at the same canonical one, the
-    ``preferred`` spelling of that folded form when it is among them (the namespace's, so ids stay
-    stable), else the smallest that some name merged into. A chain ends at its last name; a cycle
-    (between names of different folded forms) ends at its smallest name. No name maps to itself.
-
-    >>> settle_merges({"Roman Polanski": "Roman Polański", "Roman Polański": "Roman Polanski"})
-    {'Roman Polański': 'Roman Polanski'}
-    >>> settle_merges({"Al": "Al Bo", "Al Bo": "Al Bo Cy"})
-    {'Al': 'Al Bo Cy', 'Al Bo': 'Al Bo Cy'}
-    """
-    groups: dict[str, set[str]] = {}
-    for name in (*merges, *merges.values()):
-        groups.setdefault(fold(name), set()).add(name)
-    targets = set(merges.values())
-    rep: dict[str, str] = {}
-    for key, members in groups.items():
-        pick = preferred(next(iter(members))) if preferred is not None else None
-        rep[key] = pick if pick in members else min(members & targets or members)
-    # One step per folded form: to the smallest other form it merged into.
-    step: dict[str, str] = {}
-    for name, target in merges.items():
-        a, b = fold(name), fold(target)
-        if a != b and (a not in step or rep[b] < rep[step[a]]):
-            step[a] = b
-    end: dict[str, str] = {}
-    for start in groups:
-        path: list[str] = []
-        cur = start
-        while cur in step and cur not in end and cur not in path:
-            path.append(cur)
-            cur = step[cur]
-        if cur in end:
-            last = end[cur]
-        elif cur in path:  # a cycle: it ends at its smallest form
-            cycle = path[path.index(cur) :]
-            last = min(cycle, key=rep.__getitem__)
-        else:
-            last = cur
-        for form in path:
-            end[form] = last
-        end.setdefault(cur, last)
-    out: dict[str, str] = {}
-    for key, members in groups.items():
-        final = rep[end[key]]
-        out.update({name: final for name in members if name != final})
+    prefer = namespace.spelling if namespace is not None else None
+    out.merges = settle_merges(out.merges, fold, prefer)
     return out
 
 

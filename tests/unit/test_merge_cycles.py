@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphmem.extract.base import ExtractedEntity, ExtractedFact, Extraction
+from graphmem.ingest.merges import settle_merges
 from graphmem.ingest.resolve import (
     NameIndex,
     Resolution,
     fold,
     resolve_documents,
     resolve_mentions,
-    settle_merges,
 )
 from graphmem.models import Passage
 
@@ -67,13 +67,13 @@ def check_settled(raw: dict[str, str], out: dict[str, str]) -> None:
         for b in every:
             if fold(a) == fold(b):
                 assert out.get(a, a) == out.get(b, b), f"{a!r} and {b!r} fold alike"
-    assert settle_merges(out) == out, "settling is idempotent"
+    assert settle_merges(out, fold) == out, "settling is idempotent"
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(names, names, max_size=10))
 def test_random_merge_maps_settle_without_chains_or_cycles(raw: dict[str, str]) -> None:
-    check_settled(raw, settle_merges(raw))
+    check_settled(raw, settle_merges(raw, fold))
 
 
 @settings(max_examples=200, deadline=None)
