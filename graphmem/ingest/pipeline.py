@@ -36,7 +36,7 @@ import numpy as np
 
 from graphmem.embed.base import Embedder
 from graphmem.extract.base import Extraction, Extractor
-from graphmem.ids import entity_id, event_id, fact_id, normalize_name, text_hash
+from graphmem.ids import entity_id, event_id, fact_id, normalize_name
 from graphmem.ingest.chunking import (
     Chunker,
     ChunkSettings,
@@ -54,7 +54,14 @@ from graphmem.ingest.resolve import (
     synonym_edges,
 )
 from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
-from graphmem.store.base import Store, WriteBatch, WriteResult, embed_key, embed_text
+from graphmem.store.base import (
+    Store,
+    WriteBatch,
+    WriteResult,
+    cache_prefix,
+    embed_key,
+    embed_text,
+)
 from graphmem.timeparse import resolve_time
 
 log = logging.getLogger(__name__)
@@ -73,8 +80,14 @@ class BatchHook(Protocol):
     ) -> None: ...
 
 
-def extraction_key(extractor: Extractor, text: str) -> str:
-    return f"{extractor.name}\x1f{extractor.version}\x1f{text_hash(text)}"
+def extraction_key(extractor: Extractor, passage: Passage) -> str:
+    """The extraction-cache key of ``passage``: its namespace first, then its id.
+
+    A passage id hashes its namespace with its text, so a namespace only ever finds its own
+    extractions (another's would reveal that it stored the same text), and a delete can purge a
+    passage's rows by prefix (:func:`cache_prefix`).
+    """
+    return f"{cache_prefix(passage.namespace, passage.id)}{extractor.name}\x1f{extractor.version}"
 
 
 class Ingestor:
@@ -138,7 +151,7 @@ class Ingestor:
         extractor = self.extractor
         if extractor is None:
             return [Extraction() for _ in passages]
-        keys = [extraction_key(extractor, p.text) for p in passages]
+        keys = [extraction_key(extractor, p) for p in passages]
         cached = self.store.cached_extractions(keys) if extractor.cacheable else {}
         todo = [i for i, key in enumerate(keys) if key not in cached]
         report.extraction_cache_hits += len(passages) - len(todo)
@@ -173,7 +186,7 @@ class Ingestor:
             return
         for p, ex in zip(passages, extractions, strict=True):
             if ex.error is None:
-                batch.extractions[extraction_key(extractor, p.text)] = ex.model_dump_json(
+                batch.extractions[extraction_key(extractor, p)] = ex.model_dump_json(
                     exclude_defaults=True
                 )
 
@@ -317,11 +330,20 @@ class Ingestor:
         return batch
 
     # -- embeddings ---------------------------------------------------------------------------
-    def _embed(self, batch: WriteBatch, report: IngestReport) -> dict[str, np.ndarray]:
+    def _embed(
+        self, batch: WriteBatch, report: IngestReport, stored: set[str]
+    ) -> dict[str, np.ndarray]:
+        """Vectors of the batch's nodes; only those of ``stored`` (ids this namespace already
+        holds) are looked up in the shared vector table: a hit on a text only another namespace
+        holds would reveal that it holds it, so such a text is embedded like a new one."""
         texts: dict[str, str] = {}
+        known: list[str] = []
         for node in batch.nodes():
-            texts.setdefault(embed_key(node), embed_text(node))
-        cached = self.store.cached_vectors(self.embedder.name, list(texts))
+            key = embed_key(node)
+            texts.setdefault(key, embed_text(node))
+            if node.id in stored:
+                known.append(key)
+        cached = self.store.cached_vectors(self.embedder.name, known) if known else {}
         missing = [key for key in texts if key not in cached]
         report.embedding_cache_hits += len(texts) - len(missing)
         report.texts_embedded += len(missing)
@@ -395,9 +417,11 @@ class Ingestor:
     # -- the write, shared with episode ingest and notes ---------------------------------------
     def commit(self, namespace: str, batch: WriteBatch, report: IngestReport) -> WriteResult | None:
         """Embed, merge with stored rows, add synonym edges, run the hooks, write (one transaction)."""
-        vectors = self._embed(batch, report)
         known_entities = self.store.get_entities(namespace, [e.id for e in batch.entities])
         known_facts = self.store.get_facts(namespace, [f.id for f in batch.facts])
+        stored = set(known_entities) | set(known_facts)
+        stored.update(self.store.existing_passages(namespace, [p.id for p in batch.passages]))
+        vectors = self._embed(batch, report, stored)
         new_entities = [e for e in batch.entities if e.id not in known_entities]
         found_synonyms = 0
         for e in batch.entities:

@@ -12,7 +12,8 @@ queries filter on, ``embed_key`` (the hash of the text whose embedding stands fo
 >>> import sqlite3
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
 >>> apply_migrations(conn)
-['0001_initial', '0002_lexical_index', '0003_passage_sources', '0004_canonical_synonyms']
+['0001_initial', '0002_lexical_index', '0003_passage_sources', '0004_canonical_synonyms', \
+'0005_scoped_caches']
 >>> apply_migrations(conn)
 []
 """
@@ -107,7 +108,7 @@ _INITIAL = (
     )""",
     "CREATE UNIQUE INDEX edges_key ON edges (namespace, src, type, dst)",
     "CREATE INDEX edges_dst ON edges (namespace, dst)",
-    # Caches keyed by content, shared by every namespace.
+    # Caches keyed by content (extractions scoped by namespace since 0005_scoped_caches).
     """CREATE TABLE vectors (
         model TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -176,12 +177,24 @@ _CANONICAL = (
     "UPDATE edges SET src = dst, dst = src WHERE type = 'SYNONYM' AND src > dst",
 )
 
+# The caches are scoped by namespace (issue 21): extraction keys start with the namespace and
+# the passage id, so the old keys (text hash alone, shared by every namespace) go; and a delete
+# purges the vectors no stored node uses, found through an index on each table's embed_key.
+_SCOPED_CACHES = (
+    "DELETE FROM extractions",
+    *(
+        f"CREATE INDEX {table}_embed_key ON {table} (embed_key)"
+        for table in ("passages", "entities", "facts", "events", "hyperedges", "episodes")
+    ),
+)
+
 #: every migration, in the order it is applied
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_lexical_index", _LEXICAL),
     Migration("0003_passage_sources", _SOURCES),
     Migration("0004_canonical_synonyms", _CANONICAL),
+    Migration("0005_scoped_caches", _SCOPED_CACHES),
 )
 
 #: node kind -> table name (the same words, kept explicit so a typo cannot reach SQL)
