@@ -280,6 +280,9 @@ def stats(store: StoreOpt = None, namespace: NamespaceOpt = None) -> None:
     # An empty namespace is a true answer (zeros, exit 0; the hint goes to stderr); a missing
     # store file is probably a wrong path, so that exits 1 like the other read-only commands.
     with open_existing(store, namespace, allow_empty=True) as mem:
+        check = getattr(mem.store, "check", None)
+        if check is not None:  # counts of a corrupt file are not worth printing
+            check(mem.namespace)
         s = mem.stats()
     console.print_json(s.model_dump_json())
 

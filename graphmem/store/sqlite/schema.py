@@ -24,6 +24,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from graphmem.errors import StoreError
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -206,6 +208,46 @@ NODE_TABLES: dict[str, str] = {
     "hyperedge": "hyperedges",
     "episode": "episodes",
 }
+
+
+def check_file(conn: sqlite3.Connection, path: str, *, create: bool) -> None:
+    """Refuse, before anything is written, a file that is not a graphmem store of this version.
+
+    A database holding other tables is never written into (its owner did not ask for graphmem's
+    tables); without ``create`` (read-only commands) neither is an empty file; and a store with
+    migrations this graphmem does not know was made by a newer one, whose layout it cannot read.
+    """
+    names = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
+    hint = "graphmem never writes into another database: pass the path of a graphmem store"
+    if "migrations" not in names:
+        if names:
+            shown = ", ".join(sorted(names)[:5])
+            raise StoreError(f"{path} is not a graphmem store (it holds {shown}); {hint}")
+        if not create:
+            raise StoreError(f"{path} is an empty file, not a graphmem store; {hint}")
+        return
+    unknown = [n for n in applied_migrations(conn) if n not in {m.name for m in MIGRATIONS}]
+    if unknown:
+        raise StoreError(
+            f"{path} was made by a newer graphmem (unknown migrations: {', '.join(unknown)}): "
+            "upgrade graphmem to open it"
+        )
+
+
+def integrity_problems(conn: sqlite3.Connection, namespace: str) -> list[str]:
+    """What ``PRAGMA quick_check`` finds, and every table whose index count of ``namespace``
+    differs from a scan of its rows (quick_check does not compare indexes with their table)."""
+    problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check") if str(r[0]) != "ok"]
+    for table in (*NODE_TABLES.values(), "edges"):
+        fast, slow = (
+            conn.execute(
+                f"SELECT COUNT(*) FROM {table} {how} WHERE namespace = ?", (namespace,)
+            ).fetchone()[0]
+            for how in ("", "NOT INDEXED")
+        )
+        if fast != slow:
+            problems.append(f"{table}: its index counts {fast} rows, the table holds {slow}")
+    return problems
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:
