@@ -153,7 +153,10 @@ def _llm_options(
 
 @app.command()
 def ingest(
-    path: Annotated[Path, typer.Argument(help="a .jsonl/.txt/.md file, or a folder")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="a .md/.markdown/.txt/.rst/.html/.htm/.pdf/.jsonl file, or a folder"),
+    ],
     store: StoreOpt = None,
     namespace: NamespaceOpt = None,
     extractor: ExtractorOpt = "auto",
@@ -177,6 +180,12 @@ def ingest(
             help="put before each file's source (its path relative to PATH), e.g. 'wiki/'",
         ),
     ] = "",
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="also read files that links in the folder point to outside it"
+        ),
+    ] = False,
     llm_base_url: LLMBaseUrl = None,
     llm_model: LLMModel = None,
     llm_api_key: LLMApiKey = None,
@@ -204,7 +213,8 @@ def ingest(
         if episodes:
             report = mem.add_episodes(read_episodes(path), batch_size=batch_size, progress=True)
         else:
-            docs = read_documents(path, source_prefix=source_prefix, problems=problems)
+            docs = read_documents(path, source_prefix=source_prefix, problems=problems,
+                                  follow_symlinks=follow_symlinks)  # fmt: skip
             report = mem.add_many(docs, batch_size=batch_size, progress=True, replace_sources=True)
         if retry_failed:
             again = mem.retry_failed(batch_size=batch_size)
