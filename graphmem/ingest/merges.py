@@ -22,7 +22,7 @@ def settle_merges(
     stay stable), else the smallest that some name merged into. A chain ends at its last name; a
     cycle (between names of different forms) ends at its smallest name. No name maps to itself.
 
-    >>> from graphmem.ingest.resolve import fold
+    >>> from graphmem.names import fold
     >>> settle_merges({"Roman Polanski": "Roman Polański", "Roman Polański": "Roman Polanski"}, fold)
     {'Roman Polański': 'Roman Polanski'}
     >>> settle_merges({"Al": "Al Bo", "Al Bo": "Al Bo Cy"}, str.lower)

@@ -43,10 +43,8 @@ from graphmem.ingest.chunking import (
     embedder_counter,
     extraction_text,
 )
-from graphmem.ingest.passages import to_passages
+from graphmem.ingest.passages import extraction_key, to_passages
 from graphmem.ingest.resolve import (
-    VALUE_TYPES,
-    NameIndex,
     Resolution,
     ResolverSettings,
     load_names,
@@ -54,14 +52,8 @@ from graphmem.ingest.resolve import (
     synonym_edges,
 )
 from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
-from graphmem.store.base import (
-    Store,
-    WriteBatch,
-    WriteResult,
-    cache_prefix,
-    embed_key,
-    embed_text,
-)
+from graphmem.names import VALUE_TYPES, NameIndex
+from graphmem.store.base import Store, WriteBatch, WriteResult, embed_key, embed_text
 from graphmem.timeparse import resolve_time
 
 log = logging.getLogger(__name__)
@@ -78,16 +70,6 @@ class BatchHook(Protocol):
     def __call__(
         self, store: Store, embedder: Embedder, batch: WriteBatch, report: IngestReport
     ) -> None: ...
-
-
-def extraction_key(extractor: Extractor, passage: Passage) -> str:
-    """The extraction-cache key of ``passage``: its namespace first, then its id.
-
-    A passage id hashes its namespace with its text, so a namespace only ever finds its own
-    extractions (another's would reveal that it stored the same text), and a delete can purge a
-    passage's rows by prefix (:func:`cache_prefix`).
-    """
-    return f"{cache_prefix(passage.namespace, passage.id)}{extractor.name}\x1f{extractor.version}"
 
 
 class Ingestor:

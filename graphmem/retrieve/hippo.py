@@ -28,7 +28,6 @@ from typing import Literal
 import numpy as np
 
 from graphmem.errors import GraphmemError
-from graphmem.graph import GraphView
 from graphmem.ids import PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Fact
 from graphmem.retrieve.base import Request, Retrieval
@@ -36,6 +35,7 @@ from graphmem.retrieve.fusion import first_stage, fuse, graph_gate, keep_best
 from graphmem.retrieve.ppr import Engine, pagerank_vector, personalized_pagerank
 from graphmem.retrieve.scores import NodeScores, minmax
 from graphmem.store.base import Store, Vector
+from graphmem.store.graph import GraphView
 
 log = logging.getLogger(__name__)
 #: names the entities a question mentions (an LLM extractor's ``question_entities``)

@@ -15,14 +15,9 @@ from hypothesis import strategies as st
 
 from graphmem.extract.base import ExtractedEntity, ExtractedFact, Extraction
 from graphmem.ingest.merges import settle_merges
-from graphmem.ingest.resolve import (
-    NameIndex,
-    Resolution,
-    fold,
-    resolve_documents,
-    resolve_mentions,
-)
+from graphmem.ingest.resolve import Resolution, resolve_documents, resolve_mentions
 from graphmem.models import Passage
+from graphmem.names import NameIndex, fold
 
 # Names with fold-alike spellings, short forms and unrelated ones.
 NAMES = [
