@@ -26,7 +26,7 @@ MAX_TOP_MODULES = 10
 #: layer -> its rooms, lowest layer first (a room is a module or a subpackage of graphmem)
 LAYERS: dict[str, tuple[str, ...]] = {
     "ground": ("errors", "models", "ids", "validity", "names", "timeparse", "endpoint"),
-    "parts": ("store", "extract", "embed", "cypher"),
+    "parts": ("store", "extract", "embed"),
     "core": ("ingest", "retrieve", "viz"),
     "facade": ("memory", "async_memory"),
     "surfaces": ("cli", "api", "mcp", "client", "integrations", "bench", ""),
