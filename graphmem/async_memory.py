@@ -13,7 +13,7 @@ blocking call on a worker thread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,11 @@ from graphmem.models import (
     Entity,
     Episode,
     EpisodeReport,
+    Event,
+    Fact,
     Hyperedge,
     IngestReport,
+    Link,
     Neighbor,
     Passage,
     SearchResult,
@@ -182,6 +185,16 @@ class AsyncMemory:
     ) -> list[Neighbor]:
         return await asyncio.to_thread(self.sync.neighbors, node_id, namespace=namespace,
                                        limit=limit)  # fmt: skip
+
+    async def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
+        return await asyncio.to_thread(self.sync.get_nodes, ids, namespace=namespace)
+
+    async def links(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, list[Link]]:
+        return await asyncio.to_thread(self.sync.links, ids, namespace=namespace)
 
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)

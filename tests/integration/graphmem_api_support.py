@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graphmem.api import Settings, create_app
-from graphmem.api.app import GraphmemApp
 from graphmem.memory import Memory
 from graphmem.store.base import Store
+from graphmem_api import Settings, create_app
+from graphmem_api.app import GraphmemApp
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CORPUS = ROOT / "examples" / "data" / "demo_corpus.jsonl"

@@ -23,10 +23,10 @@ from graphmem_api_support import (
     synthetic_docs,
 )
 
-from graphmem.api.app import GraphmemApp
-from graphmem.api.auth import KeyRing, create_key
 from graphmem.embed.local import LocalEmbedder
+from graphmem.keys import KeyRing, create_key
 from graphmem.memory import Memory
+from graphmem_api.app import GraphmemApp
 
 pytestmark = pytest.mark.anyio
 

@@ -21,11 +21,11 @@ from graphmem_api_support import (
     new_memory,
 )
 
-from graphmem.api.app import GraphmemApp, JsonFormatter
-from graphmem.api.auth import KeyRing, create_key
-from graphmem.api.limits import Limits
 from graphmem.embed.local import LocalEmbedder
+from graphmem.keys import KeyRing, create_key
 from graphmem.memory import Memory
+from graphmem_api.app import GraphmemApp, JsonFormatter
+from graphmem_api.limits import Limits
 
 pytestmark = pytest.mark.anyio
 SEARCH = "query($q: String!, $k: Int!) { search(question: $q, k: $k) { passages { score passage { id } } } }"
@@ -218,7 +218,7 @@ async def test_wrong_or_missing_key(served: tuple[Memory, GraphmemApp, str]) -> 
 async def test_unexpected_failures_are_masked(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("ERROR", logger="graphmem.api")
+    caplog.set_level("ERROR", logger="graphmem_api")
     _, body = await gql(client, "{ stats { passages } }")
     assert the_code(body) == "INTERNAL"
     message = body["errors"][0]["message"]
@@ -259,7 +259,7 @@ async def test_features_the_memory_may_lack_say_so(
 async def test_health_readiness_graphiql_and_access_log(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, embedder: LocalEmbedder
 ) -> None:
-    caplog.set_level("INFO", logger="graphmem.api.access")
+    caplog.set_level("INFO", logger="graphmem_api.access")
     mem = new_memory(tmp_path / "g.db", embedder)
     app = make_app(mem, graphiql=True)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:

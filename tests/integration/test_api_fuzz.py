@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, mutations, nodes, queries
 
-from graphmem.api.app import GraphmemApp
-from graphmem.api.errors import CODES
-from graphmem.api.schema import schema
 from graphmem.embed.local import LocalEmbedder
 from graphmem.memory import Memory
+from graphmem_api.app import GraphmemApp
+from graphmem_api.errors import CODES
+from graphmem_api.schema import schema
 
 SDL = schema.as_str()
 SCALARS = {

@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 import websockets
 
-from graphmem.api.app import GraphmemApp
-from graphmem.api.auth import create_key, revoke_key
-from graphmem.api.server import build_app, make_server
+from graphmem.keys import create_key, revoke_key
 from graphmem.memory import Memory
+from graphmem_api.app import GraphmemApp
+from graphmem_api.server import build_app, make_server
 
 SEARCH = "query($q: String!) { search(question: $q, k: 2) { passages { passage { text } } } }"
 INGEST = "mutation($d: [DocumentInput!]!) { ingest(documents: $d, batchSize: 8) { id } }"
@@ -123,7 +123,7 @@ async def test_a_key_file_that_breaks_refuses_every_key(
 
 
 def test_an_empty_key_file_refuses_every_request(tmp_path: Path) -> None:
-    from graphmem.api.server import keys_shown
+    from graphmem_api.server import keys_shown
 
     keys = tmp_path / "keys.json"
     create_key(keys, ["default"], key_id="last")
@@ -291,9 +291,9 @@ async def test_lone_surrogates_are_refused_naming_the_argument(
 
 def test_a_job_stores_the_good_documents_when_one_fails_inside() -> None:
     """Bad input the boundary cannot see (the store or extractor refuses it): only it is lost."""
-    from graphmem.api.jobs import JobRunner, ingest_job
     from graphmem.errors import InputError
     from graphmem.models import Document, IngestReport
+    from graphmem_api.jobs import JobRunner, ingest_job
 
     stored: list[str] = []
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graphmem.api.server import build_app, make_server
 from graphmem.embed.local import LocalEmbedder
 from graphmem.memory import Memory
+from graphmem_api.server import build_app, make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -28,9 +28,6 @@ from graphmem_api_support import (
 )
 
 import graphmem
-from graphmem.api.app import GraphmemApp
-from graphmem.api.auth import KeyRing, create_key
-from graphmem.api.server import build_app, make_server
 from graphmem.client import (
     AsyncClient,
     AuthenticationFailed,
@@ -40,8 +37,11 @@ from graphmem.client import (
 )
 from graphmem.embed.local import LocalEmbedder
 from graphmem.errors import ConnectionFailed, InputError
+from graphmem.keys import KeyRing, create_key
 from graphmem.memory import Memory
 from graphmem.models import IngestReport, SearchResult
+from graphmem_api.app import GraphmemApp
+from graphmem_api.server import build_app, make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -235,10 +235,10 @@ def test_retrievers_over_the_client_sdk(memory: Memory) -> None:
     """Client and AsyncClient against the real GraphQL app (in process, httpx's ASGI transport)."""
     import httpx
 
-    from graphmem.api import Settings, create_app
     from graphmem.client import AsyncClient, Client
     from graphmem.integrations.langchain import GraphmemRetriever
     from graphmem.integrations.llamaindex import GraphmemLlamaRetriever
+    from graphmem_api import Settings, create_app
 
     app = create_app(memory, settings=Settings(access_log=False))
     local = [h.passage.id for h in memory.search(Q1["question"], k=3).passages]
@@ -363,10 +363,10 @@ def test_llamaindex_returns_episodes_sync_and_async(episodic: Memory) -> None:
 def test_episodes_through_the_client_sdk(episodic: Memory) -> None:
     import httpx
 
-    from graphmem.api import Settings, create_app
     from graphmem.client import Client
     from graphmem.integrations.langchain import GraphmemRetriever
     from graphmem.integrations.llamaindex import GraphmemLlamaRetriever
+    from graphmem_api import Settings, create_app
 
     app = create_app(episodic, settings=Settings(access_log=False))
     want = [h.episode.id for h in _expected_episodes(episodic, ADA, 3)]

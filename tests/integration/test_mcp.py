@@ -18,8 +18,8 @@ import httpx
 import pytest
 from mcp_support import DATA, HttpServer, http_client, mcp_args, server_env, stdio_client, text
 
-from graphmem.api.auth import create_key
 from graphmem.ingest.sources import read_documents
+from graphmem.keys import create_key
 
 TOOLS = {"add_memory", "add_episode", "search_memory", "search_facts", "get_entity",
          "delete_memory", "add_note", "stats"}  # fmt: skip

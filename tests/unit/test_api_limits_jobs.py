@@ -9,10 +9,6 @@ from typing import Any
 
 import pytest
 
-from graphmem.api.errors import APIError
-from graphmem.api.jobs import JobRunner, JobStatus, merge_reports
-from graphmem.api.limits import Limits
-from graphmem.api.schema import build_schema
 from graphmem.client.core import ClientCore, error_for, parse, selection
 from graphmem.errors import (
     ConnectionFailed,
@@ -24,6 +20,10 @@ from graphmem.errors import (
     RemoteNotFound,
 )
 from graphmem.models import Entity, Fact, FactHit, IngestReport, Passage, PassageHit, SearchResult
+from graphmem_api.errors import APIError
+from graphmem_api.jobs import JobRunner, JobStatus, merge_reports
+from graphmem_api.limits import Limits
+from graphmem_api.schema import build_schema
 
 
 def _codes(query: str, variables: dict[str, Any] | None = None, **limits: Any) -> list[str]:

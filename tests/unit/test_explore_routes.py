@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from graphmem.api.explore import CSP, explore_app, with_explorer
+from graphmem_api.explore import CSP, explore_app, with_explorer
 
 
 def _get(app: object, path: str) -> httpx.Response:
@@ -65,7 +65,7 @@ def test_with_explorer_passes_everything_else_through() -> None:
 
 def test_the_served_api_app_routes_explore() -> None:
     """``graphmem serve``'s app answers /explore (needs the wiring in api/app.py)."""
-    from graphmem.api.server import build_app
+    from graphmem_api.server import build_app
 
     app = build_app(memory=lambda: None, host="127.0.0.1", access_log=False)
     got = _get(app, "/explore")

@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import strawberry
 
-from graphmem.api import Settings, create_app
-from graphmem.api.graphiql import FILES
+from graphmem_api import Settings, create_app
+from graphmem_api.graphiql import FILES
 
 ROOT = Path(__file__).resolve().parents[2]
-VENDORED = ROOT / "graphmem" / "api" / "static" / "graphiql"
+VENDORED = ROOT / "api" / "graphmem_api" / "static" / "graphiql"
 #: strawberry's page (what it would load from a CDN) -> our copy
 CDN_NAMES = {
     "react.production.min.js": "react.production.min.js",

@@ -9,16 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from graphmem.api.auth import Principal
-from graphmem.api.errors import BAD_REQUEST, APIError
-from graphmem.api.jobs import JobRunner
-from graphmem.api.limits import Limits
-from graphmem.api.settings import Settings
+from graphmem.errors import AccessDenied
 from graphmem.ids import check_namespace
+from graphmem.keys import Principal
+from graphmem_api.errors import BAD_REQUEST, FORBIDDEN, APIError
+from graphmem_api.jobs import JobRunner
+from graphmem_api.limits import Limits
+from graphmem_api.settings import Settings
 
 if TYPE_CHECKING:
-    from graphmem.api.loaders import Loaders
     from graphmem.memory import Memory
+    from graphmem_api.loaders import Loaders
 
 T = TypeVar("T")
 
@@ -66,7 +67,7 @@ class Context:
     @property
     def caller(self) -> Principal:
         if self.principal is None:  # only a websocket that has not sent its key yet
-            from graphmem.api.errors import UNAUTHENTICATED
+            from graphmem_api.errors import UNAUTHENTICATED
 
             raise APIError("missing API key", UNAUTHENTICATED)
         return self.principal
@@ -79,16 +80,19 @@ class Context:
             check_namespace(ns)
         except ValueError as exc:
             raise APIError(str(exc), BAD_REQUEST) from exc
-        checked: str = caller.check(ns, write=write)
+        try:
+            checked: str = caller.check(ns, write=write)
+        except AccessDenied as exc:
+            raise APIError(str(exc), FORBIDDEN) from exc
         return checked
 
     def loaders(self, namespace: str) -> Loaders:
         """This request's DataLoaders for one namespace (created on first use)."""
         found = self._loaders.get(namespace)
         if found is None:
-            from graphmem.api.loaders import Loaders
+            from graphmem_api.loaders import Loaders
 
             found = self._loaders[namespace] = Loaders(
-                self.runtime.memory.store, namespace, self.runtime.call
+                self.runtime.memory, namespace, self.runtime.call
             )
         return found

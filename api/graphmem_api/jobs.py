@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from graphmem.api.errors import (
+from graphmem.errors import BudgetExceeded, ConfigError, GraphmemError, InputError, NotFound
+from graphmem.models import IngestReport
+from graphmem_api.errors import (
     BAD_REQUEST,
     INTERNAL,
     LIMIT_EXCEEDED,
@@ -34,13 +36,11 @@ from graphmem.api.errors import (
     UNAVAILABLE,
     APIError,
 )
-from graphmem.errors import BudgetExceeded, ConfigError, GraphmemError, InputError, NotFound
-from graphmem.models import IngestReport
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
 
-log = logging.getLogger("graphmem.api.jobs")
+log = logging.getLogger("graphmem_api.jobs")
 
 
 class JobStatus(enum.Enum):

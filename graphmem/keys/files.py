@@ -1,4 +1,4 @@
-"""API keys: hashed at rest, compared in constant time, each mapped to the namespaces it may use.
+"""API key files: hashed at rest, compared in constant time, each mapped to the namespaces it may use.
 
 A key looks like ``gmk.<id>.<secret>``. The key file keeps, per key, its id, namespaces, a random
 salt and ``HMAC-SHA256(pepper, salt + secret)``; never the secret. Keys are random 256-bit
@@ -21,6 +21,10 @@ means authentication: one that holds no keys (the last one revoked) refuses ever
 ``serve`` watches the file (:class:`KeyFile`), so a key revoked while it runs stops working
 within a second, on HTTP and on open websockets alike.
 
+The GraphQL server (``graphmem-api``) and MCP over HTTP share this module, and the ``graphmem
+keys`` commands write the file, so it lives in graphmem itself and needs nothing beyond the
+standard library.
+
 >>> KeyRing([]).open, KeyRing([], required=True).open
 (True, False)
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -43,12 +48,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graphmem.api.errors import FORBIDDEN, APIError
-from graphmem.errors import ConfigError, InputError
+from graphmem.errors import AccessDenied, ConfigError, InputError
 from graphmem.ids import check_namespace
 
-log = logging.getLogger("graphmem.api")
+log = logging.getLogger("graphmem.keys")
 
+#: the environment variable holding the key pepper (read only by the entry points)
+PEPPER_ENV = "GRAPHMEM_API_PEPPER"
 TOKEN_PREFIX = "gmk"
 ALL_NAMESPACES = "*"
 _KEY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -99,11 +105,11 @@ class Principal:
         return self.namespaces is None or namespace in self.namespaces
 
     def check(self, namespace: str, *, write: bool = False) -> str:
-        """``namespace`` if this caller may read (or ``write``) it; else ``FORBIDDEN``."""
+        """``namespace`` if this caller may read (or ``write``) it; else :class:`AccessDenied`."""
         if not self.allows(namespace):
-            raise APIError(f"this API key has no access to namespace {namespace!r}", FORBIDDEN)
+            raise AccessDenied(f"this API key has no access to namespace {namespace!r}")
         if write and self.read_only:
-            raise APIError("this API key is read-only", FORBIDDEN)
+            raise AccessDenied("this API key is read-only")
         return namespace
 
 
@@ -399,3 +405,33 @@ def token_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
         elif lname == b"x-api-key" and value.strip():
             return value.decode("latin-1").strip()
     return None
+
+
+def is_loopback(host: str) -> bool:
+    """``True`` for 127.0.0.0/8, ::1 and ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_keys(
+    path: str | os.PathLike[str] | None,
+    *,
+    default_namespace: str = "default",
+    interval: float = 1.0,
+) -> KeyRing | KeyFile:
+    """The keys of a key file, watched for changes every ``interval`` seconds (``None``: no
+    keys, an open server). A key file always means authentication, even an empty one. The pepper
+    is read from ``GRAPHMEM_API_PEPPER`` now, at the entry point that calls this."""
+    pepper = os.environ.get(PEPPER_ENV, "").encode()
+    if path is None:
+        return KeyRing([], pepper=pepper, default_namespace=default_namespace)
+    if not Path(path).is_file():
+        raise ConfigError(
+            f"key file {path} not found; create one with "
+            f"`graphmem keys create --file {path} --namespace NAME`"
+        )
+    return KeyFile(path, pepper=pepper, default_namespace=default_namespace, interval=interval)

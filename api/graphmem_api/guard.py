@@ -24,14 +24,14 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from graphmem.api.auth import KeyFile, KeyRing
-from graphmem.api.errors import BAD_REQUEST, LIMIT_EXCEEDED, APIError
-from graphmem.api.jobs import Rejected
-from graphmem.api.limits import Limits
-from graphmem.api.types import DocumentInput
+from graphmem.keys import KeyFile, KeyRing
 from graphmem.models import Document
+from graphmem_api.errors import BAD_REQUEST, LIMIT_EXCEEDED, APIError
+from graphmem_api.jobs import Rejected
+from graphmem_api.limits import Limits
+from graphmem_api.types import DocumentInput
 
-log = logging.getLogger("graphmem.api")
+log = logging.getLogger("graphmem_api")
 Message = MutableMapping[str, Any]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

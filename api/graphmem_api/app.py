@@ -1,11 +1,11 @@
 """The ASGI app: GraphQL at ``/graphql``, ``/healthz``, ``/readyz``, keys, limits, logs, shutdown.
 
->>> from graphmem.api import create_app, Settings
+>>> from graphmem_api import create_app, Settings
 >>> app = create_app(lambda: Memory("sqlite:///g.db"), settings=Settings())  # doctest: +SKIP
 
 The memory is built on start-up (lifespan) or on the first request when no server runs the
 lifespan (``httpx.ASGITransport``). Requests are authenticated and size-checked before GraphQL
-parses anything; every request leaves one JSON line on the ``graphmem.api.access`` logger.
+parses anything; every request leaves one JSON line on the ``graphmem_api.access`` logger.
 Shutdown stops taking jobs, lets queued and running ingests finish, then closes the memory (if
 the app built it).
 """
@@ -34,9 +34,9 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from graphmem.api.auth import KeyFile, KeyRing, Principal, token_from_headers
-from graphmem.api.context import Context, Runtime
-from graphmem.api.errors import (
+from graphmem.keys import KeyFile, KeyRing, Principal, token_from_headers
+from graphmem_api.context import Context, Runtime
+from graphmem_api.errors import (
     BAD_REQUEST,
     CODES,
     INTERNAL,
@@ -47,19 +47,19 @@ from graphmem.api.errors import (
     coded,
     error_body,
 )
-from graphmem.api.graphiql import is_graphiql_path, send_page, serve_graphiql
-from graphmem.api.guard import BadJson, decode_json, serve_revocable
-from graphmem.api.jobs import JobRunner, ingest_job
-from graphmem.api.schema import build_schema
-from graphmem.api.settings import Settings
+from graphmem_api.graphiql import is_graphiql_path, send_page, serve_graphiql
+from graphmem_api.guard import BadJson, decode_json, serve_revocable
+from graphmem_api.jobs import JobRunner, ingest_job
+from graphmem_api.schema import build_schema
+from graphmem_api.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-log = logging.getLogger("graphmem.api")
-access_log = logging.getLogger("graphmem.api.access")
+log = logging.getLogger("graphmem_api")
+access_log = logging.getLogger("graphmem_api.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -168,7 +168,7 @@ class GraphmemApp:
         self.view = _View(
             self,
             schema=self.schema,
-            graphql_ide=None,  # our own page, with vendored assets (graphmem.api.graphiql)
+            graphql_ide=None,  # our own page, with vendored assets (graphmem_api.graphiql)
             allow_queries_via_get=False,
         )
         self._source = memory_or_factory
@@ -226,7 +226,7 @@ class GraphmemApp:
                 timeout if timeout is not None else self.settings.ready_timeout,
             )
         if self.state != "ready" or self.runtime is None:
-            from graphmem.api.errors import APIError
+            from graphmem_api.errors import APIError
 
             raise APIError(f"the server is not ready ({self.state})", UNAVAILABLE)
         return self.runtime
@@ -332,7 +332,7 @@ class GraphmemApp:
             await _json(send, 200 if ok else 503, body)
             return
         if self.settings.explorer and (path == "/explore" or path.startswith("/explore/")):
-            from graphmem.api.explore import explore_app
+            from graphmem_api.explore import explore_app
 
             await explore_app()(scope, receive, send)
             return

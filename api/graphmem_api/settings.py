@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graphmem.api.auth import KeyFile, KeyRing
-from graphmem.api.limits import Limits
+from graphmem.keys import KeyFile, KeyRing
+from graphmem_api.limits import Limits
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What :func:`graphmem.api.create_app` needs besides the memory."""
+    """What :func:`graphmem_api.create_app` needs besides the memory."""
 
     #: accepted API keys: a ring, or a key file re-read when it changes; an empty ring that no
-    #: key file required means an open server (see :mod:`graphmem.api.auth`)
+    #: key file required means an open server (see :mod:`graphmem.keys`)
     keys: KeyRing | KeyFile = field(default_factory=lambda: KeyRing([]))
     limits: Limits = field(default_factory=Limits)
     #: serve the GraphiQL page on ``GET /graphql``
@@ -35,7 +35,7 @@ class Settings:
     ready_timeout: float = 120.0
     #: threads that run memory calls (search, reads) next to the event loop
     worker_threads: int = 16
-    #: one JSON line per request on the ``graphmem.api.access`` logger
+    #: one JSON line per request on the ``graphmem_api.access`` logger
     access_log: bool = True
     #: embed a query and run one search before ``/readyz`` says ready (the first search is fast)
     warm_up: bool = True

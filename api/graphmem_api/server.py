@@ -9,51 +9,19 @@ Settings come in as arguments; the only environment variable read is ``GRAPHMEM_
 from __future__ import annotations
 
 import errno
-import ipaddress
 import logging
 import os
 import socket
 import sys
-from pathlib import Path
 from typing import Any
 
-from graphmem.api.app import GraphmemApp, JsonFormatter, create_app
-from graphmem.api.auth import KeyFile, KeyRing
-from graphmem.api.limits import Limits
-from graphmem.api.settings import Settings
 from graphmem.errors import ConfigError
-from graphmem.store import DEFAULT_STORE_URL
-
-PEPPER_ENV = "GRAPHMEM_API_PEPPER"
-
-
-def is_loopback(host: str) -> bool:
-    """``True`` for 127.0.0.0/8, ::1 and ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def load_keys(
-    path: str | os.PathLike[str] | None,
-    *,
-    default_namespace: str = "default",
-    interval: float = 1.0,
-) -> KeyRing | KeyFile:
-    """The keys of a key file, watched for changes every ``interval`` seconds (``None``: no
-    keys, an open server). A key file always means authentication, even an empty one."""
-    pepper = os.environ.get(PEPPER_ENV, "").encode()
-    if path is None:
-        return KeyRing([], pepper=pepper, default_namespace=default_namespace)
-    if not Path(path).is_file():
-        raise ConfigError(
-            f"key file {path} not found; create one with "
-            f"`graphmem keys create --file {path} --namespace NAME`"
-        )
-    return KeyFile(path, pepper=pepper, default_namespace=default_namespace, interval=interval)
+from graphmem.keys import PEPPER_ENV as PEPPER_ENV
+from graphmem.keys import is_loopback, load_keys
+from graphmem.memory import DEFAULT_STORE_URL
+from graphmem_api.app import GraphmemApp, JsonFormatter, create_app
+from graphmem_api.limits import Limits
+from graphmem_api.settings import Settings
 
 
 def build_app(
@@ -201,5 +169,5 @@ def serve(
     configure_logging(log_level)
     port = sock.getsockname()[1]
     fields = {**urls(app, host, port), "store": store, "keys": keys_shown(app, keys)}
-    logging.getLogger("graphmem.api").info("serving", extra={"fields": fields})
+    logging.getLogger("graphmem_api").info("serving", extra={"fields": fields})
     make_server(app, host=host, port=port, log_level=log_level).run(sockets=[sock])

@@ -21,6 +21,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from graphmem.errors import (
+    AccessDenied,
     BudgetExceeded,
     ConfigError,
     GraphmemError,
@@ -28,7 +29,7 @@ from graphmem.errors import (
     NotFound,
 )
 
-log = logging.getLogger("graphmem.api")
+log = logging.getLogger("graphmem_api")
 
 BAD_REQUEST: Final = "BAD_REQUEST"
 UNAUTHENTICATED: Final = "UNAUTHENTICATED"
@@ -93,6 +94,8 @@ def classify(error: GraphQLError) -> tuple[str, str]:
         return original.code, original.message
     if isinstance(original, NotFound):
         return NOT_FOUND, str(original)
+    if isinstance(original, AccessDenied):
+        return FORBIDDEN, str(original)
     if isinstance(original, BudgetExceeded):
         return LIMIT_EXCEEDED, str(original)
     if isinstance(original, InputError | ConfigError):

@@ -50,7 +50,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.schema import validate_document
 
-from graphmem.api.errors import BAD_REQUEST, LIMIT_EXCEEDED, APIError
+from graphmem_api.errors import BAD_REQUEST, LIMIT_EXCEEDED, APIError
 
 #: arguments that multiply the cost of what is selected under a field
 PAGE_ARGUMENTS = ("k", "first", "limit")

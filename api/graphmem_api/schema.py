@@ -3,7 +3,7 @@
 """The GraphQL schema: queries, mutations and the job-progress subscription.
 
 ``schema`` is built with the default limits, for ``strawberry export-schema
-graphmem.api.schema:schema``; a server builds its own with :func:`build_schema` and its limits.
+graphmem_api.schema:schema``; a server builds its own with :func:`build_schema` and its limits.
 
 >>> "search(" in str(schema)
 True
@@ -24,9 +24,9 @@ from strawberry.scalars import JSON
 from strawberry.types.execution import ExecutionContext
 
 from graphmem import models as m
-from graphmem.api import types as t
-from graphmem.api.context import Context
-from graphmem.api.errors import (
+from graphmem_api import types as t
+from graphmem_api.context import Context
+from graphmem_api.errors import (
     BAD_REQUEST,
     LIMIT_EXCEEDED,
     NOT_FOUND,
@@ -34,9 +34,9 @@ from graphmem.api.errors import (
     APIError,
     ErrorCodes,
 )
-from graphmem.api.guard import UnicodeArguments, checked_documents
-from graphmem.api.jobs import Job as RunnerJob
-from graphmem.api.limits import Limits, check_range, limit_extensions
+from graphmem_api.guard import UnicodeArguments, checked_documents
+from graphmem_api.jobs import Job as RunnerJob
+from graphmem_api.limits import Limits, check_range, limit_extensions
 
 Info = strawberry.Info[Context, None]
 DEFAULT_INCLUDES = tuple(i for i in t.Include if i is not t.Include.CONTEXT)
@@ -413,5 +413,5 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
 schema = build_schema()
 
 
-if __name__ == "__main__":  # `python -m graphmem.api.schema > schema/schema.graphql`
+if __name__ == "__main__":  # `python -m graphmem_api.schema > schema/schema.graphql`
     print(schema.as_str())

@@ -17,10 +17,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from graphmem import models as m
-from graphmem.api.context import Context
-from graphmem.api.errors import NOT_FOUND, APIError
-from graphmem.api.limits import check_range
-from graphmem.api.loaders import decode_cursor, encode_cursor, kind_of_id, page, walk
+from graphmem_api.context import Context
+from graphmem_api.errors import NOT_FOUND, APIError
+from graphmem_api.limits import check_range
+from graphmem_api.loaders import decode_cursor, encode_cursor, kind_of_id, page, walk
 
 
 @strawberry.enum(description="What a search returns besides the ranking itself.")

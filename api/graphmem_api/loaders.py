@@ -6,8 +6,8 @@ goes through :attr:`Loaders.links`, one ``edges_of`` and one ``facts_between`` c
 nodes asked about together. So ``neighbors(depth: 3)`` costs a handful of store calls per level,
 however many nodes each level holds, and so do nested ``neighbors`` fields under a list of nodes.
 
-Adjacency is the one of :meth:`graphmem.Memory.neighbors` (:func:`graphmem.retrieve.results.links`): an
-entity's facts (``RELATES``, labelled by the fact's text, weighted by its confidence) and every
+Both go through the facade (:meth:`graphmem.Memory.get_nodes`, :meth:`graphmem.Memory.links`);
+adjacency is the one of :meth:`graphmem.Memory.neighbors`: an entity's facts (``RELATES``, labelled by the fact's text, weighted by its confidence) and every
 stored edge touching the node.
 """
 
@@ -17,18 +17,18 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graphmem.api.errors import BAD_REQUEST, APIError
 from graphmem.ids import node_kind
-from graphmem.models import Entity, Episode, Event, Fact, Hyperedge, Passage
-from graphmem.retrieve.results import Link as Link
-from graphmem.retrieve.results import links as links_of
-from graphmem.store.base import Store
+from graphmem.models import Entity, Episode, Event, Fact, Hyperedge, Link, Passage
+from graphmem_api.errors import BAD_REQUEST, APIError
+
+if TYPE_CHECKING:
+    from graphmem.memory import Memory
 
 T = TypeVar("T")
 NodeModel = Passage | Entity | Fact | Event | Hyperedge | Episode
@@ -71,39 +71,21 @@ class Step:
 class Loaders:
     """The DataLoaders of one request and one namespace."""
 
-    def __init__(self, store: Store, namespace: str, call: Call) -> None:
-        self.store, self.namespace, self._call = store, namespace, call
+    def __init__(self, memory: Memory, namespace: str, call: Call) -> None:
+        self.memory, self.namespace, self._call = memory, namespace, call
         self.nodes: DataLoader[str, NodeModel | None] = DataLoader(self._load_nodes)
         self.links: DataLoader[str, list[Link]] = DataLoader(self._load_links)
 
     async def _load_nodes(self, ids: list[str]) -> list[NodeModel | None]:
-        store, ns = self.store, self.namespace
-
-        def fetch() -> dict[str, NodeModel]:
-            by_kind: dict[str, list[str]] = {}
-            for i in ids:
-                by_kind.setdefault(kind_of_id(i), []).append(i)
-            found: dict[str, NodeModel] = {}
-            getters: dict[str, Callable[[str, Sequence[str]], dict[str, Any]]] = {
-                "passage": store.get_passages,
-                "entity": store.get_entities,
-                "fact": store.get_facts,
-                "event": store.get_events,
-                "hyperedge": store.get_hyperedges,
-                "episode": store.get_episodes,
-            }
-            for kind, wanted in by_kind.items():
-                getter = getters.get(kind)
-                if getter is not None:
-                    found.update(getter(ns, wanted))
-            return found
-
-        found: dict[str, NodeModel] = await self._call(fetch)
+        found: dict[str, NodeModel] = await self._call(
+            self.memory.get_nodes, ids, namespace=self.namespace
+        )
         return [found.get(i) for i in ids]
 
     async def _load_links(self, ids: list[str]) -> list[list[Link]]:
-        store, ns = self.store, self.namespace
-        found: dict[str, list[Link]] = await self._call(links_of, store, ns, ids)
+        found: dict[str, list[Link]] = await self._call(
+            self.memory.links, ids, namespace=self.namespace
+        )
         return [found[i] for i in ids]
 
 
