@@ -71,13 +71,14 @@ def build_app(
 
 
 def configure_logging(level: str = "info") -> None:
-    """JSON lines on stderr for graphmem's loggers (the access log included)."""
+    """JSON lines on stderr for the server's and the library's loggers (the access log included)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("graphmem")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
+    for name in ("graphmem_api", "graphmem"):
+        root = logging.getLogger(name)
+        root.handlers[:] = [handler]
+        root.setLevel(level.upper())
+        root.propagate = False
 
 
 def make_server(
