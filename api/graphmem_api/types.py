@@ -3,7 +3,7 @@
 """GraphQL types mirroring :mod:`graphmem.models` field for field (camelCased).
 
 Every model field appears under the same name in camelCase, so the client SDK parses answers back
-into the very models :class:`graphmem.Memory` returns; ``tests/unit/test_schema_drift.py`` checks
+into the very models :class:`graphmem.Memory` returns; ``tests/unit/api/test_schema_drift.py`` checks
 it. Types add fields of their own (``neighbors``, ``subgraph``, ``progress``) after those.
 """
 

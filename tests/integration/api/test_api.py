@@ -10,7 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from graphmem_api_support import (
+
+from graphmem.embed.local import LocalEmbedder
+from graphmem.keys import KeyRing, create_key
+from graphmem.memory import Memory
+from graphmem_api.app import GraphmemApp
+
+from support.api import (
     CountingStore,
     anyio_backend,  # noqa: F401  (fixture)
     codes,
@@ -22,11 +28,6 @@ from graphmem_api_support import (
     snapshot,
     synthetic_docs,
 )
-
-from graphmem.embed.local import LocalEmbedder
-from graphmem.keys import KeyRing, create_key
-from graphmem.memory import Memory
-from graphmem_api.app import GraphmemApp
 
 pytestmark = pytest.mark.anyio
 

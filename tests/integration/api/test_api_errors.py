@@ -12,7 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
-from graphmem_api_support import (
+
+from graphmem.embed.local import LocalEmbedder
+from graphmem.keys import KeyRing, create_key
+from graphmem.memory import Memory
+from graphmem_api.app import GraphmemApp, JsonFormatter
+from graphmem_api.limits import Limits
+
+from support.api import (
     anyio_backend,  # noqa: F401  (fixture)
     codes,
     demo_docs,
@@ -20,12 +27,6 @@ from graphmem_api_support import (
     make_app,
     new_memory,
 )
-
-from graphmem.embed.local import LocalEmbedder
-from graphmem.keys import KeyRing, create_key
-from graphmem.memory import Memory
-from graphmem_api.app import GraphmemApp, JsonFormatter
-from graphmem_api.limits import Limits
 
 pytestmark = pytest.mark.anyio
 SEARCH = "query($q: String!, $k: Int!) { search(question: $q, k: $k) { passages { score passage { id } } } }"

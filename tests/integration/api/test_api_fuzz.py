@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from graphmem_api_support import demo_docs, make_app, new_memory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, mutations, nodes, queries
@@ -23,6 +22,8 @@ from graphmem.memory import Memory
 from graphmem_api.app import GraphmemApp
 from graphmem_api.errors import CODES
 from graphmem_api.schema import schema
+
+from support.api import demo_docs, make_app, new_memory
 
 SDL = schema.as_str()
 SCALARS = {

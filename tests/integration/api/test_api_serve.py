@@ -20,7 +20,7 @@ from graphmem.embed.local import LocalEmbedder
 from graphmem.memory import Memory
 from graphmem_api.server import build_app, make_server
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:

@@ -21,7 +21,7 @@ from graphmem.bench.runner import TEMPORARY_STORE, BenchRun, run_bench, run_benc
 from graphmem.cli import app
 from graphmem.errors import ConfigError, InputError
 
-MUSIQUE = Path(__file__).resolve().parents[1] / "data" / "musique_slice"
+MUSIQUE = Path(__file__).resolve().parents[2] / "data" / "musique_slice"
 N_QUESTIONS = 3
 N_DISTRACTORS = 8
 

@@ -18,7 +18,7 @@ from graphmem.bench.runner import TEMPORARY_STORE, run_bench
 from graphmem.embed.local import LocalEmbedder
 from graphmem.errors import ConfigError, InputError
 
-CONVERSATIONS = Path(__file__).resolve().parents[1] / "data" / "conversations"
+CONVERSATIONS = Path(__file__).resolve().parents[2] / "data" / "conversations"
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """The ``graphmem`` command end to end, on a real SQLite file, spaCy and MiniLM (in process).
 
-The LLM path runs against the scripted OpenAI-compatible server of ``tests/fake_openai.py``
+The LLM path runs against the scripted OpenAI-compatible server of ``tests/support/fake_openai.py``
 (its real llama.cpp counterpart is ``test_llm_llamacpp.py``).
 """
 
@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_openai import Answer, FakeOpenAI, ok, status
 from typer.testing import CliRunner
 
 from graphmem.cli import app, main
+
+from support.fake_openai import Answer, FakeOpenAI, ok, status
 
 DOCS = [
     {"id": "austen", "text": "Jane Austen was born in Steventon, a village in Hampshire."},
@@ -173,7 +174,7 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
 
 def test_schema_command_prints_the_checked_in_schema() -> None:
     printed = run("schema").stdout
-    checked_in = (Path(__file__).parents[2] / "schema" / "schema.graphql").read_text()
+    checked_in = (Path(__file__).parents[3] / "schema" / "schema.graphql").read_text()
     assert printed.strip() == checked_in.strip()
 
 

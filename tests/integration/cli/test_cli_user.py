@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from graphmem.cli import app
 from graphmem.store import open_store
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def graphmem(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,7 @@ from graphmem.cli.render import RESULT_FACTS, render_text, unit_ended, validity
 from graphmem.embed.local import LocalEmbedder
 from graphmem.validity import is_current
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "data" / "temporal_episodes.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
 EPISODES = [

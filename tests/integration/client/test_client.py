@@ -18,14 +18,6 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from graphmem_api_support import (
-    anyio_backend,  # noqa: F401  (fixture)
-    demo_docs,
-    demo_questions,
-    make_app,
-    new_memory,
-    synthetic_docs,
-)
 
 import graphmem
 from graphmem.client import (
@@ -43,7 +35,16 @@ from graphmem.models import IngestReport, SearchResult
 from graphmem_api.app import GraphmemApp
 from graphmem_api.server import build_app, make_server
 
-ROOT = Path(__file__).resolve().parents[2]
+from support.api import (
+    anyio_backend,  # noqa: F401  (fixture)
+    demo_docs,
+    demo_questions,
+    make_app,
+    new_memory,
+    synthetic_docs,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def same_search(a: SearchResult, b: SearchResult) -> bool:

@@ -14,13 +14,14 @@ import time
 from typing import Any
 
 import pytest
-from fake_openai import Answer, FakeOpenAI, ok, script, status
 
 from graphmem.endpoint import RetryPolicy
 from graphmem.errors import BudgetExceeded
 from graphmem.extract.llm import LLMExtractor
 from graphmem.ids import passage_id
 from graphmem.models import Passage
+
+from support.fake_openai import Answer, FakeOpenAI, ok, script, status
 
 GOOD = json.dumps(
     {

@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from llama_server import LlamaServer, available
 
 from graphmem.extract.llm import LLMExtractor
 from graphmem.ids import passage_id
 from graphmem.models import Document, Passage
 
+from support.llama_server import LlamaServer, available
+
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "musique_slice" / "corpus.jsonl"
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "musique_slice" / "corpus.jsonl"
 #: short answers keep a run to a few minutes on 2 cores; long ones get cut and repaired
 MAX_OUTPUT = 96
 

@@ -9,7 +9,6 @@ import logging
 from typing import Any
 
 import pytest
-from fake_openai import Answer, FakeOpenAI, ok
 
 from graphmem.embed.openai import OpenAIEmbedder
 from graphmem.endpoint import RetryPolicy
@@ -19,6 +18,8 @@ from graphmem.ids import entity_id
 from graphmem.memory import Memory
 from graphmem.retrieve.passages import PassageSearchSettings
 from graphmem.store.sqlite.store import SQLiteStore
+
+from support.fake_openai import Answer, FakeOpenAI, ok
 
 TRIPLES = {"Bled": ["Bled", "located in", "Slovenia"], "Oslo": ["Oslo", "capital of", "Norway"]}
 QUESTION = "Which country is Bled in?"

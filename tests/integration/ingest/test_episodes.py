@@ -27,7 +27,7 @@ from graphmem.ingest.episodes import make_episode
 from graphmem.models import EpisodeIn
 from graphmem.validity import fact_class
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "temporal_episodes.jsonl"
+DATA = Path(__file__).resolve().parents[2] / "data" / "temporal_episodes.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
 EPISODES = [r for r in ROWS if r["type"] == "episode"]
 CHECKS = [r for r in ROWS if r["type"] == "check"]

@@ -15,7 +15,7 @@ import pytest
 
 from graphmem.ingest.loaders import FileProblem, read_documents
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def graphmem(*args: str) -> subprocess.CompletedProcess[str]:

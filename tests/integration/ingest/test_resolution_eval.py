@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("spacy")
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "resolution_eval.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "resolution_eval.py"
 
 
 def test_resolution_precision_on_the_notes_pairs() -> None:

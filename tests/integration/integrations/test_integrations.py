@@ -21,7 +21,7 @@ from graphmem import AsyncMemory, Memory
 from graphmem.errors import ConfigError
 from graphmem.ingest.sources import read_documents
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT / "examples/data/demo_corpus.jsonl"
 QUESTIONS = [json.loads(line) for line in (ROOT / "examples/data/demo_questions.jsonl").open()]
 Q1 = QUESTIONS[0]  # river through the town where the author of The Glass Orchard was born

@@ -16,10 +16,11 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from mcp_support import DATA, HttpServer, http_client, mcp_args, server_env, stdio_client, text
 
 from graphmem.ingest.sources import read_documents
 from graphmem.keys import create_key
+
+from support.mcp import DATA, HttpServer, http_client, mcp_args, server_env, stdio_client, text
 
 TOOLS = {"add_memory", "add_episode", "search_memory", "search_facts", "get_entity",
          "delete_memory", "add_note", "stats"}  # fmt: skip
@@ -154,7 +155,7 @@ def test_stdio_end_to_end(tmp_path: Path) -> None:
 @pytest.mark.falkordb
 @pytest.mark.slow
 def test_store_that_goes_away_gives_errors_then_serves_again() -> None:
-    from falkordb_server import FalkorDBServer
+    from support.falkordb_server import FalkorDBServer
 
     with FalkorDBServer() as db:
         store = f"{db.url}/mcp_gone"

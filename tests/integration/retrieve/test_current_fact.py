@@ -19,7 +19,7 @@ from graphmem import Memory
 from graphmem.cli import app
 from graphmem.embed.local import LocalEmbedder
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "ada_moves.jsonl"
+DATA = Path(__file__).resolve().parents[2] / "data" / "ada_moves.jsonl"
 EPISODES = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
 
 

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pytest
 import redis
-from falkordb_server import FalkorDBServer, drop_graph, free_bolt_port, free_port
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +25,8 @@ from graphmem.store.base import WriteBatch, embed_key, embed_text
 from graphmem.store.cypher.dialect import KIND_LABELS
 from graphmem.store.cypher.neo4j import Neo4jDialect
 from graphmem.store.cypher.store import CypherStore
+
+from support.falkordb_server import FalkorDBServer, drop_graph, free_bolt_port, free_port
 
 pytestmark = pytest.mark.falkordb
 

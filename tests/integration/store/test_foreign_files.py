@@ -19,7 +19,7 @@ from graphmem.models import Passage
 from graphmem.store.base import WriteBatch
 from graphmem.store.sqlite import SQLiteStore
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def graphmem(*args: str) -> subprocess.CompletedProcess[str]:

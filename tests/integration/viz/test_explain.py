@@ -16,7 +16,7 @@ from graphmem.errors import InputError
 from graphmem.ingest.sources import read_documents
 from graphmem.viz import explain
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT / "examples/data/demo_corpus.jsonl"
 QUESTIONS = [json.loads(line) for line in (ROOT / "examples/data/demo_questions.jsonl").open()]
 

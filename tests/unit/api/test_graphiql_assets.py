@@ -17,7 +17,7 @@ import strawberry
 from graphmem_api import Settings, create_app
 from graphmem_api.graphiql import FILES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 VENDORED = ROOT / "api" / "graphmem_api" / "static" / "graphiql"
 #: strawberry's page (what it would load from a CDN) -> our copy
 CDN_NAMES = {

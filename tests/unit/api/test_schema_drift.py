@@ -15,7 +15,7 @@ from graphmem import models
 from graphmem.client.core import camel
 from graphmem_api.schema import schema
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "schema.graphql"
 
 
 def test_schema_file_matches_the_code() -> None:

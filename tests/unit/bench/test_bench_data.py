@@ -22,7 +22,7 @@ from graphmem.bench.data import (
 )
 from graphmem.errors import InputError
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 MUSIQUE_SLICE = DATA / "musique_slice"
 CONVERSATIONS = DATA / "conversations"
 

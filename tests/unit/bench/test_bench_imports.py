@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "graphmem" / "bench"
+BENCH = Path(__file__).resolve().parents[3] / "graphmem" / "bench"
 
 
 def bench_imports() -> dict[str, set[str]]:

@@ -14,7 +14,7 @@ from graphmem.extract.nlp import RULES_VERSION, SpacyExtractor
 from graphmem.ids import normalize_name
 from graphmem.models import Passage
 
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "data"
+DEMO = Path(__file__).resolve().parents[3] / "examples" / "data"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from graphmem.extract.base import Extractor
 from graphmem.extract.precomputed import PrecomputedExtractor, repair_triple
 from graphmem.models import Passage
 
-SLICE = Path(__file__).resolve().parents[1] / "data" / "musique_slice" / "triples.jsonl"
+SLICE = Path(__file__).resolve().parents[2] / "data" / "musique_slice" / "triples.jsonl"
 
 
 def write(tmp_path: Path, lines: list[object] | bytes) -> Path:

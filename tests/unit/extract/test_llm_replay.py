@@ -17,7 +17,7 @@ import pytest
 
 from graphmem.extract.parse import coerce_triple, parse_entity_names, parse_extraction
 
-SLICE = Path(__file__).resolve().parents[1] / "data" / "musique_slice" / "triples.jsonl"
+SLICE = Path(__file__).resolve().parents[2] / "data" / "musique_slice" / "triples.jsonl"
 
 
 def read(path: Path) -> list[dict[str, object]]:

@@ -117,7 +117,7 @@ def test_musique_slice_ids_unchanged_with_the_real_tokenizer() -> None:
     from graphmem.bench.data import load_dataset
     from graphmem.embed.local import LocalEmbedder
 
-    ds = load_dataset(Path(__file__).resolve().parents[1] / "data" / "musique_slice")
+    ds = load_dataset(Path(__file__).resolve().parents[2] / "data" / "musique_slice")
     count = embedder_counter(LocalEmbedder())
     assert count is not estimate_tokens, "the bundled tokenizer should be found"
     real = Chunker(ChunkSettings(), count)

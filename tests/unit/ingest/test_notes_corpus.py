@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2] / "examples" / "data" / "notes"
+ROOT = Path(__file__).resolve().parents[3] / "examples" / "data" / "notes"
 DOCS = ROOT / "docs"
 HEADING = re.compile(r"^#{1,6} ", re.M)
 

@@ -33,7 +33,7 @@ from graphmem.store.cypher.neo4j import Neo4jDialect
 from graphmem.store.cypher.store import CypherStore
 from graphmem.store.graph import EDGE_WEIGHTS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LINT_DIR = ROOT / "tools" / "cypherlint"
 NEO4J_DIR = ROOT / "cypher" / "neo4j"
 

@@ -31,7 +31,7 @@ MODEL = "unit-model"
 DIM = 16
 PER_BATCH = 20
 UNIT_DIR = Path(__file__).resolve().parent
-REPO = UNIT_DIR.parents[1]
+REPO = UNIT_DIR.parents[2]
 
 
 def vec(text: str) -> np.ndarray:

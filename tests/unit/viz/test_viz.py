@@ -25,7 +25,7 @@ from graphmem.viz import Explanation, from_result
 from graphmem.viz.html import render_html, safe_json, static_text
 from graphmem.viz.png import spring_layout
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 XSS = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 
 
