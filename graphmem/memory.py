@@ -241,9 +241,14 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._ingestor.ingest(ns, items, batch_size=batch_size,
-                                         retry_failed=retry_failed, on_progress=step,
-                                         replace_sources=replace_sources)  # fmt: skip
+            return self._ingestor.ingest(
+                ns,
+                items,
+                batch_size=batch_size,
+                retry_failed=retry_failed,
+                on_progress=step,
+                replace_sources=replace_sources,
+            )
 
     def retry_failed(self, *, namespace: str | None = None, batch_size: int = 64) -> IngestReport:
         """Extract again every passage whose extraction failed before."""
@@ -272,8 +277,14 @@ class Memory:
         >>> mem.add_episode("I moved to Lisbon.", time="2024-03-01T10:00", speaker="Ada",
         ...                 session="chat-1")  # doctest: +SKIP
         """
-        item = EpisodeIn(text=text, time=time, speaker=speaker, session=session, source=source,
-                         metadata=metadata or {})  # fmt: skip
+        item = EpisodeIn(
+            text=text,
+            time=time,
+            speaker=speaker,
+            session=session,
+            source=source,
+            metadata=metadata or {},
+        )
         return self.add_episodes([item], namespace=namespace)
 
     def add_episodes(
@@ -366,10 +377,15 @@ class Memory:
     @property
     def searcher(self) -> Searcher:
         """The search core over this memory's store, embedder and settings (search, explain)."""
-        return Searcher(self.store, self.embedder, self.passage_search, self.episode_search,
-                        namer=self.namer,
-                        recognizer=getattr(self.extractor, "recognize_facts", None),
-                        namespace=self.namespace)  # fmt: skip
+        return Searcher(
+            self.store,
+            self.embedder,
+            self.passage_search,
+            self.episode_search,
+            namer=self.namer,
+            recognizer=getattr(self.extractor, "recognize_facts", None),
+            namespace=self.namespace,
+        )
 
     def search(
         self,
@@ -388,8 +404,9 @@ class Memory:
         ``include``: which units to return, from :data:`UNITS` (default: all but "context",
         the session neighbours of each episode hit). See :mod:`graphmem.retrieve.search`.
         """
-        return self.searcher.search(question, k=k, namespace=namespace, as_of=as_of,
-                                    between=between, include=include)  # fmt: skip
+        return self.searcher.search(
+            question, k=k, namespace=namespace, as_of=as_of, between=between, include=include
+        )
 
     def explain(self, question: str, *, k: int = 5, namespace: str | None = None) -> Explanation:
         """The subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages.
