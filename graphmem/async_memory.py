@@ -42,6 +42,8 @@ from graphmem.retrieve.search import Between
 from graphmem.store.base import Store
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from graphmem.viz.explain import Explanation
 
 __all__ = ["AsyncMemory"]
@@ -177,6 +179,9 @@ class AsyncMemory:
     ) -> list[Neighbor]:
         return await asyncio.to_thread(self.sync.neighbors, node_id, namespace=namespace,
                                        limit=limit)  # fmt: skip
+
+    async def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph:
+        return await asyncio.to_thread(self.sync.to_networkx, namespace)
 
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)

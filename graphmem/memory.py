@@ -49,6 +49,8 @@ from graphmem.retrieve.search import Between, Searcher
 from graphmem.store.base import Store, WriteBatch
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from graphmem.viz.explain import Explanation
 
 DEFAULT_STORE = "sqlite:///graphmem.db"
@@ -388,6 +390,13 @@ class Memory:
     ) -> list[Neighbor]:
         """Nodes one edge (or one fact) away from ``node_id``, strongest first."""
         return neighbors(self.store, self._ns(namespace), node_id, limit=limit)
+
+    def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph:
+        """The namespace as a networkx ``MultiDiGraph``: every node with its properties, every
+        edge, and a ``RELATES`` edge per fact (see :mod:`graphmem.store.networkx_graph`)."""
+        from graphmem.store.networkx_graph import to_networkx
+
+        return to_networkx(self.store, self._ns(namespace))
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         """Delete a source's passages and what only they supported (the source matched exactly)."""
