@@ -1,4 +1,5 @@
-"""The client SDK: :class:`Client` and :class:`AsyncClient`, with the methods of ``Memory``.
+"""The client SDK: :class:`Client` and :class:`AsyncClient`, with the operations of ``Memory``
+(:mod:`graphmem.operations` lists them, and says why ``explain`` and ``to_networkx`` stay local).
 
 Code moves between embedded and remote by changing one line::
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time as _time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ from graphmem._client_core import (
     Pause,
     Request,
 )
+from graphmem._client_ops import AsyncOperations, Operations
 from graphmem.errors import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -124,7 +126,7 @@ def _wrap(exc: httpx.HTTPError, url: str) -> ConnectionFailed:
     return ConnectionFailed(f"cannot reach {url}: {exc}")
 
 
-class Client:
+class Client(Operations):
     """A graphmem server, with the methods of :class:`graphmem.Memory`.
 
     >>> with Client("http://127.0.0.1:8000", api_key=None) as mem:      # doctest: +SKIP
@@ -208,14 +210,20 @@ class Client:
         namespace: str | None = None,
         batch_size: int = 64,
         progress: bool = False,
+        retry_failed: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
         wait: bool = True,
         timeout: float | None = None,
     ) -> IngestReport | str:
-        """Ingest documents on the server: its report, or with ``wait=False`` the job id."""
+        """Ingest documents on the server: its report, or with ``wait=False`` the job id.
+
+        ``on_progress(n)`` is called as the server's job reports ``n`` more documents done."""
         return self._drive(
             self._core.add_many(
                 docs, namespace=namespace, batch_size=batch_size, progress=progress, wait=wait,
-                timeout=timeout, poll_interval=self.poll_interval,
+                timeout=timeout, poll_interval=self.poll_interval, retry_failed=retry_failed,
+                replace_sources=replace_sources, on_progress=on_progress,
             )
         )  # fmt: skip
 
@@ -298,7 +306,7 @@ class Client:
         self.close()
 
 
-class AsyncClient:
+class AsyncClient(AsyncOperations):
     """:class:`Client` with awaitable methods (same names, arguments and results).
 
     >>> async def main():                                                # doctest: +SKIP
@@ -381,13 +389,17 @@ class AsyncClient:
         namespace: str | None = None,
         batch_size: int = 64,
         progress: bool = False,
+        retry_failed: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
         wait: bool = True,
         timeout: float | None = None,
     ) -> IngestReport | str:
         return await self._drive(
             self._core.add_many(
                 docs, namespace=namespace, batch_size=batch_size, progress=progress, wait=wait,
-                timeout=timeout, poll_interval=self.poll_interval,
+                timeout=timeout, poll_interval=self.poll_interval, retry_failed=retry_failed,
+                replace_sources=replace_sources, on_progress=on_progress,
             )
         )  # fmt: skip
 

@@ -112,8 +112,15 @@ def to_networkx(store: Store, namespace: str) -> nx.MultiDiGraph:
                     attrs = {**edge.props, "type": edge.type, "weight": edge.weight}
                     graph.add_edge(edge.src, edge.dst, key=edge.type, **scalar_attrs(attrs))
     for fact in facts:
-        graph.add_edge(fact.subject, fact.object, key=fact.id, type="RELATES", fact=fact.id,
-                       predicate=fact.predicate, weight=fact.confidence)  # fmt: skip
+        graph.add_edge(
+            fact.subject,
+            fact.object,
+            key=fact.id,
+            type="RELATES",
+            fact=fact.id,
+            predicate=fact.predicate,
+            weight=fact.confidence,
+        )
     return graph
 
 

@@ -23,8 +23,14 @@ SLICE = DATA / "musique_slice"
 PASSAGES = 12
 
 
-FIELD = {"passage": "passages", "entity": "entities", "fact": "facts", "event": "events",
-         "hyperedge": "hyperedges", "episode": "episodes"}  # fmt: skip
+FIELD = {
+    "passage": "passages",
+    "entity": "entities",
+    "fact": "facts",
+    "event": "events",
+    "hyperedge": "hyperedges",
+    "episode": "episodes",
+}
 
 
 def by_kind(stats: Stats) -> dict[str, int]:
