@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from graphmem.graph import GraphView  # noqa: E402
 from graphmem.retrieve.hippo import HippoSettings  # noqa: E402
 from graphmem.retrieve.ppr import pagerank_vector  # noqa: E402
+from graphmem.store.graph import GraphView  # noqa: E402
 
 Walk = tuple[GraphView, dict[int, float], float, float, int]  # graph, seeds, damping, tol, iters
 

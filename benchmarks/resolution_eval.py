@@ -28,7 +28,8 @@ from pathlib import Path
 from graphmem.extract.base import Extraction
 from graphmem.extract.nlp import SpacyExtractor
 from graphmem.extract.nlp_phrases import clean, entity_spans, occurrence_labels, resolved_names
-from graphmem.ingest.resolve import NameIndex, fold, resolve_mentions
+from graphmem.ingest.resolve import resolve_mentions
+from graphmem.names import NameIndex, fold
 
 NOTES = Path(__file__).resolve().parent.parent / "examples" / "data" / "notes"
 

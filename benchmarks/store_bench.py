@@ -54,7 +54,6 @@ from falkordb_server import FalkorDBServer  # noqa: E402
 from synthetic_graph import Spec, entity_id, load, passage_id  # noqa: E402
 
 from graphmem.bench.runner import write_json  # noqa: E402
-from graphmem.graph import GraphView  # noqa: E402
 from graphmem.ids import entity_id as make_entity_id  # noqa: E402
 from graphmem.ids import fact_id as make_fact_id  # noqa: E402
 from graphmem.ids import normalize_name  # noqa: E402
@@ -64,6 +63,7 @@ from graphmem.retrieve.ppr import personalized_pagerank  # noqa: E402
 from graphmem.store import open_store  # noqa: E402
 from graphmem.store.base import Store, WriteBatch  # noqa: E402
 from graphmem.store.cypher.graphview import CypherGraphView  # noqa: E402
+from graphmem.store.graph import GraphView  # noqa: E402
 
 DAMPING, MAX_ITER = 0.5, 50
 #: exact engine: L1 change at which power iteration stops

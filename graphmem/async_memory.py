@@ -23,7 +23,7 @@ from graphmem.ingest.episodes import EpisodeSettings
 from graphmem.ingest.hyperedges import HyperSettings
 from graphmem.ingest.resolve import ResolverSettings
 from graphmem.ingest.temporal import TemporalSettings
-from graphmem.memory import DEFAULT_STORE, DocumentLike, EpisodeLike, Memory
+from graphmem.memory import DocumentLike, EpisodeLike, Memory
 from graphmem.models import (
     DeleteReport,
     Entity,
@@ -39,6 +39,7 @@ from graphmem.models import (
 from graphmem.retrieve.episodic import EpisodicSettings
 from graphmem.retrieve.hippo import HippoSettings, Namer
 from graphmem.retrieve.search import Between
+from graphmem.store import DEFAULT_STORE_URL
 from graphmem.store.base import Store
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class AsyncMemory:
 
     def __init__(
         self,
-        store: Store | str = DEFAULT_STORE,
+        store: Store | str = DEFAULT_STORE_URL,
         *,
         embedder: Embedder | str = "local",
         extractor: Extractor | str | None = "nlp",

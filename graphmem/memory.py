@@ -36,9 +36,9 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
-from graphmem.results import neighbors
 from graphmem.retrieve.episodic import EpisodicSettings
 from graphmem.retrieve.hippo import HippoSettings, Namer
+from graphmem.retrieve.results import neighbors
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -46,6 +46,7 @@ from graphmem.retrieve.search import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
+from graphmem.store import DEFAULT_STORE_URL
 from graphmem.store.base import Store, WriteBatch
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 
     from graphmem.viz.explain import Explanation
 
-DEFAULT_STORE = "sqlite:///graphmem.db"
 
 DocumentLike = Document | str | Mapping[str, Any]
 EpisodeLike = EpisodeIn | Mapping[str, Any]
@@ -113,7 +113,7 @@ class Memory:
 
     def __init__(
         self,
-        store: Store | str = DEFAULT_STORE,
+        store: Store | str = DEFAULT_STORE_URL,
         *,
         embedder: Embedder | str = "local",
         extractor: Extractor | str | None = "nlp",

@@ -21,9 +21,10 @@ from __future__ import annotations
 import functools
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphmem.extract.base import Extraction
+if TYPE_CHECKING:
+    from graphmem.extract.base import Extraction
 
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 _SEASON = re.compile(r"^(last|this|next|past) (spring|summer|fall|autumn|winter)$", re.I)
@@ -132,7 +133,7 @@ def date_facts(text: str, extraction: Extraction) -> Extraction:
     A fact is placed in the sentence naming its object (else its subject); facts that already have
     a ``valid_at``, or whose sentence has no relative time, are left alone.
 
-    >>> from graphmem.extract.base import ExtractedFact
+    >>> from graphmem.extract.base import ExtractedFact, Extraction
     >>> ex = Extraction(facts=[ExtractedFact(subject="Ada", predicate="moved to", object="Lisbon"),
     ...                        ExtractedFact(subject="Bo", predicate="lives in", object="Rome")])
     >>> [f.valid_at for f in date_facts("Ada moved to Lisbon last month. Bo lives in Rome.",

@@ -6,7 +6,7 @@ goes through :attr:`Loaders.links`, one ``edges_of`` and one ``facts_between`` c
 nodes asked about together. So ``neighbors(depth: 3)`` costs a handful of store calls per level,
 however many nodes each level holds, and so do nested ``neighbors`` fields under a list of nodes.
 
-Adjacency is the one of :meth:`graphmem.Memory.neighbors` (:func:`graphmem.results.links`): an
+Adjacency is the one of :meth:`graphmem.Memory.neighbors` (:func:`graphmem.retrieve.results.links`): an
 entity's facts (``RELATES``, labelled by the fact's text, weighted by its confidence) and every
 stored edge touching the node.
 """
@@ -26,8 +26,8 @@ from strawberry.dataloader import DataLoader
 from graphmem.api.errors import BAD_REQUEST, APIError
 from graphmem.ids import node_kind
 from graphmem.models import Entity, Episode, Event, Fact, Hyperedge, Passage
-from graphmem.results import Link as Link
-from graphmem.results import links as links_of
+from graphmem.retrieve.results import Link as Link
+from graphmem.retrieve.results import links as links_of
 from graphmem.store.base import Store
 
 T = TypeVar("T")

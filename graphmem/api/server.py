@@ -22,6 +22,7 @@ from graphmem.api.auth import KeyFile, KeyRing
 from graphmem.api.limits import Limits
 from graphmem.api.settings import Settings
 from graphmem.errors import ConfigError
+from graphmem.store import DEFAULT_STORE_URL
 
 PEPPER_ENV = "GRAPHMEM_API_PEPPER"
 
@@ -56,7 +57,7 @@ def load_keys(
 
 
 def build_app(
-    store: str = "sqlite:///graphmem.db",
+    store: str = DEFAULT_STORE_URL,
     *,
     host: str = "127.0.0.1",
     keys: str | os.PathLike[str] | None = None,
@@ -173,7 +174,7 @@ def keys_shown(app: GraphmemApp, keys: str | os.PathLike[str] | None) -> str:
 
 
 def serve(
-    store: str = "sqlite:///graphmem.db",
+    store: str = DEFAULT_STORE_URL,
     *,
     host: str = "127.0.0.1",
     port: int = 8000,

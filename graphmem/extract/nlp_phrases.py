@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from graphmem.extract.base import ExtractedFact
 from graphmem.ids import normalize_name
-from graphmem.ingest.resolve import PLACE_TYPES, NameIndex, fold
+from graphmem.names import PLACE_TYPES, NameIndex, fold
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token

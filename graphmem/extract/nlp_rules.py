@@ -41,7 +41,7 @@ from graphmem.extract.nlp_phrases import (
     word_set,
 )
 from graphmem.ids import normalize_name
-from graphmem.ingest.resolve import NameIndex, looks_like_value
+from graphmem.names import NameIndex, looks_like_value
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token

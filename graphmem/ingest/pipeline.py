@@ -45,8 +45,6 @@ from graphmem.ingest.chunking import (
 )
 from graphmem.ingest.passages import to_passages
 from graphmem.ingest.resolve import (
-    VALUE_TYPES,
-    NameIndex,
     Resolution,
     ResolverSettings,
     load_names,
@@ -54,6 +52,7 @@ from graphmem.ingest.resolve import (
     synonym_edges,
 )
 from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
+from graphmem.names import VALUE_TYPES, NameIndex
 from graphmem.store.base import Store, WriteBatch, WriteResult, embed_key, embed_text
 from graphmem.timeparse import resolve_time
 

@@ -7,10 +7,10 @@ learned it no longer held. Nothing here deletes a fact: history stays queryable.
 **The rule.** Some predicates are *functional*: a subject has one value at a time (one home, one
 employer, one owner, one spouse). Others are *inverse-functional*: an object has one subject at a
 time (a company has one CEO, a country one capital). Predicates are grouped in classes
-(:data:`FUNCTIONAL`, :data:`INVERSE_FUNCTIONAL`: "lives in", "moved to" and "resides in" are one
-class). Within a class and one anchor entity (the subject, or the object for inverse classes),
-the facts form a timeline: each fact holds from its time until the time of the first *later*
-fact of the class with a *different* other end, which sets its ``invalid_at`` (world time: the
+(:data:`graphmem.validity.FUNCTIONAL`, :data:`graphmem.validity.INVERSE_FUNCTIONAL`: "lives in",
+"moved to" and "resides in" are one class). Within a class and one anchor entity (the subject,
+or the object for inverse classes), the facts form a timeline: each fact holds from its time
+until the time of the first *later* fact of the class with a *different* other end, which sets its ``invalid_at`` (world time: the
 newer fact's time) and its ``expired_at`` (memory time: now). So:
 
 - a newer "Ada works at Beta" ends "Ada works at Acme" at Beta's time;
@@ -24,18 +24,9 @@ A fact's time is the extractor's ``valid_at`` when it gave one, else the time of
 end another fact and are never ended by this rule. The facts of other predicates keep every value
 (a person may like many things).
 
-The checks every layer shares (is a fact valid at a time, current) are in :mod:`graphmem.validity`;
-the ``as_of`` views of the graph in :mod:`graphmem.retrieve.asof`.
-
->>> predicate_class("Works for")
-('employer', 'subject')
->>> predicate_class("is the CEO of")
-('ceo', 'object')
->>> predicate_class("likes") is None
-True
->>> fact_class(Fact(id="f:1", subject="e:tom", predicate="became", object="e:ceo",
-...                 text="Tom Baker became the CEO of Northwind"))
-('role', 'object')
+The checks every layer shares (is a fact valid at a time, current, which functional class its
+predicate is in) are in :mod:`graphmem.validity`; the ``as_of`` views of the graph in
+:mod:`graphmem.retrieve.asof`.
 """
 
 from __future__ import annotations
@@ -44,97 +35,15 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from graphmem.ids import EPISODE, FACT, PASSAGE, is_kind, normalize_predicate, of_kind, text_hash
 from graphmem.models import Edge, Episode, Fact, IngestReport, Passage
 from graphmem.store.base import Store, WriteBatch
-from graphmem.validity import utc
+from graphmem.validity import Anchor, fact_class, utc
 
 if TYPE_CHECKING:
     from graphmem.embed.base import Embedder
-
-Anchor = Literal["subject", "object"]
-
-
-def _classes(table: dict[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, predicates in table.items():
-        for p in predicates.split(","):
-            out[normalize_predicate(p)] = name
-    return out
-
-
-#: subject -> one object at a time. Class name -> its predicates (normalized when compared).
-FUNCTIONAL: dict[str, str] = _classes(
-    {
-        "residence": "lives in, live in, living in, lived in, resides in, reside in, resided in, "
-        "moved to, moves to, relocated to, is living in, is based in, based in",
-        "employer": "works at, work at, working at, worked at, works for, work for, working for, "
-        "worked for, is employed by, employed by, was employed by, is employed at, employed at, "
-        "joined the staff of, is working at, is working for",
-        "owner": "owned by, is owned by, was owned by, belongs to, belonged to, acquired by, "
-        "was acquired by, is acquired by, bought by, was bought by, sold to, was sold to",
-        "spouse": "married to, is married to, was married to, married, marries, wed, weds",
-        "location": "located in, is located in, headquartered in, is headquartered in",
-        "capital": "has capital, has the capital, capital is",
-    }
-)
-#: object -> one subject at a time ("X is CEO of Acme": Acme has one CEO; X may head several).
-INVERSE_FUNCTIONAL: dict[str, str] = _classes(
-    {
-        "ceo": "is ceo of, is the ceo of, ceo of, became ceo of, became the ceo of, "
-        "was appointed ceo of, runs, leads, heads",
-        "capital": "capital of, is capital of, is the capital of, became the capital of, "
-        "became capital of",
-    }
-)
-# "capital" is in both tables on purpose: "France has capital Paris" and "Paris is the capital of
-# France" anchor on France and land in one timeline.
-
-
-#: "X is the CEO of Y" often comes out as (X, "is", "CEO of Y"): a copula and a role as the object.
-#: Such a fact is inverse-functional on its object ("CEO of Y" has one holder at a time).
-COPULAS = frozenset(
-    normalize_predicate(p)
-    for p in ("is", "was", "became", "is now", "has become", "was appointed", "was named",
-              "was elected", "is the", "became the", "remains")
-)  # fmt: skip
-ROLES = (
-    "ceo of", "chief executive of", "president of", "chairman of", "chair of", "head of",
-    "director of", "mayor of", "prime minister of", "governor of", "leader of", "owner of",
-    "capital of", "coach of", "manager of",
-)  # fmt: skip
-
-
-def fact_class(fact: Fact) -> tuple[str, Anchor] | None:
-    """Like :func:`predicate_class`, also reading (X, is, "CEO of Y") as a role of "CEO of Y"."""
-    found = predicate_class(fact.predicate)
-    if found is not None:
-        return found
-    pred = normalize_predicate(fact.predicate)
-    if pred not in COPULAS:
-        return None
-    marker = f" {fact.predicate} "
-    at = fact.text.find(marker)
-    if at < 0:
-        return None
-    obj = normalize_predicate(fact.text[at + len(marker) :])
-    obj = obj[4:] if obj.startswith("the ") else obj
-    for role in ROLES:
-        if obj.startswith(role + " "):
-            return "role", "object"
-    return None
-
-
-def predicate_class(predicate: str) -> tuple[str, Anchor] | None:
-    """The functional class of ``predicate`` and which end anchors it, or None."""
-    norm = normalize_predicate(predicate)
-    if norm in INVERSE_FUNCTIONAL:
-        return INVERSE_FUNCTIONAL[norm], "object"
-    if norm in FUNCTIONAL:
-        return FUNCTIONAL[norm], "subject"
-    return None
 
 
 def version_id(fact_id: str, start: datetime) -> str:

@@ -24,6 +24,7 @@ from graphmem.ids import check_namespace
 from graphmem.mcp.auth import SCOPE, ApiKeyHeader, KeyVerifier, caller_middleware
 from graphmem.mcp.backend import Backend, Caller
 from graphmem.mcp.tools import register
+from graphmem.store import DEFAULT_STORE_URL
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
@@ -100,7 +101,7 @@ def http_app(server: MCPServer[Any], *, host: str = "127.0.0.1", path: str = "/m
 
 
 def run(
-    store: str = "sqlite:///graphmem.db",
+    store: str = DEFAULT_STORE_URL,
     *,
     namespace: str = "default",
     transport: Transport = "stdio",

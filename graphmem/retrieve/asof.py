@@ -8,9 +8,9 @@ from datetime import datetime
 import numpy as np
 import scipy.sparse as sp
 
-from graphmem.graph import CSRGraph, GraphView
 from graphmem.ids import ENTITY, of_kind
 from graphmem.store.base import Store
+from graphmem.store.graph import CSRGraph, GraphView
 from graphmem.validity import is_current, utc, valid_at
 
 #: per store (dropped with it): (namespace, nodes, edges, time) -> view

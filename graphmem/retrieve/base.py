@@ -3,7 +3,7 @@
 A retriever (passages: :mod:`~graphmem.retrieve.hippo`, episodes:
 :mod:`~graphmem.retrieve.episodic`, hyperedges: :mod:`~graphmem.retrieve.hyper`) ranks the node ids
 of its kind for a question already validated and embedded by :mod:`graphmem.retrieve.search`;
-turning ids into models is :mod:`graphmem.results`' job.
+turning ids into models is :mod:`graphmem.retrieve.results`' job.
 
 >>> found = Retrieval([("p:1", 0.1)], {"p:1": 0.9}, [], {}, {"e:a": 0.2, "e:b": 0.3, "p:1": 0.1})
 >>> found.top("e:", 1)
@@ -48,7 +48,8 @@ class Request:
 
 @dataclass
 class Retrieval:
-    """What one retriever found, by id; formatting into models is :mod:`graphmem.results`' job."""
+    """What one retriever found, by id; formatting into models is
+    :mod:`graphmem.retrieve.results`' job."""
 
     #: the retriever's units (passages, episodes or hyperedges), best first
     hits: list[tuple[str, float]]

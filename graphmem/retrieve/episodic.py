@@ -41,7 +41,6 @@ from datetime import datetime
 
 import numpy as np
 
-from graphmem.graph import GraphView
 from graphmem.ids import EPISODE, FACT, PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Episode, Fact
 from graphmem.retrieve.asof import graph_as_of
@@ -49,7 +48,8 @@ from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.ppr import Engine, personalized_pagerank
 from graphmem.retrieve.scores import minmax
 from graphmem.store.base import Store, Vector
-from graphmem.validity import overlaps, utc, valid_at
+from graphmem.store.graph import GraphView
+from graphmem.validity import fact_class, is_current, overlaps, utc, valid_at
 
 _WHEN = re.compile(
     r"^\s*(?:when\b|what (?:day|date|time|month|year|week)\b|how long ago\b|since when\b)"
@@ -337,9 +337,6 @@ def superseded(
     store: Store, namespace: str, episode_ids: Sequence[str], when: datetime | None
 ) -> set[str]:
     """Episodes whose functional facts all no longer held at ``when`` (None: now)."""
-    from graphmem.ingest.temporal import fact_class
-    from graphmem.validity import is_current
-
     evidence: dict[str, list[str]] = {}
     wanted = set(episode_ids)
     for e in store.edges_of(namespace, list(episode_ids), ["EVIDENCE"]):

@@ -28,7 +28,6 @@ from typing import Literal
 import numpy as np
 
 from graphmem.errors import GraphmemError
-from graphmem.graph import GraphView
 from graphmem.ids import PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Fact
 from graphmem.retrieve.base import Request, Retrieval
@@ -42,6 +41,7 @@ from graphmem.retrieve.ppr import (
 )
 from graphmem.retrieve.scores import NodeScores, minmax
 from graphmem.store.base import Store, Vector
+from graphmem.store.graph import GraphView
 
 log = logging.getLogger(__name__)
 #: names the entities a question mentions (an LLM extractor's ``question_entities``)

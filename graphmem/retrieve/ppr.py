@@ -1,4 +1,4 @@
-"""Personalized PageRank over a read-only :class:`~graphmem.graph.GraphView`.
+"""Personalized PageRank over a read-only :class:`~graphmem.store.graph.GraphView`.
 
 Three engines behind one signature:
 
@@ -14,7 +14,7 @@ Three engines behind one signature:
 probability of jumping back to the seeds. Nodes with no edges keep the mass that reaches them (as if
 they had a self-loop), in both engines, so the two agree.
 
->>> from graphmem.graph import GraphProjection
+>>> from graphmem.store.graph import GraphProjection
 >>> g = GraphProjection(); g.add_edges([("a", "b", 1.0), ("b", "c", 1.0)]); v = g.view()
 >>> exact = personalized_pagerank(v, {v.index_of("a"): 1.0}, damping=0.5)
 >>> push = personalized_pagerank(v, {v.index_of("a"): 1.0}, damping=0.5, engine="push", tol=1e-9)
@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from graphmem.graph import GraphView, transition_matrix
+from graphmem.store.graph import GraphView, transition_matrix
 
 Engine = Literal["exact", "push", "prpack"]
 #: the exact engines (whole graph in memory); ``EXACT`` is the one "auto" retrieval uses,

@@ -7,7 +7,7 @@ search needs the best few passages, entities and units. :class:`NodeScores` keep
 vector and answers ``top("p:", k)`` with numpy over the view's index of that kind, and single
 lookups by id; it is still a read-only ``Mapping[str, float]`` for code that wants to iterate.
 
->>> from graphmem.graph import GraphProjection
+>>> from graphmem.store.graph import GraphProjection
 >>> g = GraphProjection(); g.add_edges([("e:a", "p:1", 1.0), ("e:a", "p:2", 2.0)]); v = g.view()
 >>> s = NodeScores(v, vector=np.array([0.5, 0.2, 0.3]))
 >>> s.top("p:", 1), s["e:a"], len(s)
@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from graphmem.graph import GraphView
+from graphmem.store.graph import GraphView
 
 FloatVector = npt.NDArray[np.float64]
 #: a spread below this is no spread: the input counts as constant

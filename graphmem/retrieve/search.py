@@ -5,7 +5,7 @@
 :func:`check_query` validates, :meth:`Searcher.run` embeds the question once, ``_retrieve`` routes
 by what the namespace holds and runs the retrievers (one :class:`~graphmem.retrieve.base.Request`
 in, one :class:`~graphmem.retrieve.base.Retrieval` out each), and ``_format`` builds the
-:class:`~graphmem.models.SearchResult` through :mod:`graphmem.results`. :meth:`Searcher.run` also
+:class:`~graphmem.models.SearchResult` through :mod:`graphmem.retrieve.results`. :meth:`Searcher.run` also
 returns the raw retrieval (seeds, PageRank scores) that an explanation draws.
 
 >>> check_query("Who?", k=3, namespace="default").units == DEFAULT_UNITS
@@ -28,7 +28,6 @@ from graphmem.embed.base import Embedder
 from graphmem.errors import InputError
 from graphmem.ids import HYPEREDGE, check_namespace, is_kind
 from graphmem.models import SearchResult
-from graphmem.results import episode_hits, fact_hits, format_result, order_facts, unit_hits
 from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.episodic import EpisodeRetriever, EpisodicRetrieval, EpisodicSettings
 from graphmem.retrieve.hippo import (
@@ -39,6 +38,7 @@ from graphmem.retrieve.hippo import (
     lexical_hits,
 )
 from graphmem.retrieve.hyper import retrieve_units
+from graphmem.retrieve.results import episode_hits, fact_hits, format_result, order_facts, unit_hits
 from graphmem.store.base import Store
 
 __all__ = [
@@ -271,7 +271,7 @@ def _walked_units(passages: Retrieval, episodes: EpisodicRetrieval | None) -> di
 
 
 def _format(found: Retrieved) -> SearchResult:
-    """The result of a search, unit by unit (see :mod:`graphmem.results`)."""
+    """The result of a search, unit by unit (see :mod:`graphmem.retrieve.results`)."""
     r = found.request
     store, ns, units = r.store, r.namespace, r.units
     result = format_result(store, ns, r.question, found.passages)

@@ -34,7 +34,19 @@ from typing import Any
 from graphmem.errors import ConfigError, NotFound
 from graphmem.store.base import Store, WriteBatch
 
-__all__ = ["FORMS", "Store", "WriteBatch", "open_store", "sqlite_path", "store_schemes"]
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "FORMS",
+    "Store",
+    "WriteBatch",
+    "open_store",
+    "sqlite_path",
+    "store_schemes",
+]
+
+#: the store of `Memory()`, the CLI, the server and MCP when none is given: graphmem.db in the
+#: current folder
+DEFAULT_STORE_URL = "sqlite:///graphmem.db"
 
 FORMS = (
     "sqlite:///relative.db, sqlite:////absolute.db, a file path, neo4j://host, bolt://host "

@@ -6,7 +6,7 @@ and gives retrieval a read-only graph view. Every write is one :class:`WriteBatc
 transaction: all of it is stored or none of it. Every read is scoped to one namespace.
 
 Which edges enter the PageRank graph, and with what weight, is decided once, in
-:func:`graphmem.graph.ppr_edges`; stores only persist and return them.
+:func:`graphmem.store.graph.ppr_edges`; stores only persist and return them.
 
 >>> batch = WriteBatch(namespace="default")
 >>> batch.is_empty()
@@ -38,7 +38,7 @@ from graphmem.models import (
 )
 
 if TYPE_CHECKING:
-    from graphmem.graph import GraphView
+    from graphmem.store.graph import GraphView
 
 Vector = npt.NDArray[np.float32]
 NodeKind = Literal["passage", "entity", "fact", "event", "hyperedge", "episode"]

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from graphmem.graph import GraphView, ppr_edges
 from graphmem.ids import (
     entity_id,
     event_id,
@@ -27,6 +26,7 @@ from graphmem.models import (
     Passage,
 )
 from graphmem.store.base import Store, Vector, WriteBatch, embed_key, embed_text
+from graphmem.store.graph import GraphView, ppr_edges
 
 MODEL = "contract-model"
 DIM = 8

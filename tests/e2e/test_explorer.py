@@ -384,7 +384,7 @@ def _minute(value: Any) -> str:
 def test_episodes_and_facts_with_validity_are_shown(
     episodic_server: Server, memory: Memory, page: tuple[Any, Watch]
 ) -> None:
-    from graphmem.render import validity
+    from graphmem.cli.render import validity
 
     pg, watch = page
     pg.goto(episodic_server.url + "/explore")
@@ -452,7 +452,7 @@ def test_episodes_and_facts_with_validity_are_shown(
 def test_an_ended_memory_unit_is_marked(
     episodic_server: Server, memory: Memory, page: tuple[Any, Watch]
 ) -> None:
-    from graphmem.render import unit_ended
+    from graphmem.cli.render import unit_ended
 
     pg, watch = page
     pg.goto(episodic_server.url + "/explore")

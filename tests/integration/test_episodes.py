@@ -24,8 +24,8 @@ from graphmem.embed.local import LocalEmbedder
 from graphmem.errors import InputError
 from graphmem.ids import entity_id
 from graphmem.ingest.episodes import make_episode
-from graphmem.ingest.temporal import fact_class
 from graphmem.models import EpisodeIn
+from graphmem.validity import fact_class
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "temporal_episodes.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]

@@ -11,10 +11,10 @@ import typer
 from typer.testing import CliRunner
 
 from graphmem import AsyncMemory, Memory
+from graphmem.cli.viz import viz_command
 from graphmem.errors import InputError
 from graphmem.ingest.sources import read_documents
 from graphmem.viz import explain
-from graphmem.viz.cli import viz_command
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "examples/data/demo_corpus.jsonl"

@@ -2,7 +2,7 @@
 
 Episodes from tests/data/temporal_episodes.jsonl (homes, employers and CEOs that change) in one
 namespace, a note with line breaks in another. What the command prints is checked against the
-same search made in process and rendered by graphmem.render.
+same search made in process and rendered by graphmem.cli.render.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from graphmem import Memory
+from graphmem.cli.render import RESULT_FACTS, render_text, unit_ended, validity
 from graphmem.embed.local import LocalEmbedder
-from graphmem.render import RESULT_FACTS, render_text, unit_ended, validity
 from graphmem.validity import is_current
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from graphmem.graph import GraphProjection, GraphView
 from graphmem.retrieve.ppr import personalized_pagerank
 from graphmem.store.cypher.graphview import CypherGraphView
+from graphmem.store.graph import GraphProjection, GraphView
 
 
 class FakeRemote:

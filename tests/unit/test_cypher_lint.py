@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from graphmem.graph import EDGE_WEIGHTS
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
 from graphmem.store.base import WriteBatch, embed_key
 from graphmem.store.cypher import queries
 from graphmem.store.cypher.dialect import KIND_LABELS
 from graphmem.store.cypher.neo4j import Neo4jDialect
 from graphmem.store.cypher.store import CypherStore
+from graphmem.store.graph import EDGE_WEIGHTS
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_DIR = ROOT / "tools" / "cypherlint"

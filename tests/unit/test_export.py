@@ -1,4 +1,4 @@
-"""graphmem.export: a namespace as JSON Lines, on a real SQLite store."""
+"""graphmem.store.export: a namespace as JSON Lines, on a real SQLite store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from graphmem.errors import InputError, StoreError
-from graphmem.export import export_namespace
 from graphmem.ids import (
     entity_id,
     episode_id,
@@ -26,6 +25,7 @@ from graphmem.ids import (
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
 from graphmem.store import open_store
 from graphmem.store.base import NODE_KINDS, Store, WriteBatch, embed_key, kind_of
+from graphmem.store.export import export_namespace
 
 NS, OTHER = "main", "other"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

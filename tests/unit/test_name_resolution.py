@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from graphmem.extract.base import ExtractedEntity, ExtractedFact, Extraction
 from graphmem.ids import entity_id
 from graphmem.ingest.pipeline import Ingestor
-from graphmem.ingest.resolve import NameIndex, looks_like_value, resolve_mentions
+from graphmem.ingest.resolve import resolve_mentions
 from graphmem.models import Entity, Passage
+from graphmem.names import NameIndex, looks_like_value
 
 
 def index(*names: tuple[str, str]) -> NameIndex:

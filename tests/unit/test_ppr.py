@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphmem.graph import CSRGraph, FloatArray, GraphProjection, IntArray
 from graphmem.retrieve.ppr import personalized_pagerank
+from graphmem.store.graph import CSRGraph, FloatArray, GraphProjection, IntArray
 
 
 def reference_ppr(adj: np.ndarray, seeds: dict[int, float], damping: float) -> np.ndarray:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from graphmem.graph import CSRGraph, GraphProjection
 from graphmem.retrieve.ppr import EXACT, EXACT_ENGINES, pagerank_vector, personalized_pagerank
+from graphmem.store.graph import CSRGraph, GraphProjection
 
 TIGHT = {"tol": 1e-12, "max_iter": 10_000}
 

@@ -1,9 +1,17 @@
-"""graphmem.render: a SearchResult as text (the CLI's output), on hand-built results."""
+"""graphmem.cli.render: a SearchResult as text (the CLI's output), on hand-built results."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from graphmem.cli.render import (
+    episode_text,
+    fact_chain,
+    fact_line,
+    render_text,
+    unit_ended,
+    validity,
+)
 from graphmem.models import (
     Episode,
     EpisodeHit,
@@ -14,14 +22,6 @@ from graphmem.models import (
     Passage,
     PassageHit,
     SearchResult,
-)
-from graphmem.render import (
-    episode_text,
-    fact_chain,
-    fact_line,
-    render_text,
-    unit_ended,
-    validity,
 )
 
 T0 = datetime(2020, 1, 10, 9, 0, tzinfo=UTC)

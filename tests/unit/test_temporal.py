@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphmem.ids import entity_id, episode_id, fact_id
-from graphmem.ingest.temporal import apply_functional_rule, fact_class, predicate_class
+from graphmem.ingest.temporal import apply_functional_rule
 from graphmem.models import Edge, Entity, Episode, Fact
 from graphmem.retrieve.asof import graph_as_of
 from graphmem.retrieve.ppr import personalized_pagerank
 from graphmem.store.base import WriteBatch
 from graphmem.store.sqlite import SQLiteStore
-from graphmem.validity import current_answer, valid_at
+from graphmem.validity import current_answer, fact_class, predicate_class, valid_at
 
 NS = "t"
 T0 = datetime(2020, 1, 1, tzinfo=UTC)

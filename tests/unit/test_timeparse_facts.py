@@ -8,7 +8,7 @@ import pytest
 
 from graphmem.extract.base import ExtractedFact, Extraction
 from graphmem.models import Fact, FactHit
-from graphmem.results import order_facts
+from graphmem.retrieve.results import order_facts
 from graphmem.timeparse import date_facts, resolve_time
 
 BASE = datetime(2024, 6, 15, 10, 0, tzinfo=UTC)  # a Saturday

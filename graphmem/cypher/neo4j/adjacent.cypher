@@ -1,4 +1,4 @@
-// PageRank-graph neighbours of each id, with weights (rules of graphmem.graph.ppr_edges:
+// PageRank-graph neighbours of each id, with weights (rules of graphmem.store.graph.ppr_edges:
 // current facts and the weighted edge types, no self-loops, no EVIDENCE into facts).
 // @param ns
 // @param ids

@@ -1,5 +1,5 @@
 // Project a namespace's PageRank graph into GDS (undirected, weighted; the same rules as
-// adjacent.cypher and graphmem.graph.ppr_edges).
+// adjacent.cypher and graphmem.store.graph.ppr_edges).
 // @param graph
 // @param ns
 // @param weights

@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from graphmem.graph import EDGE_WEIGHTS
 from graphmem.store.cypher.queries import Statement
+from graphmem.store.graph import EDGE_WEIGHTS
 
 T = TypeVar("T")
 Row = tuple[Any, ...]
@@ -46,7 +46,7 @@ KIND_LABELS: dict[str, str] = {
 #: the relationship a fact adds between its subject and object entities
 FACT_REL = "RELATES"
 #: the weight of each relationship type in the PageRank graph (facts weigh 1; the other types
-#: as graphmem.graph.EDGE_WEIGHTS decides)
+#: as graphmem.store.graph.EDGE_WEIGHTS decides)
 PPR_WEIGHTS: dict[str, float] = {FACT_REL: 1.0, **EDGE_WEIGHTS}
 
 

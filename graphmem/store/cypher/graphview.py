@@ -1,4 +1,4 @@
-"""A :class:`~graphmem.graph.GraphView` over a remote store, fetched on demand.
+"""A :class:`~graphmem.store.graph.GraphView` over a remote store, fetched on demand.
 
 Local-push PageRank asks for one frontier of neighbourhoods at a time; this view answers each
 such call with **one** round trip (:meth:`Store.adjacent` over the nodes it has not seen yet) and
@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from graphmem.graph import FloatArray, IntArray
+from graphmem.store.graph import FloatArray, IntArray
 
 _EMPTY_I: IntArray = np.zeros(0, dtype=np.int64)
 _EMPTY_F: FloatArray = np.zeros(0, dtype=np.float64)

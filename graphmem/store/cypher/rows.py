@@ -26,9 +26,9 @@ from typing import Any, TypeVar
 import pydantic_core
 from pydantic import BaseModel
 
-from graphmem.graph import EDGE_WEIGHTS
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
 from graphmem.store.base import AnyNode, canonical, embed_key, kind_of
+from graphmem.store.graph import EDGE_WEIGHTS
 
 N = TypeVar("N", bound=BaseModel)
 Row = dict[str, Any]

@@ -13,9 +13,9 @@ from typing import NamedTuple, cast
 
 import numpy as np
 
-from graphmem.graph import GraphProjection, ppr_edges
 from graphmem.models import Edge, Fact
 from graphmem.store.base import NodeKind, Vector
+from graphmem.store.graph import GraphProjection, ppr_edges
 from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.vectors import VectorIndex
 from graphmem.store.sqlite.write import parse_iso, select_in

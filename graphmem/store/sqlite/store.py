@@ -13,7 +13,7 @@ Durability and concurrency:
   ``data_version`` moves only for other processes' commits, never for ours. The file, its
   connection and transactions are :class:`~graphmem.store.sqlite.connection.SQLiteFile`.
 
-In memory, per namespace: a :class:`~graphmem.graph.GraphProjection` built on the first
+In memory, per namespace: a :class:`~graphmem.store.graph.GraphProjection` built on the first
 ``graph(ns)`` and then fed only the facts and edges each write newly inserted (rebuilt after a
 delete or when an existing fact or edge changes its weight), and one
 :class:`~graphmem.store.sqlite.vectors.VectorIndex` per node kind, loaded on the first search and
@@ -43,7 +43,6 @@ import numpy as np
 from pydantic import BaseModel
 
 from graphmem.errors import ConfigError
-from graphmem.graph import CSRGraph, GraphProjection, ppr_edges
 from graphmem.models import (
     DeleteReport,
     Edge,
@@ -64,6 +63,7 @@ from graphmem.store.base import (
     count_fields,
     validate_batch,
 )
+from graphmem.store.graph import CSRGraph, GraphProjection, ppr_edges
 from graphmem.store.lexical import check_text_query, fts5_query, query_terms
 from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite.connection import SQLiteFile

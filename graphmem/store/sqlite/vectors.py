@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from graphmem._threads import single_blas_thread
+from graphmem.store.threads import single_blas_thread
 
 Matrix = npt.NDArray[np.float32]
 

@@ -20,7 +20,6 @@ import numpy as np
 import pydantic_core
 
 from graphmem.errors import ConfigError, InputError
-from graphmem.graph import EDGE_WEIGHTS
 from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
 from graphmem.store.base import (
     AnyNode,
@@ -32,6 +31,7 @@ from graphmem.store.base import (
     embed_key,
     kind_of,
 )
+from graphmem.store.graph import EDGE_WEIGHTS
 
 #: ids per ``IN (...)`` query; below SQLite's oldest default limit of 999 variables
 CHUNK = 900

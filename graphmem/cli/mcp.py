@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from graphmem.errors import ConfigError
+from graphmem.store import DEFAULT_STORE_URL
 
 
 def mcp_command(
@@ -22,7 +23,7 @@ def mcp_command(
             envvar="GRAPHMEM_STORE",
             help="sqlite:///file.db, neo4j://host, bolt://host, falkordb://host:port",
         ),
-    ] = "sqlite:///graphmem.db",
+    ] = DEFAULT_STORE_URL,
     namespace: Annotated[
         str,
         typer.Option(
@@ -51,7 +52,7 @@ def mcp_command(
         ) from exc
     ex: Any = extractor.strip().lower()
     if ex == "llm":
-        from graphmem.terminal import llm_settings
+        from graphmem.cli.terminal import llm_settings
 
         ex = llm_settings().extractor()
     elif ex not in {"nlp", "none"}:

@@ -1,6 +1,6 @@
 """What the command-line tools share: the consoles, the store and namespace they open, printing.
 
-Used by :mod:`graphmem.cli`, :mod:`graphmem.demo` and :mod:`graphmem.viz.cli`; it imports none
+Used by :mod:`graphmem.cli`, :mod:`graphmem.cli.demo` and :mod:`graphmem.cli.viz`; it imports none
 of them, so the commands can register each other without import circles. The environment is read
 here only when a command runs (an option first, then ``GRAPHMEM_STORE`` / ``GRAPHMEM_NAMESPACE``,
 then the default: ``sqlite:///graphmem.db``, in the current folder). Read-only commands open the
@@ -24,6 +24,7 @@ from rich.table import Table
 
 from graphmem.errors import ConfigError, NotFound
 from graphmem.models import SearchResult, Stats
+from graphmem.store import DEFAULT_STORE_URL
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
@@ -32,12 +33,10 @@ console = Console()
 # soft_wrap: an error line stays one line (a grep-able message), whatever the terminal width
 err = Console(stderr=True, soft_wrap=True)
 
-DEFAULT_STORE = "sqlite:///graphmem.db"  # Memory's default too: graphmem.db in the current folder
-
 
 def store_url(store: str | None) -> str:
     """The store to open: the option, else ``GRAPHMEM_STORE``, else the default file."""
-    return store or os.environ.get("GRAPHMEM_STORE") or DEFAULT_STORE
+    return store or os.environ.get("GRAPHMEM_STORE") or DEFAULT_STORE_URL
 
 
 def namespace_of(namespace: str | None) -> str:
@@ -71,7 +70,7 @@ def is_empty(stats: Stats) -> bool:
 
 def empty_hint(url: str, namespace: str, why: str) -> str:
     """The one line a read-only command prints when there is nothing to read."""
-    where = f" --store {url}" if url != DEFAULT_STORE else ""
+    where = f" --store {url}" if url != DEFAULT_STORE_URL else ""
     if namespace != "default":
         where += f" -n {namespace}"
     return f"empty store: {why}; run graphmem ingest PATH{where} first"
@@ -159,7 +158,7 @@ def print_report(report: dict[str, Any]) -> None:
 
 def print_result(result: SearchResult) -> None:
     """Answer passages with scores and the facts that linked them, then episodes and units."""
-    from graphmem.render import render_result
+    from graphmem.cli.render import render_result
 
     console.print(render_result(result))
 

@@ -1,4 +1,4 @@
-"""The client's operations beyond those of :mod:`graphmem._client_core`: episodes in batches,
+"""The client's operations beyond those of :mod:`graphmem.client.core`: episodes in batches,
 notes, prefix deletes and retrying failed extractions. Sans-I/O like the core: each yields its
 requests (and pauses) and returns its result.
 
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from graphmem._client_core import ClientCore, Op, Request, parse, selection
+from graphmem.client.core import ClientCore, Op, Request, parse, selection
 from graphmem.errors import InputError
 from graphmem.models import DeleteReport, EpisodeIn, EpisodeReport, Hyperedge, IngestReport
 

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from graphmem.bench.baselines import dense_search
+from graphmem.cli.terminal import console, print_result
 from graphmem.ingest.sources import iter_jsonl, read_documents
-from graphmem.terminal import console, print_result
 
 
 def run_demo(corpus: Path, questions: Path, store: str | None = None, k: int = 3) -> None:

@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from graphmem.terminal import console, open_existing
+from graphmem.cli.options import NamespaceOpt, StoreOpt
+from graphmem.cli.terminal import console, open_existing
 
 
 def viz_command(
@@ -28,19 +29,8 @@ def viz_command(
         typer.Option("--png", help="also write a static PNG here (for places without JavaScript)"),
     ] = None,
     k: Annotated[int, typer.Option(min=1, max=100, help="answer passages to draw")] = 5,
-    store: Annotated[
-        str | None,
-        typer.Option(
-            "--store",
-            help="sqlite:///relative.db, sqlite:////absolute.db, neo4j://host, bolt://host, "
-            "falkordb://host:port (env GRAPHMEM_STORE; default sqlite:///graphmem.db: graphmem.db "
-            "in the current folder)",
-        ),
-    ] = None,
-    namespace: Annotated[
-        str | None,
-        typer.Option("--namespace", "-n", help="tenant / user / agent (env GRAPHMEM_NAMESPACE)"),
-    ] = None,
+    store: StoreOpt = None,
+    namespace: NamespaceOpt = None,
 ) -> None:
     """Draw the subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages."""
     from graphmem.viz.explain import explain

@@ -27,10 +27,9 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from graphmem.errors import ConfigError, GraphmemError, InputError
-from graphmem.mcp.cli import mcp_command
-from graphmem.models import IngestReport
-from graphmem.terminal import (
+from graphmem.cli.mcp import mcp_command
+from graphmem.cli.options import NamespaceOpt, StoreOpt
+from graphmem.cli.terminal import (
     console,
     err,
     help_width,
@@ -43,7 +42,9 @@ from graphmem.terminal import (
     print_result,
     store_url,
 )
-from graphmem.viz.cli import viz_command
+from graphmem.cli.viz import viz_command
+from graphmem.errors import ConfigError, GraphmemError, InputError
+from graphmem.models import IngestReport
 
 app = typer.Typer(
     name="graphmem",
@@ -55,19 +56,6 @@ keys_app = typer.Typer(help="Create, list and revoke API keys (only their hashes
 app.add_typer(keys_app, name="keys")
 app.command("mcp")(mcp_command)
 
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        help="sqlite:///relative.db, sqlite:////absolute.db, neo4j://host, bolt://host, "
-        "falkordb://host:port (env GRAPHMEM_STORE; default sqlite:///graphmem.db: graphmem.db "
-        "in the current folder)",
-    ),
-]
-NamespaceOpt = Annotated[
-    str | None,
-    typer.Option("--namespace", "-n", help="tenant / user / agent (env GRAPHMEM_NAMESPACE)"),
-]
 ExtractorOpt = Annotated[
     str,
     typer.Option(
@@ -324,7 +312,7 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl or graphml (networkx)")] = "jsonl",
 ) -> None:
     """Write a namespace's nodes and edges as JSON Lines or GraphML (embeddings left out)."""
-    from graphmem.export import export_namespace
+    from graphmem.store.export import export_namespace
     from graphmem.store.networkx_graph import write_graphml
 
     if fmt not in ("jsonl", "graphml"):
@@ -390,7 +378,7 @@ def demo(
     k: Annotated[int, typer.Option(min=1, max=50)] = 3,
 ) -> None:
     """Ingest the bundled demo corpus (offline) and answer its two-hop questions."""
-    from graphmem.demo import run_demo
+    from graphmem.cli.demo import run_demo
 
     run_demo(corpus, questions, store, k=k)
 
@@ -493,8 +481,5 @@ def main() -> None:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
 
-
-if __name__ == "__main__":
-    main()
 
 __all__ = ["app", "main"]
