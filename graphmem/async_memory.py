@@ -1,8 +1,8 @@
 """``AsyncMemory``: :class:`~graphmem.memory.Memory` with awaitable methods.
 
 Every public method of ``Memory`` has a twin here with the same parameters, defaults and
-annotations (``tests/unit/test_async_memory_signatures.py`` fails on any drift); each runs the
-blocking call on a worker thread.
+annotations (``tests/unit/test_operations.py`` checks both against :mod:`graphmem.operations`);
+each runs the blocking call on a worker thread.
 
 >>> async def main():                                          # doctest: +SKIP
 ...     async with AsyncMemory("sqlite:///demo.db") as mem:
