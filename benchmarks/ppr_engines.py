@@ -12,7 +12,7 @@ engines.
 
 ``synthetic``: for each size, :mod:`synthetic_graph`'s graph in a SQLite store, with
 HippoRAG-like seeds (:func:`store_bench.seed_sets`: two facts' ends at weight 1, 200 passages at
-0.05 x U(0, 1)), walked with retrieval's settings (``HippoSettings``: damping, tol, max_iter).
+0.05 x U(0, 1)), walked with retrieval's settings (``PassageSearchSettings``: damping, tol, max_iter).
 
 For each graph: p50 and p95 milliseconds per query of each engine (after one warm-up query, so
 the per-view caches, the walk matrix and the igraph graph, are built; their build times are
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from graphmem.retrieve.hippo import HippoSettings  # noqa: E402
+from graphmem.retrieve.passages import PassageSearchSettings  # noqa: E402
 from graphmem.retrieve.ppr import pagerank_vector  # noqa: E402
 from graphmem.store.graph import GraphView  # noqa: E402
 
@@ -93,7 +93,7 @@ def compare(walks: list[Walk]) -> dict[str, Any]:
 
 
 def musique(dataset: Path, db: Path, queries: int) -> dict[str, Any]:
-    import graphmem.retrieve.hippo as hippo
+    import graphmem.retrieve.passages as passages
     from graphmem.bench.data import load_dataset
     from graphmem.bench.runner import corpus_documents
     from graphmem.extract.precomputed import PrecomputedExtractor
@@ -108,18 +108,18 @@ def musique(dataset: Path, db: Path, queries: int) -> dict[str, Any]:
             mem.add_many(corpus_documents(ds.groups()))
         ingest_s = time.perf_counter() - t0
         walks: list[Walk] = []
-        real = hippo.pagerank_vector
+        real = passages.pagerank_vector
 
         def record(graph: GraphView, seeds: dict[int, float], **kw: Any) -> np.ndarray:
             walks.append((graph, dict(seeds), kw["damping"], kw["tol"], kw["max_iter"]))
             return real(graph, seeds, **kw)
 
-        hippo.pagerank_vector = record  # type: ignore[assignment]
+        passages.pagerank_vector = record  # type: ignore[assignment]
         try:
             for q in ds.questions[:queries]:
                 mem.search(q.question, k=5)
         finally:
-            hippo.pagerank_vector = real  # type: ignore[assignment]
+            passages.pagerank_vector = real  # type: ignore[assignment]
         out = compare(walks)
     out["ingest_s"] = round(ingest_s, 1) if fresh else "reused"
     return out
@@ -131,7 +131,7 @@ def synthetic(facts: int, queries: int) -> dict[str, Any]:
 
     from graphmem.store import open_store
 
-    settings = HippoSettings()
+    settings = PassageSearchSettings()
     spec = Spec(facts=facts)
     with tempfile.TemporaryDirectory(prefix="ppr-engines-") as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'syn.db'}")

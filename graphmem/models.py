@@ -223,6 +223,8 @@ class IngestReport(BaseModel):
     extraction_cache_hits: int = 0
     texts_embedded: int = 0
     embedding_cache_hits: int = 0
+    #: documents whose short names could not be resolved (kept as written, with a warning)
+    documents_unresolved: int = 0
     usage: dict[str, float] = Field(default_factory=dict)
     seconds: float = 0.0
 

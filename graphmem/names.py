@@ -216,6 +216,10 @@ class NameIndex:
                 self._sorted = False
             self._person_first.setdefault(tokens[0], set()).add(key)
 
+    def spelling(self, name: str) -> str | None:
+        """The indexed spelling of the full name ``name`` folds to, if any."""
+        return self._display.get(fold(name))
+
     def type_of(self, name: str) -> str | None:
         """The type of an indexed full name (as :meth:`candidates` returns it)."""
         return self._types.get(name)

@@ -315,6 +315,7 @@ class IngestReport:
     extraction_cache_hits: int
     texts_embedded: int
     embedding_cache_hits: int
+    documents_unresolved: int
     usage: JSON
     seconds: float
 

@@ -141,7 +141,10 @@ def _llm_options(
 
 @app.command()
 def ingest(
-    path: Annotated[Path, typer.Argument(help="a .jsonl/.txt/.md file, or a folder")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="a .md/.markdown/.txt/.rst/.html/.htm/.pdf/.jsonl file, or a folder"),
+    ],
     store: StoreOpt = None,
     namespace: NamespaceOpt = None,
     extractor: ExtractorOpt = "auto",
@@ -165,6 +168,12 @@ def ingest(
             help="put before each file's source (its path relative to PATH), e.g. 'wiki/'",
         ),
     ] = "",
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="also read files that links in the folder point to outside it"
+        ),
+    ] = False,
     llm_base_url: LLMBaseUrl = None,
     llm_model: LLMModel = None,
     llm_api_key: LLMApiKey = None,
@@ -192,7 +201,8 @@ def ingest(
         if episodes:
             report = mem.add_episodes(read_episodes(path), batch_size=batch_size, progress=True)
         else:
-            docs = read_documents(path, source_prefix=source_prefix, problems=problems)
+            docs = read_documents(path, source_prefix=source_prefix, problems=problems,
+                                  follow_symlinks=follow_symlinks)  # fmt: skip
             report = mem.add_many(docs, batch_size=batch_size, progress=True, replace_sources=True)
         if retry_failed:
             again = mem.retry_failed(batch_size=batch_size)
@@ -268,6 +278,9 @@ def stats(store: StoreOpt = None, namespace: NamespaceOpt = None) -> None:
     # An empty namespace is a true answer (zeros, exit 0; the hint goes to stderr); a missing
     # store file is probably a wrong path, so that exits 1 like the other read-only commands.
     with open_existing(store, namespace, allow_empty=True) as mem:
+        check = getattr(mem.store, "check", None)
+        if check is not None:  # counts of a corrupt file are not worth printing
+            check(mem.namespace)
         s = mem.stats()
     console.print_json(s.model_dump_json())
 
@@ -354,7 +367,7 @@ def bench(
 ) -> None:
     """Measure graphmem against dense and BM25 retrieval on one dataset, in one run."""
     from graphmem.bench.runner import run_bench
-    from graphmem.retrieve.hippo import HippoSettings
+    from graphmem.retrieve.passages import PassageSearchSettings
 
     ex: Any = extractor
     if extractor.strip().lower() == "llm":
@@ -363,7 +376,7 @@ def bench(
         ex = llm_settings(**llm).extractor()
     run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit, strict=strict,
               per_question=per_question,
-              retrieval=HippoSettings(llm_recognition=llm_recognition))  # fmt: skip
+              passage_search=PassageSearchSettings(llm_recognition=llm_recognition))  # fmt: skip
 
 
 @app.command()

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -309,7 +311,10 @@ def _pdf(path: Path, source: str) -> Document:
 
 def load_file(path: Path, source: str, prefix: str = "") -> Iterator[Document]:
     """The documents of one file (raises InputError or _Skip before giving out any)."""
-    size = path.stat().st_size
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):  # reading a FIFO would block, a device never end
+        raise _Skip(f"{_special(info.st_mode)}, not a regular file")
+    size = info.st_size
     limit = MAX_JSONL_BYTES if path.suffix == ".jsonl" else MAX_FILE_BYTES
     if size > limit:
         raise InputError(f"{size:,} bytes, over the {limit:,} byte limit: split it", path=str(path))
@@ -334,18 +339,64 @@ def load_file(path: Path, source: str, prefix: str = "") -> Iterator[Document]:
         yield Document(text=text, source=source, title=path.stem, metadata={"format": "text"})
 
 
+def _special(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "a socket" if stat.S_ISSOCK(mode) else "a special file"
+
+
+def _folder_files(root: Path, follow_symlinks: bool) -> tuple[list[Path], list[FileProblem]]:
+    """The supported files under ``root``, and those left out: a link leading out of the
+    folder (unless ``follow_symlinks``), a broken link, a FIFO or device file, a name that is not
+    UTF-8 (it could not be a source)."""
+    base = root.resolve()
+    files: list[Path] = []
+    out: list[FileProblem] = []
+    for f in sorted(root.rglob("*")):
+        if f.suffix.lower() not in SUFFIXES:
+            continue
+        shown = os.fsencode(f).decode("utf-8", "replace")
+        try:
+            f.relative_to(root).as_posix().encode("utf-8")
+        except UnicodeEncodeError:
+            out.append(FileProblem(shown, "failed", "its name is not valid UTF-8: rename it"))
+            continue
+        if f.is_symlink():
+            if not f.exists():
+                out.append(FileProblem(shown, "skipped", "a broken symbolic link"))
+                continue
+            if not follow_symlinks and not f.resolve().is_relative_to(base):
+                reason = "a symbolic link to a file outside the folder (--follow-symlinks reads it)"
+                out.append(FileProblem(shown, "skipped", reason))
+                continue
+        try:
+            mode = f.stat().st_mode
+        except OSError as exc:
+            out.append(FileProblem(shown, "failed", str(exc)))
+            continue
+        if stat.S_ISREG(mode):
+            files.append(f)
+        elif not stat.S_ISDIR(mode):
+            out.append(FileProblem(shown, "skipped", f"{_special(mode)}, not a regular file"))
+    return files, out
+
+
 def read_documents(
     path: str | Path,
     *,
     source_prefix: str = "",
     problems: list[FileProblem] | None = None,
     keep_going: bool | None = None,
+    follow_symlinks: bool = False,
 ) -> Iterator[Document]:
     """Documents from a file or a folder (``corpus.jsonl``, else every supported file in it).
 
     Skipped files are logged and appended to ``problems`` (if given). A failed file raises its
     :class:`InputError`, unless ``keep_going`` (default: when ``path`` is a folder and
-    ``problems`` is given): then it is appended too and the rest goes on.
+    ``problems`` is given): then it is appended too and the rest goes on. In a folder, a link to a
+    file outside it is skipped unless ``follow_symlinks``; FIFOs and device files are skipped.
     """
     p = Path(path)
     if not p.exists():
@@ -355,12 +406,18 @@ def read_documents(
         if corpus.is_file():
             files, root = [corpus], p
         else:
-            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
+            files, left_out = _folder_files(p, follow_symlinks)
             root = p
-            if not files:
+            if not files and not left_out:
                 raise InputError(
                     f"no {', '.join(sorted(SUFFIXES))} files in this folder", path=str(p)
                 )
+            for problem in left_out:
+                log.warning("%s", problem)
+                if problem.status == "failed" and (problems is None or keep_going is False):
+                    raise InputError(problem.reason, path=problem.path)
+                if problems is not None:
+                    problems.append(problem)
     else:
         files, root = [p], p.parent
     for f in files:

@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 from graphmem.errors import InputError
+from graphmem.extract.base import Extractor
 from graphmem.ids import passage_id
 from graphmem.ingest.chunking import Chunk, Chunker
 from graphmem.models import Document, Passage
+from graphmem.store.base import cache_prefix
 
 #: passages longer than this are refused with a clear error (split documents before ingesting)
 MAX_PASSAGE_CHARS = 1_000_000
@@ -63,3 +65,13 @@ def to_passages(
         for i, p in enumerate(out):
             p.metadata["chunk"] = i
     return out
+
+
+def extraction_key(extractor: Extractor, passage: Passage) -> str:
+    """The extraction-cache key of ``passage``: its namespace first, then its id.
+
+    A passage id hashes its namespace with its text, so a namespace only ever finds its own
+    extractions (another's would reveal that it stored the same text), and a delete can purge a
+    passage's rows by prefix (:func:`cache_prefix`).
+    """
+    return f"{cache_prefix(passage.namespace, passage.id)}{extractor.name}\x1f{extractor.version}"

@@ -36,14 +36,14 @@ import numpy as np
 
 from graphmem.embed.base import Embedder
 from graphmem.extract.base import Extraction, Extractor
-from graphmem.ids import entity_id, event_id, fact_id, normalize_name, text_hash
+from graphmem.ids import entity_id, event_id, fact_id, normalize_name
 from graphmem.ingest.chunking import (
     Chunker,
     ChunkSettings,
     embedder_counter,
     extraction_text,
 )
-from graphmem.ingest.passages import to_passages
+from graphmem.ingest.passages import extraction_key, to_passages
 from graphmem.ingest.resolve import (
     Resolution,
     ResolverSettings,
@@ -70,10 +70,6 @@ class BatchHook(Protocol):
     def __call__(
         self, store: Store, embedder: Embedder, batch: WriteBatch, report: IngestReport
     ) -> None: ...
-
-
-def extraction_key(extractor: Extractor, text: str) -> str:
-    return f"{extractor.name}\x1f{extractor.version}\x1f{text_hash(text)}"
 
 
 class Ingestor:
@@ -108,10 +104,21 @@ class Ingestor:
         return self._names[namespace]
 
     def resolve_names(
-        self, namespace: str, passages: Sequence[Passage], extractions: Sequence[Extraction]
+        self,
+        namespace: str,
+        passages: Sequence[Passage],
+        extractions: Sequence[Extraction],
+        report: IngestReport | None = None,
     ) -> dict[str, Resolution]:
-        """How each document's mentions resolve (by passage id; a document is one source)."""
-        return resolve_documents(self.name_index(namespace), passages, extractions)
+        """How each document's mentions resolve (by passage id; a document is one source).
+
+        A document whose names fail to resolve keeps them as they are (counted in ``report``).
+        """
+        failed: list[str] = []
+        out = resolve_documents(self.name_index(namespace), passages, extractions, failed=failed)
+        if report is not None:
+            report.documents_unresolved += len(failed)
+        return out
 
     @property
     def chunker(self) -> Chunker:
@@ -126,7 +133,7 @@ class Ingestor:
         extractor = self.extractor
         if extractor is None:
             return [Extraction() for _ in passages]
-        keys = [extraction_key(extractor, p.text) for p in passages]
+        keys = [extraction_key(extractor, p) for p in passages]
         cached = self.store.cached_extractions(keys) if extractor.cacheable else {}
         todo = [i for i, key in enumerate(keys) if key not in cached]
         report.extraction_cache_hits += len(passages) - len(todo)
@@ -161,7 +168,7 @@ class Ingestor:
             return
         for p, ex in zip(passages, extractions, strict=True):
             if ex.error is None:
-                batch.extractions[extraction_key(extractor, p.text)] = ex.model_dump_json(
+                batch.extractions[extraction_key(extractor, p)] = ex.model_dump_json(
                     exclude_defaults=True
                 )
 
@@ -173,6 +180,7 @@ class Ingestor:
         extractions: Sequence[Extraction],
         *,
         document_rules: bool = True,
+        report: IngestReport | None = None,
     ) -> WriteBatch:
         """The batch of nodes and edges ``extractions`` make (passages as their provenance).
 
@@ -189,22 +197,26 @@ class Ingestor:
         events: dict[str, Event] = {}
         edges: dict[tuple[str, str, str], Edge] = {}
         resolutions = (
-            self.resolve_names(namespace, passages, extractions)
+            self.resolve_names(namespace, passages, extractions, report)
             if document_rules
             else {p.id: Resolution() for p in passages}
         )
         merges: dict[str, str] = {}
 
         def entity(name: str, etype: str | None = None) -> str | None:
+            full = merges.get(name.strip())
+            if full is None or full == name.strip() or not normalize_name(name):
+                return node(name, etype)
+            # merges are settled (resolve.settle_merges): one step, never a chain or a cycle
+            eid = node(full, known.type_of(full))
+            if eid is not None and name.strip() not in entities[eid].aliases:
+                entities[eid].aliases.append(name.strip())
+            return eid
+
+        def node(name: str, etype: str | None) -> str | None:
             norm = normalize_name(name)
             if not norm:
                 return None
-            full = merges.get(name.strip())
-            if full is not None and full != name.strip():
-                eid = entity(full, known.type_of(full))
-                if eid is not None and name.strip() not in entities[eid].aliases:
-                    entities[eid].aliases.append(name.strip())
-                return eid
             eid = entity_id(namespace, name)
             ent = entities.get(eid)
             if ent is None:
@@ -300,11 +312,20 @@ class Ingestor:
         return batch
 
     # -- embeddings ---------------------------------------------------------------------------
-    def _embed(self, batch: WriteBatch, report: IngestReport) -> dict[str, np.ndarray]:
+    def _embed(
+        self, batch: WriteBatch, report: IngestReport, stored: set[str]
+    ) -> dict[str, np.ndarray]:
+        """Vectors of the batch's nodes; only those of ``stored`` (ids this namespace already
+        holds) are looked up in the shared vector table: a hit on a text only another namespace
+        holds would reveal that it holds it, so such a text is embedded like a new one."""
         texts: dict[str, str] = {}
+        known: list[str] = []
         for node in batch.nodes():
-            texts.setdefault(embed_key(node), embed_text(node))
-        cached = self.store.cached_vectors(self.embedder.name, list(texts))
+            key = embed_key(node)
+            texts.setdefault(key, embed_text(node))
+            if node.id in stored:
+                known.append(key)
+        cached = self.store.cached_vectors(self.embedder.name, known) if known else {}
         missing = [key for key in texts if key not in cached]
         report.embedding_cache_hits += len(texts) - len(missing)
         report.texts_embedded += len(missing)
@@ -357,7 +378,7 @@ class Ingestor:
                 self.store.write(WriteBatch(namespace=namespace, sources=list(sources)))
             return
         extractions = self.extract(todo, report)
-        batch = self.build(namespace, todo, extractions)
+        batch = self.build(namespace, todo, extractions, report=report)
         batch.sources = list(sources)
         self.remember_extractions(batch, todo, extractions)
         result = self.commit(namespace, batch, report)
@@ -378,9 +399,11 @@ class Ingestor:
     # -- the write, shared with episode ingest and notes ---------------------------------------
     def commit(self, namespace: str, batch: WriteBatch, report: IngestReport) -> WriteResult | None:
         """Embed, merge with stored rows, add synonym edges, run the hooks, write (one transaction)."""
-        vectors = self._embed(batch, report)
         known_entities = self.store.get_entities(namespace, [e.id for e in batch.entities])
         known_facts = self.store.get_facts(namespace, [f.id for f in batch.facts])
+        stored = set(known_entities) | set(known_facts)
+        stored.update(self.store.existing_passages(namespace, [p.id for p in batch.passages]))
+        vectors = self._embed(batch, report, stored)
         new_entities = [e for e in batch.entities if e.id not in known_entities]
         found_synonyms = 0
         for e in batch.entities:

@@ -30,16 +30,20 @@ costs the candidates of the mention's rarest token, never a scan of all names
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from graphmem.extract.base import Extraction
+from graphmem.ingest.merges import settle_merges
 from graphmem.models import Edge, Passage
-from graphmem.names import PLACE_TYPES, VALUE_TYPES, NameIndex, looks_like_value
+from graphmem.names import PLACE_TYPES, VALUE_TYPES, NameIndex, fold, looks_like_value
 from graphmem.store.base import Store, Vector
 from graphmem.store.threads import single_blas_thread
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,10 @@ def resolve_mentions(
             out.merges[name] = found[0]
         elif found:
             out.links[name] = [(c, round(1.0 / len(found), 6)) for c in found]
+    # The document's and the namespace's indexes may keep different spellings of one folded
+    # name ("Roman Polański" / "Roman Polanski") and map each to the other: settle on one.
+    prefer = namespace.spelling if namespace is not None else None
+    out.merges = settle_merges(out.merges, fold, prefer)
     return out
 
 
@@ -165,10 +173,18 @@ def load_names(store: Store, namespace: str) -> NameIndex:
 
 
 def resolve_documents(
-    index: NameIndex, passages: Sequence[Passage], extractions: Sequence[Extraction]
+    index: NameIndex,
+    passages: Sequence[Passage],
+    extractions: Sequence[Extraction],
+    *,
+    failed: list[str] | None = None,
 ) -> dict[str, Resolution]:
     """How each document's mentions resolve, by passage id (passages of one source are one
-    document); ``index``, the namespace's names, learns the batch's names first."""
+    document); ``index``, the namespace's names, learns the batch's names first.
+
+    A document whose names cannot be resolved keeps them unresolved, with a warning, and its
+    source is appended to ``failed``: one document's names never stop an ingest.
+    """
     docs: dict[str, list[int]] = {}
     for i, p in enumerate(passages):
         docs.setdefault(p.source or p.id, []).append(i)
@@ -188,7 +204,14 @@ def resolve_documents(
                 mentions.setdefault(f.object.strip(), None)
             for ev in ex.events:
                 mentions.update({n.strip(): None for n in ev.participants if n not in mentions})
-        resolution = resolve_mentions(mentions, doc_names, index)
+        try:
+            resolution = resolve_mentions(mentions, doc_names, index)
+        except Exception as exc:  # a bug in one document's names must not stop the ingest
+            doc = passages[members[0]].source or passages[members[0]].id
+            log.warning("names of %s left unresolved: %s: %s", doc, type(exc).__name__, exc)
+            if failed is not None:
+                failed.append(doc)
+            resolution = Resolution()
         for i in members:
             out[passages[i].id] = resolution
     return out

@@ -15,7 +15,8 @@ Each store package declares the schemes it serves (``SCHEMES``, scheme -> the ex
 
 Anything else that looks like a URL (``sqlite:data/x.db``, ``neo4j:host``) is refused rather than
 taken as a file name. ``open_store(url, create=False)`` refuses a SQLite file that does not exist
-(read-only callers use it so a typo never creates an empty database).
+(read-only callers use it so a typo never creates an empty database), and a file that is not
+a graphmem store, or is empty, with :class:`~graphmem.errors.StoreError` (nothing is written).
 
 >>> store = open_store("sqlite:///:memory:")
 >>> store.url
@@ -123,7 +124,7 @@ def open_store(url: str | PathLike[str], *, create: bool = True) -> Store:
     if path is not None:
         if not create and path != ":memory:" and not Path(path).expanduser().is_file():
             raise NotFound(f"no store at {text!r} (file {path} does not exist)")
-        return _sqlite(path, url=text if "://" in text else None)
+        return _sqlite(path, url=text if "://" in text else None, create=create)
     extra = store_schemes()[text.partition("://")[0].lower()][1]
     try:
         cypher: Any = importlib.import_module("graphmem.store.cypher")
@@ -141,7 +142,7 @@ def open_store(url: str | PathLike[str], *, create: bool = True) -> Store:
     return store
 
 
-def _sqlite(path: str, *, url: str | None) -> Store:
+def _sqlite(path: str, *, url: str | None, create: bool) -> Store:
     from graphmem.store.sqlite import SQLiteStore
 
-    return SQLiteStore(path, url=url)
+    return SQLiteStore(path, url=url, create=create)

@@ -130,6 +130,15 @@ def embed_key(node: AnyNode) -> str:
     return text_hash(embed_text(node))
 
 
+def cache_prefix(namespace: str, node_id: str | None = None) -> str:
+    """Where the extraction-cache keys of ``namespace``, or of one of its nodes, start.
+
+    >>> cache_prefix("team-a", "p:1")
+    'team-a\\x1fp:1\\x1f'
+    """
+    return f"{namespace}\x1f" if node_id is None else f"{namespace}\x1f{node_id}\x1f"
+
+
 _KIND_BY_TYPE: dict[type, NodeKind] = {
     Passage: "passage",
     Entity: "entity",
@@ -238,7 +247,7 @@ class Store(Protocol):
     #: the URL it was opened with, e.g. ``sqlite:///path/graph.db``
     url: str
     #: how :meth:`text_search` ranks: ``"bm25"`` (SQLite's FTS5, Neo4j's Lucene) or ``"tfidf"``
-    #: (FalkorDB's RediSearch scorer, which the first stage does not fuse: see HippoSettings)
+    #: (FalkorDB's RediSearch scorer, which the first stage does not fuse: see PassageSearchSettings)
     text_ranking: str
 
     # -- writes ------------------------------------------------------------------------------

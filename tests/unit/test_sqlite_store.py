@@ -174,7 +174,9 @@ def test_migrations_are_recorded_by_name_and_reopening_applies_nothing(db: Path)
     assert apply_migrations(conn, (*store_mod_migrations(), extra)) == ["9999_test"]
     assert apply_migrations(conn, (*store_mod_migrations(), extra)) == []
     conn.close()
-    SQLiteStore(db).close()  # a later migration in the file does not confuse opening
+    # a migration this graphmem does not know: a newer graphmem made the file (issue 21)
+    with pytest.raises(StoreError, match=r"newer graphmem.*9999_test"):
+        SQLiteStore(db)
     conn = sqlite3.connect(db)
     names = [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY rowid")]
     assert names == [*(m.name for m in store_mod_migrations()), "9999_test"]

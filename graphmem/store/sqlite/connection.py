@@ -18,7 +18,7 @@ from os import PathLike
 from pathlib import Path
 
 from graphmem.errors import ConnectionFailed, GraphmemError, StoreError, TransactionFailed
-from graphmem.store.sqlite.schema import apply_migrations
+from graphmem.store.sqlite.schema import apply_migrations, check_file, integrity_problems
 
 
 class SQLiteFile:
@@ -28,19 +28,25 @@ class SQLiteFile:
     """
 
     def __init__(
-        self, path: str | PathLike[str], *, busy_timeout: float = 30.0, url: str | None = None
+        self,
+        path: str | PathLike[str],
+        *,
+        busy_timeout: float = 30.0,
+        url: str | None = None,
+        create: bool = True,
     ) -> None:
         self.path = str(path) if str(path) == ":memory:" else str(Path(path).expanduser())
         self.url = url or f"sqlite:///{self.path}"
         self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = self._connect()
+        self._conn: sqlite3.Connection | None = self._connect(create)
         self._version = self._data_version(self._conn)
 
     def _drop_memory(self) -> None:
         """Forget what is held in memory about the file (another process changed it, or closed)."""
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, create: bool = True) -> sqlite3.Connection:
+        """Open the file; without ``create``, only an existing graphmem store (nothing made)."""
         memory = self.path == ":memory:"
         try:
             if not memory:
@@ -52,6 +58,8 @@ class SQLiteFile:
             raise ConnectionFailed(f"cannot open SQLite store {self.path!r}: {exc}") from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            if not memory:  # before WAL mode, which rewrites the file's header
+                check_file(conn, self.path, create=create)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if not memory and str(mode).lower() != "wal":
                 raise StoreError(f"{self.path}: cannot switch to WAL journal mode (got {mode!r})")
@@ -136,6 +144,17 @@ class SQLiteFile:
                 raise TransactionFailed(
                     f"{self.url}: {what} failed and was rolled back: {exc}"
                 ) from exc
+
+    def check(self, namespace: str) -> None:
+        """Raise :class:`StoreError` if the file is corrupt (a quick structural check, and the
+        namespace's index counts against its rows): run before trusting counts."""
+        with self._reading() as conn:
+            problems = integrity_problems(conn, namespace)
+        if problems:
+            shown = "; ".join(problems[:5])
+            raise StoreError(
+                f"{self.path} is corrupt: {shown} (restore a backup, or run sqlite3's .recover)"
+            )
 
     def close(self) -> None:
         """Close the file. Further calls raise :class:`StoreError`."""

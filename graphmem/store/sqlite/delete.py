@@ -1,6 +1,7 @@
 """Deleting a source or a namespace from the SQLite file (inside the caller's transaction).
 
-Provenance decides what goes with a source: a fact, event or hyperedge stays while some passage
+Provenance decides what goes with a source (and with it its cached extractions and the vectors
+no stored node uses any more): a fact, event or hyperedge stays while some passage
 STATES it or some episode gives EVIDENCE for it; an entity stays while a passage MENTIONS it, an
 episode gives EVIDENCE for it, a remaining fact has it as subject or object, or a remaining
 hyperedge or event has it as a member or participant. Every edge touching a removed node goes.
@@ -12,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from graphmem.models import DeleteReport, Event, Hyperedge
-from graphmem.store.base import count_fields
+from graphmem.store.base import cache_prefix, count_fields
 from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.write import chunks, marks, select_in
 
@@ -25,14 +26,45 @@ def _ids(conn: sqlite3.Connection, table: str, ns: str, ids: Iterable[str]) -> s
     return {str(r[0]) for r in select_in(conn, sql, (ns,), ids)}
 
 
-def _delete_rows(conn: sqlite3.Connection, table: str, ns: str, ids: Iterable[str]) -> int:
+def _delete_rows(
+    conn: sqlite3.Connection,
+    table: str,
+    ns: str,
+    ids: Iterable[str],
+    keys: set[str] | None = None,
+) -> int:
+    """Delete these rows; their embed keys go to ``keys`` (for :func:`purge_caches`)."""
     n = 0
     for part in chunks(sorted(set(ids))):
-        cur = conn.execute(
-            f"DELETE FROM {table} WHERE namespace = ? AND id IN ({marks(len(part))})", (ns, *part)
-        )
-        n += cur.rowcount
+        rows = conn.execute(
+            f"DELETE FROM {table} WHERE namespace = ? AND id IN ({marks(len(part))}) "
+            "RETURNING embed_key",
+            (ns, *part),
+        ).fetchall()
+        n += len(rows)
+        if keys is not None:
+            keys.update(str(r[0]) for r in rows)
     return n
+
+
+def purge_caches(
+    conn: sqlite3.Connection, ns: str, roots: Iterable[str] | None, keys: Iterable[str]
+) -> None:
+    """Drop the extraction-cache rows of deleted ``roots`` (None: the whole namespace) and the
+    vectors of ``keys`` that no stored node of any namespace uses any more."""
+    for prefix in [cache_prefix(ns)] if roots is None else [cache_prefix(ns, r) for r in roots]:
+        # keys starting with prefix (which ends in \x1f): a range on the primary key
+        conn.execute(
+            "DELETE FROM extractions WHERE key >= ? AND key < ?", (prefix, prefix[:-1] + "\x20")
+        )
+    used = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {t} WHERE {t}.embed_key = vectors.key)"
+        for t in NODE_TABLES.values()
+    )
+    for part in chunks(sorted(set(keys))):
+        conn.execute(
+            f"DELETE FROM vectors WHERE key IN ({marks(len(part))}) AND NOT ({used})", part
+        )
 
 
 def _delete_edges_touching(conn: sqlite3.Connection, ns: str, ids: Iterable[str]) -> None:
@@ -101,9 +133,10 @@ def delete_roots(
             stated.add(dst)
         if etype in ("MENTIONS", "EVIDENCE"):
             touched_entities.add(dst)
+    keys: set[str] = set()
     report = DeleteReport(
-        passages=_delete_rows(conn, "passages", ns, passages),
-        episodes=_delete_rows(conn, "episodes", ns, episodes),
+        passages=_delete_rows(conn, "passages", ns, passages, keys),
+        episodes=_delete_rows(conn, "episodes", ns, episodes, keys),
     )
     _delete_edges_touching(conn, ns, roots)
 
@@ -150,9 +183,9 @@ def delete_roots(
         dead_events | dead_hyper,
     ):
         touched_entities.add(str(dst[0]))
-    report.facts = _delete_rows(conn, "facts", ns, dead_facts)
-    report.events = _delete_rows(conn, "events", ns, dead_events)
-    report.hyperedges = _delete_rows(conn, "hyperedges", ns, dead_hyper)
+    report.facts = _delete_rows(conn, "facts", ns, dead_facts, keys)
+    report.events = _delete_rows(conn, "events", ns, dead_events, keys)
+    report.hyperedges = _delete_rows(conn, "hyperedges", ns, dead_hyper, keys)
     _delete_edges_touching(conn, ns, dead_facts | dead_events | dead_hyper)
 
     # Entities nothing remaining refers to.
@@ -177,8 +210,9 @@ def delete_roots(
     ):
         keep.update(str(r[0]) for r in select_in(conn, sql, (ns,), candidates - keep))
     dead_entities = candidates - keep
-    report.entities = _delete_rows(conn, "entities", ns, dead_entities)
+    report.entities = _delete_rows(conn, "entities", ns, dead_entities, keys)
     _delete_edges_touching(conn, ns, dead_entities)
+    purge_caches(conn, ns, roots, keys)
     return report
 
 
@@ -222,10 +256,16 @@ def _drop_source(conn: sqlite3.Connection, ns: str, source: str) -> set[str]:
 
 
 def delete_namespace(conn: sqlite3.Connection, ns: str) -> DeleteReport:
-    """Remove every node and edge of ``ns`` (the content-keyed caches stay)."""
+    """Remove every node and edge of ``ns``, its cached extractions and the vectors only it used."""
     counts: dict[str, int] = {}
+    keys: set[str] = set()
     for kind, table in NODE_TABLES.items():
-        counts[kind] = conn.execute(f"DELETE FROM {table} WHERE namespace = ?", (ns,)).rowcount
+        rows = conn.execute(
+            f"DELETE FROM {table} WHERE namespace = ? RETURNING embed_key", (ns,)
+        ).fetchall()
+        counts[kind] = len(rows)
+        keys.update(str(r[0]) for r in rows)
+    purge_caches(conn, ns, None, keys)
     conn.execute("DELETE FROM edges WHERE namespace = ?", (ns,))
     conn.execute("DELETE FROM namespaces WHERE namespace = ?", (ns,))
     return DeleteReport(

@@ -12,7 +12,8 @@ queries filter on, ``embed_key`` (the hash of the text whose embedding stands fo
 >>> import sqlite3
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
 >>> apply_migrations(conn)
-['0001_initial', '0002_lexical_index', '0003_passage_sources', '0004_canonical_synonyms']
+['0001_initial', '0002_lexical_index', '0003_passage_sources', '0004_canonical_synonyms', \
+'0005_scoped_caches']
 >>> apply_migrations(conn)
 []
 """
@@ -22,6 +23,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from graphmem.errors import StoreError
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ _INITIAL = (
     )""",
     "CREATE UNIQUE INDEX edges_key ON edges (namespace, src, type, dst)",
     "CREATE INDEX edges_dst ON edges (namespace, dst)",
-    # Caches keyed by content, shared by every namespace.
+    # Caches keyed by content (extractions scoped by namespace since 0005_scoped_caches).
     """CREATE TABLE vectors (
         model TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -176,12 +179,24 @@ _CANONICAL = (
     "UPDATE edges SET src = dst, dst = src WHERE type = 'SYNONYM' AND src > dst",
 )
 
+# The caches are scoped by namespace (issue 21): extraction keys start with the namespace and
+# the passage id, so the old keys (text hash alone, shared by every namespace) go; and a delete
+# purges the vectors no stored node uses, found through an index on each table's embed_key.
+_SCOPED_CACHES = (
+    "DELETE FROM extractions",
+    *(
+        f"CREATE INDEX {table}_embed_key ON {table} (embed_key)"
+        for table in ("passages", "entities", "facts", "events", "hyperedges", "episodes")
+    ),
+)
+
 #: every migration, in the order it is applied
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_lexical_index", _LEXICAL),
     Migration("0003_passage_sources", _SOURCES),
     Migration("0004_canonical_synonyms", _CANONICAL),
+    Migration("0005_scoped_caches", _SCOPED_CACHES),
 )
 
 #: node kind -> table name (the same words, kept explicit so a typo cannot reach SQL)
@@ -193,6 +208,46 @@ NODE_TABLES: dict[str, str] = {
     "hyperedge": "hyperedges",
     "episode": "episodes",
 }
+
+
+def check_file(conn: sqlite3.Connection, path: str, *, create: bool) -> None:
+    """Refuse, before anything is written, a file that is not a graphmem store of this version.
+
+    A database holding other tables is never written into (its owner did not ask for graphmem's
+    tables); without ``create`` (read-only commands) neither is an empty file; and a store with
+    migrations this graphmem does not know was made by a newer one, whose layout it cannot read.
+    """
+    names = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
+    hint = "graphmem never writes into another database: pass the path of a graphmem store"
+    if "migrations" not in names:
+        if names:
+            shown = ", ".join(sorted(names)[:5])
+            raise StoreError(f"{path} is not a graphmem store (it holds {shown}); {hint}")
+        if not create:
+            raise StoreError(f"{path} is an empty file, not a graphmem store; {hint}")
+        return
+    unknown = [n for n in applied_migrations(conn) if n not in {m.name for m in MIGRATIONS}]
+    if unknown:
+        raise StoreError(
+            f"{path} was made by a newer graphmem (unknown migrations: {', '.join(unknown)}): "
+            "upgrade graphmem to open it"
+        )
+
+
+def integrity_problems(conn: sqlite3.Connection, namespace: str) -> list[str]:
+    """What ``PRAGMA quick_check`` finds, and every table whose index count of ``namespace``
+    differs from a scan of its rows (quick_check does not compare indexes with their table)."""
+    problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check") if str(r[0]) != "ok"]
+    for table in (*NODE_TABLES.values(), "edges"):
+        fast, slow = (
+            conn.execute(
+                f"SELECT COUNT(*) FROM {table} {how} WHERE namespace = ?", (namespace,)
+            ).fetchone()[0]
+            for how in ("", "NOT INDEXED")
+        )
+        if fast != slow:
+            problems.append(f"{table}: its index counts {fast} rows, the table holds {slow}")
+    return problems
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:

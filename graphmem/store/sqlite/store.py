@@ -111,11 +111,12 @@ class SQLiteStore(SQLiteFile):
         busy_timeout: float = 30.0,
         exact_limit: int = EXACT_LIMIT,
         url: str | None = None,
+        create: bool = True,
     ) -> None:
         self.exact_limit = exact_limit
         self._state: dict[str, _Namespace] = {}
         self._models: dict[str, tuple[str | None, int | None]] = {}
-        super().__init__(path, busy_timeout=busy_timeout, url=url)
+        super().__init__(path, busy_timeout=busy_timeout, url=url, create=create)
 
     def __enter__(self) -> SQLiteStore:
         return self
