@@ -1,8 +1,8 @@
 """``AsyncMemory``: :class:`~graphmem.memory.Memory` with awaitable methods.
 
 Every public method of ``Memory`` has a twin here with the same parameters, defaults and
-annotations (``tests/unit/test_operations.py`` checks both against :mod:`graphmem.operations`);
-each runs the blocking call on a worker thread.
+annotations (``tests/unit/facade/test_operations.py`` checks both against
+:mod:`graphmem.operations`); each runs the blocking call on a worker thread.
 
 >>> async def main():                                          # doctest: +SKIP
 ...     async with AsyncMemory("sqlite:///demo.db") as mem:
@@ -13,7 +13,7 @@ each runs the blocking call on a worker thread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,11 @@ from graphmem.models import (
     Entity,
     Episode,
     EpisodeReport,
+    Event,
+    Fact,
     Hyperedge,
     IngestReport,
+    Link,
     Neighbor,
     Passage,
     SearchResult,
@@ -187,6 +190,16 @@ class AsyncMemory:
 
     async def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph:
         return await asyncio.to_thread(self.sync.to_networkx, namespace)
+
+    async def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
+        return await asyncio.to_thread(self.sync.get_nodes, ids, namespace=namespace)
+
+    async def links(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, list[Link]]:
+        return await asyncio.to_thread(self.sync.links, ids, namespace=namespace)
 
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)

@@ -10,14 +10,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphmem.embed.base import Embedder
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
-from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
+from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, node_kind, normalize_name
 from graphmem.ingest.episodes import EpisodeIngestor, EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
 from graphmem.ingest.pipeline import Ingestor
@@ -30,8 +30,11 @@ from graphmem.models import (
     Episode,
     EpisodeIn,
     EpisodeReport,
+    Event,
+    Fact,
     Hyperedge,
     IngestReport,
+    Link,
     Neighbor,
     Passage,
     SearchResult,
@@ -39,7 +42,7 @@ from graphmem.models import (
 )
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer, PassageSearchSettings
-from graphmem.retrieve.results import neighbors
+from graphmem.retrieve.results import links, neighbors
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -47,7 +50,7 @@ from graphmem.retrieve.search import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
-from graphmem.store import DEFAULT_STORE_URL
+from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
 from graphmem.store.base import Store, WriteBatch
 
 if TYPE_CHECKING:
@@ -426,6 +429,35 @@ class Memory:
         from graphmem.store.networkx_graph import to_networkx
 
         return to_networkx(self.store, self._ns(namespace))
+
+    def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
+        """The stored nodes among ``ids``, by id (one store call per kind; unknown ids left out)."""
+        ns = self._ns(namespace)
+        by_kind: dict[str, list[str]] = {}
+        for i in ids:
+            by_kind.setdefault(node_kind(i), []).append(i)
+        store = self.store
+        getters: dict[str, Callable[[str, Sequence[str]], Mapping[str, Any]]] = {
+            "passage": store.get_passages,
+            "entity": store.get_entities,
+            "fact": store.get_facts,
+            "event": store.get_events,
+            "hyperedge": store.get_hyperedges,
+            "episode": store.get_episodes,
+        }
+        found: dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode] = {}
+        for kind, wanted in by_kind.items():
+            getter = getters.get(kind)
+            if getter is not None:
+                found.update(getter(ns, wanted))
+        return found
+
+    def links(self, ids: Sequence[str], *, namespace: str | None = None) -> dict[str, list[Link]]:
+        """Every edge (or fact) from each of ``ids`` to a neighbour, in two store calls for all
+        of them: what :meth:`neighbors` ranks, unranked and batched (the API's DataLoaders)."""
+        return links(self.store, self._ns(namespace), ids)
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         """Delete a source's passages and what only they supported (the source matched exactly)."""

@@ -3,9 +3,9 @@
 all offer, with one signature each.
 
 :class:`MemoryOperations` is the list (``AsyncMemoryOperations`` its awaitable twin); code that
-takes "a memory, local or remote" can annotate with it. ``tests/unit/test_operations.py`` checks
-the four classes against it: the same names, parameter names, kinds and defaults (and, for the
-two local classes, the same annotations). What a remote client cannot do is declared here, with
+takes "a memory, local or remote" can annotate with it.
+``tests/unit/facade/test_operations.py`` checks the four classes against it: the same names,
+parameter names, kinds and defaults (and, for the two local classes, the same annotations). What a remote client cannot do is declared here, with
 the reason, in :data:`REMOTE_OMISSIONS`; the parameters only a client takes in
 :data:`REMOTE_EXTRAS`.
 
@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,8 +30,11 @@ if TYPE_CHECKING:
         Entity,
         Episode,
         EpisodeReport,
+        Event,
+        Fact,
         Hyperedge,
         IngestReport,
+        Link,
         Neighbor,
         Passage,
         SearchResult,
@@ -132,6 +135,14 @@ class MemoryOperations(Protocol):
     def neighbors(
         self, node_id: str, *, namespace: str | None = None, limit: int = 50
     ) -> list[Neighbor]: ...
+
+    def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]: ...
+
+    def links(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, list[Link]]: ...
 
     def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph: ...
 
@@ -237,6 +248,14 @@ class AsyncMemoryOperations(Protocol):
         self, node_id: str, *, namespace: str | None = None, limit: int = 50
     ) -> list[Neighbor]: ...
 
+    async def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]: ...
+
+    async def links(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, list[Link]]: ...
+
     async def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph: ...
 
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport: ...
@@ -259,6 +278,14 @@ OPERATIONS: tuple[str, ...] = tuple(
 
 #: operations ``Client`` and ``AsyncClient`` do not offer, and why (the signature test reads it)
 REMOTE_OMISSIONS: dict[str, str] = {
+    "get_nodes": (
+        "the batched read behind the server's own DataLoaders; a client reads nodes one by one "
+        "with get_entity, get_passage and get_episode (the server batches those itself)"
+    ),
+    "links": (
+        "the unranked, batched neighbourhood read behind the server's DataLoaders; a client "
+        "asks neighbors() for a node's neighbours, ranked and paged"
+    ),
     "explain": (
         "an Explanation holds the walk's raw state (every seed and PageRank score over the "
         "namespace's graph) to draw it locally; over HTTP, search(...).subgraph is the subgraph "

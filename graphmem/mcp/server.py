@@ -121,7 +121,7 @@ def run(
         raise ConfigError(f"unknown transport {transport!r}: use stdio or http")
     ring = None
     if transport == "http":
-        from graphmem.api.server import is_loopback, load_keys
+        from graphmem.keys import is_loopback, load_keys
 
         ring = load_keys(keys, default_namespace=ns)
         if ring.open and not is_loopback(host):

@@ -5,7 +5,8 @@ The walk is made the same: the view's symmetric adjacency becomes a directed igr
 arc per stored direction, weighted as stored, and a node with no edges gets a self-loop, so it
 keeps the mass that reaches it (graphmem's rule) where PRPACK would otherwise send a dangling
 node's mass back to the seeds. PRPACK solves the system to ~1e-10, so its scores are the fixed
-point the power iteration approaches; ``tests/unit/test_ppr_engines.py`` holds the two to 1e-6.
+point the power iteration approaches; ``tests/unit/retrieve/test_ppr_engines.py`` holds the two
+to 1e-6.
 
 The igraph graph is built once per view (views never change) and kept while the view lives.
 """

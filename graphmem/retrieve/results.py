@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from graphmem.ids import ENTITY, EPISODE, FACT, HYPEREDGE, PASSAGE, node_kind, of_kind
@@ -26,6 +25,7 @@ from graphmem.models import (
     PassageHit,
     SearchResult,
 )
+from graphmem.models import Link as Link
 from graphmem.retrieve.base import Retrieval
 from graphmem.store.base import Store
 from graphmem.validity import is_current
@@ -200,22 +200,6 @@ def unit_hits(store: Store, namespace: str, found: Retrieval) -> list[HyperedgeH
     """The ranked hyperedges as :class:`HyperedgeHit` models."""
     rows = store.get_hyperedges(namespace, [h for h, _ in found.hits])
     return [HyperedgeHit(hyperedge=rows[h], score=s) for h, s in found.hits if h in rows]
-
-
-@dataclass(frozen=True)
-class Link:
-    """One edge (or fact) from ``src`` to a neighbour ``id``."""
-
-    src: str
-    id: str
-    edge_type: str
-    weight: float
-    direction: Literal["out", "in"]
-    #: unique per edge: the fact id, or ``TYPE:src:dst``
-    key: str
-    fact_id: str | None = None
-    #: set for facts (their text); other links take the neighbour's label
-    label: str | None = None
 
 
 def links(store: Store, namespace: str, ids: Sequence[str]) -> dict[str, list[Link]]:

@@ -1,6 +1,6 @@
 """The store contract: one suite, run against every backend registered in conftest.py.
 
-Data builders live in contract_data.py; the ``store``, ``ns`` and ``backend`` fixtures in conftest.py.
+Data builders live in tests/support/contract.py; the ``store``, ``ns`` and ``backend`` fixtures in conftest.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from contract_data import (
+
+from graphmem.errors import InputError, StoreError
+from graphmem.ids import (
+    entity_id,
+    episode_id,
+    event_id,
+    fact_id,
+    hyperedge_id,
+    text_hash,
+)
+from graphmem.models import DeleteReport, Edge, Entity, Episode, Event, Hyperedge
+from graphmem.store.base import NODE_KINDS, NodeKind, Store, WriteBatch, embed_key, kind_of
+
+from support.contract import (
     DIM,
     DOCS,
     MODEL,
@@ -29,18 +42,6 @@ from contract_data import (
     vec,
     with_vectors,
 )
-
-from graphmem.errors import InputError, StoreError
-from graphmem.ids import (
-    entity_id,
-    episode_id,
-    event_id,
-    fact_id,
-    hyperedge_id,
-    text_hash,
-)
-from graphmem.models import DeleteReport, Edge, Entity, Episode, Event, Hyperedge
-from graphmem.store.base import NODE_KINDS, NodeKind, Store, WriteBatch, embed_key, kind_of
 
 # ------------------------------------------------------------------------------ writes
 

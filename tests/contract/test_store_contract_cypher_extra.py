@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from contract_data import build_world
-from test_store_contract import (
+
+from graphmem.ids import entity_id
+from graphmem.models import Edge
+from graphmem.store.base import Store, WriteBatch, embed_key
+
+from support.contract import (
     DOCS,
     MODEL,
     NS,
     T0,
+    build_world,
     doc_batch,
     ent,
     expected_weights,
@@ -26,10 +31,6 @@ from test_store_contract import (
     vec,
     with_vectors,
 )
-
-from graphmem.ids import entity_id
-from graphmem.models import Edge
-from graphmem.store.base import Store, WriteBatch, embed_key
 
 
 def test_a_batch_that_changes_some_rows_and_not_others(store: Store, ns: NS) -> None:

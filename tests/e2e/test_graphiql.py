@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from graphmem import Memory
-from graphmem.api.auth import create_key
+from graphmem.keys import create_key
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    from graphmem.api.server import build_app, make_server
+    from graphmem_api.server import build_app, make_server
 
     tmp = tmp_path_factory.mktemp("graphiql")
     key = create_key(tmp / "keys.json", ["default"], key_id="ui")
