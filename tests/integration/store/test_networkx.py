@@ -18,7 +18,7 @@ from graphmem.memory import Memory
 from graphmem.models import Stats
 from graphmem.store.base import NODE_KINDS
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 SLICE = DATA / "musique_slice"
 PASSAGES = 12
 
