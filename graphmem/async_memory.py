@@ -74,11 +74,22 @@ class AsyncMemory:
         episodes: EpisodeIngestSettings | None = None,
         episodic: EpisodeSearchSettings | None = None,
     ) -> None:
-        self.sync = Memory(store, embedder=embedder, extractor=extractor, namespace=namespace,
-                           passage_search=passage_search, resolver=resolver,
-                           episode_ingest=episode_ingest, episode_search=episode_search,
-                           temporal=temporal, hyperedges=hyperedges, namer=namer,
-                           retrieval=retrieval, episodes=episodes, episodic=episodic)  # fmt: skip
+        self.sync = Memory(
+            store,
+            embedder=embedder,
+            extractor=extractor,
+            namespace=namespace,
+            passage_search=passage_search,
+            resolver=resolver,
+            episode_ingest=episode_ingest,
+            episode_search=episode_search,
+            temporal=temporal,
+            hyperedges=hyperedges,
+            namer=namer,
+            retrieval=retrieval,
+            episodes=episodes,
+            episodic=episodic,
+        )
         self.store = self.sync.store
         self.embedder = self.sync.embedder
 
@@ -93,8 +104,15 @@ class AsyncMemory:
         metadata: dict[str, Any] | None = None,
         namespace: str | None = None,
     ) -> IngestReport:
-        return await asyncio.to_thread(self.sync.add, text, source=source, title=title, time=time,
-                                       metadata=metadata, namespace=namespace)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add,
+            text,
+            source=source,
+            title=title,
+            time=time,
+            metadata=metadata,
+            namespace=namespace,
+        )
 
     async def add_many(
         self,
@@ -108,16 +126,23 @@ class AsyncMemory:
         replace_sources: bool = False,
     ) -> IngestReport:
         # read on the caller's side, so the worker thread gets a plain list
-        return await asyncio.to_thread(self.sync.add_many, list(docs), namespace=namespace,
-                                       batch_size=batch_size, progress=progress,
-                                       retry_failed=retry_failed, on_progress=on_progress,
-                                       replace_sources=replace_sources)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add_many,
+            list(docs),
+            namespace=namespace,
+            batch_size=batch_size,
+            progress=progress,
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+            replace_sources=replace_sources,
+        )
 
     async def retry_failed(
         self, *, namespace: str | None = None, batch_size: int = 64
     ) -> IngestReport:
-        return await asyncio.to_thread(self.sync.retry_failed, namespace=namespace,
-                                       batch_size=batch_size)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.retry_failed, namespace=namespace, batch_size=batch_size
+        )
 
     async def add_episode(
         self,
@@ -130,9 +155,16 @@ class AsyncMemory:
         source: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> EpisodeReport:
-        return await asyncio.to_thread(self.sync.add_episode, text, time=time, speaker=speaker,
-                                       session=session, namespace=namespace, source=source,
-                                       metadata=metadata)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add_episode,
+            text,
+            time=time,
+            speaker=speaker,
+            session=session,
+            namespace=namespace,
+            source=source,
+            metadata=metadata,
+        )
 
     async def add_episodes(
         self,
@@ -143,15 +175,21 @@ class AsyncMemory:
         progress: bool = False,
         on_progress: Callable[[int], None] | None = None,
     ) -> EpisodeReport:
-        return await asyncio.to_thread(self.sync.add_episodes, episodes, namespace=namespace,
-                                       batch_size=batch_size, progress=progress,
-                                       on_progress=on_progress)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add_episodes,
+            episodes,
+            namespace=namespace,
+            batch_size=batch_size,
+            progress=progress,
+            on_progress=on_progress,
+        )
 
     async def add_note(
         self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None
     ) -> Hyperedge:
-        return await asyncio.to_thread(self.sync.add_note, text, members=members,
-                                       namespace=namespace)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add_note, text, members=members, namespace=namespace
+        )
 
     # -- search -------------------------------------------------------------------------------
     async def search(
@@ -164,8 +202,15 @@ class AsyncMemory:
         between: Between | None = None,
         include: Iterable[str] | None = None,
     ) -> SearchResult:
-        return await asyncio.to_thread(self.sync.search, question, k=k, namespace=namespace,
-                                       as_of=as_of, between=between, include=include)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.search,
+            question,
+            k=k,
+            namespace=namespace,
+            as_of=as_of,
+            between=between,
+            include=include,
+        )
 
     async def explain(
         self, question: str, *, k: int = 5, namespace: str | None = None
@@ -185,8 +230,9 @@ class AsyncMemory:
     async def neighbors(
         self, node_id: str, *, namespace: str | None = None, limit: int = 50
     ) -> list[Neighbor]:
-        return await asyncio.to_thread(self.sync.neighbors, node_id, namespace=namespace,
-                                       limit=limit)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.neighbors, node_id, namespace=namespace, limit=limit
+        )
 
     async def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph:
         return await asyncio.to_thread(self.sync.to_networkx, namespace)

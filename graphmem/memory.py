@@ -51,7 +51,7 @@ from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
 from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
-from graphmem.store.base import Store, WriteBatch
+from graphmem.store.base import Store, WriteBatch, node_getter
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -243,9 +243,14 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._ingestor.ingest(ns, items, batch_size=batch_size,
-                                         retry_failed=retry_failed, on_progress=step,
-                                         replace_sources=replace_sources)  # fmt: skip
+            return self._ingestor.ingest(
+                ns,
+                items,
+                batch_size=batch_size,
+                retry_failed=retry_failed,
+                on_progress=step,
+                replace_sources=replace_sources,
+            )
 
     def retry_failed(self, *, namespace: str | None = None, batch_size: int = 64) -> IngestReport:
         """Extract again every passage whose extraction failed before."""
@@ -274,8 +279,14 @@ class Memory:
         >>> mem.add_episode("I moved to Lisbon.", time="2024-03-01T10:00", speaker="Ada",
         ...                 session="chat-1")  # doctest: +SKIP
         """
-        item = EpisodeIn(text=text, time=time, speaker=speaker, session=session, source=source,
-                         metadata=metadata or {})  # fmt: skip
+        item = EpisodeIn(
+            text=text,
+            time=time,
+            speaker=speaker,
+            session=session,
+            source=source,
+            metadata=metadata or {},
+        )
         return self.add_episodes([item], namespace=namespace)
 
     def add_episodes(
@@ -368,10 +379,15 @@ class Memory:
     @property
     def searcher(self) -> Searcher:
         """The search core over this memory's store, embedder and settings (search, explain)."""
-        return Searcher(self.store, self.embedder, self.passage_search, self.episode_search,
-                        namer=self.namer,
-                        recognizer=getattr(self.extractor, "recognize_facts", None),
-                        namespace=self.namespace)  # fmt: skip
+        return Searcher(
+            self.store,
+            self.embedder,
+            self.passage_search,
+            self.episode_search,
+            namer=self.namer,
+            recognizer=getattr(self.extractor, "recognize_facts", None),
+            namespace=self.namespace,
+        )
 
     def search(
         self,
@@ -390,8 +406,9 @@ class Memory:
         ``include``: which units to return, from :data:`UNITS` (default: all but "context",
         the session neighbours of each episode hit). See :mod:`graphmem.retrieve.search`.
         """
-        return self.searcher.search(question, k=k, namespace=namespace, as_of=as_of,
-                                    between=between, include=include)  # fmt: skip
+        return self.searcher.search(
+            question, k=k, namespace=namespace, as_of=as_of, between=between, include=include
+        )
 
     def explain(self, question: str, *, k: int = 5, namespace: str | None = None) -> Explanation:
         """The subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages.
@@ -438,18 +455,9 @@ class Memory:
         by_kind: dict[str, list[str]] = {}
         for i in ids:
             by_kind.setdefault(node_kind(i), []).append(i)
-        store = self.store
-        getters: dict[str, Callable[[str, Sequence[str]], Mapping[str, Any]]] = {
-            "passage": store.get_passages,
-            "entity": store.get_entities,
-            "fact": store.get_facts,
-            "event": store.get_events,
-            "hyperedge": store.get_hyperedges,
-            "episode": store.get_episodes,
-        }
         found: dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode] = {}
         for kind, wanted in by_kind.items():
-            getter = getters.get(kind)
+            getter = node_getter(self.store, kind)
             if getter is not None:
                 found.update(getter(ns, wanted))
         return found

@@ -171,10 +171,13 @@ def checked_documents(
         indexes.append(i)
         out.append(
             Document(
-                text=d.text, source=d.source, title=d.title, time=d.time,
+                text=d.text,
+                source=d.source,
+                title=d.title,
+                time=d.time,
                 metadata=dict(d.metadata or {}),
             )
-        )  # fmt: skip
+        )
     if not out:
         more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
         raise APIError(f"no document can be stored: {rejected[0].message}{more}", BAD_REQUEST)

@@ -77,10 +77,14 @@ def subgraph(result: m.SearchResult) -> t.Subgraph:
         edges.setdefault(
             (src, dst, fact or kind),
             t.SubgraphEdge(
-                source=strawberry.ID(src), target=strawberry.ID(dst), type=kind, label=label,
-                weight=weight, fact_id=strawberry.ID(fact) if fact else None,
+                source=strawberry.ID(src),
+                target=strawberry.ID(dst),
+                type=kind,
+                label=label,
+                weight=weight,
+                fact_id=strawberry.ID(fact) if fact else None,
             ),
-        )  # fmt: skip
+        )
 
     def fact(h: m.FactHit, via: str | None) -> None:
         f = h.fact
@@ -120,30 +124,41 @@ def to_search_result(result: m.SearchResult, include: tuple[t.Include, ...]) -> 
         question=result.question,
         passages=[
             t.PassageHit(
-                passage=t.to_passage(h.passage), score=h.score, dense_score=h.dense_score,
-                facts=[_fact_hit(f) for f in h.facts], path=list(h.path),
+                passage=t.to_passage(h.passage),
+                score=h.score,
+                dense_score=h.dense_score,
+                facts=[_fact_hit(f) for f in h.facts],
+                path=list(h.path),
             )
             for h in result.passages
-        ] if t.Include.PASSAGES in keep else [],
+        ]
+        if t.Include.PASSAGES in keep
+        else [],
         facts=[_fact_hit(f) for f in result.facts] if t.Include.FACTS in keep else [],
-        entities=[
-            t.EntityHit(entity=t.to_entity(h.entity), score=h.score) for h in result.entities
-        ] if t.Include.ENTITIES in keep else [],
+        entities=[t.EntityHit(entity=t.to_entity(h.entity), score=h.score) for h in result.entities]
+        if t.Include.ENTITIES in keep
+        else [],
         hyperedges=[
             t.HyperedgeHit(hyperedge=t.to_hyperedge(h.hyperedge), score=h.score)
             for h in result.hyperedges
-        ] if t.Include.HYPEREDGES in keep else [],
+        ]
+        if t.Include.HYPEREDGES in keep
+        else [],
         episodes=[
             t.EpisodeHit(
-                episode=t.to_episode(h.episode), score=h.score, facts=[_fact_hit(f) for f in h.facts],
+                episode=t.to_episode(h.episode),
+                score=h.score,
+                facts=[_fact_hit(f) for f in h.facts],
                 context=[t.to_episode(e) for e in h.context] if t.Include.CONTEXT in keep else [],
             )
             for h in result.episodes
-        ] if t.Include.EPISODES in keep else [],
+        ]
+        if t.Include.EPISODES in keep
+        else [],
         mode=result.mode,
         timings_ms=cast(JSON, dict(result.timings_ms)),
         subgraph=subgraph(result),
-    )  # fmt: skip
+    )
 
 
 def to_job(job: RunnerJob) -> t.Job:
@@ -316,10 +331,18 @@ class Mutation(MemoryMutations):
         check_range("batchSize", batch_size, 1, 1_000)
         docs, indexes, rejected = checked_documents(ctx.limits, documents)
         job = ctx.runtime.jobs.submit(
-            ns, {"documents": docs, "indexes": indexes, "batch_size": batch_size,
-                 "retry_failed": retry_failed, "replace_sources": replace_sources},
-            total=len(documents), owner=ctx.caller.key_id, rejected=rejected,
-        )  # fmt: skip
+            ns,
+            {
+                "documents": docs,
+                "indexes": indexes,
+                "batch_size": batch_size,
+                "retry_failed": retry_failed,
+                "replace_sources": replace_sources,
+            },
+            total=len(documents),
+            owner=ctx.caller.key_id,
+            rejected=rejected,
+        )
         return to_job(job)
 
     @strawberry.mutation(
@@ -367,9 +390,15 @@ class Mutation(MemoryMutations):
         if metadata is not None and not isinstance(metadata, dict):
             raise APIError("metadata must be a JSON object", BAD_REQUEST)
         report = await ctx.runtime.call(
-            add, text, time=time, speaker=speaker, session=session, source=source,
-            metadata=dict(metadata or {}), namespace=ns,
-        )  # fmt: skip
+            add,
+            text,
+            time=time,
+            speaker=speaker,
+            session=session,
+            source=source,
+            metadata=dict(metadata or {}),
+            namespace=ns,
+        )
         data = report.model_dump()
         names = [f.name for f in dataclasses.fields(t.EpisodeReport)]
         return t.EpisodeReport(**{name: data.get(name, 0) for name in names})

@@ -163,9 +163,17 @@ def serve(
     The port is bound before anything is logged: a busy port is one :class:`ConfigError`.
     """
     app = build_app(
-        store, host=host, keys=keys, graphiql=graphiql, explorer=explorer, allow_open=allow_open,
-        extractor=extractor, embedder=embedder, namespace=namespace, **settings,
-    )  # fmt: skip
+        store,
+        host=host,
+        keys=keys,
+        graphiql=graphiql,
+        explorer=explorer,
+        allow_open=allow_open,
+        extractor=extractor,
+        embedder=embedder,
+        namespace=namespace,
+        **settings,
+    )
     sock = bind(host, port)
     configure_logging(log_level)
     port = sock.getsockname()[1]

@@ -159,47 +159,77 @@ class Episode(Node):
 
 def _passage(p: m.Passage) -> Passage:
     return Passage(
-        id=strawberry.ID(p.id), namespace=p.namespace, text=p.text, source=p.source,
-        title=p.title, created_at=p.created_at, metadata=cast(JSON, p.metadata), status=p.status,
+        id=strawberry.ID(p.id),
+        namespace=p.namespace,
+        text=p.text,
+        source=p.source,
+        title=p.title,
+        created_at=p.created_at,
+        metadata=cast(JSON, p.metadata),
+        status=p.status,
         error=p.error,
-    )  # fmt: skip
+    )
 
 
 def _entity(e: m.Entity) -> Entity:
     return Entity(
-        id=strawberry.ID(e.id), namespace=e.namespace, name=e.name, normalized=e.normalized,
-        type=e.type, aliases=list(e.aliases),
-    )  # fmt: skip
+        id=strawberry.ID(e.id),
+        namespace=e.namespace,
+        name=e.name,
+        normalized=e.normalized,
+        type=e.type,
+        aliases=list(e.aliases),
+    )
 
 
 def _fact(f: m.Fact) -> Fact:
     return Fact(
-        id=strawberry.ID(f.id), namespace=f.namespace, subject=strawberry.ID(f.subject),
-        predicate=f.predicate, object=strawberry.ID(f.object), text=f.text,
-        confidence=f.confidence, valid_at=f.valid_at, invalid_at=f.invalid_at,
-        created_at=f.created_at, expired_at=f.expired_at,
-    )  # fmt: skip
+        id=strawberry.ID(f.id),
+        namespace=f.namespace,
+        subject=strawberry.ID(f.subject),
+        predicate=f.predicate,
+        object=strawberry.ID(f.object),
+        text=f.text,
+        confidence=f.confidence,
+        valid_at=f.valid_at,
+        invalid_at=f.invalid_at,
+        created_at=f.created_at,
+        expired_at=f.expired_at,
+    )
 
 
 def _event(v: m.Event) -> Event:
     return Event(
-        id=strawberry.ID(v.id), namespace=v.namespace, description=v.description, time=v.time,
-        time_text=v.time_text, participants=[strawberry.ID(x) for x in v.participants],
-    )  # fmt: skip
+        id=strawberry.ID(v.id),
+        namespace=v.namespace,
+        description=v.description,
+        time=v.time,
+        time_text=v.time_text,
+        participants=[strawberry.ID(x) for x in v.participants],
+    )
 
 
 def _hyperedge(h: m.Hyperedge) -> Hyperedge:
     return Hyperedge(
-        id=strawberry.ID(h.id), namespace=h.namespace, description=h.description, kind=h.kind,
+        id=strawberry.ID(h.id),
+        namespace=h.namespace,
+        description=h.description,
+        kind=h.kind,
         members=[strawberry.ID(x) for x in h.members],
-    )  # fmt: skip
+    )
 
 
 def _episode(e: m.Episode) -> Episode:
     return Episode(
-        id=strawberry.ID(e.id), namespace=e.namespace, text=e.text, time=e.time,
-        speaker=e.speaker, session=e.session, source=e.source, metadata=cast(JSON, e.metadata),
-    )  # fmt: skip
+        id=strawberry.ID(e.id),
+        namespace=e.namespace,
+        text=e.text,
+        time=e.time,
+        speaker=e.speaker,
+        session=e.session,
+        source=e.source,
+        metadata=cast(JSON, e.metadata),
+    )
 
 
 def to_node(node: object) -> Node | None:

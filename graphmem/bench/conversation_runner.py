@@ -225,12 +225,17 @@ def run_conversation(
     query_ms: list[float] = []
     if asked:
         first = asked[0]  # untimed warm-up: model load, graph projection
-        mem.search(first.question, k=max_k, namespace=namespaces[first.conversation_id],
-                   include=["episodes"])  # fmt: skip
+        mem.search(
+            first.question,
+            k=max_k,
+            namespace=namespaces[first.conversation_id],
+            include=["episodes"],
+        )
     for q in tqdm(asked, desc="questions", unit="q", disable=not progress):
         t = time.perf_counter()
-        res = mem.search(q.question, k=max_k, namespace=namespaces[q.conversation_id],
-                         include=["episodes"])  # fmt: skip
+        res = mem.search(
+            q.question, k=max_k, namespace=namespaces[q.conversation_id], include=["episodes"]
+        )
         query_ms.append((time.perf_counter() - t) * 1e3)
         rankings["graphmem"].append(ranks(q.conversation_id, [h.episode.id for h in res.episodes]))
     method_ms["graphmem"] = sum(query_ms) / len(query_ms) if query_ms else 0.0
@@ -372,8 +377,10 @@ def run_conversation_bench(
             raise InputError(
                 f"question {q.id!r} is {len(q.question):,} characters; the limit is "
                 f"{MAX_QUESTION_CHARS:,}",
-                path=str(ds.path / QUESTIONS), line=q.line, field="question",
-            )  # fmt: skip
+                path=str(ds.path / QUESTIONS),
+                line=q.line,
+                field="question",
+            )
     check_turn_times(ds)
     if isinstance(extractor, str):
         name = extractor.strip().lower()

@@ -92,9 +92,12 @@ LLMCost = Annotated[
 STRICT_HELP = "refuse a folder whose questions name gold ids it lacks (default: skip them, warn)"
 LLMRecognition = Annotated[
     bool,
-    typer.Option("--llm-recognition", help="the LLM extractor also keeps only the matched facts "
-                 "that bear on each question (HippoRAG 2's filter; one cached call per question)"),
-]  # fmt: skip
+    typer.Option(
+        "--llm-recognition",
+        help="the LLM extractor also keeps only the matched facts "
+        "that bear on each question (HippoRAG 2's filter; one cached call per question)",
+    ),
+]
 
 
 def _extractor(name: str, path: Path | None, triples: Path | None, llm: dict[str, Any]) -> Any:
@@ -190,8 +193,15 @@ def ingest(
     """
     from graphmem.ingest.sources import FileProblem, read_documents, read_episodes
 
-    llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
-                       llm_max_tokens, llm_max_cost)  # fmt: skip
+    llm = _llm_options(
+        llm_base_url,
+        llm_model,
+        llm_api_key,
+        llm_concurrency,
+        llm_timeout,
+        llm_max_tokens,
+        llm_max_cost,
+    )
     if not path.exists():  # before the store is opened: a typo creates no database
         raise InputError("no such file or folder", path=str(path))
     ex = _extractor(extractor, path, triples, llm)
@@ -201,8 +211,12 @@ def ingest(
         if episodes:
             report = mem.add_episodes(read_episodes(path), batch_size=batch_size, progress=True)
         else:
-            docs = read_documents(path, source_prefix=source_prefix, problems=problems,
-                                  follow_symlinks=follow_symlinks)  # fmt: skip
+            docs = read_documents(
+                path,
+                source_prefix=source_prefix,
+                problems=problems,
+                follow_symlinks=follow_symlinks,
+            )
             report = mem.add_many(docs, batch_size=batch_size, progress=True, replace_sources=True)
         if retry_failed:
             again = mem.retry_failed(batch_size=batch_size)
@@ -219,8 +233,10 @@ def ingest(
         )
     for problem in problems:
         colour = "red" if problem.status == "failed" else "yellow"
-        err.print(f"[{colour}]{problem.status}[/{colour}] {escape(problem.path)}: "
-                  f"{escape(problem.reason)}")  # fmt: skip
+        err.print(
+            f"[{colour}]{problem.status}[/{colour}] {escape(problem.path)}: "
+            f"{escape(problem.reason)}"
+        )
     if any(p.status == "failed" for p in problems):
         n = sum(1 for p in problems if p.status == "failed")
         err.print(f"[red]{n} file(s) failed[/red]; the others were ingested")
@@ -371,12 +387,26 @@ def bench(
 
     ex: Any = extractor
     if extractor.strip().lower() == "llm":
-        llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
-                           llm_max_tokens, llm_max_cost)  # fmt: skip
+        llm = _llm_options(
+            llm_base_url,
+            llm_model,
+            llm_api_key,
+            llm_concurrency,
+            llm_timeout,
+            llm_max_tokens,
+            llm_max_cost,
+        )
         ex = llm_settings(**llm).extractor()
-    run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit, strict=strict,
-              per_question=per_question,
-              passage_search=PassageSearchSettings(llm_recognition=llm_recognition))  # fmt: skip
+    run_bench(
+        path,
+        store=store,
+        extractor=ex,
+        json_path=json_path,
+        limit=limit,
+        strict=strict,
+        per_question=per_question,
+        passage_search=PassageSearchSettings(llm_recognition=llm_recognition),
+    )
 
 
 @app.command()

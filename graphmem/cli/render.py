@@ -133,8 +133,11 @@ def fact_chain(hit: PassageHit) -> Text | None:
         for a, b in itertools.pairwise(walk):
             fh = edges[frozenset((a, b))]
             style = "green" if is_current(fh.fact) else "red"
-            arrow = f" -[{fh.fact.predicate}]-> " if _norm(fh.subject_name) == a else (
-                f" <-[{fh.fact.predicate}]- ")  # fmt: skip
+            arrow = (
+                f" -[{fh.fact.predicate}]-> "
+                if _norm(fh.subject_name) == a
+                else (f" <-[{fh.fact.predicate}]- ")
+            )
             chain.append(arrow, style=style)
             chain.append(names[b], style="bold")
     return chain
@@ -157,8 +160,13 @@ def _best_walk(
     def key(walk: list[str]) -> tuple[int, bool, int, int, int]:
         # most path entities, a branch over a new part, shortest, then in the path's own order
         covered = [rank[n] for n in walk if n in goal]
-        return (-len(covered), walk[0] not in drawn, len(walk), sum(covered),
-                rank.get(walk[0], len(order)))  # fmt: skip
+        return (
+            -len(covered),
+            walk[0] not in drawn,
+            len(walk),
+            sum(covered),
+            rank.get(walk[0], len(order)),
+        )
 
     best = [wanted[0]]
     stack = [[n] for n in dict.fromkeys([*wanted, *drawn])]

@@ -63,9 +63,17 @@ def serve_command(
     run = graphmem_api("serve").server.serve
     ex: Any = llm_settings().extractor() if extractor == "llm" else extractor
     run(
-        store_url(store), host=host, port=port, keys=keys, graphiql=graphiql, explorer=explore,
-        allow_open=allow_open, extractor=ex, namespace=namespace_of(namespace), log_level=log_level,
-    )  # fmt: skip
+        store_url(store),
+        host=host,
+        port=port,
+        keys=keys,
+        graphiql=graphiql,
+        explorer=explore,
+        allow_open=allow_open,
+        extractor=ex,
+        namespace=namespace_of(namespace),
+        log_level=log_level,
+    )
 
 
 def schema_command() -> None:
@@ -90,9 +98,13 @@ def keys_create(
     from graphmem.keys import PEPPER_ENV, create_key
 
     token = create_key(
-        file, namespace, key_id=key_id, read_only=read_only, description=description,
+        file,
+        namespace,
+        key_id=key_id,
+        read_only=read_only,
+        description=description,
         pepper=os.environ.get(PEPPER_ENV, "").encode(),
-    )  # fmt: skip
+    )
     print(token)
     err.print("(shown once: only its hash is stored)")
 

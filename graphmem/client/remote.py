@@ -205,11 +205,18 @@ class Client(Operations):
         ``on_progress(n)`` is called as the server's job reports ``n`` more documents done."""
         return self._drive(
             self._core.add_many(
-                docs, namespace=namespace, batch_size=batch_size, progress=progress, wait=wait,
-                timeout=timeout, poll_interval=self.poll_interval, retry_failed=retry_failed,
-                replace_sources=replace_sources, on_progress=on_progress,
+                docs,
+                namespace=namespace,
+                batch_size=batch_size,
+                progress=progress,
+                wait=wait,
+                timeout=timeout,
+                poll_interval=self.poll_interval,
+                retry_failed=retry_failed,
+                replace_sources=replace_sources,
+                on_progress=on_progress,
             )
-        )  # fmt: skip
+        )
 
     def job(self, job_id: str) -> JobInfo:
         """An ingest job's state."""
@@ -275,10 +282,15 @@ class Client(Operations):
         """Remember one turn or observation at ``time`` (as ``Memory.add_episode``)."""
         return self._drive(
             self._core.add_episode(
-                text, time=time, speaker=speaker, session=session, source=source,
-                metadata=metadata, namespace=namespace,
+                text,
+                time=time,
+                speaker=speaker,
+                session=session,
+                source=source,
+                metadata=metadata,
+                namespace=namespace,
             )
-        )  # fmt: skip
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -381,11 +393,18 @@ class AsyncClient(AsyncOperations):
     ) -> IngestReport | str:
         return await self._drive(
             self._core.add_many(
-                docs, namespace=namespace, batch_size=batch_size, progress=progress, wait=wait,
-                timeout=timeout, poll_interval=self.poll_interval, retry_failed=retry_failed,
-                replace_sources=replace_sources, on_progress=on_progress,
+                docs,
+                namespace=namespace,
+                batch_size=batch_size,
+                progress=progress,
+                wait=wait,
+                timeout=timeout,
+                poll_interval=self.poll_interval,
+                retry_failed=retry_failed,
+                replace_sources=replace_sources,
+                on_progress=on_progress,
             )
-        )  # fmt: skip
+        )
 
     async def job(self, job_id: str) -> JobInfo:
         return await self._drive(self._core.job(job_id))
@@ -449,10 +468,15 @@ class AsyncClient(AsyncOperations):
         """Remember one turn or observation at ``time`` (as ``Memory.add_episode``)."""
         return await self._drive(
             self._core.add_episode(
-                text, time=time, speaker=speaker, session=session, source=source,
-                metadata=metadata, namespace=namespace,
+                text,
+                time=time,
+                speaker=speaker,
+                session=session,
+                source=source,
+                metadata=metadata,
+                namespace=namespace,
             )
-        )  # fmt: skip
+        )
 
     async def close(self) -> None:
         await self._http.aclose()

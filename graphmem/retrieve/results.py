@@ -170,8 +170,14 @@ def fact_hits(store: Store, namespace: str, facts: Sequence[tuple[str, float]]) 
         f = rows.get(fid)
         if f is not None:
             s, o = ents.get(f.subject), ents.get(f.object)
-            out.append(FactHit(fact=f, score=score, subject_name=s.name if s else f.subject,
-                               object_name=o.name if o else f.object))  # fmt: skip
+            out.append(
+                FactHit(
+                    fact=f,
+                    score=score,
+                    subject_name=s.name if s else f.subject,
+                    object_name=o.name if o else f.object,
+                )
+            )
     return out
 
 
@@ -189,8 +195,10 @@ def episode_hits(
         ep = found.rows.get(eid)
         if ep is None:
             continue
-        ctx = sorted((around[c] for c in found.context.get(eid, []) if c in around),
-                     key=lambda e: (e.time, e.metadata.get("seq", 0), e.id))  # fmt: skip
+        ctx = sorted(
+            (around[c] for c in found.context.get(eid, []) if c in around),
+            key=lambda e: (e.time, e.metadata.get("seq", 0), e.id),
+        )
         ev = [facts[f] for f in dict.fromkeys(found.evidence.get(eid, [])) if f in facts]
         hits.append(EpisodeHit(episode=ep, score=score, facts=ev, context=ctx))
     return hits
@@ -257,9 +265,15 @@ def _neighbor(
 ) -> Neighbor:
     # validated, so an unexpected kind or direction fails here and not in a client
     return Neighbor.model_validate(
-        {"id": node_id, "kind": kind, "label": label, "edge_type": edge_type, "weight": weight,
-         "direction": direction}
-    )  # fmt: skip
+        {
+            "id": node_id,
+            "kind": kind,
+            "label": label,
+            "edge_type": edge_type,
+            "weight": weight,
+            "direction": direction,
+        }
+    )
 
 
 def node_labels(store: Store, namespace: str, ids: Sequence[str]) -> dict[str, str]:

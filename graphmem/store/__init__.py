@@ -66,12 +66,22 @@ _DRIVERS = {"neo4j", "falkordb", "redis"}
 def store_schemes() -> dict[str, tuple[str, str]]:
     """Every URL scheme a store serves: scheme -> (its store package, the extra it needs).
 
+    A store package this installation cannot import (its own import fails, or a driver's it
+    imports at once) serves nothing here: :func:`open_store` then says which extras bring one.
+
     >>> store_schemes()["falkordbs"]
     ('graphmem.store.cypher', 'falkordb')
     """
     out: dict[str, tuple[str, str]] = {}
     for name in _STORE_PACKAGES:
-        for scheme, extra in importlib.import_module(name).SCHEMES.items():
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            missing = exc.name or ""
+            if missing.startswith("graphmem") or missing.split(".")[0] in _DRIVERS:
+                continue
+            raise
+        for scheme, extra in module.SCHEMES.items():
             out[scheme] = (name, extra)
     return out
 
@@ -107,6 +117,12 @@ sqlite:////absolute.db, a file path, neo4j://host, bolt://host or falkordb(s)://
         if not path:
             raise ConfigError(f"bad SQLite URL {text!r}: no file path (or :memory:)")
         return path
+    if scheme not in served and len({p for p, _ in served.values()}) < len(_STORE_PACKAGES):
+        raise ConfigError(
+            f"{text!r}: no store this installation can load serves {scheme}://; the server "
+            "stores need the Cypher store and a driver: pip install 'graphmem[neo4j]' or "
+            "'graphmem[falkordb]'"
+        )
     if scheme not in served:
         raise ConfigError(f"unknown store URL {text!r}: use {FORMS}")
     return None

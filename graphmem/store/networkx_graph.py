@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -35,7 +35,7 @@ from typing import IO, TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from graphmem.models import Fact
-from graphmem.store.base import NODE_KINDS, NodeKind, Store
+from graphmem.store.base import NODE_KINDS, NodeKind, Store, node_getter
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -71,18 +71,6 @@ def _pages(store: Store, namespace: str, kind: NodeKind) -> Iterator[list[str]]:
         after = page[-1]
 
 
-def _getter(store: Store, kind: NodeKind) -> Callable[[str, Sequence[str]], Mapping[str, Any]]:
-    getters: dict[NodeKind, Callable[[str, Sequence[str]], Mapping[str, Any]]] = {
-        "passage": store.get_passages,
-        "entity": store.get_entities,
-        "fact": store.get_facts,
-        "event": store.get_events,
-        "hyperedge": store.get_hyperedges,
-        "episode": store.get_episodes,
-    }
-    return getters[kind]
-
-
 def to_networkx(store: Store, namespace: str) -> nx.MultiDiGraph:
     """``namespace`` of ``store`` as a ``networkx.MultiDiGraph`` (see the module docstring)."""
     import networkx as nx
@@ -90,7 +78,8 @@ def to_networkx(store: Store, namespace: str) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph(namespace=namespace)
     facts: list[Fact] = []
     for kind in NODE_KINDS:
-        get = _getter(store, kind)
+        get = node_getter(store, kind)
+        assert get is not None  # every NODE_KINDS kind has one
         for page in _pages(store, namespace, kind):
             found = get(namespace, page)
             for node_id in page:

@@ -26,8 +26,15 @@ from graphmem.keys import create_key
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class HashEmbedder:
@@ -117,8 +124,11 @@ def test_graphiql_works_with_no_network(served: tuple[str, str]) -> None:
             headers.click()
             pg.keyboard.type(json.dumps({"Authorization": f"Bearer {key}"}))
             pg.locator(".graphiql-execute-button").click()
-            _wait(pg, "() => document.querySelector('.result-window')"
-                      "?.innerText.includes('Ada Lovelace')")  # fmt: skip
+            _wait(
+                pg,
+                "() => document.querySelector('.result-window')"
+                "?.innerText.includes('Ada Lovelace')",
+            )
         finally:
             browser.close()
     assert outside == [], outside

@@ -101,13 +101,18 @@ def doc_batch(ns: str, docs: list[tuple[str, str, list[Triple]]]) -> WriteBatch:
 
 
 DOCS: list[tuple[str, str, list[Triple]]] = [
-    ("doc1", "Alice works at Acme. Acme is in Paris.", [
-        ("Alice", "works at", "Acme"), ("Acme", "located in", "Paris")]),
-    ("doc2", "Alice, an engineer, works at Acme. Bob knows Carol.", [
-        ("Alice", "works at", "Acme"), ("Bob", "knows", "Carol")]),
-    ("doc3", "Paris, France is the capital of France.", [
-        ("Paris France", "capital of", "France")]),
-]  # fmt: skip
+    (
+        "doc1",
+        "Alice works at Acme. Acme is in Paris.",
+        [("Alice", "works at", "Acme"), ("Acme", "located in", "Paris")],
+    ),
+    (
+        "doc2",
+        "Alice, an engineer, works at Acme. Bob knows Carol.",
+        [("Alice", "works at", "Acme"), ("Bob", "knows", "Carol")],
+    ),
+    ("doc3", "Paris, France is the capital of France.", [("Paris France", "capital of", "France")]),
+]
 
 
 def graph_weights(view: GraphView) -> dict[frozenset[str], float]:
@@ -184,8 +189,13 @@ def build_world(store: Store, ns: str) -> World:
         Edge(type="STATES", src=p1, dst=ev.id, namespace=ns),
         Edge(type="INVOLVES", src=ev.id, dst=entity_id(ns, "Acme"), namespace=ns),
         Edge(type="INVOLVES", src=ev.id, dst=entity_id(ns, "Paris"), namespace=ns),
-        Edge(type="SYNONYM", src=entity_id(ns, "Paris"), dst=entity_id(ns, "Paris France"),
-             weight=0.85, namespace=ns),
-    ]  # fmt: skip
+        Edge(
+            type="SYNONYM",
+            src=entity_id(ns, "Paris"),
+            dst=entity_id(ns, "Paris France"),
+            weight=0.85,
+            namespace=ns,
+        ),
+    ]
     store.write(with_vectors(batch))
     return World(ns, batch, ev, he)

@@ -71,16 +71,29 @@ class HttpServer:
     def __init__(self, store: str, *extra: str, namespace: str = "default") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
-        self.args = mcp_args("--store", store, "--namespace", namespace, "--transport", "http",
-                             "--port", str(self.port), *extra)  # fmt: skip
+        self.args = mcp_args(
+            "--store",
+            store,
+            "--namespace",
+            namespace,
+            "--transport",
+            "http",
+            "--port",
+            str(self.port),
+            *extra,
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> HttpServer:
         self.proc = subprocess.Popen(
-            [sys.executable, *self.args], env=server_env(), cwd=str(ROOT),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [sys.executable, *self.args],
+            env=server_env(),
+            cwd=str(ROOT),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             start_new_session=True,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

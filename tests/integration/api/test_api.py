@@ -309,8 +309,11 @@ async def test_no_key_reads_or_writes_another_namespace(
             c, "{ viewer { keyId namespaces readOnly defaultNamespace } }", key=key_a
         )
         assert body["data"]["viewer"] == {
-            "keyId": "a", "namespaces": ["team-a"], "readOnly": False, "defaultNamespace": "team-a"
-        }  # fmt: skip
+            "keyId": "a",
+            "namespaces": ["team-a"],
+            "readOnly": False,
+            "defaultNamespace": "team-a",
+        }
         _, body = await gql(c, INGEST, {"d": docs, "b": 5}, key=key_a)  # no namespace: the key's
         job_id = body["data"]["ingest"]["id"]
         assert app.runtime.jobs.wait(job_id, timeout=60).status.value == "SUCCEEDED"  # type: ignore[union-attr]

@@ -204,8 +204,12 @@ async def test_wrong_or_missing_key(served: tuple[Memory, GraphmemApp, str]) -> 
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(served[1]), base_url="http://t"
     ) as c:
-        for headers in ({}, {"authorization": "Bearer nope"}, {"x-api-key": served[2] + "x"},
-                        {"authorization": "Basic " + served[2]}):  # fmt: skip
+        for headers in (
+            {},
+            {"authorization": "Bearer nope"},
+            {"x-api-key": served[2] + "x"},
+            {"authorization": "Basic " + served[2]},
+        ):
             r = await c.post("/graphql", json={"query": "{ viewer { keyId } }"}, headers=headers)
             assert r.status_code == 401 and the_code(r.json()) == "UNAUTHENTICATED"
         r = await c.post(

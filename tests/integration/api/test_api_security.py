@@ -76,8 +76,9 @@ async def client(
     await app.shutdown()
 
 
-async def post(c: httpx.AsyncClient, query: str, variables: Any = None, key: str | None = None,
-               **extra: Any) -> tuple[int, dict[str, Any]]:  # fmt: skip
+async def post(
+    c: httpx.AsyncClient, query: str, variables: Any = None, key: str | None = None, **extra: Any
+) -> tuple[int, dict[str, Any]]:
     headers = {"authorization": f"Bearer {key}"} if key else {}
     headers["content-type"] = "application/json"
     # json.dumps escapes a lone surrogate as \\ud800, as a hostile client would send it.
@@ -137,8 +138,9 @@ def test_an_empty_key_file_refuses_every_request(tmp_path: Path) -> None:
     async def run() -> None:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
             for headers in ({}, {"authorization": "Bearer gmk.last.whatever"}):
-                r = await c.post("/graphql", json={"query": "{ viewer { keyId } }"},
-                                 headers=headers)  # fmt: skip
+                r = await c.post(
+                    "/graphql", json={"query": "{ viewer { keyId } }"}, headers=headers
+                )
                 assert r.status_code == 401 and codes(r.json()) == ["UNAUTHENTICATED"]
                 assert "holds no API keys" in r.json()["errors"][0]["message"]
         await app.shutdown()
@@ -176,8 +178,11 @@ class Served:
 
 async def _open_session(url: str, *, header: str | None = None, payload: Any = None) -> Any:
     extra = {"Authorization": f"Bearer {header}"} if header else None
-    ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                                  additional_headers=extra)  # fmt: skip
+    ws = await websockets.connect(
+        url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        additional_headers=extra,
+    )
     await ws.send(json.dumps({"type": "connection_init", "payload": payload or {}}))
     assert json.loads(await ws.recv())["type"] == "connection_ack"
     return ws
@@ -267,8 +272,12 @@ async def test_lone_surrogates_are_refused_naming_the_argument(
     before = mem.stats().passages
 
     # One bad document: the job stores its good neighbours and reports it by index.
-    docs = [{"text": "Grace Hopper built a compiler."}, {"text": "bad \ud800 one"},
-            {"text": "Alan Turing broke codes.", "title": "x\udfff"}, {"text": "Linus wrote Linux."}]  # fmt: skip
+    docs = [
+        {"text": "Grace Hopper built a compiler."},
+        {"text": "bad \ud800 one"},
+        {"text": "Alan Turing broke codes.", "title": "x\udfff"},
+        {"text": "Linus wrote Linux."},
+    ]
     _, body = await post(c, INGEST, {"d": docs}, key=key)
     job_id = body["data"]["ingest"]["id"]
     deadline = time.monotonic() + 30

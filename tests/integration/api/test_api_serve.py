@@ -31,8 +31,19 @@ def _free_port() -> int:
 
 def _serve_cmd(tmp_path: Path, port: int, *extra: str) -> list[str]:
     store = f"sqlite:///{tmp_path / 'g.db'}"
-    return [sys.executable, "-m", "graphmem.cli", "serve", "--store", store,
-            "--port", str(port), "--extractor", "none", *extra]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "graphmem.cli",
+        "serve",
+        "--store",
+        store,
+        "--port",
+        str(port),
+        "--extractor",
+        "none",
+        *extra,
+    ]
 
 
 def _env() -> dict[str, str]:
@@ -45,8 +56,9 @@ def test_a_busy_port_is_one_clear_line_and_nothing_is_served(tmp_path: Path) -> 
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run(_serve_cmd(tmp_path, port), env=_env(), capture_output=True,
-                              text=True, timeout=120)  # fmt: skip
+        done = subprocess.run(
+            _serve_cmd(tmp_path, port), env=_env(), capture_output=True, text=True, timeout=120
+        )
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert done.returncode == 2, done.stderr
     assert len(lines) == 1 and "already in use" in lines[0] and str(port) in lines[0], lines
@@ -55,8 +67,9 @@ def test_a_busy_port_is_one_clear_line_and_nothing_is_served(tmp_path: Path) -> 
 
 def test_the_serve_log_names_the_graphql_explore_and_graphiql_urls(tmp_path: Path) -> None:
     port = _free_port()
-    proc = subprocess.Popen(_serve_cmd(tmp_path, port, "--graphiql"), env=_env(),
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        _serve_cmd(tmp_path, port, "--graphiql"), env=_env(), stderr=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stderr is not None
         found: dict[str, str] = {}
@@ -89,8 +102,9 @@ def test_the_first_search_after_ready_is_fast(tmp_path: Path) -> None:
     own = Memory(mem.store.url, embedder=LocalEmbedder(), extractor=None)  # cold: never used
     mem.close()
     port = _free_port()
-    server = make_server(build_app(memory=own, access_log=False), host="127.0.0.1", port=port,
-                         log_level="warning")  # fmt: skip
+    server = make_server(
+        build_app(memory=own, access_log=False), host="127.0.0.1", port=port, log_level="warning"
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

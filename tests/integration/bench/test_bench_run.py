@@ -220,8 +220,11 @@ def test_strict_refuses_dangling_gold_before_the_store_is_touched(
     assert not db.exists()
     # the CLI flag passes through
     with pytest.raises(InputError, match="'nope'"):
-        CliRunner().invoke(app, ["bench", str(bad), "--strict", "--store", f"sqlite:///{db}"],
-                           catch_exceptions=False)  # fmt: skip
+        CliRunner().invoke(
+            app,
+            ["bench", str(bad), "--strict", "--store", f"sqlite:///{db}"],
+            catch_exceptions=False,
+        )
     assert not db.exists()
 
 

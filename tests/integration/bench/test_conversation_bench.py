@@ -72,8 +72,12 @@ def test_json_has_the_exact_schema(result: dict[str, Any], slice_dir: Path) -> N
         assert 0 <= scores["recall@5"] <= scores["recall@10"] <= scores["recall@25"] <= 1
         assert sum(c["n"] for c in scores["by_category"].values()) == asked
         assert {c: row["n"] for c, row in scores["by_category"].items()} == {
-            "multi-hop": 4, "temporal": 5, "open-domain": 3, "single-hop": 6, "adversarial": 4
-        }  # fmt: skip
+            "multi-hop": 4,
+            "temporal": 5,
+            "open-domain": 3,
+            "single-hop": 6,
+            "adversarial": 4,
+        }
         for row in scores["by_category"].values():
             assert list(row) == ["recall@5", "recall@10", "recall@25", "n"]
     assert set(result["timings"]) == {"ingest_s", "query_ms_p50", "query_ms_p95"}
@@ -90,8 +94,10 @@ def test_dense_baseline_is_cosine_over_the_turn_texts(
     qv = embedder.embed([q.question for q in asked], kind="query")
     recalls = []
     for conv, turns in ds.conversations().items():
-        texts = [f"{t.speaker}: {t.text}" if t.text.strip() else f"{t.speaker}: {t.blip_caption}"
-                 for t in turns]  # fmt: skip
+        texts = [
+            f"{t.speaker}: {t.text}" if t.text.strip() else f"{t.speaker}: {t.blip_caption}"
+            for t in turns
+        ]
         doc = embedder.embed(texts)
         for q, v in zip(asked, qv, strict=True):
             if q.conversation_id != conv:

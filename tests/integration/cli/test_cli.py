@@ -100,11 +100,23 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(
 def test_episodes_from_a_conversation_file(tmp_path: Path) -> None:
     turns = tmp_path / "turns.jsonl"
     rows = [
-        {"conversation_id": "c1", "session": 1, "session_time": "1:56 pm on 8 May, 2023",
-         "dia_id": "D1:1", "speaker": "Ada", "text": "I started a new job at Acme in Lisbon."},
-        {"conversation_id": "c1", "session": 1, "session_time": "1:56 pm on 8 May, 2023",
-         "dia_id": "D1:2", "speaker": "Bob", "text": "Congratulations on the job at Acme!"},
-    ]  # fmt: skip
+        {
+            "conversation_id": "c1",
+            "session": 1,
+            "session_time": "1:56 pm on 8 May, 2023",
+            "dia_id": "D1:1",
+            "speaker": "Ada",
+            "text": "I started a new job at Acme in Lisbon.",
+        },
+        {
+            "conversation_id": "c1",
+            "session": 1,
+            "session_time": "1:56 pm on 8 May, 2023",
+            "dia_id": "D1:2",
+            "speaker": "Bob",
+            "text": "Congratulations on the job at Acme!",
+        },
+    ]
     turns.write_text("".join(json.dumps(r) + "\n" for r in rows))
     store = f"sqlite:///{tmp_path / 'm.db'}"
     done = run("ingest", str(turns), "--episodes", "--store", store)
@@ -125,17 +137,32 @@ def _llm_answer(body: dict[str, Any], _n: int) -> Answer:
     text = body["messages"][-1]["content"]
     if "Bled" in text:
         return status(500, message="the model crashed")
-    triples = {"named_entities": ["Jane Austen", "Steventon"],
-               "triples": [["Jane Austen", "born in", "Steventon"]]}  # fmt: skip
+    triples = {
+        "named_entities": ["Jane Austen", "Steventon"],
+        "triples": [["Jane Austen", "born in", "Steventon"]],
+    }
     return ok(json.dumps(triples), usage=(120, 30, 0))
 
 
 def test_llm_extractor_options_usage_and_retry_failed(corpus: Path, tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'm.db'}"
     with FakeOpenAI(_llm_answer) as server:
-        args = ["ingest", str(corpus), "--store", store, "--extractor", "llm",
-                "--llm-base-url", server.url, "--llm-model", "test-model",
-                "--llm-api-key", "sk-test", "--llm-concurrency", "2"]  # fmt: skip
+        args = [
+            "ingest",
+            str(corpus),
+            "--store",
+            store,
+            "--extractor",
+            "llm",
+            "--llm-base-url",
+            server.url,
+            "--llm-model",
+            "test-model",
+            "--llm-api-key",
+            "sk-test",
+            "--llm-concurrency",
+            "2",
+        ]
         env = {"GRAPHMEM_LLM_MAX_RETRIES": "1"}
         first = run(*args, env=env)
         assert first.exit_code == 0, first.output
@@ -154,8 +181,9 @@ def test_llm_extractor_options_usage_and_retry_failed(corpus: Path, tmp_path: Pa
 
 def test_unknown_extractor_and_bad_store_are_config_errors(corpus: Path) -> None:
     with pytest.raises(Exception, match="unknown extractor 'magic'"):
-        CliRunner().invoke(app, ["ingest", str(corpus), "--extractor", "magic"],
-                           catch_exceptions=False)  # fmt: skip
+        CliRunner().invoke(
+            app, ["ingest", str(corpus), "--extractor", "magic"], catch_exceptions=False
+        )
     with pytest.raises(Exception, match="unknown store URL"):
         CliRunner().invoke(app, ["stats", "--store", "mysql://x"], catch_exceptions=False)
 
@@ -184,21 +212,43 @@ def test_bench_with_the_llm_extractor_end_to_end(tmp_path: Path) -> None:
     folder = tmp_path / "tiny"
     folder.mkdir()
     corpus = [{"id": d["id"], "title": d["id"].title(), "text": d["text"]} for d in DOCS]
-    questions = [{"id": "q1", "question": "Where was the author of Emma born?",
-                  "answers": ["Steventon"], "gold_passage_ids": ["emma", "austen"]}]  # fmt: skip
+    questions = [
+        {
+            "id": "q1",
+            "question": "Where was the author of Emma born?",
+            "answers": ["Steventon"],
+            "gold_passage_ids": ["emma", "austen"],
+        }
+    ]
     for name, rows in (("corpus", corpus), ("questions", questions)):
         (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "bench.json"
 
     def answer(body: dict[str, Any], _n: int) -> Answer:
         if "Bled" in body["messages"][-1]["content"]:
-            return ok(json.dumps({"named_entities": ["Bled", "Slovenia"],
-                                  "triples": [["Bled", "is in", "Slovenia"]]}))  # fmt: skip
+            return ok(
+                json.dumps(
+                    {
+                        "named_entities": ["Bled", "Slovenia"],
+                        "triples": [["Bled", "is in", "Slovenia"]],
+                    }
+                )
+            )
         return _llm_answer(body, _n)
 
     with FakeOpenAI(answer) as server:
-        done = run("bench", str(folder), "--extractor", "llm", "--llm-base-url", server.url,
-                   "--llm-model", "bench-model", "--json", str(out))  # fmt: skip
+        done = run(
+            "bench",
+            str(folder),
+            "--extractor",
+            "llm",
+            "--llm-base-url",
+            server.url,
+            "--llm-model",
+            "bench-model",
+            "--json",
+            str(out),
+        )
         assert done.exit_code == 0, done.output
         # one extraction per passage, then one question-NER call per search (the warm-up too)
         assert len(server.requests) == len(DOCS) + 2

@@ -30,8 +30,14 @@ def graphmem(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Complete
     env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     env.pop("GRAPHMEM_STORE", None)
     env.pop("GRAPHMEM_NAMESPACE", None)
-    return subprocess.run([sys.executable, "-m", "graphmem.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "graphmem.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def run(*args: str) -> Any:
@@ -141,8 +147,16 @@ def test_a_busy_port_error_is_one_unwrapped_line(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = graphmem("serve", "--store", "sqlite:///g.db", "--port", str(port),
-                        "--extractor", "none", cwd=tmp_path)  # fmt: skip
+        done = graphmem(
+            "serve",
+            "--store",
+            "sqlite:///g.db",
+            "--port",
+            str(port),
+            "--extractor",
+            "none",
+            cwd=tmp_path,
+        )
     assert done.returncode == 2
     line = one_error_line(done)
     assert len(line) > 80 and "already in use" in line and "--port" in line

@@ -48,13 +48,32 @@ def store(tmp_path_factory: pytest.TempPathFactory, embedder: LocalEmbedder) -> 
 
 
 def cli_search(store: str, namespace: str, question: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": str(WIDTH), "NO_COLOR": "1",
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "COLUMNS": str(WIDTH),
+        "NO_COLOR": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "graphmem.cli", "search", question, "--store", store, "-n",
-         namespace],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "graphmem.cli",
+            "search",
+            question,
+            "--store",
+            store,
+            "-n",
+            namespace,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return "\n".join(line.rstrip() for line in done.stdout.splitlines()) + "\n"
 
@@ -76,8 +95,11 @@ def test_episodes_print_facts_with_validity_and_one_speaker(
     ended = [h for h in result.facts[:RESULT_FACTS] if not is_current(h.fact)]
     assert ended, "the CEO before Tom Baker has ended"
     for h in ended:
-        line = next(x for x in out.splitlines() if f"-[{h.fact.predicate}]-> ({h.object_name})" in x
-                    and f"({h.subject_name})" in x)  # fmt: skip
+        line = next(
+            x
+            for x in out.splitlines()
+            if f"-[{h.fact.predicate}]-> ({h.object_name})" in x and f"({h.subject_name})" in x
+        )
         assert f"[{validity(h.fact)}]" in line and "ended " in line
     facts = [h.fact for h in result.facts]
     marked = [u for u in result.hyperedges if unit_ended(u, facts)]

@@ -423,25 +423,56 @@ def test_serve_command_with_keys_and_sigterm(tmp_path: Path, embedder: LocalEmbe
     keys = tmp_path / "keys.json"
     store = tmp_path / "served.db"
     made = subprocess.run(
-        [sys.executable, "-m", "graphmem.cli", "keys", "create", "--file", str(keys), "--namespace", "team", "--id", "team"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "graphmem.cli",
+            "keys",
+            "create",
+            "--file",
+            str(keys),
+            "--namespace",
+            "team",
+            "--id",
+            "team",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     key = made.stdout.strip()
     assert key.startswith("gmk.team.") and key not in keys.read_text()
 
     refused = subprocess.run(
         [sys.executable, "-m", "graphmem.cli", "serve", "--host", "0.0.0.0", "--store", str(store)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2 and "without API keys" in refused.stderr
 
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "graphmem.cli", "serve", "--store", str(store), "--port", str(port),
-         "--keys", str(keys), "--extractor", "none"],
-        stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "graphmem.cli",
+            "serve",
+            "--store",
+            str(store),
+            "--port",
+            str(port),
+            "--keys",
+            str(keys),
+            "--extractor",
+            "none",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -429,8 +429,12 @@ def test_entities_named_in_the_question_seed_retrieval() -> None:
 
     with FakeOpenAI(respond) as server:
         ex = extractor(server)
-        mem = Memory(SQLiteStore(":memory:"), embedder=OpenAIEmbedder("e", base_url=server.url),
-                     extractor=ex, passage_search=PassageSearchSettings(fact_top_k=1))  # fmt: skip
+        mem = Memory(
+            SQLiteStore(":memory:"),
+            embedder=OpenAIEmbedder("e", base_url=server.url),
+            extractor=ex,
+            passage_search=PassageSearchSettings(fact_top_k=1),
+        )
         mem.add_many(["Bled is a town in Slovenia.", "Oslo is the capital of Norway."])
         before = len(server.requests)
         result = mem.search("What is there to see in Bled?", k=2)

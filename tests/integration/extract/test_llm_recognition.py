@@ -50,8 +50,12 @@ def responder(recognition: str | None) -> Any:
 
 def memory(server: FakeOpenAI, settings: PassageSearchSettings = SETTINGS) -> Memory:
     ex = LLMExtractor("m", base_url=server.url, retry=RetryPolicy(base_delay=0.01), timeout=5.0)
-    mem = Memory(SQLiteStore(":memory:"), embedder=OpenAIEmbedder("e", base_url=server.url),
-                 extractor=ex, passage_search=settings)  # fmt: skip
+    mem = Memory(
+        SQLiteStore(":memory:"),
+        embedder=OpenAIEmbedder("e", base_url=server.url),
+        extractor=ex,
+        passage_search=settings,
+    )
     mem.add_many(["Bled is a town in Slovenia.", "Oslo is the capital of Norway."])
     return mem
 

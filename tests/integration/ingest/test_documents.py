@@ -91,11 +91,19 @@ def test_documents_bench_maps_quotes_to_chunks(tmp_path: Path, embedder: LocalEm
 
     root = folder(tmp_path)
     questions = [
-        {"id": "q1", "question": "Who leads Platform?",
-         "gold": [{"source": "eng/notes.md", "quote": "Priya Natarajan leads Platform."}]},
-        {"id": "q2", "question": "What did Tomás review in week 4?",
-         "gold": [{"source": "eng/log.md", "quote": "Tomás reviewed the Heron stream in week 4."}]},
-    ]  # fmt: skip
+        {
+            "id": "q1",
+            "question": "Who leads Platform?",
+            "gold": [{"source": "eng/notes.md", "quote": "Priya Natarajan leads Platform."}],
+        },
+        {
+            "id": "q2",
+            "question": "What did Tomás review in week 4?",
+            "gold": [
+                {"source": "eng/log.md", "quote": "Tomás reviewed the Heron stream in week 4."}
+            ],
+        },
+    ]
     (tmp_path / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions))
     assert is_documents_folder(tmp_path) and not is_documents_folder(root)
     run = run_documents_bench(tmp_path, extractor="none", embedder=embedder, progress=False)

@@ -81,8 +81,11 @@ def test_history_is_kept(mem: Memory) -> None:
     ada = mem.store.facts_between(NS, [entity_id(NS, "Ada")])
     homes = sorted((f.valid_at, f.invalid_at, f.text) for f in ada if fact_class(f))
     assert [t for _, _, t in homes] == [
-        "Ada lives in Lisbon", "Ada moved to Porto", "Ada lives in Berlin", "Ada moved to Lisbon"
-    ]  # fmt: skip
+        "Ada lives in Lisbon",
+        "Ada moved to Porto",
+        "Ada lives in Berlin",
+        "Ada moved to Lisbon",
+    ]
     assert all(end is not None for _, end, _ in homes[:-1]) and homes[-1][1] is None
     likes = [f for f in ada if f.predicate == "likes"]
     assert likes and all(f.invalid_at is None for f in likes)
@@ -172,8 +175,10 @@ def test_bad_episode_fields(mem: Memory) -> None:
 
 
 def test_late_episode_links_both_neighbours(tmp_path: Path, embedder: LocalEmbedder) -> None:
-    rows = {w: {"text": w, "time": f"2024-01-01T{h}:00", "session": "s"}
-            for w, h in (("first", 10), ("second", 11), ("third", 12))}  # fmt: skip
+    rows = {
+        w: {"text": w, "time": f"2024-01-01T{h}:00", "session": "s"}
+        for w, h in (("first", 10), ("second", 11), ("third", 12))
+    }
     ids = {w: make_episode("default", EpisodeIn(**r)).id for w, r in rows.items()}
     with Memory(f"sqlite:///{tmp_path / 'l.db'}", embedder=embedder, extractor=None) as m:
         m.add_episodes([rows["first"], rows["third"]])
@@ -181,8 +186,10 @@ def test_late_episode_links_both_neighbours(tmp_path: Path, embedder: LocalEmbed
         nxt = {(e.src, e.dst) for e in m.store.edges_of("default", list(ids.values()), ["NEXT"])}
     # the new episode sits between its neighbours; their old link stays (edges are not deleted)
     assert nxt == {
-        (ids["first"], ids["second"]), (ids["second"], ids["third"]), (ids["first"], ids["third"])
-    }  # fmt: skip
+        (ids["first"], ids["second"]),
+        (ids["second"], ids["third"]),
+        (ids["first"], ids["third"]),
+    }
 
 
 class HashEmbedder:
@@ -209,8 +216,12 @@ def test_ten_thousand_turns_stream_with_progress_and_bounded_memory(
     start = datetime(2024, 1, 1, tzinfo=UTC)
 
     def turn(i: int) -> dict[str, Any]:
-        return {"text": f"turn {i} about topic {i % 97}", "time": start + timedelta(seconds=i),
-                "speaker": "AB"[i % 2], "session": "long"}  # fmt: skip
+        return {
+            "text": f"turn {i} about topic {i % 97}",
+            "time": start + timedelta(seconds=i),
+            "speaker": "AB"[i % 2],
+            "session": "long",
+        }
 
     def turns() -> Iterator[dict[str, Any]]:
         nonlocal pulled
@@ -221,8 +232,9 @@ def test_ten_thousand_turns_stream_with_progress_and_bounded_memory(
     seen: list[int] = []
     with Memory(f"sqlite:///{tmp_path / 'big.db'}", embedder=HashEmbedder(), extractor=None) as m:  # type: ignore[arg-type]
         tracemalloc.start()
-        report = m.add_episodes(turns(), batch_size=256, progress=True,
-                                on_progress=lambda k: seen.append(pulled))  # fmt: skip
+        report = m.add_episodes(
+            turns(), batch_size=256, progress=True, on_progress=lambda k: seen.append(pulled)
+        )
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         assert report.episodes_added == n
@@ -255,9 +267,10 @@ def test_timed_documents_follow_the_rule_and_search_as_of(
             "Ada Lovelace moved to Porto."
         }
         lisbon = next(
-            f for f in m.store.facts_between("default", [entity_id("default", "Ada Lovelace")])
+            f
+            for f in m.store.facts_between("default", [entity_id("default", "Ada Lovelace")])
             if f.text == "Ada Lovelace lives in Lisbon"
-        )  # fmt: skip
+        )
         assert lisbon.invalid_at == datetime(2021, 1, 1, tzinfo=UTC)
 
 
@@ -275,8 +288,9 @@ def test_notes_are_memory_units_found_by_search(tmp_path: Path, embedder: LocalE
 
 def test_async_twins(tmp_path: Path, embedder: LocalEmbedder) -> None:
     async def main() -> tuple[int, str]:
-        async with AsyncMemory(f"sqlite:///{tmp_path / 'a.db'}", embedder=embedder,
-                               extractor=None) as m:  # fmt: skip
+        async with AsyncMemory(
+            f"sqlite:///{tmp_path / 'a.db'}", embedder=embedder, extractor=None
+        ) as m:
             one = await m.add_episode(
                 "I adopted a cat named Miso.", time="2024-05-01", speaker="Ada"
             )

@@ -22,8 +22,12 @@ def graphmem(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
         [sys.executable, "-c", "from graphmem.cli import main; main()", *args],
-        capture_output=True, text=True, env=env, timeout=600, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -67,8 +71,15 @@ def test_cli_ingest_reports_the_link_and_the_fifo(folder: Path, tmp_path: Path) 
     dump = graphmem("export", "--store", f"sqlite:///{db}", "-o", str(tmp_path / "x.jsonl"))
     assert dump.returncode == 0, dump.stderr
     assert "OUTSIDE SECRET" not in (tmp_path / "x.jsonl").read_text()
-    again = graphmem("ingest", str(folder), "--store", f"sqlite:///{tmp_path / 'h.db'}",
-                     "--extractor", "none", "--follow-symlinks")  # fmt: skip
+    again = graphmem(
+        "ingest",
+        str(folder),
+        "--store",
+        f"sqlite:///{tmp_path / 'h.db'}",
+        "--extractor",
+        "none",
+        "--follow-symlinks",
+    )
     assert again.returncode == 0 and "leak.txt" not in again.stderr, again.stderr
 
 

@@ -388,8 +388,13 @@ def test_passages_and_episodes_are_interleaved_by_score() -> None:
         return PassageHit(passage=Passage(id=f"p:{i}", text=f"passage {i}"), score=score)
 
     def episode(i: int, score: float) -> EpisodeHit:
-        ep = Episode(id=f"ep:{i}", text=f"Ada: turn {i}", time=datetime(2024, 1, i, tzinfo=UTC),
-                     speaker="Ada", session="s1")  # fmt: skip
+        ep = Episode(
+            id=f"ep:{i}",
+            text=f"Ada: turn {i}",
+            time=datetime(2024, 1, i, tzinfo=UTC),
+            speaker="Ada",
+            session="s1",
+        )
         return EpisodeHit(episode=ep, score=score)
 
     result = SearchResult(
@@ -398,8 +403,9 @@ def test_passages_and_episodes_are_interleaved_by_score() -> None:
         episodes=[episode(1, 0.5), episode(2, 0.4), episode(3, 0.05)],
     )
     order = ["p:1", "ep:1", "p:2", "ep:2", "p:3", "ep:3"]  # a tie keeps the passage first
-    assert [h.passage.id if isinstance(h, PassageHit) else h.episode.id
-            for h in ranked_hits(result)] == order  # fmt: skip
+    assert [
+        h.passage.id if isinstance(h, PassageHit) else h.episode.id for h in ranked_hits(result)
+    ] == order
     docs = to_documents(result, 4)
     assert [d.id for d in docs] == order[:4]
     assert [d.metadata["kind"] for d in docs] == ["passage", "episode", "passage", "episode"]

@@ -22,8 +22,16 @@ from graphmem.keys import create_key
 
 from support.mcp import DATA, HttpServer, http_client, mcp_args, server_env, stdio_client, text
 
-TOOLS = {"add_memory", "add_episode", "search_memory", "search_facts", "get_entity",
-         "delete_memory", "add_note", "stats"}  # fmt: skip
+TOOLS = {
+    "add_memory",
+    "add_episode",
+    "search_memory",
+    "search_facts",
+    "get_entity",
+    "delete_memory",
+    "add_note",
+    "stats",
+}
 QUESTIONS = {q["id"]: q for q in map(json.loads, (DATA / "demo_questions.jsonl").open())}
 
 
@@ -81,11 +89,19 @@ def test_stdio_end_to_end(tmp_path: Path) -> None:
 
             # a changed fact: the current one first now, the old one as_of before the change
             for ep in (
-                {"text": "I live in Lisbon.", "speaker": "Ada", "session": "s1",
-                 "time": "2020-01-10T10:00:00Z"},
-                {"text": "Big news: I moved to Porto last week.", "speaker": "Ada",
-                 "session": "s2", "time": "2021-06-01T10:00:00Z"},
-            ):  # fmt: skip
+                {
+                    "text": "I live in Lisbon.",
+                    "speaker": "Ada",
+                    "session": "s1",
+                    "time": "2020-01-10T10:00:00Z",
+                },
+                {
+                    "text": "Big news: I moved to Porto last week.",
+                    "speaker": "Ada",
+                    "session": "s2",
+                    "time": "2021-06-01T10:00:00Z",
+                },
+            ):
                 r = await c.call_tool("add_episode", ep)
                 assert not r.is_error and r.structured_content["episodes_added"] == 1, text(r)
             ask = {"query": "Where does Ada live?", "k": 5}
@@ -110,8 +126,10 @@ def test_stdio_end_to_end(tmp_path: Path) -> None:
             assert json.loads(res.contents[0].text)["name"] == "Ada"
             note = await c.call_tool("add_note", {"text": "Ada and Helena Marsh met in Porto."})
             assert not note.is_error and len(note.structured_content["members"]) >= 2
-            one = await c.call_tool("add_memory", {"text": "Bled is a town in Slovenia.",
-                                                   "source": "bled", "time": "2019-05-01"})  # fmt: skip
+            one = await c.call_tool(
+                "add_memory",
+                {"text": "Bled is a town in Slovenia.", "source": "bled", "time": "2019-05-01"},
+            )
             assert one.structured_content["passages_added"] == 1
             stats = json.loads((await c.read_resource("graphmem://stats")).contents[0].text)
             assert stats["namespace"] == "agent-1"
@@ -165,8 +183,7 @@ def test_store_that_goes_away_gives_errors_then_serves_again() -> None:
                 r = await c.call_tool("add_memory", {"text": "Bled is a town in Slovenia."})
                 assert not r.is_error, text(r)
                 db.stop()
-                for name, args in (("search_memory", {"query": "Where is Bled?"}),
-                                   ("stats", {})):  # fmt: skip
+                for name, args in (("search_memory", {"query": "Where is Bled?"}), ("stats", {})):
                     down = await c.call_tool(name, args)
                     assert down.is_error and "store" in text(down), text(down)
                 db.start()
@@ -203,10 +220,12 @@ def test_http_keys_see_only_their_namespace(keyed: tuple[HttpServer, dict[str, s
             http_client(server.url, keys["a"]) as a,
             http_client(server.url, keys["b"], header="x-api-key") as b,
         ):
-            ra = await a.call_tool("add_memory", {"text": "Ada Lovelace was born in London.",
-                                                  "source": "ada"})  # fmt: skip
-            rb = await b.call_tool("add_memory", {"text": "Bled is a town in Slovenia.",
-                                                  "source": "bled"})  # fmt: skip
+            ra = await a.call_tool(
+                "add_memory", {"text": "Ada Lovelace was born in London.", "source": "ada"}
+            )
+            rb = await b.call_tool(
+                "add_memory", {"text": "Bled is a town in Slovenia.", "source": "bled"}
+            )
             assert not ra.is_error and not rb.is_error, (text(ra), text(rb))
             sa = (await a.call_tool("stats", {})).structured_content
             sb = (await b.call_tool("stats", {})).structured_content
@@ -232,17 +251,32 @@ def test_http_keys_see_only_their_namespace(keyed: tuple[HttpServer, dict[str, s
 
 def test_http_without_a_valid_key_is_refused(keyed: tuple[HttpServer, dict[str, str]]) -> None:
     server, keys = keyed
-    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {},
-        "clientInfo": {"name": "t", "version": "0"}}}  # fmt: skip
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "0"},
+        },
+    }
     accept = {"Accept": "application/json, text/event-stream"}
     wrong = keys["a"][:-4] + "xxxx"
-    for headers in ({}, {"Authorization": f"Bearer {wrong}"}, {"X-API-Key": "gmk.a.nope"},
-                    {"Authorization": "Basic YTpi"}):  # fmt: skip
+    for headers in (
+        {},
+        {"Authorization": f"Bearer {wrong}"},
+        {"X-API-Key": "gmk.a.nope"},
+        {"Authorization": "Basic YTpi"},
+    ):
         r = httpx.post(server.url, json=init, headers={**accept, **headers}, timeout=30)
         assert r.status_code == 401, (headers, r.status_code, r.text)
-    ok = httpx.post(server.url, json=init,
-                    headers={**accept, "Authorization": f"Bearer {keys['a']}"}, timeout=30)  # fmt: skip
+    ok = httpx.post(
+        server.url,
+        json=init,
+        headers={**accept, "Authorization": f"Bearer {keys['a']}"},
+        timeout=30,
+    )
     assert ok.status_code == 200, ok.text
 
     async def main() -> None:
@@ -262,8 +296,9 @@ def test_http_bounded_load(keyed: tuple[HttpServer, dict[str, str]]) -> None:
     async def one(n: int) -> None:
         async with http_client(server.url, keys["a"]) as c:
             for i in range(20):
-                r = await c.call_tool("search_memory",
-                                      {"query": questions[(n + i) % len(questions)], "k": 5})  # fmt: skip
+                r = await c.call_tool(
+                    "search_memory", {"query": questions[(n + i) % len(questions)], "k": 5}
+                )
                 answers.append(not r.is_error and r.structured_content is not None)
 
     async def main() -> None:
@@ -282,22 +317,35 @@ def test_http_refuses_an_open_non_loopback_host(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'm.db'}"
     run = subprocess.run(
         [sys.executable, *mcp_args("--store", store, "--transport", "http", "--host", "0.0.0.0")],
-        env=server_env(), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2 and "refusing to serve MCP on 0.0.0.0" in run.stderr, run.stderr
     missing = subprocess.run(
-        [sys.executable, *mcp_args("--store", store, "--transport", "http",
-                                   "--keys", str(tmp_path / "none.json"))],
-        env=server_env(), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            *mcp_args(
+                "--store", store, "--transport", "http", "--keys", str(tmp_path / "none.json")
+            ),
+        ],
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert missing.returncode == 2 and "key file" in missing.stderr, missing.stderr
     assert not (tmp_path / "m.db").exists()  # refused before touching the store
 
 
 def test_import_graphmem_loads_nothing_of_the_mcp_server() -> None:
-    code = ("import sys, graphmem, graphmem.cli; "
-            "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith(('mcp.', "
-            "'graphmem.mcp.server', 'graphmem.mcp.tools', 'graphmem.mcp.backend'))))")  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code], env=server_env(), capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    code = (
+        "import sys, graphmem, graphmem.cli; "
+        "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith(('mcp.', "
+        "'graphmem.mcp.server', 'graphmem.mcp.tools', 'graphmem.mcp.backend'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=server_env(), capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0 and out.stdout.strip() == "[]", (out.stdout, out.stderr)

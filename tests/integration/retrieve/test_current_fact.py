@@ -57,9 +57,10 @@ def test_a_relative_time_in_the_text_dates_the_fact(store: str, embedder: LocalE
 def test_search_between_keeps_the_facts_that_held_then(store: str) -> None:
     def objects(*between: str) -> set[str]:
         done = CliRunner().invoke(
-            app, ["search", "Where does Ada live?", "--store", store, "--json", "--between",
-                  *between], catch_exceptions=False,
-        )  # fmt: skip
+            app,
+            ["search", "Where does Ada live?", "--store", store, "--json", "--between", *between],
+            catch_exceptions=False,
+        )
         assert done.exit_code == 0, done.output
         result = json.loads(done.stdout)
         return {f["object_name"] for f in result["facts"]}

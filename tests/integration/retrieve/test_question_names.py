@@ -37,10 +37,12 @@ class Triples:
         out = []
         for p in passages:
             subject = p.text.split(" ")[0] if not p.text.startswith("Marie") else "Marie Curie"
-            out.append(Extraction(
-                entities=[ExtractedEntity(name=subject)],
-                facts=[ExtractedFact(subject=subject, predicate="is in", object="Poland")],
-            ))  # fmt: skip
+            out.append(
+                Extraction(
+                    entities=[ExtractedEntity(name=subject)],
+                    facts=[ExtractedFact(subject=subject, predicate="is in", object="Poland")],
+                )
+            )
         return out
 
 
@@ -120,8 +122,9 @@ def test_naming_a_question_does_not_import_torch_and_leaves_it_importable() -> N
         "import torch\n"
         "print(torch.tensor([1.0]).sum().item())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=True).stdout.splitlines()  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()
     assert out == ["['Marie Curie'] False", "1.0"]
 
 
@@ -138,7 +141,8 @@ def test_prefetched_names_and_bm25_give_the_inline_ranking(embedder: LocalEmbedd
         vector = embedder.embed([question], kind="query")[0]
         assert mem.namer is not None
         named = [entity_id("default", n) for n in mem.namer(question)]
-        inline = retrieve(mem.store, "default", vector, k, mem.passage_search, named=named,
-                          question=question)  # fmt: skip
+        inline = retrieve(
+            mem.store, "default", vector, k, mem.passage_search, named=named, question=question
+        )
         assert searched.hits == inline.hits and searched.seeds == inline.seeds
     mem.close()

@@ -55,18 +55,37 @@ def vec(text: str, dim: int = 8) -> np.ndarray:
 def injection_batch(ns: str) -> WriteBatch:
     batch = WriteBatch(ns, embedding_model="m")
     for i, name in enumerate(INJECTIONS):
-        e = Entity(id=entity_id(ns, name), name=name, normalized=normalize_name(name),
-                   aliases=[name + " alias", "`"], type=name, namespace=ns)  # fmt: skip
-        p = Passage(id=passage_id(ns, name), text=name, source=name, title=name,
-                    metadata={name: [name], "k": {"nested": name}}, namespace=ns)  # fmt: skip
+        e = Entity(
+            id=entity_id(ns, name),
+            name=name,
+            normalized=normalize_name(name),
+            aliases=[name + " alias", "`"],
+            type=name,
+            namespace=ns,
+        )
+        p = Passage(
+            id=passage_id(ns, name),
+            text=name,
+            source=name,
+            title=name,
+            metadata={name: [name], "k": {"nested": name}},
+            namespace=ns,
+        )
         batch.entities.append(e)
         batch.passages.append(p)
-        batch.edges.append(Edge(type="MENTIONS", src=p.id, dst=e.id, namespace=ns,
-                                props={name: name}))  # fmt: skip
+        batch.edges.append(
+            Edge(type="MENTIONS", src=p.id, dst=e.id, namespace=ns, props={name: name})
+        )
         if i:
             prev = batch.entities[i - 1]
-            f = Fact(id=fact_id(ns, prev.name, name, name), subject=prev.id, predicate=name,
-                     object=e.id, text=f"{prev.name} {name} {name}", namespace=ns)  # fmt: skip
+            f = Fact(
+                id=fact_id(ns, prev.name, name, name),
+                subject=prev.id,
+                predicate=name,
+                object=e.id,
+                text=f"{prev.name} {name} {name}",
+                namespace=ns,
+            )
             batch.facts.append(f)
             batch.edges.append(Edge(type="STATES", src=p.id, dst=f.id, namespace=ns))
     for node in batch.nodes():
@@ -113,7 +132,10 @@ def test_injection_strings_are_stored_as_data(store: CypherStore) -> None:
     assert store.cached_extractions(INJECTIONS) == {n: n for n in INJECTIONS}
     stats = store.stats(ns)
     assert (stats.passages, stats.entities, stats.facts) == (
-        len(INJECTIONS), len(INJECTIONS), len(INJECTIONS) - 1)  # fmt: skip
+        len(INJECTIONS),
+        len(INJECTIONS),
+        len(INJECTIONS) - 1,
+    )
     # Nothing ran as query text: the other namespace and the graph's labels are untouched.
     assert store.get_passages("other", ["p:keep"])["p:keep"].text == "keep me"
     labels = {
@@ -270,12 +292,17 @@ def test_the_neo4j_dialect_sends_names_only_as_parameters() -> None:
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40)
 _VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**62), 2**62) | _TEXT
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**62), 2**62)
+    | _TEXT
     | st.floats(-1e300, 1e300),  # the reply's 15 digits round the largest doubles to inf
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), inner, max_size=4)
+    ),
     max_leaves=12,
-)  # fmt: skip
+)
 
 
 @settings(
@@ -317,12 +344,20 @@ def ingest_batches(ns: str, n_batches: int, facts_per_batch: int) -> list[WriteB
         )
         batch.passages.append(p)
         names = [f"Person {b * facts_per_batch + i}" for i in range(facts_per_batch + 1)]
-        ents = {n: Entity(id=entity_id(ns, n), name=n, normalized=normalize_name(n), namespace=ns)
-                for n in names}  # fmt: skip
+        ents = {
+            n: Entity(id=entity_id(ns, n), name=n, normalized=normalize_name(n), namespace=ns)
+            for n in names
+        }
         batch.entities = list(ents.values())
         for a, c in itertools.pairwise(names):
-            f = Fact(id=fact_id(ns, a, "knows", c), subject=ents[a].id, predicate="knows",
-                     object=ents[c].id, text=f"{a} knows {c}", namespace=ns)  # fmt: skip
+            f = Fact(
+                id=fact_id(ns, a, "knows", c),
+                subject=ents[a].id,
+                predicate="knows",
+                object=ents[c].id,
+                text=f"{a} knows {c}",
+                namespace=ns,
+            )
             batch.facts.append(f)
             batch.edges.append(Edge(type="STATES", src=p.id, dst=f.id, namespace=ns))
             batch.edges.append(Edge(type="MENTIONS", src=p.id, dst=ents[a].id, namespace=ns))
@@ -354,15 +389,17 @@ def duplicates(server: FalkorDBServer, graph: str) -> tuple[int, int]:
     client = redis.Redis(host="127.0.0.1", port=server.port)
     try:
         nodes = client.execute_command(
-            "GRAPH.QUERY", graph,
+            "GRAPH.QUERY",
+            graph,
             "MATCH (n:GmNode) WITH n.namespace AS ns, n.id AS id, count(*) AS c "
             "WHERE c > 1 RETURN count(*)",
-        )[1][0][0]  # fmt: skip
+        )[1][0][0]
         rels = client.execute_command(
-            "GRAPH.QUERY", graph,
+            "GRAPH.QUERY",
+            graph,
             "MATCH (a)-[r]->(b) WITH a, b, type(r) AS t, r.fact_id AS f, count(*) AS c "
             "WHERE c > 1 RETURN count(*)",
-        )[1][0][0]  # fmt: skip
+        )[1][0][0]
     finally:
         client.close()
     return int(nodes), int(rels)

@@ -325,8 +325,11 @@ def test_unknown_gold_ids_skip_their_questions_with_one_warning(
     assert isinstance(ds, MultihopDataset)
     assert [q.id for q in ds.questions] == ["q0", "q1"]
     assert [(s.id, s.line) for s in ds.skipped_questions] == [
-        ("bad0", 3), ("bad1", 4), ("bad2", 5), ("bad3", 6)
-    ]  # fmt: skip
+        ("bad0", 3),
+        ("bad1", 4),
+        ("bad2", 5),
+        ("bad3", 6),
+    ]
     where = str(folder / "questions.jsonl")
     assert all(s.path == where for s in ds.skipped_questions)
     assert ds.skipped_questions[0].reason == "gold passage id 'p400' is not in corpus.jsonl"
@@ -467,15 +470,28 @@ def make_conversation(folder: Path, turns: list[Any], questions: list[Any]) -> P
 
 
 def turn(dia: str, text: str = "hello", conv: str = "c1", **extra: Any) -> dict[str, Any]:
-    row = {"conversation_id": conv, "session": 1, "session_time": "1:56 pm on 8 May, 2023",
-           "dia_id": dia, "speaker": "Ann", "text": text}  # fmt: skip
+    row = {
+        "conversation_id": conv,
+        "session": 1,
+        "session_time": "1:56 pm on 8 May, 2023",
+        "dia_id": dia,
+        "speaker": "Ann",
+        "text": text,
+    }
     row.update(extra)
     return row
 
 
 def cq(qid: str, evidence: list[str], conv: str = "c1", **extra: Any) -> dict[str, Any]:
-    row = {"conversation_id": conv, "id": qid, "question": "When?", "answer": "May",
-           "category": 2, "category_name": "temporal", "evidence_dia_ids": evidence}  # fmt: skip
+    row = {
+        "conversation_id": conv,
+        "id": qid,
+        "question": "When?",
+        "answer": "May",
+        "category": 2,
+        "category_name": "temporal",
+        "evidence_dia_ids": evidence,
+    }
     row.update(extra)
     return row
 
@@ -542,8 +558,10 @@ def test_dangling_evidence_skips_the_question_like_the_published_locomo(
     assert isinstance(ds, ConversationDataset)
     assert len(ds.questions) == 23 and len(ds.turns) == 74
     assert [(s.id, s.line) for s in ds.skipped_questions] == [
-        ("conv-a_q90", 6), ("conv-b_q91", 25), ("conv-a_q92", 26)
-    ]  # fmt: skip
+        ("conv-a_q90", 6),
+        ("conv-b_q91", 25),
+        ("conv-a_q92", 26),
+    ]
     assert ds.skipped_questions[0].reason == (
         "evidence turn 'D10:19' of conversation 'conv-a' is not in turns.jsonl"
     )
@@ -552,8 +570,10 @@ def test_dangling_evidence_skips_the_question_like_the_published_locomo(
 
     err = error_of(folder)
     assert (err.path, err.line, err.field) == (
-        str(folder / "questions.jsonl"), 6, "evidence_dia_ids"
-    )  # fmt: skip
+        str(folder / "questions.jsonl"),
+        6,
+        "evidence_dia_ids",
+    )
     assert "'conv-a_q90'" in str(err) and "'D10:19'" in str(err)
 
 

@@ -38,8 +38,16 @@ def fact(
     ended: datetime | None = None,
     expired: datetime | None = None,
 ) -> Fact:
-    return Fact(id=fid, subject=f"e:{s}", predicate=p, object=f"e:{o}", text=f"{s} {p} {o}",
-                valid_at=valid, invalid_at=ended, expired_at=expired)  # fmt: skip
+    return Fact(
+        id=fid,
+        subject=f"e:{s}",
+        predicate=p,
+        object=f"e:{o}",
+        text=f"{s} {p} {o}",
+        valid_at=valid,
+        invalid_at=ended,
+        expired_at=expired,
+    )
 
 
 def hit(f: Fact, score: float = 0.5) -> FactHit:
@@ -112,8 +120,12 @@ def test_passage_line_breaks_are_kept() -> None:
     lines = out.splitlines()
     start = lines.index("   Kestrel")
     assert lines[start : start + 5] == [
-        "   Kestrel", "", "   Kestrel is a project.", "   It started in 2021.", "   Priya leads it."
-    ]  # fmt: skip
+        "   Kestrel",
+        "",
+        "   Kestrel is a project.",
+        "   It started in 2021.",
+        "   Priya leads it.",
+    ]
     assert " — " not in out  # no longer flattened into one line
 
 
@@ -122,19 +134,28 @@ def test_the_path_is_the_chain_of_facts() -> None:
     born = fact("f:b", "Helena Marsh", "born in", "Port Adley")
     river = fact("f:c", "Veyle", "flows through", "Port Adley")
     p = Passage(id="p:1", text="...", source="d01")
-    chained = PassageHit(passage=p, score=0.1, facts=[hit(born), hit(wrote), hit(river)],
-                         path=["Glass Orchard", "Helena Marsh", "Veyle"])  # fmt: skip
+    chained = PassageHit(
+        passage=p,
+        score=0.1,
+        facts=[hit(born), hit(wrote), hit(river)],
+        path=["Glass Orchard", "Helena Marsh", "Veyle"],
+    )
     chain = fact_chain(chained)
     assert chain is not None
     assert chain.plain == (
         "Glass Orchard -[novel by]-> Helena Marsh -[born in]-> Port Adley <-[flows through]- Veyle"
     )
     # a star: one walk, then a branch off it; a name no fact reaches is set apart
-    star = PassageHit(passage=p, score=0.1,
-                      facts=[hit(fact("f:d", "G", "adapted in", "1995")),
-                             hit(fact("f:e", "G", "novel by", "Simon")),
-                             hit(fact("f:f", "G", "adapted for", "radio"))],
-                      path=["1995", "Simon", "radio", "Merrow"])  # fmt: skip
+    star = PassageHit(
+        passage=p,
+        score=0.1,
+        facts=[
+            hit(fact("f:d", "G", "adapted in", "1995")),
+            hit(fact("f:e", "G", "novel by", "Simon")),
+            hit(fact("f:f", "G", "adapted for", "radio")),
+        ],
+        path=["1995", "Simon", "radio", "Merrow"],
+    )
     chain = fact_chain(star)
     assert chain is not None
     assert chain.plain == (
@@ -149,30 +170,42 @@ def test_an_ended_memory_unit_is_marked() -> None:
     maria = fact("f:m", "Maria", "is CEO of", "Northwind", valid=T0, ended=T1, expired=T1)
     tom = fact("f:t", "Tom", "became CEO of", "Northwind", valid=T1)
     old = HyperedgeHit(
-        hyperedge=Hyperedge(id="h:1", description="Maria Lopez is the CEO of Northwind.",
-                            members=["e:Maria", "e:Northwind", "e:CEO"]),
+        hyperedge=Hyperedge(
+            id="h:1",
+            description="Maria Lopez is the CEO of Northwind.",
+            members=["e:Maria", "e:Northwind", "e:CEO"],
+        ),
         score=1.0,
-    )  # fmt: skip
+    )
     new = HyperedgeHit(
-        hyperedge=Hyperedge(id="h:2", description="Tom Baker became the CEO of Northwind.",
-                            members=["e:Tom", "e:Northwind", "e:CEO"]),
+        hyperedge=Hyperedge(
+            id="h:2",
+            description="Tom Baker became the CEO of Northwind.",
+            members=["e:Tom", "e:Northwind", "e:CEO"],
+        ),
         score=0.9,
-    )  # fmt: skip
+    )
     unknown = HyperedgeHit(
-        hyperedge=Hyperedge(id="h:3", description="The Blue Cottage is by the lake.",
-                            members=["e:Cottage", "e:lake", "e:Blue"]),
+        hyperedge=Hyperedge(
+            id="h:3",
+            description="The Blue Cottage is by the lake.",
+            members=["e:Cottage", "e:lake", "e:Blue"],
+        ),
         score=0.8,
-    )  # fmt: skip
+    )
     assert unit_ended(old, [maria, tom]) == [maria]
     assert unit_ended(new, [maria, tom]) == []
     assert unit_ended(unknown, [maria, tom]) == []
     result = SearchResult(
         question="Who is the CEO of Northwind?",
-        episodes=[EpisodeHit(episode=episode("Reporter: x", speaker="Reporter"), score=1.0,
-                             facts=[hit(maria)])],
+        episodes=[
+            EpisodeHit(
+                episode=episode("Reporter: x", speaker="Reporter"), score=1.0, facts=[hit(maria)]
+            )
+        ],
         facts=[hit(tom)],
         hyperedges=[old, new, unknown],
-    )  # fmt: skip
+    )
     lines = render_text(result).splitlines()
     units = {line.split("  ", 1)[1]: line for line in lines if line.startswith("memory unit")}
     assert units["Maria Lopez is the CEO of Northwind.  [ended 2024-03-01]"]
@@ -193,8 +226,13 @@ def test_markup_in_data_is_printed_as_text() -> None:
 
 def test_a_value_object_is_shown_as_the_text_says_it() -> None:
     # a date object is kept in the fact's text; the stored fact loops on its subject
-    born = Fact(id="f:9", subject="e:Oren Vale", predicate="born in", object="e:Oren Vale",
-                text="Oren Vale born in Caldor in 1862")  # fmt: skip
+    born = Fact(
+        id="f:9",
+        subject="e:Oren Vale",
+        predicate="born in",
+        object="e:Oren Vale",
+        text="Oren Vale born in Caldor in 1862",
+    )
     line = fact_line(hit(born)).plain
     assert line.startswith("(Oren Vale) -[born in]-> Caldor in 1862")
     assert fact_line(hit(JAZZ)).plain.startswith("(Ada) -[likes]-> (jazz)")

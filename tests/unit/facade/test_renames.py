@@ -47,5 +47,9 @@ def test_old_and_new_keyword_together_is_refused() -> None:
     from graphmem.errors import ConfigError
 
     with pytest.raises(ConfigError, match="not both"):
-        Memory(":memory:", extractor=None, retrieval=PassageSearchSettings(),
-               passage_search=PassageSearchSettings())  # fmt: skip
+        Memory(
+            ":memory:",
+            extractor=None,
+            retrieval=PassageSearchSettings(),
+            passage_search=PassageSearchSettings(),
+        )

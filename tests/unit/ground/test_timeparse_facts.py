@@ -42,8 +42,13 @@ def _fact(s: str, p: str, o: str, valid_at: str | None = None) -> ExtractedFact:
 
 
 def test_date_facts_takes_the_time_of_the_fact_s_sentence() -> None:
-    ex = Extraction(facts=[_fact("Ada", "moved to", "Lisbon"), _fact("Bo", "lives in", "Rome"),
-                           _fact("Ada", "works at", "Acme", "2020-01-01")])  # fmt: skip
+    ex = Extraction(
+        facts=[
+            _fact("Ada", "moved to", "Lisbon"),
+            _fact("Bo", "lives in", "Rome"),
+            _fact("Ada", "works at", "Acme", "2020-01-01"),
+        ]
+    )
     text = (
         "Ada moved to Lisbon two weeks ago; Bo lives in Rome.\nAda works at Acme since last year."
     )
@@ -54,15 +59,25 @@ def test_date_facts_takes_the_time_of_the_fact_s_sentence() -> None:
 
 
 def _hit(subject: str, obj: str, *, ended: bool = False) -> FactHit:
-    fact = Fact(id=f"f:{subject}{obj}", namespace="default", subject=f"e:{subject}",
-                predicate="lives in", object=f"e:{obj}", text=f"{subject} lives in {obj}",
-                invalid_at=datetime(2023, 1, 1, tzinfo=UTC) if ended else None)  # fmt: skip
+    fact = Fact(
+        id=f"f:{subject}{obj}",
+        namespace="default",
+        subject=f"e:{subject}",
+        predicate="lives in",
+        object=f"e:{obj}",
+        text=f"{subject} lives in {obj}",
+        invalid_at=datetime(2023, 1, 1, tzinfo=UTC) if ended else None,
+    )
     return FactHit(fact=fact, score=1.0, subject_name=subject, object_name=obj)
 
 
 def test_facts_about_the_named_entity_come_first_current_before_ended() -> None:
-    hits = [_hit("Ada's sister", "Hamburg"), _hit("Ada", "Berlin", ended=True),
-            _hit("Bob", "Oslo"), _hit("Ada", "Lisbon")]  # fmt: skip
+    hits = [
+        _hit("Ada's sister", "Hamburg"),
+        _hit("Ada", "Berlin", ended=True),
+        _hit("Bob", "Oslo"),
+        _hit("Ada", "Lisbon"),
+    ]
     order_facts("Where does Ada live?", hits, now=True)
     assert [h.object_name for h in hits] == ["Lisbon", "Hamburg", "Oslo", "Berlin"]
     order_facts("Where did Ada's sister live?", hits, now=False)

@@ -100,15 +100,20 @@ def test_long_unstructured_string_is_chunked() -> None:
     text = "\n\n".join(f"Paragraph {i} says something about topic {i}. " * 20 for i in range(12))
     passages = to_passages(Document(text=text), "ns", chunker())
     assert len(passages) > 3
-    assert all(p.metadata["section"] == "" and p.text == text[p.metadata["start"]:p.metadata["end"]]
-               for p in passages)  # fmt: skip
+    assert all(
+        p.metadata["section"] == "" and p.text == text[p.metadata["start"] : p.metadata["end"]]
+        for p in passages
+    )
 
 
 def test_headings_only_markdown_has_no_chunks() -> None:
     assert chunker().chunks("# A\n\n## B\n", {"format": "markdown"}) == []
     with pytest.raises(Exception, match="only headings"):
-        to_passages(Document(text="# A\n## B", source="h.md", metadata={"format": "markdown"}),
-                    "ns", chunker())  # fmt: skip
+        to_passages(
+            Document(text="# A\n## B", source="h.md", metadata={"format": "markdown"}),
+            "ns",
+            chunker(),
+        )
 
 
 def test_musique_slice_ids_unchanged_with_the_real_tokenizer() -> None:

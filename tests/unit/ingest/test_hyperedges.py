@@ -40,8 +40,13 @@ def ent(name: str) -> Entity:
 
 
 def unit(desc: str, members: list[str], vec: list[float], batch: WriteBatch) -> Hyperedge:
-    h = Hyperedge(id=f"h:{desc}", namespace=NS, description=desc, kind="sentence",
-                  members=[entity_id(NS, m) for m in members])  # fmt: skip
+    h = Hyperedge(
+        id=f"h:{desc}",
+        namespace=NS,
+        description=desc,
+        kind="sentence",
+        members=[entity_id(NS, m) for m in members],
+    )
     batch.vectors[embed_key(h)] = np.array(vec, dtype=np.float32)
     batch.embedding_model = MODEL
     return h
@@ -50,8 +55,9 @@ def unit(desc: str, members: list[str], vec: list[float], batch: WriteBatch) -> 
 def passage_batch(text: str, names: list[str]) -> WriteBatch:
     p = Passage(id=passage_id(NS, text), namespace=NS, text=text)
     batch = WriteBatch(namespace=NS, passages=[p], entities=[ent(n) for n in names])
-    batch.edges = [Edge(type="MENTIONS", src=p.id, dst=entity_id(NS, n), namespace=NS)
-                   for n in names]  # fmt: skip
+    batch.edges = [
+        Edge(type="MENTIONS", src=p.id, dst=entity_id(NS, n), namespace=NS) for n in names
+    ]
     return batch
 
 
@@ -80,8 +86,12 @@ def test_sentence_units_need_three_named_entities() -> None:
 
 def test_event_units_join_participants() -> None:
     batch = passage_batch("x", ["Ada", "Bob"])
-    ev = Event(id="v:1", namespace=NS, description="Ada and Bob met",
-               participants=[entity_id(NS, "Ada"), entity_id(NS, "Bob")])  # fmt: skip
+    ev = Event(
+        id="v:1",
+        namespace=NS,
+        description="Ada and Bob met",
+        participants=[entity_id(NS, "Ada"), entity_id(NS, "Bob")],
+    )
     batch.events = [ev]
     batch.edges.append(Edge(type="STATES", src=batch.passages[0].id, dst=ev.id, namespace=NS))
     units = candidate_units(batch, HyperSettings(from_sentences=False))

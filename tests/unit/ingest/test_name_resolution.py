@@ -19,8 +19,13 @@ def index(*names: tuple[str, str]) -> NameIndex:
 
 
 def test_token_subset_accents_initials_and_nicknames() -> None:
-    ix = index(("Tomás Silva", "PERSON"), ("Daniel Reyes", "PERSON"), ("Daniel Okoro", "PERSON"),
-               ("Alexandra Reid", "PERSON"), ("Project Heron", "ORG"))  # fmt: skip
+    ix = index(
+        ("Tomás Silva", "PERSON"),
+        ("Daniel Reyes", "PERSON"),
+        ("Daniel Okoro", "PERSON"),
+        ("Alexandra Reid", "PERSON"),
+        ("Project Heron", "ORG"),
+    )
     assert ix.candidates("Tomas") == ["Tomás Silva"]
     assert ix.candidates("Tomas Silva") == ["Tomás Silva"]  # accents fold, display keeps them
     assert ix.candidates("Tomás Silva") == []  # a full name is itself
@@ -33,9 +38,15 @@ def test_token_subset_accents_initials_and_nicknames() -> None:
 
 
 def test_only_clean_full_person_or_org_names_are_indexed() -> None:
-    ix = index(("Lisbon Office", "GPE"), ("Helen / Daniel Weekly", "ORG"), ("Florence, Grace", "PERSON"),
-               ("Nikolai Nikolai", "ORG"), ("Daniel O", "PERSON"), ("3 November 2023", "DATE"),
-               ("University of Copenhagen", "ORG"))  # fmt: skip
+    ix = index(
+        ("Lisbon Office", "GPE"),
+        ("Helen / Daniel Weekly", "ORG"),
+        ("Florence, Grace", "PERSON"),
+        ("Nikolai Nikolai", "ORG"),
+        ("Daniel O", "PERSON"),
+        ("3 November 2023", "DATE"),
+        ("University of Copenhagen", "ORG"),
+    )
     assert len(ix) == 1
     assert ix.candidates("Copenhagen") == ["University of Copenhagen"]
 
@@ -78,25 +89,34 @@ def test_build_merges_short_names_links_ambiguous_ones_and_keeps_values_as_attri
     a = Passage(id="p:a", namespace="ns", text="...", source="eng/team.md")
     b = Passage(id="p:b", namespace="ns", text="...", source="people/roster.md")
     ex_a = Extraction(
-        entities=[ExtractedEntity(name="Priya Natarajan", type="PERSON"),
-                  ExtractedEntity(name="Tomás", type="PERSON"), ExtractedEntity(name="Daniel", type="PERSON"),
-                  ExtractedEntity(name="2017", type="DATE")],
-        facts=[ExtractedFact(subject="Tomás", predicate="reports to", object="Priya"),
-               ExtractedFact(subject="Priya", predicate="joined in", object="2017")],
-    )  # fmt: skip
+        entities=[
+            ExtractedEntity(name="Priya Natarajan", type="PERSON"),
+            ExtractedEntity(name="Tomás", type="PERSON"),
+            ExtractedEntity(name="Daniel", type="PERSON"),
+            ExtractedEntity(name="2017", type="DATE"),
+        ],
+        facts=[
+            ExtractedFact(subject="Tomás", predicate="reports to", object="Priya"),
+            ExtractedFact(subject="Priya", predicate="joined in", object="2017"),
+        ],
+    )
     ex_b = Extraction(
-        entities=[ExtractedEntity(name="Tomás Silva", type="PERSON"),
-                  ExtractedEntity(name="Daniel Reyes", type="PERSON"),
-                  ExtractedEntity(name="Daniel Okoro", type="PERSON")],
-    )  # fmt: skip
+        entities=[
+            ExtractedEntity(name="Tomás Silva", type="PERSON"),
+            ExtractedEntity(name="Daniel Reyes", type="PERSON"),
+            ExtractedEntity(name="Daniel Okoro", type="PERSON"),
+        ],
+    )
     batch = ing.build("ns", [a, b], [ex_a, ex_b])
     names = {e.name: e for e in batch.entities}
     assert "Priya" not in names and "Tomás" not in names and "2017" not in names
     assert "Priya" in names["Priya Natarajan"].aliases
     priya, tomas = entity_id("ns", "Priya Natarajan"), entity_id("ns", "Tomás Silva")
     facts = {f.text: f for f in batch.facts}
-    assert (facts["Tomás Silva reports to Priya Natarajan"].subject,
-            facts["Tomás Silva reports to Priya Natarajan"].object) == (tomas, priya)  # fmt: skip
+    assert (
+        facts["Tomás Silva reports to Priya Natarajan"].subject,
+        facts["Tomás Silva reports to Priya Natarajan"].object,
+    ) == (tomas, priya)
     joined = facts["Priya Natarajan joined in 2017"]
     assert joined.subject == joined.object == priya  # a loop: never an edge of the walk
     syn = {(e.dst, e.weight) for e in batch.edges if e.type == "SYNONYM"}

@@ -32,16 +32,24 @@ def say(store: SQLiteStore, when: datetime, subject: str, predicate: str, obj: s
         id=episode_id(NS, "s", when.isoformat(), None, text), namespace=NS, text=text, time=when
     )
     s, o = entity_id(NS, subject), entity_id(NS, obj)
-    fact = Fact(id=fact_id(NS, subject, predicate, obj), namespace=NS, subject=s,
-                predicate=predicate, object=o, text=text)  # fmt: skip
+    fact = Fact(
+        id=fact_id(NS, subject, predicate, obj),
+        namespace=NS,
+        subject=s,
+        predicate=predicate,
+        object=o,
+        text=text,
+    )
     batch = WriteBatch(
         namespace=NS,
-        entities=[Entity(id=s, namespace=NS, name=subject, normalized=subject.lower()),
-                  Entity(id=o, namespace=NS, name=obj, normalized=obj.lower())],
+        entities=[
+            Entity(id=s, namespace=NS, name=subject, normalized=subject.lower()),
+            Entity(id=o, namespace=NS, name=obj, normalized=obj.lower()),
+        ],
         facts=[fact],
         episodes=[ep],
         edges=[Edge(type="EVIDENCE", src=ep.id, dst=fact.id, namespace=NS)],
-    )  # fmt: skip
+    )
     known = store.get_facts(NS, [fact.id]).get(fact.id)
     if known is not None:  # what Ingestor.commit does before the hooks
         fact.created_at, fact.valid_at = known.created_at, known.valid_at
@@ -125,10 +133,16 @@ def test_untimed_and_non_functional_facts_are_never_ended(store: SQLiteStore) ->
     assert answers(store, "Ed") == ["jazz", "opera"]
     s, o1, o2 = entity_id(NS, "Fay"), entity_id(NS, "Kyiv"), entity_id(NS, "Lviv")
     untimed = [
-        Fact(id=fact_id(NS, "Fay", "lives in", c), namespace=NS, subject=s, predicate="lives in",
-             object=o, text=f"Fay lives in {c}")
+        Fact(
+            id=fact_id(NS, "Fay", "lives in", c),
+            namespace=NS,
+            subject=s,
+            predicate="lives in",
+            object=o,
+            text=f"Fay lives in {c}",
+        )
         for c, o in (("Kyiv", o1), ("Lviv", o2))
-    ]  # fmt: skip
+    ]
     batch = WriteBatch(namespace=NS, facts=untimed)
     assert apply_functional_rule(store, batch) == 0
     assert all(f.invalid_at is None for f in batch.facts)
@@ -161,8 +175,15 @@ def test_graph_as_of_walks_the_world_of_then(store: SQLiteStore) -> None:
 
 
 def test_valid_at_bounds() -> None:
-    f = Fact(id="f:1", subject="e:a", predicate="p", object="e:b", text="t",
-             valid_at=day(1), invalid_at=day(3))  # fmt: skip
+    f = Fact(
+        id="f:1",
+        subject="e:a",
+        predicate="p",
+        object="e:b",
+        text="t",
+        valid_at=day(1),
+        invalid_at=day(3),
+    )
     assert [valid_at(f, day(n)) for n in range(5)] == [False, True, True, False, False]
     naive = datetime(2020, 1, 2)
     assert valid_at(f, naive)

@@ -127,10 +127,19 @@ def test_a_walk_that_reaches_no_passage_ranks_none() -> None:
             Entity(id=f"e:{n}", namespace="n", name=n, normalized=n.lower())
             for n in ("Ada", "Lisbon")
         ]
-        fact = Fact(id="f:1", namespace="n", subject="e:Ada", predicate="lives in",
-                    object="e:Lisbon", text="Ada lives in Lisbon")  # fmt: skip
+        fact = Fact(
+            id="f:1",
+            namespace="n",
+            subject="e:Ada",
+            predicate="lives in",
+            object="e:Lisbon",
+            text="Ada lives in Lisbon",
+        )
         vectors = {embed_key(n): np.ones(4, dtype=np.float32) for n in [*ents, fact]}
-        store.write(WriteBatch(namespace="n", entities=ents, facts=[fact], embedding_model="m",
-                               vectors=vectors))  # fmt: skip
+        store.write(
+            WriteBatch(
+                namespace="n", entities=ents, facts=[fact], embedding_model="m", vectors=vectors
+            )
+        )
         found = retrieve(store, "n", np.ones(4, dtype=np.float32), 3, PassageSearchSettings())
     assert found.hits == []

@@ -71,12 +71,28 @@ def test_push_over_the_view_equals_push_in_memory_and_batches_each_round() -> No
     mem = proj.view()
     seeds = {"n1": 1.0, "n7": 0.5, "n42": 0.25}
     mem_seeds = {mem.index_of(k): w for k, w in seeds.items()}
-    exact = scores_by_id(mem, personalized_pagerank(mem, mem_seeds, damping=0.5, tol=1e-12,  # type: ignore[arg-type]
-                                                    max_iter=500))  # fmt: skip
+    exact = scores_by_id(
+        mem,
+        personalized_pagerank(
+            mem,
+            mem_seeds,
+            damping=0.5,
+            tol=1e-12,  # type: ignore[arg-type]
+            max_iter=500,
+        ),
+    )
     for tol in (1e-3, 1e-7):
         view_seeds = {view.index_of(k): w for k, w in seeds.items()}
-        got = scores_by_id(view, personalized_pagerank(view, view_seeds, damping=0.5, tol=tol,  # type: ignore[arg-type]
-                                                       engine="push"))  # fmt: skip
+        got = scores_by_id(
+            view,
+            personalized_pagerank(
+                view,
+                view_seeds,
+                damping=0.5,
+                tol=tol,  # type: ignore[arg-type]
+                engine="push",
+            ),
+        )
         # Push is approximate (how far depends on tol, and on the order it visits nodes in).
         err = max(abs(got.get(k, 0.0) - v) for k, v in exact.items())
         assert err < (0.02 if tol == 1e-3 else 1e-4), (tol, err)

@@ -144,8 +144,11 @@ class RecordingDriver:
         if "RETURN nid AS src, type(r) AS type, m.id AS dst" in text:
             return [("p:1", "STATES", "f:1"), ("p:1", "MENTIONS", "e:a"), ("p:1", "STATES", "v:1")]
         if "n.members AS members" in text:
-            return [("f:1", "fact", "e:a", "e:b", None), ("v:1", "event", None, None, ["e:a"]),
-                    ("e:a", "entity", None, None, None)]  # fmt: skip
+            return [
+                ("f:1", "fact", "e:a", "e:b", None),
+                ("v:1", "event", None, None, ["e:a"]),
+                ("e:a", "entity", None, None, None),
+            ]
         return []
 
 
@@ -158,24 +161,46 @@ def workload(store: CypherStore) -> None:
     p = Passage(id="p:1", text="Alice works at Acme.", source="doc", namespace=ns)
     a = Entity(id="e:a", name="Alice", normalized="alice", namespace=ns)
     b = Entity(id="e:b", name="Acme", normalized="acme", namespace=ns)
-    f = Fact(id="f:1", subject=a.id, predicate="works at", object=b.id, text="Alice works at Acme",
-             namespace=ns, valid_at=t0)  # fmt: skip
+    f = Fact(
+        id="f:1",
+        subject=a.id,
+        predicate="works at",
+        object=b.id,
+        text="Alice works at Acme",
+        namespace=ns,
+        valid_at=t0,
+    )
     ev = Event(id="v:1", description="Alice joined", participants=[a.id], namespace=ns)
     he = Hyperedge(id="h:1", description="team", members=[a.id, b.id], namespace=ns)
     ep = Episode(id="ep:1", text="hi", time=t0, source="chat", namespace=ns)
     edges = [Edge(type=t, src="p:1", dst=a.id, namespace=ns) for t in EDGE_WEIGHTS]  # type: ignore[arg-type]
     edges.append(Edge(type="STATES", src=p.id, dst=f.id, namespace=ns))
-    batch = WriteBatch(ns, passages=[p], entities=[a, b], facts=[f], events=[ev], hyperedges=[he],
-                       episodes=[ep], edges=edges, embedding_model="m",
-                       extractions={"x": "{}"})  # fmt: skip
+    batch = WriteBatch(
+        ns,
+        passages=[p],
+        entities=[a, b],
+        facts=[f],
+        events=[ev],
+        hyperedges=[he],
+        episodes=[ep],
+        edges=edges,
+        embedding_model="m",
+        extractions={"x": "{}"},
+    )
     for node in batch.nodes():
         batch.vectors[embed_key(node)] = np.ones(4, dtype=np.float32)
     store.write(batch)
     store.cached_vectors("m", ["k"])
     store.cached_extractions(["x"])
     store.existing_passages(ns, [p.id])
-    for get in (store.get_passages, store.get_entities, store.get_facts, store.get_events,
-                store.get_hyperedges, store.get_episodes):  # fmt: skip
+    for get in (
+        store.get_passages,
+        store.get_entities,
+        store.get_facts,
+        store.get_events,
+        store.get_hyperedges,
+        store.get_episodes,
+    ):
         get(ns, ["x"])
     store.failed_passages(ns)
     store.facts_of_passages(ns, [p.id])
@@ -285,12 +310,23 @@ def test_every_statement_built_at_run_time_lints_clean(
 ) -> None:
     names = {c["name"].split("[")[0] for c in captured}
     # The workload reaches every kind of statement the store runs.
-    for expected in ("neo4j/upsert_nodes", "neo4j/upsert_edges", "neo4j/get_nodes",
-                     "neo4j/create_vector_index", "neo4j/vector_search", "neo4j/gds_pagerank",
-                     "neo4j/entities_kept", "neo4j/delete_namespace", "neo4j/graph_edges",
-                     "neo4j/vector_scan", "neo4j/degrees", "neo4j/promote_stubs",
-                     "neo4j/text_search", "neo4j/create_fulltext_index",
-                     "neo4j/passages_without_text"):  # fmt: skip
+    for expected in (
+        "neo4j/upsert_nodes",
+        "neo4j/upsert_edges",
+        "neo4j/get_nodes",
+        "neo4j/create_vector_index",
+        "neo4j/vector_search",
+        "neo4j/gds_pagerank",
+        "neo4j/entities_kept",
+        "neo4j/delete_namespace",
+        "neo4j/graph_edges",
+        "neo4j/vector_scan",
+        "neo4j/degrees",
+        "neo4j/promote_stubs",
+        "neo4j/text_search",
+        "neo4j/create_fulltext_index",
+        "neo4j/passages_without_text",
+    ):
         assert expected in names, expected
     assert diagnostics["runtime"] == []
 

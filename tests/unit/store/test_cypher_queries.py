@@ -65,7 +65,14 @@ def test_render_and_parameter_checks() -> None:
 
 def test_store_urls() -> None:
     assert _split("neo4j+s://u:p%40ss@db:7688/mydb?timeout=5") == (
-        "neo4j+s", "db", 7688, "u", "p@ss", "mydb", {"timeout": "5"})  # fmt: skip
+        "neo4j+s",
+        "db",
+        7688,
+        "u",
+        "p@ss",
+        "mydb",
+        {"timeout": "5"},
+    )
     assert redact("neo4j://u:secret@db:7687") == "neo4j://u:***@db:7687"
     assert redact("falkordb://db:6379/g") == "falkordb://db:6379/g"
     with pytest.raises(ConfigError, match="not a Cypher store URL"):
@@ -77,10 +84,27 @@ def test_store_urls() -> None:
 
 
 VALUES = [
-    None, True, False, 0, -7, 2**62, 1.5, 1e-300, -0.0, "", "plain", 'q"uote', "back\\slash",
-    "\\u0041 is not an escape", "new\nline\ttab\rcr", "\x01ctrl", "é 東京 🎉", ["a", 1, None],
-    {"k": [{"n": "v"}], "e": {}}, [[1.0, 2.0], []],
-]  # fmt: skip
+    None,
+    True,
+    False,
+    0,
+    -7,
+    2**62,
+    1.5,
+    1e-300,
+    -0.0,
+    "",
+    "plain",
+    'q"uote',
+    "back\\slash",
+    "\\u0041 is not an escape",
+    "new\nline\ttab\rcr",
+    "\x01ctrl",
+    "é 東京 🎉",
+    ["a", 1, None],
+    {"k": [{"n": "v"}], "e": {}},
+    [[1.0, 2.0], []],
+]
 
 
 def test_the_fast_encoder_agrees_with_the_exact_one() -> None:

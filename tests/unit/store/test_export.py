@@ -29,8 +29,14 @@ from graphmem.store.export import export_namespace
 
 NS, OTHER = "main", "other"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-MODELS = {"passage": Passage, "entity": Entity, "fact": Fact, "event": Event,
-          "hyperedge": Hyperedge, "episode": Episode}  # fmt: skip
+MODELS = {
+    "passage": Passage,
+    "entity": Entity,
+    "fact": Fact,
+    "event": Event,
+    "hyperedge": Hyperedge,
+    "episode": Episode,
+}
 
 
 def world(ns: str, n: int, word: str) -> WriteBatch:
@@ -38,20 +44,50 @@ def world(ns: str, n: int, word: str) -> WriteBatch:
     and a hyperedge about them, and ``n`` episodes in one session, chained by NEXT edges."""
     b = WriteBatch(ns, embedding_model="m")
     names = [f"{word} {i}" for i in range(n + 1)]
-    b.entities = [Entity(id=entity_id(ns, x), name=x, normalized=normalize_name(x), namespace=ns,
-                         aliases=[x.upper()]) for x in names]  # fmt: skip
+    b.entities = [
+        Entity(
+            id=entity_id(ns, x),
+            name=x,
+            normalized=normalize_name(x),
+            namespace=ns,
+            aliases=[x.upper()],
+        )
+        for x in names
+    ]
     for i in range(n):
         s, o = b.entities[i], b.entities[i + 1]
         text = f"{s.name} knows {o.name}."
-        p = Passage(id=passage_id(ns, text), text=text, source=f"doc{i % 3}", created_at=T0,
-                    metadata={"i": i, "z": [1, "é"], "a": None}, namespace=ns)  # fmt: skip
-        f = Fact(id=fact_id(ns, s.name, "knows", o.name), subject=s.id, predicate="knows",
-                 object=o.id, text=text, created_at=T0, valid_at=T0 + timedelta(days=i),
-                 namespace=ns)  # fmt: skip
-        ev = Event(id=event_id(ns, f"{s.name} met {o.name}", None), namespace=ns,
-                   description=f"{s.name} met {o.name}", participants=[s.id, o.id])  # fmt: skip
-        he = Hyperedge(id=hyperedge_id(ns, "pair", f"{i}"), description=f"pair {i} of {word}",
-                       kind="pair", members=[s.id, o.id], namespace=ns)  # fmt: skip
+        p = Passage(
+            id=passage_id(ns, text),
+            text=text,
+            source=f"doc{i % 3}",
+            created_at=T0,
+            metadata={"i": i, "z": [1, "é"], "a": None},
+            namespace=ns,
+        )
+        f = Fact(
+            id=fact_id(ns, s.name, "knows", o.name),
+            subject=s.id,
+            predicate="knows",
+            object=o.id,
+            text=text,
+            created_at=T0,
+            valid_at=T0 + timedelta(days=i),
+            namespace=ns,
+        )
+        ev = Event(
+            id=event_id(ns, f"{s.name} met {o.name}", None),
+            namespace=ns,
+            description=f"{s.name} met {o.name}",
+            participants=[s.id, o.id],
+        )
+        he = Hyperedge(
+            id=hyperedge_id(ns, "pair", f"{i}"),
+            description=f"pair {i} of {word}",
+            kind="pair",
+            members=[s.id, o.id],
+            namespace=ns,
+        )
         b.passages.append(p)
         b.facts.append(f)
         b.events.append(ev)
@@ -65,13 +101,24 @@ def world(ns: str, n: int, word: str) -> WriteBatch:
             Edge(type="CONNECTS", src=he.id, dst=o.id, namespace=ns, weight=0.5),
         ]
     times = [T0 + timedelta(minutes=i) for i in range(n)]
-    b.episodes = [Episode(id=episode_id(ns, "s", t.isoformat(), "u", f"{word} turn {i}"),
-                          text=f"{word} turn {i}", time=t, speaker="u", session="s",
-                          namespace=ns) for i, t in enumerate(times)]  # fmt: skip
-    b.edges += [Edge(type="NEXT", src=x.id, dst=y.id, namespace=ns)
-                for x, y in zip(b.episodes, b.episodes[1:], strict=False)]  # fmt: skip
-    b.edges.append(Edge(type="SYNONYM", src=b.entities[0].id, dst=b.entities[1].id,
-                        weight=0.9, namespace=ns))  # fmt: skip
+    b.episodes = [
+        Episode(
+            id=episode_id(ns, "s", t.isoformat(), "u", f"{word} turn {i}"),
+            text=f"{word} turn {i}",
+            time=t,
+            speaker="u",
+            session="s",
+            namespace=ns,
+        )
+        for i, t in enumerate(times)
+    ]
+    b.edges += [
+        Edge(type="NEXT", src=x.id, dst=y.id, namespace=ns)
+        for x, y in zip(b.episodes, b.episodes[1:], strict=False)
+    ]
+    b.edges.append(
+        Edge(type="SYNONYM", src=b.entities[0].id, dst=b.entities[1].id, weight=0.9, namespace=ns)
+    )
     for node in b.nodes():
         b.vectors[embed_key(node)] = np.ones(4, dtype=np.float32)
     return b
@@ -105,9 +152,15 @@ def export_text(store: Store, batch: int = 500, ns: str = NS) -> tuple[str, dict
 def test_counts_match_stats(store: Store) -> None:
     text, counts = export_text(store, batch=3)
     stats = store.stats(NS)
-    assert counts == {"passage": stats.passages, "entity": stats.entities, "fact": stats.facts,
-                      "event": stats.events, "hyperedge": stats.hyperedges,
-                      "episode": stats.episodes, "edges": stats.edges}  # fmt: skip
+    assert counts == {
+        "passage": stats.passages,
+        "entity": stats.entities,
+        "fact": stats.facts,
+        "event": stats.events,
+        "hyperedge": stats.hyperedges,
+        "episode": stats.episodes,
+        "edges": stats.edges,
+    }
     assert counts["passage"] == 7 and counts["entity"] == 9 and counts["edges"] == 7 * 6 + 6 + 1
     rows = lines(text)
     assert len(rows) == sum(counts.values())
@@ -127,9 +180,14 @@ def test_every_line_parses_back_into_what_the_store_holds(store: Store) -> None:
     assert [(r["kind"], r["data"]["id"]) for r in nodes] == sorted(
         ((r["kind"], r["data"]["id"]) for r in nodes), key=lambda k: (NODE_KINDS.index(k[0]), k[1])
     )
-    getters = {"passage": store.get_passages, "entity": store.get_entities,
-               "fact": store.get_facts, "event": store.get_events,
-               "hyperedge": store.get_hyperedges, "episode": store.get_episodes}  # fmt: skip
+    getters = {
+        "passage": store.get_passages,
+        "entity": store.get_entities,
+        "fact": store.get_facts,
+        "event": store.get_events,
+        "hyperedge": store.get_hyperedges,
+        "episode": store.get_episodes,
+    }
     for r in nodes:
         node = MODELS[r["kind"]].model_validate(r["data"])
         assert kind_of(node) == r["kind"]
@@ -178,11 +236,16 @@ def test_another_namespaces_data_never_appears(store: Store) -> None:
 
 def test_edges_to_nodes_never_written(store: Store) -> None:
     p = store.list_ids(NS, "passage", limit=1)[0]
-    store.write(WriteBatch(NS, edges=[
-        Edge(type="STATES", src=p, dst="f:never", namespace=NS),  # a node's edge: exported
-        Edge(type="MENTIONS", src="p:ghost", dst=entity_id(NS, "Alpha 0"), namespace=NS),
-        Edge(type="SYNONYM", src="e:ghost1", dst="e:ghost2", namespace=NS),  # no listed end
-    ]))  # fmt: skip
+    store.write(
+        WriteBatch(
+            NS,
+            edges=[
+                Edge(type="STATES", src=p, dst="f:never", namespace=NS),  # a node's edge: exported
+                Edge(type="MENTIONS", src="p:ghost", dst=entity_id(NS, "Alpha 0"), namespace=NS),
+                Edge(type="SYNONYM", src="e:ghost1", dst="e:ghost2", namespace=NS),  # no listed end
+            ],
+        )
+    )
     text, counts = export_text(store, batch=2)
     assert counts["edges"] == store.stats(NS).edges - 1
     edges = [r["edge"] for r in lines(text) if r["type"] == "edge"]

@@ -43,16 +43,27 @@ def numbered_batch(i: int, ns: str = NS, per: int = PER_BATCH) -> WriteBatch:
     """Batch ``i``: ``per`` passages of source ``b{i}``, each stating one fact about its own entity
     and the entity "Shared" (which gains the alias ``alias {i}``)."""
     batch = WriteBatch(ns, embedding_model=MODEL)
-    shared = Entity(id=entity_id(ns, "Shared"), name="Shared", normalized="shared",
-                    aliases=[f"alias {i}"], namespace=ns)  # fmt: skip
+    shared = Entity(
+        id=entity_id(ns, "Shared"),
+        name="Shared",
+        normalized="shared",
+        aliases=[f"alias {i}"],
+        namespace=ns,
+    )
     batch.entities.append(shared)
     for j in range(per):
         text = f"Batch {i} passage {j}: E{i}x{j} relates to Shared."
         p = Passage(id=passage_id(ns, text), text=text, source=f"b{i}", namespace=ns)
         name = f"E{i}x{j}"
         e = Entity(id=entity_id(ns, name), name=name, normalized=normalize_name(name), namespace=ns)
-        f = Fact(id=fact_id(ns, name, "relates to", "Shared"), subject=e.id, predicate="relates to",
-                 object=shared.id, text=f"{name} relates to Shared", namespace=ns)  # fmt: skip
+        f = Fact(
+            id=fact_id(ns, name, "relates to", "Shared"),
+            subject=e.id,
+            predicate="relates to",
+            object=shared.id,
+            text=f"{name} relates to Shared",
+            namespace=ns,
+        )
         batch.passages.append(p)
         batch.entities.append(e)
         batch.facts.append(f)
@@ -344,8 +355,9 @@ def test_a_changed_fact_text_moves_its_vector(store: SQLiteStore) -> None:
     f = batch.facts[0]
     store.vector_search(NS, "fact", vec(f.text)[None, :], 1)
     new = f.model_copy(update={"text": "E0x0 is now unrelated"})
-    store.write(WriteBatch(NS, facts=[new], embedding_model=MODEL,
-                           vectors={embed_key(new): vec(new.text)}))  # fmt: skip
+    store.write(
+        WriteBatch(NS, facts=[new], embedding_model=MODEL, vectors={embed_key(new): vec(new.text)})
+    )
     assert store.vector_search(NS, "fact", vec(new.text)[None, :], 1)[0][0][0] == f.id
     assert store.vector_search(NS, "fact", vec(f.text)[None, :], 1)[0][0][0] != f.id
 
@@ -379,7 +391,11 @@ def test_hnsw_above_the_exact_limit_agrees_with_exact_search(tmp_path: Path) -> 
             assert a[0][1] == pytest.approx(b[0][1], abs=1e-4)  # cosine scores, same scale
         # Appended after the index was built: found.
         late = Entity(id=entity_id(NS, "late"), name="late", normalized="late", namespace=NS)
-        h.write(WriteBatch(NS, entities=[late], embedding_model=MODEL, vectors={embed_key(late): queries[0]}))  # fmt: skip
+        h.write(
+            WriteBatch(
+                NS, entities=[late], embedding_model=MODEL, vectors={embed_key(late): queries[0]}
+            )
+        )
         assert h.vector_search(NS, "entity", queries[:1], 1)[0][0][0] == late.id
 
 
@@ -513,7 +529,10 @@ def test_open_store_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_server_urls_need_the_cypher_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "graphmem.store.cypher", None)  # as if not installed
-    for url, extra in [("neo4j://127.0.0.1:7687", "neo4j"), ("bolt://h:1", "neo4j"),
-                       ("falkordb://127.0.0.1:6379", "falkordb")]:  # fmt: skip
+    for url, extra in [
+        ("neo4j://127.0.0.1:7687", "neo4j"),
+        ("bolt://h:1", "neo4j"),
+        ("falkordb://127.0.0.1:6379", "falkordb"),
+    ]:
         with pytest.raises(ConfigError, match=rf"graphmem\[{extra}\]"):
             open_store(url)
