@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from mcp_types import CallToolResult, TextContent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from graphmem.models import (
     DeleteReport,
@@ -26,6 +26,7 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
+from graphmem.retrieve.results import fact_wording
 from graphmem.validity import is_current
 
 #: characters of a passage or episode shown in the text part (the structured part has it all)
@@ -43,6 +44,8 @@ class FactOut(BaseModel):
     invalid_at: datetime | None = None
     #: not ended in the world and not superseded in memory
     current: bool = True
+    # the text part's line, worded as the CLI words it; not part of the structured content
+    _line: str = PrivateAttr(default="")
 
 
 class PassageOut(BaseModel):
@@ -140,7 +143,7 @@ def fact_out(
     fact: Fact, score: float | None = None, names: tuple[str, str] | None = None
 ) -> FactOut:
     subject, obj = names or (fact.subject, fact.object)
-    return FactOut(
+    out = FactOut(
         id=fact.id,
         subject=subject,
         predicate=fact.predicate,
@@ -151,6 +154,12 @@ def fact_out(
         invalid_at=fact.invalid_at,
         current=is_current(fact),
     )
+    words = fact_wording(fact, subject, obj)
+    if not words.current:
+        out._line = f"{words.text} [{words.when or 'ended'}]"
+    else:
+        out._line = f"{words.text} [{words.when}]" if words.when else words.text
+    return out
 
 
 def fact_hit_out(hit: FactHit) -> FactOut:
@@ -158,13 +167,7 @@ def fact_hit_out(hit: FactHit) -> FactOut:
 
 
 def _fact_line(f: FactOut) -> str:
-    when = ""
-    if f.valid_at or f.invalid_at:
-        start = f"{f.valid_at:%Y-%m-%d}" if f.valid_at else "…"
-        end = f"{f.invalid_at:%Y-%m-%d}" if f.invalid_at else "now"
-        when = f" [{start} → {end}]"
-    ended = "" if f.current else " (ended)"
-    return f"({f.subject}) -[{f.predicate}]-> ({f.object}){when}{ended}"
+    return f._line
 
 
 def _passage_out(hit: PassageHit) -> PassageOut:
