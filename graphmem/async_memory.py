@@ -1,8 +1,8 @@
 """``AsyncMemory``: :class:`~graphmem.memory.Memory` with awaitable methods.
 
 Every public method of ``Memory`` has a twin here with the same parameters, defaults and
-annotations (``tests/unit/facade/test_async_memory_signatures.py`` fails on any drift); each runs the
-blocking call on a worker thread.
+annotations (``tests/unit/facade/test_operations.py`` checks both against
+:mod:`graphmem.operations`); each runs the blocking call on a worker thread.
 
 >>> async def main():                                          # doctest: +SKIP
 ...     async with AsyncMemory("sqlite:///demo.db") as mem:
@@ -46,6 +46,8 @@ from graphmem.store import DEFAULT_STORE_URL
 from graphmem.store.base import Store
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from graphmem.viz.explain import Explanation
 
 __all__ = ["AsyncMemory"]
@@ -231,6 +233,9 @@ class AsyncMemory:
         return await asyncio.to_thread(
             self.sync.neighbors, node_id, namespace=namespace, limit=limit
         )
+
+    async def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph:
+        return await asyncio.to_thread(self.sync.to_networkx, namespace)
 
     async def get_nodes(
         self, ids: Sequence[str], *, namespace: str | None = None

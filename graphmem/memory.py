@@ -51,9 +51,11 @@ from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
 from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
-from graphmem.store.base import Store, WriteBatch
+from graphmem.store.base import Store, WriteBatch, node_getter
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from graphmem.viz.explain import Explanation
 
 
@@ -438,6 +440,13 @@ class Memory:
         """Nodes one edge (or one fact) away from ``node_id``, strongest first."""
         return neighbors(self.store, self._ns(namespace), node_id, limit=limit)
 
+    def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph:
+        """The namespace as a networkx ``MultiDiGraph``: every node with its properties, every
+        edge, and a ``RELATES`` edge per fact (see :mod:`graphmem.store.networkx_graph`)."""
+        from graphmem.store.networkx_graph import to_networkx
+
+        return to_networkx(self.store, self._ns(namespace))
+
     def get_nodes(
         self, ids: Sequence[str], *, namespace: str | None = None
     ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
@@ -446,18 +455,9 @@ class Memory:
         by_kind: dict[str, list[str]] = {}
         for i in ids:
             by_kind.setdefault(node_kind(i), []).append(i)
-        store = self.store
-        getters: dict[str, Callable[[str, Sequence[str]], Mapping[str, Any]]] = {
-            "passage": store.get_passages,
-            "entity": store.get_entities,
-            "fact": store.get_facts,
-            "event": store.get_events,
-            "hyperedge": store.get_hyperedges,
-            "episode": store.get_episodes,
-        }
         found: dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode] = {}
         for kind, wanted in by_kind.items():
-            getter = getters.get(kind)
+            getter = node_getter(self.store, kind)
             if getter is not None:
                 found.update(getter(ns, wanted))
         return found

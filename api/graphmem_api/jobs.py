@@ -304,19 +304,34 @@ def ingest_job(memory: Memory) -> Callable[[Job], IngestReport]:
     """
 
     def run(job: Job) -> IngestReport:
+        size: int = job.payload["batch_size"]
+        if job.payload.get("retry"):  # retryFailed: the failed passages, read where they are
+            job.report = memory.retry_failed(namespace=job.namespace, batch_size=size)
+            job.add_progress(job.total)
+            return job.report
         docs: list[Any] = job.payload["documents"]
         indexes: list[int] = job.payload.get("indexes") or list(range(len(docs)))
-        size: int = job.payload["batch_size"]
+        flags = {k: bool(job.payload.get(k)) for k in ("retry_failed", "replace_sources")}
+
+        def add(part: list[Any], size: int) -> IngestReport:
+            return memory.add_many(
+                part,
+                namespace=job.namespace,
+                batch_size=size,
+                retry_failed=flags["retry_failed"],
+                replace_sources=flags["replace_sources"],
+            )
+
         report = IngestReport()
         for start in range(0, len(docs), size):
             part = docs[start : start + size]
             try:
-                got = memory.add_many(part, namespace=job.namespace, batch_size=size)
+                got = add(part, size)
             except (InputError, ValueError):
                 got = IngestReport()
                 for doc, index in zip(part, indexes[start : start + size], strict=True):
                     try:
-                        one = memory.add_many([doc], namespace=job.namespace, batch_size=1)
+                        one = add([doc], 1)
                     except (InputError, ValueError) as exc:
                         job.reject(index, _why(index, exc))
                     else:

@@ -37,6 +37,7 @@ from graphmem_api.errors import (
 from graphmem_api.guard import UnicodeArguments, checked_documents
 from graphmem_api.jobs import Job as RunnerJob
 from graphmem_api.limits import Limits, check_range, limit_extensions
+from graphmem_api.mutations import MemoryMutations
 
 Info = strawberry.Info[Context, None]
 DEFAULT_INCLUDES = tuple(i for i in t.Include if i is not t.Include.CONTEXT)
@@ -314,7 +315,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(MemoryMutations):
     @strawberry.mutation(description="Queue documents for ingest; returns the job to poll.")
     def ingest(
         self,
@@ -322,6 +323,8 @@ class Mutation:
         documents: list[t.DocumentInput],
         namespace: str | None = None,
         batch_size: int = 64,
+        retry_failed: bool = False,
+        replace_sources: bool = False,
     ) -> t.Job:
         ctx = info.context
         ns = ctx.namespace(namespace, write=True)
@@ -329,10 +332,32 @@ class Mutation:
         docs, indexes, rejected = checked_documents(ctx.limits, documents)
         job = ctx.runtime.jobs.submit(
             ns,
-            {"documents": docs, "indexes": indexes, "batch_size": batch_size},
+            {
+                "documents": docs,
+                "indexes": indexes,
+                "batch_size": batch_size,
+                "retry_failed": retry_failed,
+                "replace_sources": replace_sources,
+            },
             total=len(documents),
             owner=ctx.caller.key_id,
             rejected=rejected,
+        )
+        return to_job(job)
+
+    @strawberry.mutation(
+        description="Queue the extraction of every passage whose extraction failed, again; "
+        "returns the job to poll."
+    )
+    async def retry_failed(
+        self, info: Info, namespace: str | None = None, batch_size: int = 64
+    ) -> t.Job:
+        ctx = info.context
+        ns = ctx.namespace(namespace, write=True)
+        check_range("batchSize", batch_size, 1, 1_000)
+        failed = (await ctx.runtime.call(ctx.memory.stats, ns)).failed_passages
+        job = ctx.runtime.jobs.submit(
+            ns, {"retry": True, "batch_size": batch_size}, total=failed, owner=ctx.caller.key_id
         )
         return to_job(job)
 

@@ -335,21 +335,24 @@ def delete(
 
 @app.command()
 def export(
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="JSON Lines file to write ('-': stdout)")
-    ] = Path("-"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="file ('-': stdout)")] = Path("-"),
     store: StoreOpt = None,
     namespace: NamespaceOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or graphml (networkx)")] = "jsonl",
 ) -> None:
-    """Write a namespace's nodes and edges as JSON Lines (embeddings left out)."""
+    """Write a namespace's nodes and edges as JSON Lines or GraphML (embeddings left out)."""
     from graphmem.store.export import export_namespace
+    from graphmem.store.networkx_graph import write_graphml
 
+    if fmt not in ("jsonl", "graphml"):
+        raise ConfigError(f"unknown --format {fmt!r}: use jsonl or graphml")
     with open_existing(store, namespace) as mem:
-        if str(output) == "-":
-            counts = export_namespace(mem.store, mem.namespace, sys.stdout)
+        stdout = str(output) == "-"
+        output.parent.mkdir(parents=True, exist_ok=True)  # "-": ".", which exists
+        if fmt == "graphml":
+            counts = write_graphml(mem.to_networkx(), sys.stdout.buffer if stdout else output)
         else:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            counts = export_namespace(mem.store, mem.namespace, output)
+            counts = export_namespace(mem.store, mem.namespace, sys.stdout if stdout else output)
     err.print(", ".join(f"{n} {kind}" for kind, n in counts.items()))
 
 

@@ -1,4 +1,5 @@
-"""The client SDK: :class:`Client` and :class:`AsyncClient`, with the methods of ``Memory``.
+"""The client SDK: :class:`Client` and :class:`AsyncClient`, with the operations of ``Memory``
+(:mod:`graphmem.operations` lists them, and says why ``explain`` and ``to_networkx`` stay local).
 
 Code moves between embedded and remote by changing one line::
 

@@ -16,7 +16,7 @@ import functools
 import json
 import types
 import typing
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, Union
@@ -209,8 +209,10 @@ _Q_SEARCH = (
     f"{{ {selection(SearchResult)} }} }}"
 )
 _Q_INGEST = (
-    "mutation Ingest($documents: [DocumentInput!]!, $namespace: String, $batchSize: Int!) "
-    "{ ingest(documents: $documents, namespace: $namespace, batchSize: $batchSize) { id } }"
+    "mutation Ingest($documents: [DocumentInput!]!, $namespace: String, $batchSize: Int!, "
+    "$retryFailed: Boolean!, $replaceSources: Boolean!) { ingest(documents: $documents, "
+    "namespace: $namespace, batchSize: $batchSize, retryFailed: $retryFailed, "
+    "replaceSources: $replaceSources) { id } }"
 )
 _Q_JOB = f"query Job($id: ID!) {{ job(id: $id) {{ {_JOB} }} }}"
 _Q_ENTITY = (
@@ -330,18 +332,31 @@ class ClientCore:
         wait: bool,
         timeout: float | None,
         poll_interval: float,
+        retry_failed: bool = False,
+        replace_sources: bool = False,
+        on_progress: Callable[[int], None] | None = None,
     ) -> Op[IngestReport | str]:
         documents = [_document(d, i) for i, d in enumerate(docs)]
         data = yield Request(
             _Q_INGEST,
-            {"documents": documents, "namespace": self._ns(namespace), "batchSize": batch_size},
+            {
+                "documents": documents,
+                "namespace": self._ns(namespace),
+                "batchSize": batch_size,
+                "retryFailed": retry_failed,
+                "replaceSources": replace_sources,
+            },
         )
         job_id: str = data["ingest"]["id"]
         if not wait:
             return job_id
         return (
             yield from self.wait(
-                job_id, timeout=timeout, poll_interval=poll_interval, progress=progress
+                job_id,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                progress=progress,
+                on_progress=on_progress,
             )
         )
 
@@ -350,18 +365,29 @@ class ClientCore:
         return parse(JobInfo, data["job"])
 
     def wait(
-        self, job_id: str, *, timeout: float | None, poll_interval: float, progress: bool = False
+        self,
+        job_id: str,
+        *,
+        timeout: float | None,
+        poll_interval: float,
+        progress: bool = False,
+        on_progress: Callable[[int], None] | None = None,
     ) -> Op[IngestReport]:
-        """Poll the job until it has finished; its report, or the error it failed with."""
+        """Poll the job until it has finished; its report, or the error it failed with.
+
+        ``on_progress(n)``: called with each increase of the job's count of done documents."""
         bar = None
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(desc="ingest", unit="doc")
-        waited, pause = 0.0, min(0.05, poll_interval)
+        waited, pause, seen = 0.0, min(0.05, poll_interval), 0
         try:
             while True:
                 info = yield from self.job(job_id)
+                if on_progress is not None and info.done > seen:
+                    on_progress(info.done - seen)
+                    seen = info.done
                 if bar is not None:
                     bar.total = info.total
                     bar.update(info.done - bar.n)

@@ -1,11 +1,12 @@
-"""Client and AsyncClient: the methods of ``Memory`` over the GraphQL API."""
+"""Client and AsyncClient: the operations of ``Memory`` over the GraphQL API
+(:mod:`graphmem.operations` lists them, and says why ``explain`` and ``to_networkx`` stay local)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time as _time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from graphmem.client.core import (
     Pause,
     Request,
 )
+from graphmem.client.ops import AsyncOperations, Operations
 from graphmem.errors import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -108,7 +110,7 @@ def _wrap(exc: httpx.HTTPError, url: str) -> ConnectionFailed:
     return ConnectionFailed(f"cannot reach {url}: {exc}")
 
 
-class Client:
+class Client(Operations):
     """A graphmem server, with the methods of :class:`graphmem.Memory`.
 
     >>> with Client("http://127.0.0.1:8000", api_key=None) as mem:      # doctest: +SKIP
@@ -192,10 +194,15 @@ class Client:
         namespace: str | None = None,
         batch_size: int = 64,
         progress: bool = False,
+        retry_failed: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
         wait: bool = True,
         timeout: float | None = None,
     ) -> IngestReport | str:
-        """Ingest documents on the server: its report, or with ``wait=False`` the job id."""
+        """Ingest documents on the server: its report, or with ``wait=False`` the job id.
+
+        ``on_progress(n)`` is called as the server's job reports ``n`` more documents done."""
         return self._drive(
             self._core.add_many(
                 docs,
@@ -205,6 +212,9 @@ class Client:
                 wait=wait,
                 timeout=timeout,
                 poll_interval=self.poll_interval,
+                retry_failed=retry_failed,
+                replace_sources=replace_sources,
+                on_progress=on_progress,
             )
         )
 
@@ -292,7 +302,7 @@ class Client:
         self.close()
 
 
-class AsyncClient:
+class AsyncClient(AsyncOperations):
     """:class:`Client` with awaitable methods (same names, arguments and results).
 
     >>> async def main():                                                # doctest: +SKIP
@@ -375,6 +385,9 @@ class AsyncClient:
         namespace: str | None = None,
         batch_size: int = 64,
         progress: bool = False,
+        retry_failed: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
         wait: bool = True,
         timeout: float | None = None,
     ) -> IngestReport | str:
@@ -387,6 +400,9 @@ class AsyncClient:
                 wait=wait,
                 timeout=timeout,
                 poll_interval=self.poll_interval,
+                retry_failed=retry_failed,
+                replace_sources=replace_sources,
+                on_progress=on_progress,
             )
         )
 

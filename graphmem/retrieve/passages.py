@@ -32,7 +32,13 @@ from graphmem.ids import PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Fact
 from graphmem.retrieve.base import Request, Retrieval
 from graphmem.retrieve.fusion import first_stage, fuse, graph_gate, keep_best
-from graphmem.retrieve.ppr import Engine, pagerank_vector, personalized_pagerank
+from graphmem.retrieve.ppr import (
+    EXACT,
+    EXACT_ENGINES,
+    Engine,
+    pagerank_vector,
+    personalized_pagerank,
+)
 from graphmem.retrieve.scores import NodeScores, minmax
 from graphmem.store.base import Store, Vector
 from graphmem.store.graph import GraphView
@@ -64,9 +70,9 @@ class PassageSearchSettings:
     passage_candidates: int = 50
     passage_weight: float = 0.05
     damping: float = 0.5
-    #: "auto": exact on an in-memory graph (the embedded store), local push on a remote one
-    #: (a server store: only the question's neighbourhood is fetched)
-    engine: Literal["auto", "exact", "push"] = "auto"
+    #: "auto": an exact engine (``ppr.EXACT``) on an in-memory graph (the embedded store), local
+    #: push on a remote one (a server store: only the question's neighbourhood is fetched)
+    engine: Literal["auto", "exact", "push", "prpack"] = "auto"
     #: L1 change between iterations at which the exact walk stops (float32 from 1e-5 up); on
     #: musique_train 1e-3 to 1e-6 rank identically, 1e-4 takes 12 iterations instead of 16
     tol: float = 1e-4
@@ -142,7 +148,7 @@ def _as_of(
 
 def _auto_engine(graph: GraphView) -> Engine:
     """Local push where neighbourhoods come from a server, exact power iteration in memory."""
-    return "push" if getattr(graph, "remote", False) else "exact"
+    return "push" if getattr(graph, "remote", False) else EXACT
 
 
 def _current(
@@ -232,8 +238,10 @@ def retrieve(
     damping, tol, max_iter = settings.damping, settings.tol, settings.max_iter
     node_scores: NodeScores
     engine: Engine = settings.engine if settings.engine != "auto" else _auto_engine(graph)
-    if engine == "exact":
-        vector = pagerank_vector(graph, seeds, damping=damping, tol=tol, max_iter=max_iter)
+    if engine in EXACT_ENGINES:
+        vector = pagerank_vector(
+            graph, seeds, damping=damping, tol=tol, max_iter=max_iter, engine=engine
+        )
         node_scores = NodeScores(graph, vector=vector)
     else:
         ppr = personalized_pagerank(

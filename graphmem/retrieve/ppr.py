@@ -1,8 +1,10 @@
 """Personalized PageRank over a read-only :class:`~graphmem.store.graph.GraphView`.
 
-Two engines behind one signature:
+Three engines behind one signature:
 
-- ``"exact"``: power iteration on the whole sparse matrix (needs ``graph.matrix()``).
+- ``"exact"``: power iteration on the whole sparse matrix with scipy (needs ``graph.matrix()``).
+- ``"prpack"``: igraph's PRPACK solver on the same walk (:mod:`graphmem.retrieve.ppr_igraph`),
+  solved to ~1e-10 rather than iterated to ``tol``.
 - ``"push"``: local push (Andersen, Chung, Lang 2006), approximate. It only touches nodes whose
   residual is above ``tol`` times their degree, so its cost depends on the seeds' neighbourhood, not
   on the graph's size; it asks the graph for one whole frontier of neighbourhoods at a time, which is
@@ -31,7 +33,11 @@ import scipy.sparse as sp
 
 from graphmem.store.graph import GraphView, transition_matrix
 
-Engine = Literal["exact", "push"]
+Engine = Literal["exact", "push", "prpack"]
+#: the exact engines (whole graph in memory); ``EXACT`` is the one "auto" retrieval uses,
+#: chosen by ``benchmarks/ppr_engines.py`` (see docs/ARCHITECTURE.md)
+EXACT_ENGINES = ("exact", "prpack")
+EXACT: Engine = "exact"
 
 #: tolerances at least this loose run the exact engine in float32
 FLOAT32_MIN_TOL = 1e-5
@@ -68,7 +74,13 @@ def personalized_pagerank(
         return _exact(graph, s, damping=damping, tol=tol, max_iter=max_iter)
     if engine == "push":
         return _push(graph, s, damping=damping, tol=tol, max_iter=max_iter)
-    raise ValueError(f"unknown PageRank engine {engine!r}: use 'exact' or 'push'")
+    if engine == "prpack":
+        from graphmem.retrieve.ppr_igraph import prpack_vector
+
+        p = prpack_vector(graph, s, damping=damping)
+        nz = np.flatnonzero(p > 0)
+        return dict(zip(nz.tolist(), p[nz].tolist(), strict=True))
+    raise ValueError(f"unknown PageRank engine {engine!r}: use 'exact', 'push' or 'prpack'")
 
 
 def pagerank_vector(
@@ -78,13 +90,23 @@ def pagerank_vector(
     damping: float = 0.5,
     tol: float = 1e-6,
     max_iter: int = 100,
+    engine: Engine = "exact",
 ) -> npt.NDArray[np.float64]:
-    """The exact engine's scores as one dense vector over all nodes (no dict to build).
+    """An exact engine's scores as one dense vector over all nodes (no dict to build).
 
-    Same walk as ``personalized_pagerank(..., engine="exact")``; callers that rank many nodes
-    (the retrieval pipeline) read their top entries from it with numpy.
+    Same walk as ``personalized_pagerank(..., engine=engine)`` (``"exact"`` or ``"prpack"``,
+    which ignores ``tol`` and ``max_iter``); callers that rank many nodes (the retrieval
+    pipeline) read their top entries from it with numpy.
     """
     s = _normalized_seeds(seeds, damping)
+    if engine == "prpack":
+        from graphmem.retrieve.ppr_igraph import prpack_vector
+
+        return prpack_vector(graph, s, damping=damping)
+    if engine != "exact":
+        raise ValueError(
+            f"pagerank_vector needs an exact engine ('exact', 'prpack'), not {engine!r}"
+        )
     return _exact_vector(graph, s, damping=damping, tol=tol, max_iter=max_iter)
 
 

@@ -7,8 +7,11 @@ URL                                            store
 ``sqlite:////abs/graph.db``, ``/abs/graph.db``  SQLite file ``/abs/graph.db``
 ``sqlite:///:memory:``, ``:memory:``            SQLite in memory (gone when closed)
 ``neo4j://``, ``neo4j+s://``, ``bolt://`` ...   Neo4j (extra ``graphmem[neo4j]``)
-``falkordb://host:port``                       FalkorDB (extra ``graphmem[falkordb]``)
+``falkordb://host:port``, ``falkordbs://``      FalkorDB (extra ``graphmem[falkordb]``)
 =============================================  ==========================================
+
+Each store package declares the schemes it serves (``SCHEMES``, scheme -> the extra it needs);
+:func:`store_schemes` reads them, so a scheme a store accepts is never refused here.
 
 Anything else that looks like a URL (``sqlite:data/x.db``, ``neo4j:host``) is refused rather than
 taken as a file name. ``open_store(url, create=False)`` refuses a SQLite file that does not exist
@@ -32,7 +35,15 @@ from typing import Any
 from graphmem.errors import ConfigError, NotFound
 from graphmem.store.base import Store, WriteBatch
 
-__all__ = ["DEFAULT_STORE_URL", "FORMS", "Store", "WriteBatch", "open_store", "sqlite_path"]
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "FORMS",
+    "Store",
+    "WriteBatch",
+    "open_store",
+    "sqlite_path",
+    "store_schemes",
+]
 
 #: the store of `Memory()`, the CLI, the server and MCP when none is given: graphmem.db in the
 #: current folder
@@ -40,22 +51,39 @@ DEFAULT_STORE_URL = "sqlite:///graphmem.db"
 
 FORMS = (
     "sqlite:///relative.db, sqlite:////absolute.db, a file path, neo4j://host, bolt://host "
-    "or falkordb://host:port"
+    "or falkordb(s)://host:port"
 )
 # "word:" before anything but "//" is a URL typed wrong (sqlite:x.db, sqlite:/x.db), not a file
 # name; one letter is a Windows drive (C:\\x.db).
 _SCHEME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
 
-_SERVER_SCHEMES = {
-    "neo4j": "neo4j",
-    "neo4j+s": "neo4j",
-    "neo4j+ssc": "neo4j",
-    "bolt": "neo4j",
-    "bolt+s": "neo4j",
-    "bolt+ssc": "neo4j",
-    "falkordb": "falkordb",
-}
+# the store packages; each declares SCHEMES (scheme -> extra) and serves those URLs
+_STORE_PACKAGES = ("graphmem.store.sqlite", "graphmem.store.cypher")
+_SQLITE = "graphmem.store.sqlite"
 _DRIVERS = {"neo4j", "falkordb", "redis"}
+
+
+def store_schemes() -> dict[str, tuple[str, str]]:
+    """Every URL scheme a store serves: scheme -> (its store package, the extra it needs).
+
+    A store package this installation cannot import (its own import fails, or a driver's it
+    imports at once) serves nothing here: :func:`open_store` then says which extras bring one.
+
+    >>> store_schemes()["falkordbs"]
+    ('graphmem.store.cypher', 'falkordb')
+    """
+    out: dict[str, tuple[str, str]] = {}
+    for name in _STORE_PACKAGES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            missing = exc.name or ""
+            if missing.startswith("graphmem") or missing.split(".")[0] in _DRIVERS:
+                continue
+            raise
+        for scheme, extra in module.SCHEMES.items():
+            out[scheme] = (name, extra)
+    return out
 
 
 def sqlite_path(url: str | PathLike[str]) -> str | None:
@@ -69,7 +97,7 @@ def sqlite_path(url: str | PathLike[str]) -> str | None:
     Traceback (most recent call last):
     ...
     graphmem.errors.ConfigError: bad store URL 'sqlite:data/x.db': use sqlite:///relative.db, \
-sqlite:////absolute.db, a file path, neo4j://host, bolt://host or falkordb://host:port
+sqlite:////absolute.db, a file path, neo4j://host, bolt://host or falkordb(s)://host:port
     """
     text = fspath(url)
     if not text.strip():
@@ -80,7 +108,8 @@ sqlite:////absolute.db, a file path, neo4j://host, bolt://host or falkordb://hos
             raise ConfigError(f"bad store URL {text!r}: use {FORMS}")
         return text
     scheme = scheme.lower()
-    if scheme == "sqlite":
+    served = store_schemes()
+    if served.get(scheme, ("", ""))[0] == _SQLITE:
         # SQLAlchemy's convention: sqlite:///rel.db is relative, sqlite:////abs.db absolute.
         if not rest.startswith("/"):
             raise ConfigError(f"bad SQLite URL {text!r}: use {FORMS}")
@@ -88,7 +117,13 @@ sqlite:////absolute.db, a file path, neo4j://host, bolt://host or falkordb://hos
         if not path:
             raise ConfigError(f"bad SQLite URL {text!r}: no file path (or :memory:)")
         return path
-    if scheme not in _SERVER_SCHEMES:
+    if scheme not in served and len({p for p, _ in served.values()}) < len(_STORE_PACKAGES):
+        raise ConfigError(
+            f"{text!r}: no store this installation can load serves {scheme}://; the server "
+            "stores need the Cypher store and a driver: pip install 'graphmem[neo4j]' or "
+            "'graphmem[falkordb]'"
+        )
+    if scheme not in served:
         raise ConfigError(f"unknown store URL {text!r}: use {FORMS}")
     return None
 
@@ -106,7 +141,7 @@ def open_store(url: str | PathLike[str], *, create: bool = True) -> Store:
         if not create and path != ":memory:" and not Path(path).expanduser().is_file():
             raise NotFound(f"no store at {text!r} (file {path} does not exist)")
         return _sqlite(path, url=text if "://" in text else None, create=create)
-    extra = _SERVER_SCHEMES[text.partition("://")[0].lower()]
+    extra = store_schemes()[text.partition("://")[0].lower()][1]
     try:
         cypher: Any = importlib.import_module("graphmem.store.cypher")
     except ImportError as exc:

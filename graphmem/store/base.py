@@ -15,10 +15,10 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -360,3 +360,19 @@ class Store(Protocol):
     def namespaces(self) -> list[str]: ...
 
     def close(self) -> None: ...
+
+
+def node_getter(
+    store: Store, kind: str
+) -> Callable[[str, Sequence[str]], Mapping[str, Any]] | None:
+    """``store``'s batch read of nodes of ``kind`` (``get_passages`` for "passage"...), or None
+    for a kind that is no node kind."""
+    name = {
+        "passage": "passages",
+        "entity": "entities",
+        "fact": "facts",
+        "event": "events",
+        "hyperedge": "hyperedges",
+        "episode": "episodes",
+    }.get(kind)
+    return getattr(store, f"get_{name}") if name is not None else None

@@ -30,7 +30,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "ground": ("errors", "models", "ids", "validity", "names", "timeparse", "endpoint"),
     "parts": ("store", "extract", "embed"),
     "core": ("ingest", "retrieve", "viz"),
-    "facade": ("memory", "async_memory"),
+    "facade": ("memory", "async_memory", "operations"),
     "surfaces": ("cli", "keys", "mcp", "client", "integrations", "bench", ""),
 }
 # "" is graphmem/__init__.py: the public entry re-exports the facade and the client.

@@ -24,8 +24,11 @@ from graphmem.store.cypher.store import CypherStore
 
 NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 FALKORDB_SCHEMES = ("falkordb", "falkordbs")
+#: the URL schemes this store serves (scheme -> the extra its driver comes with), read by
+#: :func:`graphmem.store.open_store`
+SCHEMES = {**dict.fromkeys(NEO4J_SCHEMES, "neo4j"), **dict.fromkeys(FALKORDB_SCHEMES, "falkordb")}
 
-__all__ = ["FALKORDB_SCHEMES", "NEO4J_SCHEMES", "CypherStore", "open_cypher_store"]
+__all__ = ["FALKORDB_SCHEMES", "NEO4J_SCHEMES", "SCHEMES", "CypherStore", "open_cypher_store"]
 
 
 def _split(url: str) -> tuple[str, str, int | None, str, str, str, dict[str, str]]:

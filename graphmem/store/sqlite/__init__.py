@@ -9,4 +9,7 @@ from __future__ import annotations
 
 from graphmem.store.sqlite.store import SQLiteStore
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SCHEMES", "SQLiteStore"]
+
+#: the URL schemes this store serves (scheme -> extra; read by :func:`graphmem.store.open_store`)
+SCHEMES = {"sqlite": ""}

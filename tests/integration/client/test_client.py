@@ -29,9 +29,10 @@ from graphmem.client import (
 )
 from graphmem.embed.local import LocalEmbedder
 from graphmem.errors import ConnectionFailed, InputError
+from graphmem.extract.base import Extraction
 from graphmem.keys import KeyRing, create_key
 from graphmem.memory import Memory
-from graphmem.models import IngestReport, SearchResult
+from graphmem.models import IngestReport, Passage, SearchResult
 from graphmem_api.app import GraphmemApp
 from graphmem_api.server import build_app, make_server
 
@@ -41,6 +42,7 @@ from support.api import (
     demo_questions,
     make_app,
     new_memory,
+    shared_extractor,
     synthetic_docs,
 )
 
@@ -140,6 +142,78 @@ def test_client_writes_report_what_memory_reports(tmp_path: Path, embedder: Loca
     local.close()
 
 
+class Flaky:
+    """The shared extractor, failing on texts that say FLAKY while ``fail`` is set."""
+
+    name, version, cacheable = "flaky", "1", False
+
+    def __init__(self) -> None:
+        self.fail = True
+
+    def extract(self, passages: list[Passage]) -> list[Extraction]:
+        out: list[Extraction] = shared_extractor().extract(passages)
+        return [
+            Extraction(error="boom") if self.fail and "FLAKY" in p.text else ex
+            for p, ex in zip(passages, out, strict=True)
+        ]
+
+
+def test_client_offers_the_rest_of_memorys_operations(
+    tmp_path: Path, embedder: LocalEmbedder
+) -> None:
+    """add_many's progress and retry, retry_failed, add_episodes, add_note and delete_prefix
+    over GraphQL report what Memory reports, and leave the same store behind."""
+    flaky_remote, flaky_local = Flaky(), Flaky()
+    remote_mem = Memory(str(tmp_path / "r.db"), embedder=embedder, extractor=flaky_remote)
+    local = Memory(str(tmp_path / "l.db"), embedder=embedder, extractor=flaky_local)
+    app = make_app(remote_mem)
+    docs = [*demo_docs()[:5], {"text": "FLAKY: Quentin Marsh lives in Dover.", "source": "x/1"}]
+    turns = [
+        {
+            "text": f"Turn {i}: Ada Lovelace visited Lisbon.",
+            "time": f"2024-03-0{i + 1}T10:00",
+            "speaker": "Ada",
+            "session": "chat-1",
+        }
+        for i in range(5)
+    ]
+    with Client("http://test", transport=httpx.ASGITransport(app), poll_interval=0.05) as remote:
+        steps: list[int] = []
+        got = remote.add_many(docs, batch_size=2, on_progress=steps.append)
+        want = local.add_many(docs, batch_size=2)
+        assert isinstance(got, IngestReport) and counts(got) == counts(want)
+        assert got.passages_failed == want.passages_failed == 1
+        assert sum(steps) == len(docs) and all(n > 0 for n in steps)
+        assert remote.stats().failed_passages == 1
+
+        flaky_remote.fail = flaky_local.fail = False
+        got, want = remote.retry_failed(), local.retry_failed()
+        assert (got.passages_added, got.passages_failed) == (want.passages_added, 0) == (1, 0)
+        assert remote.stats() == local.stats() and remote.stats().failed_passages == 0
+
+        steps = []
+        episodes = remote.add_episodes(iter(turns), batch_size=2, on_progress=steps.append)
+        want_ep = local.add_episodes(turns, batch_size=2)
+        assert steps == [2, 2, 1]
+        assert (episodes.episodes_added, episodes.facts_added) == (
+            want_ep.episodes_added,
+            want_ep.facts_added,
+        ) and episodes.episodes_added == 5
+
+        members = ["Ada Lovelace", "Quentin Marsh", "Lisbon"]
+        note = remote.add_note("Ada and Quentin met in Lisbon.", members=members)
+        assert note == local.add_note("Ada and Quentin met in Lisbon.", members=members)
+        assert note.kind == "note" and len(note.members) == 3
+
+        assert remote.delete_prefix("demo/") == local.delete_prefix("demo/")
+        assert remote.stats() == local.stats() and remote.stats().passages == 1
+        with pytest.raises(InputError):
+            remote.delete_prefix("")
+    asyncio.run(app.shutdown())
+    remote_mem.close()
+    local.close()
+
+
 @pytest.mark.anyio
 async def test_async_client_has_the_same_methods(served: tuple[Memory, GraphmemApp]) -> None:
     mem, app = served
@@ -154,6 +228,10 @@ async def test_async_client_has_the_same_methods(served: tuple[Memory, GraphmemA
         "neighbors",
         "stats",
         "close",
+        "add_episodes",
+        "add_note",
+        "delete_prefix",
+        "retry_failed",
     ):
         assert callable(getattr(Memory, name)) and callable(getattr(Client, name))
         assert asyncio.iscoroutinefunction(getattr(AsyncClient, name)), name
@@ -169,6 +247,9 @@ async def test_async_client_has_the_same_methods(served: tuple[Memory, GraphmemA
         report = await client.add("Quentin Marsh is the brother of Helena Marsh.", source="extra")
         assert report.passages_added == 1
         assert (await client.delete(source="extra")).passages == 1
+        note = await client.add_note("Quentin and Helena", members=["Quentin", "Helena"])
+        assert note.kind == "note" and len(note.members) == 2
+        assert (await client.delete_prefix("nothing-here/")).passages == 0
 
 
 def test_errors_are_graphmem_errors(tmp_path: Path, served: tuple[Memory, GraphmemApp]) -> None:

@@ -1,0 +1,313 @@
+"""The memory operations, listed once: what :class:`~graphmem.Memory`,
+:class:`~graphmem.AsyncMemory`, :class:`~graphmem.Client` and :class:`~graphmem.AsyncClient`
+all offer, with one signature each.
+
+:class:`MemoryOperations` is the list (``AsyncMemoryOperations`` its awaitable twin); code that
+takes "a memory, local or remote" can annotate with it.
+``tests/unit/facade/test_operations.py`` checks the four classes against it: the same names,
+parameter names, kinds and defaults (and, for the two local classes, the same annotations). What a remote client cannot do is declared here, with
+the reason, in :data:`REMOTE_OMISSIONS`; the parameters only a client takes in
+:data:`REMOTE_EXTRAS`.
+
+>>> "add_note" in OPERATIONS and "explain" in REMOTE_OMISSIONS
+True
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from graphmem.async_memory import AsyncMemory
+    from graphmem.memory import DocumentLike, EpisodeLike, Memory
+    from graphmem.models import (
+        DeleteReport,
+        Entity,
+        Episode,
+        EpisodeReport,
+        Event,
+        Fact,
+        Hyperedge,
+        IngestReport,
+        Link,
+        Neighbor,
+        Passage,
+        SearchResult,
+        Stats,
+    )
+    from graphmem.retrieve.search import Between
+    from graphmem.viz.explain import Explanation
+
+__all__ = [
+    "OPERATIONS",
+    "REMOTE_EXTRAS",
+    "REMOTE_OMISSIONS",
+    "AsyncMemoryOperations",
+    "MemoryOperations",
+]
+
+
+class MemoryOperations(Protocol):
+    """The memory operations (see the module docstring); ``Memory`` and ``Client`` have them."""
+
+    # -- ingest -------------------------------------------------------------------------------
+    def add(
+        self,
+        text: str,
+        *,
+        source: str | None = None,
+        title: str | None = None,
+        time: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+        namespace: str | None = None,
+    ) -> IngestReport: ...
+
+    def add_many(
+        self,
+        docs: Iterable[DocumentLike],
+        *,
+        namespace: str | None = None,
+        batch_size: int = 64,
+        progress: bool = False,
+        retry_failed: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
+    ) -> IngestReport: ...
+
+    def retry_failed(
+        self, *, namespace: str | None = None, batch_size: int = 64
+    ) -> IngestReport: ...
+
+    def add_episode(
+        self,
+        text: str,
+        *,
+        time: datetime | str | None,
+        speaker: str | None = None,
+        session: str | int | None = None,
+        namespace: str | None = None,
+        source: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> EpisodeReport: ...
+
+    def add_episodes(
+        self,
+        episodes: Iterable[EpisodeLike],
+        *,
+        namespace: str | None = None,
+        batch_size: int = 64,
+        progress: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> EpisodeReport: ...
+
+    def add_note(
+        self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None
+    ) -> Hyperedge: ...
+
+    # -- search -------------------------------------------------------------------------------
+    def search(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        namespace: str | None = None,
+        as_of: datetime | None = None,
+        between: Between | None = None,
+        include: Iterable[str] | None = None,
+    ) -> SearchResult: ...
+
+    def explain(
+        self, question: str, *, k: int = 5, namespace: str | None = None
+    ) -> Explanation: ...
+
+    # -- reads and deletes --------------------------------------------------------------------
+    def get_entity(self, id_or_name: str, *, namespace: str | None = None) -> Entity | None: ...
+
+    def get_passage(self, passage_id: str, *, namespace: str | None = None) -> Passage | None: ...
+
+    def get_episode(self, episode_id: str, *, namespace: str | None = None) -> Episode | None: ...
+
+    def neighbors(
+        self, node_id: str, *, namespace: str | None = None, limit: int = 50
+    ) -> list[Neighbor]: ...
+
+    def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]: ...
+
+    def links(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, list[Link]]: ...
+
+    def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph: ...
+
+    def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport: ...
+
+    def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport: ...
+
+    def delete_namespace(self, namespace: str) -> DeleteReport: ...
+
+    def stats(self, namespace: str | None = None) -> Stats: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncMemoryOperations(Protocol):
+    """:class:`MemoryOperations` with awaitable methods (``AsyncMemory``, ``AsyncClient``).
+
+    Only the return types differ; the parameters are those of :class:`MemoryOperations`, which
+    the signature test holds both lists to.
+    """
+
+    async def add(
+        self,
+        text: str,
+        *,
+        source: str | None = None,
+        title: str | None = None,
+        time: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+        namespace: str | None = None,
+    ) -> IngestReport: ...
+
+    async def add_many(
+        self,
+        docs: Iterable[DocumentLike],
+        *,
+        namespace: str | None = None,
+        batch_size: int = 64,
+        progress: bool = False,
+        retry_failed: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+        replace_sources: bool = False,
+    ) -> IngestReport: ...
+
+    async def retry_failed(
+        self, *, namespace: str | None = None, batch_size: int = 64
+    ) -> IngestReport: ...
+
+    async def add_episode(
+        self,
+        text: str,
+        *,
+        time: datetime | str | None,
+        speaker: str | None = None,
+        session: str | int | None = None,
+        namespace: str | None = None,
+        source: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> EpisodeReport: ...
+
+    async def add_episodes(
+        self,
+        episodes: Iterable[EpisodeLike],
+        *,
+        namespace: str | None = None,
+        batch_size: int = 64,
+        progress: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> EpisodeReport: ...
+
+    async def add_note(
+        self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None
+    ) -> Hyperedge: ...
+
+    async def search(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        namespace: str | None = None,
+        as_of: datetime | None = None,
+        between: Between | None = None,
+        include: Iterable[str] | None = None,
+    ) -> SearchResult: ...
+
+    async def explain(
+        self, question: str, *, k: int = 5, namespace: str | None = None
+    ) -> Explanation: ...
+
+    async def get_entity(
+        self, id_or_name: str, *, namespace: str | None = None
+    ) -> Entity | None: ...
+
+    async def get_passage(
+        self, passage_id: str, *, namespace: str | None = None
+    ) -> Passage | None: ...
+
+    async def get_episode(
+        self, episode_id: str, *, namespace: str | None = None
+    ) -> Episode | None: ...
+
+    async def neighbors(
+        self, node_id: str, *, namespace: str | None = None, limit: int = 50
+    ) -> list[Neighbor]: ...
+
+    async def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]: ...
+
+    async def links(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, list[Link]]: ...
+
+    async def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph: ...
+
+    async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport: ...
+
+    async def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport: ...
+
+    async def delete_namespace(self, namespace: str) -> DeleteReport: ...
+
+    async def stats(self, namespace: str | None = None) -> Stats: ...
+
+    async def close(self) -> None: ...
+
+
+#: the operations' names, in the order above
+OPERATIONS: tuple[str, ...] = tuple(
+    name
+    for name, member in vars(MemoryOperations).items()
+    if not name.startswith("_") and inspect.isfunction(member)
+)
+
+#: operations ``Client`` and ``AsyncClient`` do not offer, and why (the signature test reads it)
+REMOTE_OMISSIONS: dict[str, str] = {
+    "get_nodes": (
+        "the batched read behind the server's own DataLoaders; a client reads nodes one by one "
+        "with get_entity, get_passage and get_episode (the server batches those itself)"
+    ),
+    "links": (
+        "the unranked, batched neighbourhood read behind the server's DataLoaders; a client "
+        "asks neighbors() for a node's neighbours, ranked and paged"
+    ),
+    "explain": (
+        "an Explanation holds the walk's raw state (every seed and PageRank score over the "
+        "namespace's graph) to draw it locally; over HTTP, search(...).subgraph is the subgraph "
+        "behind an answer, and the server's /explore page draws it"
+    ),
+    "to_networkx": (
+        "it copies a whole namespace into memory, which GraphQL's paged, size-limited answers "
+        "are not for: run `graphmem export --format graphml` where the store is and read the "
+        "file with networkx.read_graphml"
+    ),
+}
+
+#: keyword-only parameters (with defaults) only the clients take, after the operation's own:
+#: an ingest runs as a server job, which a caller may choose not to wait for
+REMOTE_EXTRAS: dict[str, tuple[str, ...]] = {
+    "add_many": ("wait", "timeout"),
+}
+
+
+if TYPE_CHECKING:
+
+    def _conforms(memory: Memory, amemory: AsyncMemory) -> list[object]:
+        """mypy checks the local classes against the protocols, types included."""
+        checked: tuple[MemoryOperations, AsyncMemoryOperations] = (memory, amemory)
+        return list(checked)
