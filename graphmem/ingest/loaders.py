@@ -14,7 +14,9 @@ optional ``source_prefix``; never its bare name, so same-named files in two fold
 
 Bad files do not stop a folder's ingest: each becomes a :class:`FileProblem` (``skipped``:
 nothing to ingest, e.g. an empty file; ``failed``: unreadable, e.g. binary or over
-:data:`MAX_FILE_BYTES`). Files over the limit are refused, not streamed.
+:data:`MAX_FILE_BYTES`; ``warning``: ingested, but maybe not as meant: a text file that is not
+UTF-8, read as cp1252 or Latin-1; a JSONL of chat turns read as passages). Files over the limit
+are refused, not streamed.
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "a").mkdir(); _ = (d / "a" / "n.txt").write_text("Hi.")
@@ -58,7 +60,7 @@ class FileProblem:
     """A file left out of an ingest, and why."""
 
     path: str
-    status: Literal["skipped", "failed"]
+    status: Literal["skipped", "failed", "warning"]
     reason: str
 
     def __str__(self) -> str:
@@ -166,19 +168,38 @@ def _jsonl(path: Path, prefix: str) -> Iterator[Document]:
         yield jsonl_document(obj, path, lineno, prefix)
 
 
+def _chat_shaped(path: Path) -> bool:
+    """The first line of a JSONL file has a ``speaker``: chat turns, better read as episodes."""
+    try:
+        first = next(iter_jsonl(path), None)
+    except InputError:
+        return False  # the load itself reports it
+    return first is not None and "speaker" in first[1]
+
+
 # -- text files ---------------------------------------------------------------------------------
-def _read_text(path: Path) -> str:
+def _read_text(path: Path) -> tuple[str, str | None]:
+    """The text, and the encoding it was read with when not UTF-8 (a legacy Windows or Latin-1
+    file: most are cp1252, whose few undefined bytes Latin-1 still reads)."""
     data = path.read_bytes()
     nul = data.find(b"\x00")
     if nul >= 0:
         raise InputError(f"binary data (a NUL byte at offset {nul}), not text", path=str(path))
+    encoding: str | None = None
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=str(path)) from exc
+    except UnicodeDecodeError:
+        try:
+            text, encoding = data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("latin-1"), "latin-1"
     if not text.strip():
         raise _Skip("empty file")
-    return text
+    return text, encoding
+
+
+def _encoded(metadata: dict[str, Any], encoding: str | None) -> dict[str, Any]:
+    return {**metadata, "encoding": encoding} if encoding else metadata
 
 
 def _scalar(raw: str) -> Any:
@@ -223,12 +244,12 @@ def _time(value: Any) -> datetime | None:
 
 
 def _markdown(path: Path, source: str) -> Document:
-    text = _read_text(path)
+    text, encoding = _read_text(path)
     meta = front_matter(text)
     body = _FRONT_MATTER.sub("", text, count=1)
     if not any(line.strip() and not _HEADING_LINE.match(line) for line in body.splitlines()):
         raise _Skip("only headings, no text")
-    metadata: dict[str, Any] = {"format": "markdown"}
+    metadata: dict[str, Any] = _encoded({"format": "markdown"}, encoding)
     if meta:
         metadata["front_matter"] = meta
     title = meta.get("title") if isinstance(meta.get("title"), str) else None
@@ -276,14 +297,16 @@ class _HTMLText(HTMLParser):
 
 def _html(path: Path, source: str) -> Document:
     parser = _HTMLText()
-    parser.feed(_read_text(path))
+    raw, encoding = _read_text(path)
+    parser.feed(raw)
     parser.close()
     lines = [line.strip() for line in "".join(parser.parts).splitlines()]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if not any(line and not _HEADING_LINE.match(line) for line in text.splitlines()):
         raise _Skip("no visible text")
     title = " ".join("".join(parser.title).split()) or path.stem
-    return Document(text=text, source=source, title=title, metadata={"format": "markdown"})
+    metadata = _encoded({"format": "markdown"}, encoding)
+    return Document(text=text, source=source, title=title, metadata=metadata)
 
 
 def _pdf(path: Path, source: str) -> Document:
@@ -335,8 +358,9 @@ def load_file(path: Path, source: str, prefix: str = "") -> Iterator[Document]:
     elif suffix == ".pdf":
         yield _pdf(path, source)
     else:
-        text = _read_text(path)
-        yield Document(text=text, source=source, title=path.stem, metadata={"format": "text"})
+        text, encoding = _read_text(path)
+        metadata = _encoded({"format": "text"}, encoding)
+        yield Document(text=text, source=source, title=path.stem, metadata=metadata)
 
 
 def _special(mode: int) -> str:
@@ -405,6 +429,7 @@ def read_documents(
         corpus = p / "corpus.jsonl"
         if corpus.is_file():
             files, root = [corpus], p
+            _beside_corpus(p, problems)
         else:
             files, left_out = _folder_files(p, follow_symlinks)
             root = p
@@ -413,28 +438,54 @@ def read_documents(
                     f"no {', '.join(sorted(SUFFIXES))} files in this folder", path=str(p)
                 )
             for problem in left_out:
-                log.warning("%s", problem)
                 if problem.status == "failed" and (problems is None or keep_going is False):
                     raise InputError(problem.reason, path=problem.path)
-                if problems is not None:
-                    problems.append(problem)
+                _tell(problems, problem)
     else:
         files, root = [p], p.parent
     for f in files:
         source = source_prefix + f.relative_to(root).as_posix()
+        if f.suffix.lower() == ".jsonl" and _chat_shaped(f):
+            _tell(problems, FileProblem(str(f), "warning", _CHAT))
         try:
-            yield from load_file(f, source, source_prefix)
+            for doc in load_file(f, source, source_prefix):
+                if doc.metadata.get("encoding"):
+                    enc = doc.metadata["encoding"]
+                    why = (f"not UTF-8: read as {enc} (check its accents, or convert it: "
+                           f"iconv -f {enc} -t utf-8)")  # fmt: skip
+                    _tell(problems, FileProblem(str(f), "warning", why))
+                yield doc
         except _Skip as skip:
-            problem = FileProblem(str(f), "skipped", str(skip))
-            log.warning("%s", problem)
-            if problems is not None:
-                problems.append(problem)
+            _tell(problems, FileProblem(str(f), "skipped", str(skip)))
         except (InputError, OSError) as exc:
             if problems is None or not (p.is_dir() if keep_going is None else keep_going):
                 raise
-            problem = FileProblem(str(f), "failed", _reason(exc, f))
-            log.warning("%s", problem)
-            problems.append(problem)
+            _tell(problems, FileProblem(str(f), "failed", _reason(exc, f)))
+
+
+_CHAT = (
+    "its lines have a 'speaker': chat turns, ingested as plain passages; to keep speakers, "
+    "times and turn order ingest it with --episodes (Memory.add_episodes)"
+)
+#: a dataset folder's companions of corpus.jsonl (shared/bench layout), not documents
+_COMPANIONS = {"corpus.jsonl", "questions.jsonl", "triples.jsonl"}
+
+
+def _beside_corpus(folder: Path, problems: list[FileProblem] | None) -> None:
+    """Tell which supported files a folder holding ``corpus.jsonl`` leaves unread."""
+    hidden = sorted(f.relative_to(folder).as_posix() for f in folder.rglob("*")
+                    if f.suffix.lower() in SUFFIXES and f.name not in _COMPANIONS and f.is_file())  # fmt: skip
+    if hidden:
+        more = f" and {len(hidden) - 5} more" if len(hidden) > 5 else ""
+        reason = (f"{len(hidden)} file(s) not read ({', '.join(hidden[:5])}{more}): a folder "
+                  "holding corpus.jsonl is ingested as that corpus alone; ingest them by path")  # fmt: skip
+        _tell(problems, FileProblem(str(folder), "skipped", reason))
+
+
+def _tell(problems: list[FileProblem] | None, problem: FileProblem) -> None:
+    log.warning("%s", problem)
+    if problems is not None:
+        problems.append(problem)
 
 
 def _reason(exc: Exception, path: Path) -> str:

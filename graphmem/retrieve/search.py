@@ -38,6 +38,7 @@ from graphmem.retrieve.hippo import (
     lexical_hits,
 )
 from graphmem.retrieve.hyper import retrieve_units
+from graphmem.retrieve.limits import MAX_K, MAX_QUESTION_CHARS
 from graphmem.retrieve.results import episode_hits, fact_hits, format_result, order_facts, unit_hits
 from graphmem.store.base import Store
 
@@ -55,8 +56,6 @@ __all__ = [
     "check_query",
 ]
 
-MAX_K = 1000
-MAX_QUESTION_CHARS = 10_000
 #: hyperedges taken from the PageRank walk before fusing with their dense ranking
 UNIT_CANDIDATES = 200
 #: what ``search(include=...)`` may ask for
