@@ -44,6 +44,7 @@ from graphmem.ingest.chunking import (
     embedder_counter,
     extraction_text,
 )
+from graphmem.ingest.dates import fold_dates
 from graphmem.ingest.passages import extraction_key, to_passages
 from graphmem.ingest.resolve import (
     Resolution,
@@ -260,7 +261,8 @@ class Ingestor:
                     dst = entity(full, known.type_of(full))
                     if src and dst and src != dst:
                         edge("SYNONYM", src, dst, weight)
-            for f in ex.facts:
+            # a date beside a fact of the same verb is that fact's time, not a loop of its own
+            for f in fold_dates(ex.facts, types, passage.text) if document_rules else ex.facts:
                 subj, obj = merges.get(f.subject.strip(), f.subject), f.object
                 value = document_rules and types.get(normalize_name(obj)) in VALUE_TYPES
                 if not value:
