@@ -395,7 +395,7 @@ def bench_retrieval(folder: Path, push_tols: Sequence[float], limit: int | None)
     from graphmem.bench.runner import run_bench_detailed
 
     out: dict[str, Any] = {"dataset": folder.name}
-    original_settings = memory_module.HippoSettings
+    original_settings = memory_module.PassageSearchSettings
 
     variants: list[tuple[str, str, float | None]] = [("exact", "exact", None)]
     variants += [(f"push_tol{tol:g}", "push", tol) for tol in push_tols]
@@ -406,13 +406,13 @@ def bench_retrieval(folder: Path, push_tols: Sequence[float], limit: int | None)
             settings = dataclasses.replace(
                 base, engine="exact" if engine == "exact" else "push", tol=tol or base.tol
             )
-            memory_module.HippoSettings = lambda s=settings: s  # type: ignore[misc]
+            memory_module.PassageSearchSettings = lambda s=settings: s  # type: ignore[misc]
             try:
                 t0 = time.perf_counter()
                 run = run_bench_detailed(folder, store=url, progress=False, limit=limit)
                 wall = time.perf_counter() - t0
             finally:
-                memory_module.HippoSettings = original_settings  # type: ignore[misc]
+                memory_module.PassageSearchSettings = original_settings  # type: ignore[misc]
             out[f"{name}_{label}"] = {
                 "recall@2": round(run.methods["graphmem"]["recall@2"], 4),
                 "recall@5": round(run.methods["graphmem"]["recall@5"], 4),

@@ -33,10 +33,10 @@ from graphmem.bench.data import MultihopDataset, load_dataset
 from graphmem.bench.metrics import mean_recall_at_k
 from graphmem.bench.runner import PassageMap, corpus_documents, resolve_extractor
 from graphmem.memory import Memory
-from graphmem.retrieve.hippo import HippoSettings
+from graphmem.retrieve.passages import PassageSearchSettings
 
 KS = (2, 5)
-#: the grid: each entry is one setting, as changes to HippoSettings' defaults
+#: the grid: each entry is one setting, as changes to PassageSearchSettings' defaults
 GRID_AXES: dict[str, list[Any]] = {
     "bm25_weight": [0.0, 0.3, 0.5],
     "protect_top": [0, 1, 2],
@@ -59,11 +59,11 @@ def grid(axes: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*axes.values())]
 
 
-def settings_of(point: dict[str, Any]) -> HippoSettings:
+def settings_of(point: dict[str, Any]) -> PassageSearchSettings:
     values = dict(point)
     if "gate" in values:
         values["gate_low"], values["gate_high"] = values.pop("gate")
-    return replace(HippoSettings(), **values)
+    return replace(PassageSearchSettings(), **values)
 
 
 def open_folder(spec: str, store_dir: Path) -> Folder:
@@ -93,8 +93,8 @@ def open_folder(spec: str, store_dir: Path) -> Folder:
     return Folder(f"{ds.name}:{resolved}", mem, questions, golds, pmap, baselines)
 
 
-def rank(folder: Folder, settings: HippoSettings) -> list[list[tuple[str, ...]]]:
-    folder.mem.retrieval = settings
+def rank(folder: Folder, settings: PassageSearchSettings) -> list[list[tuple[str, ...]]]:
+    folder.mem.passage_search = settings
     out = []
     for q in folder.questions:
         res = folder.mem.search(q, k=max(KS), include=["passages"])
@@ -165,7 +165,7 @@ def main() -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps(
-                {"bars": bars, "rows": rows, "defaults": asdict(HippoSettings())},
+                {"bars": bars, "rows": rows, "defaults": asdict(PassageSearchSettings())},
                 indent=1,
                 default=str,
             )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphmem.embed.base import Embedder
 from graphmem.extract.base import Extractor
-from graphmem.ingest.episodes import EpisodeSettings
+from graphmem.ingest.episodes import EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperSettings
 from graphmem.ingest.resolve import ResolverSettings
 from graphmem.ingest.temporal import TemporalSettings
@@ -36,8 +36,8 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
-from graphmem.retrieve.episodic import EpisodicSettings
-from graphmem.retrieve.hippo import HippoSettings, Namer
+from graphmem.retrieve.episodes import EpisodeSearchSettings
+from graphmem.retrieve.passages import Namer, PassageSearchSettings
 from graphmem.retrieve.search import Between
 from graphmem.store import DEFAULT_STORE_URL
 from graphmem.store.base import Store
@@ -58,18 +58,22 @@ class AsyncMemory:
         embedder: Embedder | str = "local",
         extractor: Extractor | str | None = "nlp",
         namespace: str = "default",
-        retrieval: HippoSettings | None = None,
+        passage_search: PassageSearchSettings | None = None,
         resolver: ResolverSettings | None = None,
-        episodes: EpisodeSettings | None = None,
-        episodic: EpisodicSettings | None = None,
+        episode_ingest: EpisodeIngestSettings | None = None,
+        episode_search: EpisodeSearchSettings | None = None,
         temporal: TemporalSettings | None = None,
         hyperedges: HyperSettings | None = None,
         namer: Namer | str | None = "auto",
+        retrieval: PassageSearchSettings | None = None,
+        episodes: EpisodeIngestSettings | None = None,
+        episodic: EpisodeSearchSettings | None = None,
     ) -> None:
         self.sync = Memory(store, embedder=embedder, extractor=extractor, namespace=namespace,
-                           retrieval=retrieval, resolver=resolver, episodes=episodes,
-                           episodic=episodic, temporal=temporal, hyperedges=hyperedges,
-                           namer=namer)  # fmt: skip
+                           passage_search=passage_search, resolver=resolver,
+                           episode_ingest=episode_ingest, episode_search=episode_search,
+                           temporal=temporal, hyperedges=hyperedges, namer=namer,
+                           retrieval=retrieval, episodes=episodes, episodic=episodic)  # fmt: skip
         self.store = self.sync.store
         self.embedder = self.sync.embedder
 

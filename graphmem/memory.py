@@ -9,15 +9,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sized
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphmem.embed.base import Embedder
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
 from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
-from graphmem.ingest.episodes import EpisodeIngestor, EpisodeSettings
+from graphmem.ingest.episodes import EpisodeIngestor, EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
 from graphmem.ingest.pipeline import Ingestor
 from graphmem.ingest.resolve import ResolverSettings
@@ -36,8 +37,8 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
-from graphmem.retrieve.episodic import EpisodicSettings
-from graphmem.retrieve.hippo import HippoSettings, Namer
+from graphmem.retrieve.episodes import EpisodeSearchSettings
+from graphmem.retrieve.passages import Namer, PassageSearchSettings
 from graphmem.retrieve.results import neighbors
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
 DocumentLike = Document | str | Mapping[str, Any]
 EpisodeLike = EpisodeIn | Mapping[str, Any]
+T = TypeVar("T")
 
 
 def make_embedder(spec: Embedder | str) -> Embedder:
@@ -88,6 +90,19 @@ def make_extractor(spec: Extractor | str | None) -> Extractor | None:
     )
 
 
+def _renamed(old_name: str, old: T | None, new_name: str, new: T | None) -> T | None:
+    """The value of a keyword renamed in 0.2 (``retrieval=`` is ``passage_search=`` ...); the old
+    name still works for one release, with a DeprecationWarning."""
+    if old is None:
+        return new
+    warnings.warn(
+        f"Memory({old_name}=) is deprecated; use {new_name}=", DeprecationWarning, stacklevel=3
+    )
+    if new is not None:
+        raise ConfigError(f"pass {new_name}= or {old_name}=, not both")
+    return old
+
+
 def _to_document(doc: DocumentLike) -> Document:
     if isinstance(doc, Document):
         return doc
@@ -107,6 +122,14 @@ class Memory:
     ``namer``: names the entities a question mentions, which seed the walk (HippoRAG's query
     NER). ``"auto"``: the extractor's ``question_entities`` (spaCy's rules, the LLM's prompt), else
     spaCy's when it is installed (an extractor of precomputed triples has none); ``None``: none.
+
+    Settings, each named for what it configures: ``passage_search``
+    (:class:`~graphmem.retrieve.passages.PassageSearchSettings`), ``episode_search``
+    (:class:`~graphmem.retrieve.episodes.EpisodeSearchSettings`), ``episode_ingest``
+    (:class:`~graphmem.ingest.episodes.EpisodeIngestSettings`), ``resolver``, ``temporal`` (the
+    functional-predicate rule, run by :attr:`temporal_hook`) and ``hyperedges`` (run by
+    :attr:`hyperedge_hook`). ``retrieval=``, ``episodes=`` and ``episodic=`` are the deprecated
+    names of the first three.
     """
 
     def __init__(
@@ -116,14 +139,20 @@ class Memory:
         embedder: Embedder | str = "local",
         extractor: Extractor | str | None = "nlp",
         namespace: str = "default",
-        retrieval: HippoSettings | None = None,
+        passage_search: PassageSearchSettings | None = None,
         resolver: ResolverSettings | None = None,
-        episodes: EpisodeSettings | None = None,
-        episodic: EpisodicSettings | None = None,
+        episode_ingest: EpisodeIngestSettings | None = None,
+        episode_search: EpisodeSearchSettings | None = None,
         temporal: TemporalSettings | None = None,
         hyperedges: HyperSettings | None = None,
         namer: Namer | str | None = "auto",
+        retrieval: PassageSearchSettings | None = None,
+        episodes: EpisodeIngestSettings | None = None,
+        episodic: EpisodeSearchSettings | None = None,
     ) -> None:
+        passage_search = _renamed("retrieval", retrieval, "passage_search", passage_search)
+        episode_ingest = _renamed("episodes", episodes, "episode_ingest", episode_ingest)
+        episode_search = _renamed("episodic", episodic, "episode_search", episode_search)
         if isinstance(namer, str) and namer != "auto":
             raise ConfigError(f"unknown namer {namer!r}: use 'auto', None or a callable")
         if isinstance(store, str):
@@ -134,19 +163,19 @@ class Memory:
         self.embedder: Embedder = make_embedder(embedder)
         self.extractor: Extractor | None = make_extractor(extractor)
         self.namespace = check_namespace(namespace)
-        self.retrieval = retrieval or HippoSettings()
-        self.temporal = TemporalHook(temporal or TemporalSettings())
-        self.hyperedges = HyperedgeHook(hyperedges or HyperSettings())
+        self.passage_search = passage_search or PassageSearchSettings()
+        self.temporal_hook = TemporalHook(temporal or TemporalSettings())
+        self.hyperedge_hook = HyperedgeHook(hyperedges or HyperSettings())
         self._ingestor = Ingestor(
             self.store,
             self.embedder,
             self.extractor,
             resolver or ResolverSettings(),
-            hooks=[self.temporal, self.hyperedges],
+            hooks=[self.temporal_hook, self.hyperedge_hook],
         )
-        self.episode_settings = episodes or EpisodeSettings()
-        self._episodes = EpisodeIngestor(self._ingestor, self.episode_settings)
-        self.episodic = episodic or EpisodicSettings()
+        self.episode_ingest = episode_ingest or EpisodeIngestSettings()
+        self._episodes = EpisodeIngestor(self._ingestor, self.episode_ingest)
+        self.episode_search = episode_search or EpisodeSearchSettings()
         self._namer_spec = namer
         self._namer: Namer | None = None
 
@@ -299,7 +328,7 @@ class Memory:
             ids.append(eid)
             batch.entities.append(Entity(id=eid, namespace=ns, name=name.strip(), normalized=norm))
         unit = note_unit(ns, text, ids)
-        add_units(self.store, self.embedder, batch, [(unit, None)], self.hyperedges.settings)
+        add_units(self.store, self.embedder, batch, [(unit, None)], self.hyperedge_hook.settings)
         stored = next(
             (h for h in batch.hyperedges if unit.id == h.id or set(ids) <= set(h.members)), unit
         )
@@ -334,7 +363,7 @@ class Memory:
     @property
     def searcher(self) -> Searcher:
         """The search core over this memory's store, embedder and settings (search, explain)."""
-        return Searcher(self.store, self.embedder, self.retrieval, self.episodic,
+        return Searcher(self.store, self.embedder, self.passage_search, self.episode_search,
                         namer=self.namer,
                         recognizer=getattr(self.extractor, "recognize_facts", None),
                         namespace=self.namespace)  # fmt: skip

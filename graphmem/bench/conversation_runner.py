@@ -199,7 +199,7 @@ def run_conversation(
         conv_items = [turn_episode(t, i) for i, t in enumerate(turns)]
         order: list[str] = []
         for i, item in enumerate(conv_items):
-            ep = make_episode(ns, item, i, mem.episode_settings)
+            ep = make_episode(ns, item, i, mem.episode_ingest)
             if ep.id not in mapping:
                 order.append(ep.id)
                 texts.setdefault(conv, []).append(ep.text)

@@ -31,7 +31,7 @@ from graphmem.ingest.loaders import FileProblem, iter_jsonl, read_documents
 if TYPE_CHECKING:
     from graphmem.embed.base import Embedder
     from graphmem.extract.base import Extractor
-    from graphmem.retrieve.hippo import HippoSettings
+    from graphmem.retrieve.passages import PassageSearchSettings
     from graphmem.store.base import Store
 
 DOCS = "docs"
@@ -97,7 +97,7 @@ def run_documents_bench(
     limit: int | None = None,
     progress: bool = True,
     embedder: str | Embedder = "local",
-    retrieval: HippoSettings | None = None,
+    passage_search: PassageSearchSettings | None = None,
 ) -> DocumentsRun:
     """Ingest ``docs/``, map each quote to its chunk(s), score graphmem, dense and BM25."""
     from tqdm import tqdm
@@ -123,7 +123,7 @@ def run_documents_bench(
     namespace = bench_namespace(folder.name, ex_name)
     with tempfile.TemporaryDirectory(prefix="graphmem-bench-") as tmp:
         store_arg: str | Store = store if store is not None else sqlite_url(Path(tmp) / "b.db")
-        mem = Memory(store_arg, embedder=embedder, retrieval=retrieval,
+        mem = Memory(store_arg, embedder=embedder, passage_search=passage_search,
                      extractor="nlp" if extractor == "auto" else extractor, namespace=namespace)  # fmt: skip
         try:
             chunker = mem._ingestor.chunker

@@ -54,7 +54,7 @@ from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
 from graphmem.ids import passage_id
 from graphmem.models import Document, Passage
-from graphmem.retrieve.hippo import HippoSettings
+from graphmem.retrieve.passages import PassageSearchSettings
 from graphmem.store.base import Store
 
 if TYPE_CHECKING:
@@ -100,13 +100,13 @@ def run_bench(
     show_table: bool = True,
     strict: bool = False,
     per_question: str | Path | None = None,
-    retrieval: HippoSettings | None = None,
+    passage_search: PassageSearchSettings | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark on a dataset folder; print the table; return (and write) the JSON dict.
 
     ``per_question``: also write one JSON line per question there (its gold ids, each method's
     top ranks and recall at each k), so a regression is visible where it happens.
-    ``retrieval``: graphmem's passage settings (default :class:`HippoSettings`).
+    ``passage_search``: graphmem's passage settings (default :class:`PassageSearchSettings`).
 
     ``store``: a store URL or Store (default: a fresh temporary SQLite file, deleted afterwards).
     ``extractor``: ``"auto"`` (``triples.jsonl`` if the folder has one, else ``"nlp"``),
@@ -127,7 +127,7 @@ def run_bench(
     if is_documents_folder(path):
         docs_run = run_documents_bench(
             path, store=store, extractor=extractor, k_values=(2, 5) if k_values is None else k_values,
-            limit=limit, progress=progress, embedder=embedder, retrieval=retrieval,
+            limit=limit, progress=progress, embedder=embedder, passage_search=passage_search,
         )  # fmt: skip
         if show_table:
             print_run(docs_run.run, console)
@@ -166,7 +166,7 @@ def run_bench(
         embedder=embedder,
         max_passage_bytes=max_passage_bytes,
         strict=strict,
-        retrieval=retrieval,
+        passage_search=passage_search,
     )
     if show_table:
         print_run(result, console)
@@ -194,7 +194,7 @@ def run_bench_detailed(
     embedder: str | Embedder = "local",
     max_passage_bytes: int = MAX_PASSAGE_BYTES,
     strict: bool = False,
-    retrieval: HippoSettings | None = None,
+    passage_search: PassageSearchSettings | None = None,
 ) -> BenchRun:
     """Like :func:`run_bench`, returning the full :class:`BenchRun` (per-question rankings too)."""
     try:
@@ -224,7 +224,7 @@ def run_bench_detailed(
         from graphmem.memory import Memory
 
         mem = Memory(store_arg, embedder=embedder, extractor=ex, namespace=namespace,
-                     retrieval=retrieval)  # fmt: skip
+                     passage_search=passage_search)  # fmt: skip
         try:
             run = _run_multihop(mem, dataset, ks, limit=limit, progress=progress)
             if isinstance(store_arg, str) and dataset.questions:

@@ -361,7 +361,7 @@ def bench(
 ) -> None:
     """Measure graphmem against dense and BM25 retrieval on one dataset, in one run."""
     from graphmem.bench.runner import run_bench
-    from graphmem.retrieve.hippo import HippoSettings
+    from graphmem.retrieve.passages import PassageSearchSettings
 
     ex: Any = extractor
     if extractor.strip().lower() == "llm":
@@ -370,7 +370,7 @@ def bench(
         ex = llm_settings(**llm).extractor()
     run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit, strict=strict,
               per_question=per_question,
-              retrieval=HippoSettings(llm_recognition=llm_recognition))  # fmt: skip
+              passage_search=PassageSearchSettings(llm_recognition=llm_recognition))  # fmt: skip
 
 
 @app.command()

@@ -41,7 +41,7 @@ from graphmem.endpoint import RETRY_STATUSES, ModelPrice, RetryPolicy, parse_ret
 from graphmem.errors import BudgetExceeded, ConfigError, ExtractionError, UnparseableOutput
 from graphmem.extract import prompts
 from graphmem.extract.base import Extraction
-from graphmem.extract.llm_support import (
+from graphmem.extract.llm_calls import (
     LLMUsage,
     LoopState,
     LoopThread,

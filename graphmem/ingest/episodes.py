@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 import re
 import time as _time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -166,7 +167,7 @@ def first_person(text: str, speaker: str, addressee: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
-class EpisodeSettings:
+class EpisodeIngestSettings:
     """Knobs of episode ingest (see the module docstring)."""
 
     speaker_prefix: bool = True
@@ -194,7 +195,10 @@ class _Session:
 
 
 def make_episode(
-    namespace: str, item: EpisodeIn, position: int = 0, settings: EpisodeSettings | None = None
+    namespace: str,
+    item: EpisodeIn,
+    position: int = 0,
+    settings: EpisodeIngestSettings | None = None,
 ) -> Episode:
     """The :class:`Episode` ``item`` becomes (its id, text, time, metadata); no I/O.
 
@@ -202,7 +206,7 @@ def make_episode(
     >>> ep.text, ep.metadata["text"]
     ('Ada: Hi!', 'Hi!')
     """
-    cfg = settings or EpisodeSettings()
+    cfg = settings or EpisodeIngestSettings()
     where = f"episode {position}"
     words = item.text.strip() if isinstance(item.text, str) else ""
     caption = item.metadata.get("caption")
@@ -246,9 +250,9 @@ class EpisodeIngestor:
     """Ingests episodes through an :class:`~graphmem.ingest.pipeline.Ingestor` (its extractor,
     embedder, hooks and store), one transaction per batch."""
 
-    def __init__(self, ingestor: Ingestor, settings: EpisodeSettings | None = None) -> None:
+    def __init__(self, ingestor: Ingestor, settings: EpisodeIngestSettings | None = None) -> None:
         self.ingestor = ingestor
-        self.settings = settings or EpisodeSettings()
+        self.settings = settings or EpisodeIngestSettings()
 
     # -- input ---------------------------------------------------------------------------------
     def to_episode(self, namespace: str, item: EpisodeIn, position: int) -> _Item:
@@ -447,3 +451,15 @@ def _coerce(raw: EpisodeIn | Mapping[str, Any], position: int) -> EpisodeIn:
         first = exc.errors()[0] if isinstance(exc, ValidationError) else None
         where = ".".join(str(x) for x in first["loc"]) if first else None
         raise InputError(f"episode {position}: {exc}", field=where) from exc
+
+
+def __getattr__(name: str) -> Any:
+    # EpisodeSettings was renamed EpisodeIngestSettings; the old name stays for one release
+    if name == "EpisodeSettings":
+        warnings.warn(
+            "graphmem.ingest.episodes.EpisodeSettings is deprecated; use EpisodeIngestSettings",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return EpisodeIngestSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

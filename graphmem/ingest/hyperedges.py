@@ -18,7 +18,7 @@ right), gains the union of members (new ``CONNECTS`` edges) and keeps the proven
 new source's ``STATES`` edge points at it). The same sentence seen again is the same unit (its id
 hashes the normalized description).
 
-At search time units are ranked by :func:`graphmem.retrieve.hyper.hyperedge_hits`.
+At search time units are ranked by :func:`graphmem.retrieve.hyperedges.retrieve_units`.
 
 >>> sentences("Ada met Bob. They went to Paris! Why?")
 ['Ada met Bob.', 'They went to Paris!', 'Why?']

@@ -1,7 +1,7 @@
 """The contract every retriever keeps: one :class:`Request` in, one :class:`Retrieval` out.
 
-A retriever (passages: :mod:`~graphmem.retrieve.hippo`, episodes:
-:mod:`~graphmem.retrieve.episodic`, hyperedges: :mod:`~graphmem.retrieve.hyper`) ranks the node ids
+A retriever (passages: :mod:`~graphmem.retrieve.passages`, episodes:
+:mod:`~graphmem.retrieve.episodes`, hyperedges: :mod:`~graphmem.retrieve.hyperedges`) ranks the node ids
 of its kind for a question already validated and embedded by :mod:`graphmem.retrieve.search`;
 turning ids into models is :mod:`graphmem.retrieve.results`' job.
 

@@ -8,7 +8,7 @@ fusion has three parts, each with a reason that does not depend on one dataset:
 1. **Hybrid first stage.** Dense and BM25 rankings are fused by weighted reciprocal rank
    (:func:`rrf`): rank fusion needs no score calibration across the two, and BM25 catches rare
    names that a small embedding model blurs. The two weigh the same by default
-   (:class:`~graphmem.retrieve.hippo.HippoSettings` says what was measured).
+   (:class:`~graphmem.retrieve.passages.PassageSearchSettings` says what was measured).
 2. **The first stage keeps its best passage.** Slot 1 is the first stage's top passage; the walk
    orders the rest. On multi-hop questions the first hop is the one the question states, which
    the first stage finds; the walk's value is the later hops.

@@ -31,7 +31,7 @@ from graphmem.store.base import Store
 from graphmem.validity import is_current
 
 if TYPE_CHECKING:
-    from graphmem.retrieve.episodic import EpisodicRetrieval
+    from graphmem.retrieve.episodes import EpisodeRetrieval
 
 __all__ = [
     "Link",
@@ -176,7 +176,7 @@ def fact_hits(store: Store, namespace: str, facts: Sequence[tuple[str, float]]) 
 
 
 def episode_hits(
-    store: Store, namespace: str, found: EpisodicRetrieval, context: bool
+    store: Store, namespace: str, found: EpisodeRetrieval, context: bool
 ) -> list[EpisodeHit]:
     """The ranked episodes as :class:`EpisodeHit` models (with context episodes, if asked)."""
     facts = {h.fact.id: h for h in fact_hits(store, namespace, found.facts)}

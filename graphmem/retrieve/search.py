@@ -29,16 +29,16 @@ from graphmem.errors import InputError
 from graphmem.ids import HYPEREDGE, check_namespace, is_kind
 from graphmem.models import SearchResult
 from graphmem.retrieve.base import Between, Request, Retrieval
-from graphmem.retrieve.episodic import EpisodeRetriever, EpisodicRetrieval, EpisodicSettings
-from graphmem.retrieve.hippo import (
-    HippoSettings,
+from graphmem.retrieve.episodes import EpisodeRetrieval, EpisodeRetriever, EpisodeSearchSettings
+from graphmem.retrieve.hyperedges import retrieve_units
+from graphmem.retrieve.limits import MAX_K, MAX_QUESTION_CHARS
+from graphmem.retrieve.passages import (
     Namer,
     PassageRetriever,
+    PassageSearchSettings,
     Recognizer,
     lexical_hits,
 )
-from graphmem.retrieve.hyper import retrieve_units
-from graphmem.retrieve.limits import MAX_K, MAX_QUESTION_CHARS
 from graphmem.retrieve.results import episode_hits, fact_hits, format_result, order_facts, unit_hits
 from graphmem.store.base import Store
 
@@ -144,7 +144,7 @@ class Retrieved:
     request: Request
     #: the passage walk (empty, mode "episodic", when the namespace holds only episodes)
     passages: Retrieval
-    episodes: EpisodicRetrieval | None = None
+    episodes: EpisodeRetrieval | None = None
     units: Retrieval | None = None
     #: the passage walk found passages (else the facts come from the episodic walk)
     has_passages: bool = True
@@ -164,11 +164,11 @@ class Searcher:
 
     store: Store
     embedder: Embedder
-    passages: HippoSettings = field(default_factory=HippoSettings)
-    episodes: EpisodicSettings = field(default_factory=EpisodicSettings)
+    passage_search: PassageSearchSettings = field(default_factory=PassageSearchSettings)
+    episode_search: EpisodeSearchSettings = field(default_factory=EpisodeSearchSettings)
     #: names the entities of a question (an LLM extractor's ``question_entities``), if any
     namer: Namer | None = None
-    #: keeps the matched facts that bear on a question, when ``passages.llm_recognition`` is on
+    #: keeps the matched facts that bear on a question, when ``passage_search.llm_recognition`` is on
     recognizer: Recognizer | None = None
     #: the namespace searched when none is given
     namespace: str = "default"
@@ -224,7 +224,7 @@ class Searcher:
         overlap the embedding (each None when the passage walk will not use it)."""
         if not query.units & {"passages", "facts", "entities"}:
             return None, None
-        pool, s = _prefetch_pool(), self.passages
+        pool, s = _prefetch_pool(), self.passage_search
         names = None
         if self.namer is not None and s.named_weight > 0:
             names = pool.submit(self.namer, query.question).result
@@ -248,18 +248,18 @@ class Searcher:
             not has_episodes or bool(store.vector_search(r.namespace, "passage", r.vector, 1)[0])
         )
         if has_passages or not want_episodes:
-            passages = PassageRetriever(self.passages, self.namer, self.recognizer)(r)
+            passages = PassageRetriever(self.passage_search, self.namer, self.recognizer)(r)
             has_passages = has_passages and bool(passages.dense)
         else:
             passages = Retrieval([], {}, [], {}, mode="episodic")
-        episodes = EpisodeRetriever(self.episodes)(r) if has_episodes else None
+        episodes = EpisodeRetriever(self.episode_search)(r) if has_episodes else None
         found = Retrieved(r, passages, episodes, has_passages=has_passages)
         if "hyperedges" in units:
             found.units = retrieve_units(replace(r, walked=_walked_units(passages, episodes)))
         return found
 
 
-def _walked_units(passages: Retrieval, episodes: EpisodicRetrieval | None) -> dict[str, float]:
+def _walked_units(passages: Retrieval, episodes: EpisodeRetrieval | None) -> dict[str, float]:
     """Summed PageRank scores of the units the walks reached (a few hundred, not every node)."""
     scores = dict(passages.top(HYPEREDGE, UNIT_CANDIDATES))
     if episodes is not None:

@@ -247,7 +247,7 @@ class Store(Protocol):
     #: the URL it was opened with, e.g. ``sqlite:///path/graph.db``
     url: str
     #: how :meth:`text_search` ranks: ``"bm25"`` (SQLite's FTS5, Neo4j's Lucene) or ``"tfidf"``
-    #: (FalkorDB's RediSearch scorer, which the first stage does not fuse: see HippoSettings)
+    #: (FalkorDB's RediSearch scorer, which the first stage does not fuse: see PassageSearchSettings)
     text_ranking: str
 
     # -- writes ------------------------------------------------------------------------------

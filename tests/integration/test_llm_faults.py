@@ -414,7 +414,7 @@ def test_entities_named_in_the_question_seed_retrieval() -> None:
     from graphmem.embed.openai import OpenAIEmbedder
     from graphmem.ids import entity_id
     from graphmem.memory import Memory
-    from graphmem.retrieve.hippo import HippoSettings, retrieve
+    from graphmem.retrieve.passages import PassageSearchSettings, retrieve
     from graphmem.store.sqlite.store import SQLiteStore
 
     facts = {"Bled": ["Bled", "located in", "Slovenia"], "Oslo": ["Oslo", "capital of", "Norway"]}
@@ -429,7 +429,7 @@ def test_entities_named_in_the_question_seed_retrieval() -> None:
     with FakeOpenAI(respond) as server:
         ex = extractor(server)
         mem = Memory(SQLiteStore(":memory:"), embedder=OpenAIEmbedder("e", base_url=server.url),
-                     extractor=ex, retrieval=HippoSettings(fact_top_k=1))  # fmt: skip
+                     extractor=ex, passage_search=PassageSearchSettings(fact_top_k=1))  # fmt: skip
         mem.add_many(["Bled is a town in Slovenia.", "Oslo is the capital of Norway."])
         before = len(server.requests)
         result = mem.search("What is there to see in Bled?", k=2)
@@ -439,7 +439,7 @@ def test_entities_named_in_the_question_seed_retrieval() -> None:
 
         bled = entity_id("default", "Bled")
         q = mem.embedder.embed(["What is there to see in Bled?"], kind="query")[0]
-        settings = HippoSettings(fact_top_k=1)
+        settings = PassageSearchSettings(fact_top_k=1)
         plain = retrieve(mem.store, "default", q, 2, settings)
         named = retrieve(mem.store, "default", q, 2, settings, named=[bled])
         # one passage mentions Bled, so its seed weight grows by exactly named_weight

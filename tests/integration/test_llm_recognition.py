@@ -17,13 +17,13 @@ from graphmem.extract.llm import LLMExtractor
 from graphmem.extract.parse import parse_indices
 from graphmem.ids import entity_id
 from graphmem.memory import Memory
-from graphmem.retrieve.hippo import HippoSettings
+from graphmem.retrieve.passages import PassageSearchSettings
 from graphmem.store.sqlite.store import SQLiteStore
 
 TRIPLES = {"Bled": ["Bled", "located in", "Slovenia"], "Oslo": ["Oslo", "capital of", "Norway"]}
 QUESTION = "Which country is Bled in?"
 #: both facts match (margin off), so only the recognition filter can drop one
-SETTINGS = HippoSettings(llm_recognition=True, fact_top_k=2, fact_margin=2.0)
+SETTINGS = PassageSearchSettings(llm_recognition=True, fact_top_k=2, fact_margin=2.0)
 
 
 def is_recognition(body: dict[str, Any]) -> bool:
@@ -47,10 +47,10 @@ def responder(recognition: str | None) -> Any:
     return respond
 
 
-def memory(server: FakeOpenAI, settings: HippoSettings = SETTINGS) -> Memory:
+def memory(server: FakeOpenAI, settings: PassageSearchSettings = SETTINGS) -> Memory:
     ex = LLMExtractor("m", base_url=server.url, retry=RetryPolicy(base_delay=0.01), timeout=5.0)
     mem = Memory(SQLiteStore(":memory:"), embedder=OpenAIEmbedder("e", base_url=server.url),
-                 extractor=ex, retrieval=settings)  # fmt: skip
+                 extractor=ex, passage_search=settings)  # fmt: skip
     mem.add_many(["Bled is a town in Slovenia.", "Oslo is the capital of Norway."])
     return mem
 
@@ -88,7 +88,7 @@ def test_an_unreadable_recognition_keeps_the_local_filter(
 
 def test_recognition_is_off_by_default() -> None:
     with FakeOpenAI(responder(None)) as server:
-        mem = memory(server, HippoSettings(fact_top_k=2, fact_margin=2.0))
+        mem = memory(server, PassageSearchSettings(fact_top_k=2, fact_margin=2.0))
         found = mem.searcher.run(QUESTION, k=2).retrieved.passages
         assert recognition_calls(server) == 0 and len(found.facts) == 2
         mem.close()

@@ -128,7 +128,7 @@ def test_naming_a_question_does_not_import_torch_and_leaves_it_importable() -> N
 def test_prefetched_names_and_bm25_give_the_inline_ranking(embedder: LocalEmbedder) -> None:
     """The search core starts the namer and the BM25 search before embedding; the ranking is
     exactly the one retrieve() computes inline from the same inputs."""
-    from graphmem.retrieve.hippo import retrieve
+    from graphmem.retrieve.passages import retrieve
 
     mem = Memory(SQLiteStore(":memory:"), embedder=embedder)
     mem.add_many(TEXTS)
@@ -138,7 +138,7 @@ def test_prefetched_names_and_bm25_give_the_inline_ranking(embedder: LocalEmbedd
         vector = embedder.embed([question], kind="query")[0]
         assert mem.namer is not None
         named = [entity_id("default", n) for n in mem.namer(question)]
-        inline = retrieve(mem.store, "default", vector, k, mem.retrieval, named=named,
+        inline = retrieve(mem.store, "default", vector, k, mem.passage_search, named=named,
                           question=question)  # fmt: skip
         assert searched.hits == inline.hits and searched.seeds == inline.seeds
     mem.close()

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from graphmem._client_core import ClientCore, error_for, parse, selection
 from graphmem.api.errors import APIError
 from graphmem.api.jobs import JobRunner, JobStatus, merge_reports
 from graphmem.api.limits import Limits
 from graphmem.api.schema import build_schema
+from graphmem.client.core import ClientCore, error_for, parse, selection
 from graphmem.errors import (
     ConnectionFailed,
     InputError,
@@ -133,7 +133,7 @@ def test_client_core_round_trips_models() -> None:
     )
 
     def camelize(data: Any) -> Any:  # what the server would send: camelCase keys, JSON untouched
-        from graphmem._client_core import camel
+        from graphmem.client.core import camel
 
         if isinstance(data, dict):
             return {

@@ -35,7 +35,7 @@ from graphmem.store.graph import EDGE_WEIGHTS
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_DIR = ROOT / "tools" / "cypherlint"
-NEO4J_DIR = ROOT / "graphmem" / "cypher" / "neo4j"
+NEO4J_DIR = ROOT / "cypher" / "neo4j"
 
 
 def _node() -> str:

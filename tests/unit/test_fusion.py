@@ -90,7 +90,7 @@ def test_keep_best_is_a_stable_reordering(n: int, depth: int, seed: int) -> None
 def test_the_first_stage_fuses_bm25_only_from_an_index_that_ranks_by_bm25() -> None:
     from typing import Any
 
-    from graphmem.retrieve.hippo import HippoSettings, lexical_hits
+    from graphmem.retrieve.passages import PassageSearchSettings, lexical_hits
 
     class Index:
         def __init__(self, ranking: str) -> None:
@@ -101,7 +101,7 @@ def test_the_first_stage_fuses_bm25_only_from_an_index_that_ranks_by_bm25() -> N
             self.asked.append((namespace, query, k))
             return [("p:1", 2.0)]
 
-    settings = HippoSettings(passage_candidates=50)
+    settings = PassageSearchSettings(passage_candidates=50)
     bm25, tfidf = Index("bm25"), Index("tfidf")
     store: Any = bm25
     assert lexical_hits(store, "ns", "Who?", 5, settings) == [("p:1", 2.0)]
@@ -109,7 +109,7 @@ def test_the_first_stage_fuses_bm25_only_from_an_index_that_ranks_by_bm25() -> N
     store = tfidf
     assert lexical_hits(store, "ns", "Who?", 5, settings) == [] and tfidf.asked == []
     store = bm25
-    assert lexical_hits(store, "ns", "Who?", 5, HippoSettings(bm25_weight=0.0)) == []
+    assert lexical_hits(store, "ns", "Who?", 5, PassageSearchSettings(bm25_weight=0.0)) == []
 
 
 def test_a_walk_that_reaches_no_passage_ranks_none() -> None:
@@ -118,7 +118,7 @@ def test_a_walk_that_reaches_no_passage_ranks_none() -> None:
     import numpy as np
 
     from graphmem.models import Entity, Fact
-    from graphmem.retrieve.hippo import HippoSettings, retrieve
+    from graphmem.retrieve.passages import PassageSearchSettings, retrieve
     from graphmem.store.base import WriteBatch, embed_key
     from graphmem.store.sqlite.store import SQLiteStore
 
@@ -132,5 +132,5 @@ def test_a_walk_that_reaches_no_passage_ranks_none() -> None:
         vectors = {embed_key(n): np.ones(4, dtype=np.float32) for n in [*ents, fact]}
         store.write(WriteBatch(namespace="n", entities=ents, facts=[fact], embedding_model="m",
                                vectors=vectors))  # fmt: skip
-        found = retrieve(store, "n", np.ones(4, dtype=np.float32), 3, HippoSettings())
+        found = retrieve(store, "n", np.ones(4, dtype=np.float32), 3, PassageSearchSettings())
     assert found.hits == []

@@ -1,4 +1,4 @@
-"""HGMem hyperedges (ingest.hyperedges, retrieve.hyper): building units, merging, PPR, provenance."""
+"""HGMem hyperedges (ingest.hyperedges, retrieve.hyperedges): building units, merging, PPR, provenance."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from graphmem.ingest.hyperedges import (
     sentences,
 )
 from graphmem.models import Edge, Entity, Event, Hyperedge, Passage
-from graphmem.retrieve.hyper import minmax_fuse
+from graphmem.retrieve.hyperedges import minmax_fuse
 from graphmem.retrieve.ppr import personalized_pagerank
 from graphmem.store.base import WriteBatch, embed_key
 from graphmem.store.sqlite import SQLiteStore

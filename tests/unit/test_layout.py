@@ -1,21 +1,37 @@
-"""The package's shape: no import circles, no module over 500 lines.
+"""The package's shape: no import circles, no import up the layers, no module over 500 lines, at
+most 10 modules at the top of ``graphmem/``.
 
 The import graph is read from the source (``ast``), so it sees imports inside functions too (a
 lazy import hides a circle from Python, not from the design); imports under
 ``if TYPE_CHECKING:`` are left out, as they never run. ``from pkg import name`` is an edge to the
 submodule ``pkg.name`` when there is one, else to ``pkg``. Check by hand with
-``python tests/unit/test_layout.py`` (prints every circle).
+``python tests/unit/test_layout.py`` (prints every circle and every import up the layers).
+
+:data:`LAYERS` is the table docs/ARCHITECTURE.md shows: each room imports only from its own layer
+and the layers below it.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "graphmem"
 MAX_LINES = 500
+MAX_TOP_MODULES = 10
+
+#: layer -> its rooms, lowest layer first (a room is a module or a subpackage of graphmem)
+LAYERS: dict[str, tuple[str, ...]] = {
+    "ground": ("errors", "models", "ids", "validity", "names", "timeparse", "endpoint"),
+    "parts": ("store", "extract", "embed"),
+    "core": ("ingest", "retrieve", "viz"),
+    "facade": ("memory", "async_memory"),
+    "surfaces": ("cli", "api", "mcp", "client", "integrations", "bench", ""),
+}
+# "" is graphmem/__init__.py: the public entry re-exports the facade and the client.
 
 
 def modules(root: Path = PACKAGE) -> dict[str, Path]:
@@ -108,6 +124,27 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def layer_of(module: str) -> int:
+    """The rank of ``module``'s layer in :data:`LAYERS` (0: ground); KeyError when it has none."""
+    parts = module.split(".")
+    room = parts[1] if len(parts) > 1 else ""
+    for rank, rooms in enumerate(LAYERS.values()):
+        if room in rooms:
+            return rank
+    raise KeyError(f"{module} is in no layer: add its room to LAYERS (and to ARCHITECTURE.md)")
+
+
+def upward(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Every import from a lower layer into a higher one."""
+    return sorted(
+        (src, dst) for src, dsts in edges.items() for dst in dsts if layer_of(dst) > layer_of(src)
+    )
+
+
+def top_modules(root: Path = PACKAGE) -> list[str]:
+    return sorted(p.stem for p in root.glob("*.py") if p.name != "__init__.py")
+
+
 def test_the_checker_finds_a_circle() -> None:
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert circles({"a": {"b"}, "b": set()}) == []
@@ -118,6 +155,43 @@ def test_no_import_circles() -> None:
     assert found == [], "import circles: " + "; ".join(" <-> ".join(c) for c in found)
 
 
+def test_the_checker_finds_an_import_up_the_layers() -> None:
+    edges = {
+        "graphmem.store.base": {"graphmem.memory", "graphmem.ids"},
+        "graphmem.cli.app": {"graphmem.memory"},
+    }
+    assert upward(edges) == [("graphmem.store.base", "graphmem.memory")]
+
+
+def test_every_module_has_a_layer() -> None:
+    for module in modules():
+        layer_of(module)
+
+
+def test_no_import_up_the_layers() -> None:
+    found = upward(import_graph(modules()))
+    assert found == [], "imports up the layers: " + "; ".join(f"{a} -> {b}" for a, b in found)
+
+
+def test_architecture_shows_the_same_layers() -> None:
+    doc = (PACKAGE.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    shown: dict[str, tuple[str, ...]] = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0] in LAYERS:
+            rooms = re.findall(r"`([^`]+)`", cells[1])
+            shown[cells[0]] = tuple(
+                "" if r == "graphmem/__init__.py" else r.removesuffix("/").removesuffix(".py")
+                for r in rooms
+            )
+    assert shown == {layer: LAYERS[layer] for layer in reversed(LAYERS)}
+
+
+def test_few_modules_at_the_top() -> None:
+    top = top_modules()
+    assert len(top) <= MAX_TOP_MODULES, f"{len(top)} top-level modules: {top}"
+
+
 def test_no_module_over_the_limit() -> None:
     sizes = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in modules().items()}
     too_long = {m: n for m, n in sizes.items() if n > MAX_LINES}
@@ -125,6 +199,9 @@ def test_no_module_over_the_limit() -> None:
 
 
 if __name__ == "__main__":
-    for circle in circles(import_graph(modules())):
+    graph = import_graph(modules())
+    for circle in circles(graph):
         print(" <-> ".join(circle))
+    for src, dst in upward(graph):
+        print(f"up the layers: {src} -> {dst}")
     sys.exit(0)

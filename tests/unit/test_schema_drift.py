@@ -12,8 +12,8 @@ import pytest
 from pydantic import BaseModel
 
 from graphmem import models
-from graphmem._client_core import camel
 from graphmem.api.schema import schema
+from graphmem.client.core import camel
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
 

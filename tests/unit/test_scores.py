@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graphmem.retrieve.hyper import minmax_fuse
+from graphmem.retrieve.hyperedges import minmax_fuse
 from graphmem.retrieve.scores import MIN_SPREAD, minmax
 
 

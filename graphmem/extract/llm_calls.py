@@ -1,6 +1,6 @@
-"""The parts of :mod:`graphmem.extract.llm` that are not the request flow: usage counters and
-the budget they are held to, the private event loop behind the sync API, building a request and
-reading a chat answer.
+"""What surrounds one LLM call of :mod:`graphmem.extract.llm` (not the request flow itself):
+usage counters and the budget they are held to, the private event loop behind the sync API,
+building a request and reading a chat answer.
 """
 
 from __future__ import annotations

@@ -1,0 +1,388 @@
+"""Episodic retrieval (AriGraph), fused with dense similarity and PageRank over episode nodes.
+
+For one question:
+
+1. **Candidates**: the ``candidates`` episodes closest to the question by embedding (cosine).
+2. **Relevant facts**: the ``fact_top_k`` facts closest to the question (only those valid at
+   ``as_of`` / during ``between`` when given).
+3. **AriGraph score** of an episode: the similarity-weighted count ``n`` of relevant facts it gives
+   EVIDENCE for, times ``log(1 + N) / N`` where ``N`` is how many facts it evidences in all
+   (AriGraph's ``n / N * log N``, with ``log(1 + N)`` so one-fact episodes are not zeroed).
+4. **PageRank** over the namespace graph (entities, episodes with their NEXT chain, hyperedges,
+   sessions, speakers), seeded by the relevant facts' entities, the entities *named* in the question
+   (word n-grams looked up by normalized name), each divided by how many episodes or passages the
+   entity touches (a name found everywhere says little), and the candidate episodes themselves
+   weighted by their dense score.
+5. **Neighbours**: a turn that answers is often next to the turn that matches (a question and its
+   answer), so each episode also gets the best dense score of its NEXT neighbours.
+6. **Fusion**: ``score = dense' + w_ppr * ppr' + w_arigraph * ari' + w_neighbors * nbr'`` with each
+   part min-max normalized over the candidates (primes), plus ``w_time`` for episodes holding a
+   time expression when the question asks "when", and ``recency_weight * 2^(-age / half-life)``;
+   times ``1 - w_superseded`` for an episode whose changing facts (homes, employers, owners: see
+   :mod:`graphmem.ingest.temporal`) had all been superseded at the query's time, so the newest answer
+   ranks first.
+   With every weight 0 this is the dense ranking.
+
+Filters: ``as_of`` keeps episodes up to that time (and facts valid then); ``between=(start, end)``
+keeps episodes inside it (either end may be None). ``context`` returns, for each hit, the ids of
+its neighbours in its session (``context`` steps each way) as optional context.
+
+>>> EpisodeSearchSettings().w_ppr > 0
+True
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import numpy as np
+
+from graphmem.ids import EPISODE, FACT, PASSAGE, entity_id, is_kind, normalize_name
+from graphmem.models import Episode, Fact
+from graphmem.retrieve.asof import graph_as_of
+from graphmem.retrieve.base import Between, Request, Retrieval
+from graphmem.retrieve.ppr import Engine, personalized_pagerank
+from graphmem.retrieve.scores import minmax
+from graphmem.store.base import Store, Vector
+from graphmem.store.graph import GraphView
+from graphmem.validity import fact_class, is_current, overlaps, utc, valid_at
+
+_WHEN = re.compile(
+    r"^\s*(?:when\b|what (?:day|date|time|month|year|week)\b|how long ago\b|since when\b)"
+    r"|\b(?:what|which) (?:day|date|month|year|week)\b",
+    re.IGNORECASE,
+)
+_STOP_WORDS = (
+    "a an the of in on at to for with by from and or is are was were be been do does did what "
+    "when where who whom whose which why how that this these those it its his her their my your "
+    "our has have had not no yes would could should will can may might"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+#: n-grams of the question up to this many words are looked up as entity names
+MAX_NGRAM = 5
+
+
+@dataclass(frozen=True)
+class EpisodeSearchSettings:
+    """Knobs of episodic retrieval (see the module docstring); defaults tuned on locomo_dev."""
+
+    candidates: int = 500
+    fact_top_k: int = 10
+    #: seed the walk with entities named in the question (n-gram lookup)
+    entity_match: bool = True
+    name_weight: float = 1.0
+    #: candidate episodes seed the walk with (min-max dense score) x this
+    episode_seed_weight: float = 0.2
+    damping: float = 0.7
+    engine: Engine = "exact"
+    tol: float = 1e-6
+    max_iter: int = 50
+    w_ppr: float = 1.0
+    w_arigraph: float = 0.1
+    w_neighbors: float = 0.6
+    w_time: float = 0.3
+    #: share of the score taken from episodes whose changing facts (graphmem.ingest.temporal) no longer held at the
+    #: query's time (``as_of``, else now): the newest answer first; checked on the best ``rerank``
+    w_superseded: float = 0.5
+    rerank: int = 50
+    recency_weight: float = 0.0
+    recency_half_life_days: float = 30.0
+    #: neighbours (each way, in the session) returned as context of each hit
+    context: int = 0
+
+
+@dataclass
+class Components:
+    """The per-candidate parts of the score, before fusion (kept for tuning and explanation)."""
+
+    ids: list[str]
+    dense: np.ndarray
+    ppr: np.ndarray
+    arigraph: np.ndarray
+    neighbors: np.ndarray
+    timed: np.ndarray
+    age_days: np.ndarray
+
+
+@dataclass
+class EpisodeRetrieval(Retrieval):
+    """What :func:`retrieve_episodes` found, by id (``hits``: the ranked episodes)."""
+
+    #: hit -> the facts among the relevant ones it gives evidence for
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    #: hit -> ids of its neighbours in its session (``settings.context`` steps each way)
+    context: dict[str, list[str]] = field(default_factory=dict)
+    rows: dict[str, Episode] = field(default_factory=dict)
+    components: Components | None = None
+
+
+def asks_when(question: str) -> bool:
+    """Does the question ask for a time ("When did ...", "What year ...")?"""
+    return bool(_WHEN.search(question))
+
+
+def named_entities(graph: GraphView, namespace: str, question: str) -> list[int]:
+    """Graph indices of entities whose normalized name is an n-gram of ``question``."""
+    words = normalize_name(question).split()
+    found: list[int] = []
+    for n in range(1, MAX_NGRAM + 1):
+        for i in range(len(words) - n + 1):
+            gram = words[i : i + n]
+            if gram[0] in _STOP or gram[-1] in _STOP:
+                continue
+            idx = graph.index_of(entity_id(namespace, " ".join(gram)))
+            if idx is not None and idx not in found:
+                found.append(idx)
+    return found
+
+
+def _keep(ep: Episode, as_of: datetime | None, between: tuple[datetime | None, ...] | None) -> bool:
+    t = utc(ep.time)
+    if as_of is not None and t > utc(as_of):
+        return False
+    if between is not None:
+        start, end = between
+        if start is not None and t < utc(start):
+            return False
+        if end is not None and t > utc(end):
+            return False
+    return True
+
+
+def _fact_ok(f: Fact, as_of: datetime | None, between: tuple[datetime | None, ...] | None) -> bool:
+    if as_of is not None and not valid_at(f, as_of):
+        return False
+    return between is None or overlaps(f, between[0], between[1])
+
+
+def retrieve_episodes(
+    store: Store,
+    namespace: str,
+    query: Vector,
+    question: str,
+    k: int,
+    settings: EpisodeSearchSettings | None = None,
+    *,
+    as_of: datetime | None = None,
+    between: Between | None = None,
+    now: datetime | None = None,
+) -> EpisodeRetrieval:
+    """Rank the namespace's episodes for one question (see the module docstring)."""
+    cfg = settings or EpisodeSearchSettings()
+    q = np.asarray(query, dtype=np.float32).reshape(1, -1)
+    hits = store.vector_search(namespace, "episode", q, max(k, cfg.candidates))[0]
+    if not hits:
+        return EpisodeRetrieval([], {}, [], {}, mode="episodic")
+    dense = dict(hits)
+    rows = store.get_episodes(namespace, [e for e, _ in hits])
+    if as_of is not None or between is not None:
+        rows = {i: ep for i, ep in rows.items() if _keep(ep, as_of, between)}
+    fact_hits = store.vector_search(namespace, "fact", q, cfg.fact_top_k * 3)[0]
+    fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
+    if as_of is not None or between is not None:
+        fact_hits = [(f, s) for f, s in fact_hits
+                     if f in fact_rows and _fact_ok(fact_rows[f], as_of, between)]  # fmt: skip
+    fact_hits = fact_hits[: cfg.fact_top_k]
+
+    graph: GraphView = store.graph(namespace)
+    if as_of is not None:
+        graph = graph_as_of(store, namespace, graph, as_of)
+    seeds = _seeds(graph, namespace, question, fact_hits, fact_rows, hits, cfg)
+    scores: dict[int, float] = {}
+    if seeds and (cfg.w_ppr > 0 or cfg.w_neighbors > 0):
+        scores = personalized_pagerank(graph, seeds, damping=cfg.damping, tol=cfg.tol,
+                                       max_iter=cfg.max_iter, engine=cfg.engine)  # fmt: skip
+    node_scores = {graph.node_id(i): s for i, s in scores.items()}
+
+    # Episodes the walk reached strongly join the candidates.
+    walked = sorted(
+        ((n, s) for n, s in node_scores.items() if is_kind(n, EPISODE) and n not in dense),
+        key=lambda t: -t[1],
+    )[: max(k, cfg.candidates)]
+    if walked:
+        more = store.get_episodes(namespace, [n for n, _ in walked])
+        rows.update({i: ep for i, ep in more.items() if _keep(ep, as_of, between)})
+    ids = [i for i, _ in hits if i in rows] + [n for n, _ in walked if n in rows]
+    if not ids:
+        return EpisodeRetrieval([], dense, fact_hits, {}, node_scores, mode="episodic")
+    floor = min(dense.values())
+    d = np.array([dense.get(i, floor) for i in ids])
+    dn = minmax(d)
+    dn_of = dict(zip(ids, dn.tolist(), strict=True))
+    p = np.array([node_scores.get(i, 0.0) for i in ids])
+
+    ari, evidence = _arigraph(store, namespace, ids, fact_hits)
+    nbr = np.zeros(len(ids))
+    if cfg.w_neighbors > 0 or cfg.context > 0:
+        idx = [graph.index_of(i) for i in ids]
+        known = [(j, x) for j, x in enumerate(idx) if x is not None]
+        for (j, _), (nb, _) in zip(known, graph.neighbors([x for _, x in known]), strict=True):
+            vals = [dn_of.get(graph.node_id(int(u)), 0.0) for u in nb.tolist()]
+            vals = [v for u, v in zip(nb.tolist(), vals, strict=True)
+                    if is_kind(graph.node_id(int(u)), EPISODE)]  # fmt: skip
+            nbr[j] = max(vals, default=0.0)
+    timed = np.array([1.0 if rows[i].metadata.get("times") else 0.0 for i in ids])
+    ref = utc(as_of or now or max(utc(ep.time) for ep in rows.values()))
+    age = np.array([max(0.0, (ref - utc(rows[i].time)).total_seconds() / 86400) for i in ids])
+    comp = Components(ids, d, p, ari, nbr, timed, age)
+    fused = fuse_episode_scores(comp, cfg, asks_when(question))
+    if cfg.w_superseded > 0:
+        top = np.lexsort((np.arange(len(ids)), -fused))[: max(k, cfg.rerank)]
+        stale = superseded(store, namespace, [ids[j] for j in top], as_of)
+        for j in top:
+            if ids[j] in stale:
+                fused[j] *= 1.0 - cfg.w_superseded
+    order = np.lexsort((np.arange(len(ids)), -fused))[:k]
+    ranked = [(ids[j], float(fused[j])) for j in order]
+    context = _context(graph, [i for i, _ in ranked], cfg.context) if cfg.context else {}
+    return EpisodeRetrieval(
+        hits=ranked,
+        dense=dense,
+        facts=fact_hits,
+        seeds={graph.node_id(i): w for i, w in seeds.items()},
+        node_scores=node_scores,
+        mode="episodic",
+        evidence={i: evidence.get(i, []) for i, _ in ranked},
+        context=context,
+        rows=rows,
+        components=comp,
+    )
+
+
+def fuse_episode_scores(c: Components, cfg: EpisodeSearchSettings, when: bool) -> np.ndarray:
+    """The fused score of each candidate (see the module docstring)."""
+    score = minmax(c.dense)
+    if cfg.w_ppr:
+        score = score + cfg.w_ppr * minmax(c.ppr)
+    if cfg.w_arigraph:
+        score = score + cfg.w_arigraph * minmax(c.arigraph)
+    if cfg.w_neighbors:
+        score = score + cfg.w_neighbors * c.neighbors
+    if cfg.w_time and when:
+        score = score + cfg.w_time * c.timed
+    if cfg.recency_weight:
+        score = score + cfg.recency_weight * np.power(0.5, c.age_days / cfg.recency_half_life_days)
+    return np.asarray(score, dtype=np.float64)
+
+
+def _seeds(
+    graph: GraphView,
+    namespace: str,
+    question: str,
+    fact_hits: Sequence[tuple[str, float]],
+    fact_rows: dict[str, Fact],
+    hits: Sequence[tuple[str, float]],
+    cfg: EpisodeSearchSettings,
+) -> dict[int, float]:
+    seeds: dict[int, float] = {}
+    if fact_hits:
+        fs = minmax(np.array([s for _, s in fact_hits]))
+        for (fid, _), w in zip(fact_hits, fs.tolist(), strict=True):
+            f = fact_rows.get(fid)
+            for eid in (f.subject, f.object) if f is not None else ():
+                idx = graph.index_of(eid)
+                if idx is not None:
+                    seeds[idx] = max(seeds.get(idx, 0.0), w)
+    if cfg.entity_match and cfg.name_weight > 0:
+        for idx in named_entities(graph, namespace, question):
+            seeds[idx] = max(seeds.get(idx, 0.0), cfg.name_weight)
+    if seeds:
+        order = list(seeds)
+        for idx, (nbrs, _) in zip(order, graph.neighbors(order), strict=True):
+            n_units = sum(
+                1 for j in nbrs.tolist() if graph.node_id(j).startswith((EPISODE, PASSAGE))
+            )
+            if n_units > 1:
+                seeds[idx] /= n_units
+    if cfg.episode_seed_weight > 0 and hits:
+        ws = minmax(np.array([s for _, s in hits]))
+        for (eid, _), w in zip(hits, ws.tolist(), strict=True):
+            idx = graph.index_of(eid)
+            if idx is not None and w > 0:
+                seeds[idx] = seeds.get(idx, 0.0) + w * cfg.episode_seed_weight
+    return seeds
+
+
+def _arigraph(
+    store: Store, namespace: str, ids: list[str], fact_hits: Sequence[tuple[str, float]]
+) -> tuple[np.ndarray, dict[str, list[str]]]:
+    """AriGraph's episode score: relevant facts evidenced, weighted, times log(1+N)/N."""
+    out = np.zeros(len(ids))
+    if not fact_hits:
+        return out, {}
+    sim = dict(fact_hits)
+    pos = {e: j for j, e in enumerate(ids)}
+    relevant: dict[str, list[str]] = {}
+    for e in store.edges_of(namespace, list(sim), ["EVIDENCE"]):
+        if e.dst in sim and e.src in pos:
+            relevant.setdefault(e.src, []).append(e.dst)
+    if not relevant:
+        return out, {}
+    totals: dict[str, int] = {}
+    for e in store.edges_of(namespace, list(relevant), ["EVIDENCE"]):
+        if e.src in relevant and is_kind(e.dst, FACT):
+            totals[e.src] = totals.get(e.src, 0) + 1
+    for ep, facts in relevant.items():
+        n = sum(max(sim[f], 0.0) for f in set(facts))
+        total = max(totals.get(ep, 1), 1)
+        out[pos[ep]] = n / total * math.log(1 + total)
+    return out, relevant
+
+
+def superseded(
+    store: Store, namespace: str, episode_ids: Sequence[str], when: datetime | None
+) -> set[str]:
+    """Episodes whose functional facts all no longer held at ``when`` (None: now)."""
+    evidence: dict[str, list[str]] = {}
+    wanted = set(episode_ids)
+    for e in store.edges_of(namespace, list(episode_ids), ["EVIDENCE"]):
+        if e.src in wanted and is_kind(e.dst, FACT):
+            evidence.setdefault(e.src, []).append(e.dst)
+    facts = store.get_facts(namespace, sorted({f for fs in evidence.values() for f in fs}))
+    out: set[str] = set()
+    for ep, fids in evidence.items():
+        changing = [facts[f] for f in fids if f in facts and fact_class(facts[f]) is not None]
+        if not changing:
+            continue
+        held = [(is_current(f) if when is None else valid_at(f, when)) for f in changing]
+        if not any(held):
+            out.add(ep)
+    return out
+
+
+def _context(graph: GraphView, hits: list[str], steps: int) -> dict[str, list[str]]:
+    """For each hit, the episodes up to ``steps`` NEXT links away (ids, sorted)."""
+    out: dict[str, list[str]] = {}
+    for hit in hits:
+        seen = {hit}
+        frontier = [hit]
+        for _ in range(steps):
+            idx = [graph.index_of(x) for x in frontier]
+            nxt: list[str] = []
+            for nbrs, _ in graph.neighbors([i for i in idx if i is not None]):
+                for j in nbrs.tolist():
+                    nid = graph.node_id(int(j))
+                    if is_kind(nid, EPISODE) and nid not in seen:
+                        seen.add(nid)
+                        nxt.append(nid)
+            frontier = nxt
+        out[hit] = sorted(seen - {hit})
+    return out
+
+
+@dataclass(frozen=True)
+class EpisodeRetriever:
+    """:func:`retrieve_episodes` behind the retriever contract (context when "context" is asked)."""
+
+    settings: EpisodeSearchSettings = field(default_factory=EpisodeSearchSettings)
+
+    def __call__(self, request: Request) -> EpisodeRetrieval:
+        r, cfg = request, self.settings
+        if "context" in r.units and cfg.context == 0:
+            cfg = replace(cfg, context=1)
+        return retrieve_episodes(r.store, r.namespace, r.vector, r.question, r.k, cfg,
+                                 as_of=r.as_of, between=r.between)  # fmt: skip
