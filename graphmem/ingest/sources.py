@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from graphmem.errors import InputError
+from graphmem.ingest.folders import read_documents as read_documents
 from graphmem.ingest.loaders import SUFFIXES as SUFFIXES
 from graphmem.ingest.loaders import FileProblem as FileProblem
 from graphmem.ingest.loaders import iter_jsonl as iter_jsonl
-from graphmem.ingest.loaders import read_documents as read_documents
 
 #: fields an episode line may have (``session_time`` is the conversation layout's name for time)
 EPISODE_FIELDS = {"text", "time", "session_time", "speaker", "session", "source", "metadata"}

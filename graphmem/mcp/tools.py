@@ -36,13 +36,12 @@ from graphmem.mcp.render import (
     stats_result,
 )
 from graphmem.models import Stats
+from graphmem.retrieve.limits import MAX_K
 from graphmem.validity import valid_at
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
 
-#: the most passages, episodes or facts one call returns
-MAX_K = 100
 MAX_TEXT = 100_000
 #: texts per transaction (and per progress notification) in ``add_memories``
 BATCH = 16
@@ -54,7 +53,8 @@ Query = Annotated[str, Field(description="a question or keywords, in natural lan
 K = Annotated[
     int,
     Field(
-        description="how many results (1-100)", json_schema_extra={"minimum": 1, "maximum": MAX_K}
+        description=f"how many results (1-{MAX_K})",
+        json_schema_extra={"minimum": 1, "maximum": MAX_K},
     ),
 ]
 AsOf = Annotated[
@@ -91,7 +91,8 @@ class EpisodeItem(BaseModel):
 
 def check_text(text: str, name: str = "text") -> str:
     if not isinstance(text, str) or not text.strip():
-        raise ToolError(f"{name} is empty: pass the text to remember")
+        what = "a question or keywords" if name == "query" else "the text to remember"
+        raise ToolError(f"{name} is empty: pass {what}")
     if len(text) > MAX_TEXT:
         raise ToolError(f"{name} is {len(text):,} characters; the limit is {MAX_TEXT:,}")
     return text

@@ -31,6 +31,7 @@ from graphmem.models import SearchResult
 from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.episodes import EpisodeRetrieval, EpisodeRetriever, EpisodeSearchSettings
 from graphmem.retrieve.hyperedges import retrieve_units
+from graphmem.retrieve.limits import MAX_K, MAX_QUESTION_CHARS
 from graphmem.retrieve.passages import (
     Namer,
     PassageRetriever,
@@ -55,8 +56,6 @@ __all__ = [
     "check_query",
 ]
 
-MAX_K = 1000
-MAX_QUESTION_CHARS = 10_000
 #: hyperedges taken from the PageRank walk before fusing with their dense ranking
 UNIT_CANDIDATES = 200
 #: what ``search(include=...)`` may ask for

@@ -39,6 +39,8 @@ class SQLiteFile:
         self.url = url or f"sqlite:///{self.path}"
         self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
+        #: inside :meth:`exclusive` (its thread holds ``_lock``): writes join its transaction
+        self._held = False
         self._conn: sqlite3.Connection | None = self._connect(create)
         self._version = self._data_version(self._conn)
 
@@ -122,10 +124,40 @@ class SQLiteFile:
                 conn.execute("COMMIT")
 
     @contextmanager
+    def exclusive(self, what: str = "an exclusive section") -> Iterator[None]:
+        """Hold the file's write lock (``BEGIN IMMEDIATE``) across reads and writes: another
+        process's writes wait, so what is read here is still true when written. Writes inside join
+        this one transaction; a failure rolls it all back."""
+        with self._lock:
+            conn = self._require()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise TransactionFailed(f"{self.url}: cannot start {what}: {exc}") from exc
+            self._held = True
+            try:
+                self._sync(conn)
+                yield
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                self._drop_memory()  # what writes inside applied in memory was rolled back
+                if isinstance(exc, sqlite3.Error):
+                    raise TransactionFailed(f"{self.url}: {what} was rolled back: {exc}") from exc
+                raise
+            finally:
+                self._held = False
+
+    @contextmanager
     def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
         """One write transaction; any failure rolls it back and surfaces as TransactionFailed."""
         with self._lock:
             conn = self._require()
+            if self._held:  # inside exclusive(): its transaction, committed there
+                yield conn
+                return
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:

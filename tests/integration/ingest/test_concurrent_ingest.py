@@ -124,3 +124,90 @@ def test_two_processes_ingesting_one_file_store_and_count_everything_once(
         synonyms = {(e.src, e.dst) for e in store.edges_of("default", ids, ["SYNONYM"])}
     assert len(synonyms) == PAIRS
     assert all(src < dst for src, dst in synonyms)
+
+
+# -- issue 21 item 8: the SYNONYM edges of overlapping folders ingested side by side ------------
+def _write_folders(root: Path) -> tuple[Path, Path]:
+    """Two folders sharing some files; "AlphaI North" (only in a) and "AlphaI South" (only in b)
+    embed alike, so each such pair is a SYNONYM edge only an ingest that sees both can find."""
+    a, b = root / "a", root / "b"
+    a.mkdir()
+    b.mkdir()
+    for i in range(PAIRS):
+        (a / f"north{i}.txt").write_text(f"Alpha{i} North met Beta{i} North.")
+        (b / f"south{i}.txt").write_text(f"Alpha{i} South met Gamma{i} South.")
+    for i in range(5):  # the overlap: the same file in both folders
+        for folder in (a, b):
+            (folder / f"shared{i}.txt").write_text(f"Delta{i} East met Delta{i} West.")
+    return a, b
+
+
+def folder_child(db: str, barrier: str, me: str, folder: str) -> None:
+    from graphmem.ingest.folders import read_documents
+    from graphmem.ingest.pipeline import Ingestor
+    from graphmem.store.sqlite import SQLiteStore
+
+    waited = False
+
+    def wait_for_the_other(*_: object) -> None:
+        nonlocal waited
+        if waited:
+            return
+        waited = True
+        Path(barrier, me).touch()
+        deadline = time.monotonic() + 60
+        while len(list(Path(barrier).iterdir())) < 2:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the other process never reached the write")
+            time.sleep(0.01)
+
+    store = SQLiteStore(db)
+    hooks = [wait_for_the_other] if barrier else []
+    ingestor = Ingestor(store, NameEmbedder(), PairExtractor(), hooks=hooks)  # type: ignore[arg-type]
+    ingestor.ingest("default", read_documents(folder))
+    store.close()
+
+
+def _synonyms(db: Path) -> set[tuple[str, str]]:
+    from graphmem.store.sqlite import SQLiteStore
+
+    with SQLiteStore(db) as store:
+        ids = store.list_ids("default", "entity")
+        return {(e.src, e.dst) for e in store.edges_of("default", ids, ["SYNONYM"])}
+
+
+def test_overlapping_folders_ingested_side_by_side_get_the_serial_synonyms(tmp_path: Path) -> None:
+    from graphmem.store.sqlite import SQLiteStore
+
+    a, b = _write_folders(tmp_path)
+    serial, reverse = tmp_path / "serial.db", tmp_path / "reverse.db"
+    for db, order in ((serial, (a, b)), (reverse, (b, a))):
+        for folder in order:
+            folder_child(str(db), "", "", str(folder))
+    expected = _synonyms(serial)
+    assert expected == _synonyms(reverse)  # the data's answer does not depend on the order
+    assert len(expected) >= PAIRS + 5  # AlphaI North ~ AlphaI South, DeltaI East ~ DeltaI West
+
+    db, barrier = tmp_path / "side.db", tmp_path / "barrier"
+    barrier.mkdir()
+    SQLiteStore(db).close()
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from test_concurrent_ingest import folder_child; folder_child(*sys.argv[2:])"
+    )
+    here = str(Path(__file__).parent)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, here, str(db), str(barrier), name, str(f)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, f in (("a", a), ("b", b))
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+    assert _synonyms(db) == expected
+    with SQLiteStore(db) as store, SQLiteStore(serial) as one:
+        assert store.stats("default") == one.stats("default")

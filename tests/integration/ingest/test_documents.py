@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from graphmem.cli import app
 from graphmem.embed.local import LocalEmbedder
-from graphmem.ingest.loaders import read_documents
+from graphmem.ingest.folders import read_documents
 from graphmem.memory import Memory
 
 LONG = "\n\n".join(

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from graphmem.ingest.loaders import FileProblem, read_documents
+from graphmem.ingest.folders import read_documents
+from graphmem.ingest.loaders import FileProblem
 
 REPO = Path(__file__).resolve().parents[3]
 

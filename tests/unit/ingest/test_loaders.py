@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from graphmem.errors import InputError
-from graphmem.ingest.loaders import MAX_FILE_BYTES, FileProblem, front_matter, read_documents
+from graphmem.ingest.folders import read_documents
+from graphmem.ingest.loaders import MAX_FILE_BYTES, FileProblem, front_matter
 from graphmem.ingest.sources import read_episodes
 
 
@@ -76,7 +77,8 @@ def test_bad_files_are_reported_one_by_one_and_the_rest_is_read(tmp_path: Path) 
     write(tmp_path / "broken.pdf", b"%PDF-1.4 not really")
     problems: list[FileProblem] = []
     docs = list(read_documents(tmp_path, problems=problems))
-    assert [d.source for d in docs] == ["good.txt"]
+    assert [d.source for d in docs] == ["good.txt", "latin1.txt"]
+    assert docs[1].text == "caf\xe9"
     by_name = {Path(p.path).name: p for p in problems}
     assert by_name["empty.txt"].status == "skipped" and "empty" in by_name["empty.txt"].reason
     assert by_name["blank.md"].status == "skipped"
@@ -86,7 +88,7 @@ def test_bad_files_are_reported_one_by_one_and_the_rest_is_read(tmp_path: Path) 
     )
     assert by_name["scan.pdf"].status == "skipped" and "no text" in by_name["scan.pdf"].reason
     assert by_name["binary.txt"].status == "failed" and "binary" in by_name["binary.txt"].reason
-    assert by_name["latin1.txt"].status == "failed" and "UTF-8" in by_name["latin1.txt"].reason
+    assert by_name["latin1.txt"].status == "warning" and "UTF-8" in by_name["latin1.txt"].reason
     assert by_name["big.txt"].status == "failed"
     assert f"{MAX_FILE_BYTES:,} byte limit" in by_name["big.txt"].reason
     assert by_name["broken.pdf"].status == "failed" and "PDF" in by_name["broken.pdf"].reason

@@ -536,3 +536,25 @@ def test_server_urls_need_the_cypher_store(monkeypatch: pytest.MonkeyPatch) -> N
     ]:
         with pytest.raises(ConfigError, match=rf"graphmem\[{extra}\]"):
             open_store(url)
+
+
+def test_exclusive_holds_off_other_writers_and_rolls_back_whole(db: Path) -> None:
+    a, b = SQLiteStore(db, busy_timeout=0.2), SQLiteStore(db, busy_timeout=0.2)
+    try:
+        with a.exclusive():
+            a.write(numbered_batch(0))
+            assert a.stats(NS).passages == PER_BATCH  # its own reads see its writes
+            with pytest.raises(TransactionFailed):  # another connection cannot write meanwhile
+                b.write(numbered_batch(1))
+        assert b.stats(NS).passages == PER_BATCH
+        with pytest.raises(RuntimeError), a.exclusive():
+            a.write(numbered_batch(2))
+            a.vector_search(NS, "entity", vec("E2x0")[None, :], 1)  # loads the index
+            raise RuntimeError("after the write, before the commit")
+        assert a.stats(NS).passages == b.stats(NS).passages == PER_BATCH
+        hit = a.vector_search(NS, "entity", vec("E2x0")[None, :], 1)[0][0]
+        assert hit[0] != entity_id(NS, "E2x0")  # nothing of the rolled-back batch in memory
+        assert complete_batches(a, 3) == {0}
+    finally:
+        a.close()
+        b.close()
