@@ -56,6 +56,14 @@ def profiled(mem: Memory, question: str, ns: str, **kw: object) -> tuple[float, 
             rows.append((ct * 1e3, nc, f"{Path(path).parent.name}/{Path(path).name}:{name}"))
     rows.sort(reverse=True)
     text = "\n".join(f"  {ct:9.1f} ms  x{nc:<4} {where}" for ct, nc, where in rows[:18])
+    own = sorted(
+        ((tt * 1e3, nc, f"{Path(path).name}:{name}")
+         for (path, _line, name), (_cc, nc, tt, _ct, _callers) in stats.stats.items()),  # type: ignore[attr-defined]
+        reverse=True,
+    )[:12]  # fmt: skip
+    text += "\n  own time (tottime):\n" + "\n".join(
+        f"  {tt:9.1f} ms  x{nc:<6} {where}" for tt, nc, where in own
+    )
     return ms, text
 
 
