@@ -39,6 +39,7 @@ from graphmem.models import (
 
 if TYPE_CHECKING:
     from graphmem.store.graph import GraphView
+    from graphmem.store.lexical import TextKind
 
 Vector = npt.NDArray[np.float32]
 NodeKind = Literal["passage", "entity", "fact", "event", "hyperedge", "episode"]
@@ -337,13 +338,16 @@ class Store(Protocol):
         """For each query row, the ``k`` nearest nodes of ``kind`` by cosine: (id, score), best first."""
         ...
 
-    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` passages of ``namespace`` that best match ``query`` by the store's full-text
-        index (BM25 where the engine scores so): (passage id, score), best first, higher better.
+    def text_search(
+        self, namespace: str, query: str, k: int, kind: TextKind = "passage"
+    ) -> list[tuple[str, float]]:
+        """The ``k`` passages (``kind="episode"``: episodes) of ``namespace`` that best match
+        ``query`` by the store's full-text index (BM25 where the engine scores so): (id, score),
+        best first, higher better.
 
         The index follows every write and delete. The query is cut into words (see
         :mod:`graphmem.store.lexical`), so no character of it is full-text syntax; a query with
-        no word, or ``k == 0``, finds nothing. Raises :class:`InputError` for a bad ``k``.
+        no word, or ``k == 0``, finds nothing. Raises :class:`InputError` for a bad ``k`` or ``kind``.
         """
         ...
 

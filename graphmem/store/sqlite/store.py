@@ -64,7 +64,7 @@ from graphmem.store.base import (
     validate_batch,
 )
 from graphmem.store.graph import CSRGraph, GraphProjection, ppr_edges
-from graphmem.store.lexical import check_text_query, fts5_query, query_terms
+from graphmem.store.lexical import TextKind, check_text_query, fts5_query, query_terms, text_table
 from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite.connection import SQLiteFile
 from graphmem.store.sqlite.load import (
@@ -410,17 +410,21 @@ class SQLiteStore(SQLiteFile):
         return index.search(q, k)
 
     # -- lexical ------------------------------------------------------------------------------
-    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` passages of ``namespace`` best matching ``query`` by BM25: (id, score), best
-        first. FTS5's ``bm25()`` (lower is better) is negated, so a higher score is better."""
+    def text_search(
+        self, namespace: str, query: str, k: int, kind: TextKind = "passage"
+    ) -> list[tuple[str, float]]:
+        """The ``k`` passages (or episodes) of ``namespace`` best matching ``query`` by BM25: (id,
+        score), best first. FTS5's ``bm25()`` (lower is better) is negated, so a higher score is
+        better."""
         check_text_query(query, k)
+        table = text_table(kind)
         terms = query_terms(query)
         if not terms or k == 0:
             return []
         with self._reading() as conn:
             rows = conn.execute(
-                "SELECT id, bm25(passages_fts) AS rank FROM passages_fts "
-                "WHERE passages_fts MATCH ? AND namespace = ? ORDER BY rank, id LIMIT ?",
+                f"SELECT id, bm25({table}) AS rank FROM {table} "
+                f"WHERE {table} MATCH ? AND namespace = ? ORDER BY rank, id LIMIT ?",
                 (fts5_query(terms), namespace, k),
             ).fetchall()
         return [(str(i), -float(r)) for i, r in rows]
