@@ -36,7 +36,10 @@ KS = (5, 10)
 GRID_AXES: dict[str, list[Any]] = {"session_weight": [0.0, 0.5], "bm25_weight": [0.5, 1.0]}
 
 
-def grid(axes: dict[str, list[Any]]) -> list[dict[str, Any]]:
+def grid(axes: dict[str, list[Any]] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every combination of the axes (a list of settings: those, as given)."""
+    if isinstance(axes, list):
+        return axes
     keys = list(axes)
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*axes.values())]
 
@@ -86,7 +89,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--halves", action="store_true")
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--grid", type=json.loads, default=GRID_AXES)
+    ap.add_argument("--grid", type=json.loads, default=GRID_AXES,
+                    help="axes as JSON ({name: [values]}) or a JSON list of settings")  # fmt: skip
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -123,6 +127,9 @@ def main() -> None:
         rows.append(row)
         print(f"{json.dumps(point):60s} worst R@ gap {worst:+5.1f} worst category {worst_cat:+5.1f}"
               f" mean {row['mean_gap']:+5.1f}", file=sys.stderr, flush=True)  # fmt: skip
+        for label, c in recall.items():
+            print(f"  {label}: " + "; ".join(f"{m} " + " ".join(f"{key} {v:.1f}"
+                  for key, v in c[m].items()) for m in c), file=sys.stderr, flush=True)  # fmt: skip
     rows.sort(key=lambda r: (-min(r["worst_gap"], r["worst_category_gap"]), -r["mean_gap"]))
     print("\nsetting | worst R@ gap | worst category gap | mean | per folder R@5/R@10 gap")
     for r in rows:
