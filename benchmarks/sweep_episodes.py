@@ -89,8 +89,12 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--halves", action="store_true")
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--grid", type=json.loads, default=GRID_AXES,
-                    help="axes as JSON ({name: [values]}) or a JSON list of settings")  # fmt: skip
+    ap.add_argument(
+        "--grid",
+        type=json.loads,
+        default=GRID_AXES,
+        help="axes as JSON ({name: [values]}) or a JSON list of settings",
+    )
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -122,20 +126,38 @@ def main() -> None:
         worst = min(v for g in gaps.values() for key, v in g.items() if key.startswith("R@"))
         worst_cat = min(v for g in gaps.values() for key, v in g.items() if key.startswith("cat:"))
         mean = [v for g in gaps.values() for key, v in g.items() if key.startswith("R@")]
-        row = {"setting": point, "worst_gap": worst, "worst_category_gap": worst_cat,
-               "mean_gap": sum(mean) / len(mean), "gap": gaps, "recall": recall}  # fmt: skip
+        row = {
+            "setting": point,
+            "worst_gap": worst,
+            "worst_category_gap": worst_cat,
+            "mean_gap": sum(mean) / len(mean),
+            "gap": gaps,
+            "recall": recall,
+        }
         rows.append(row)
-        print(f"{json.dumps(point):60s} worst R@ gap {worst:+5.1f} worst category {worst_cat:+5.1f}"
-              f" mean {row['mean_gap']:+5.1f}", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"{json.dumps(point):60s} worst R@ gap {worst:+5.1f} worst category {worst_cat:+5.1f}"
+            f" mean {row['mean_gap']:+5.1f}",
+            file=sys.stderr,
+            flush=True,
+        )
         for label, c in recall.items():
-            print(f"  {label}: " + "; ".join(f"{m} " + " ".join(f"{key} {v:.1f}"
-                  for key, v in c[m].items()) for m in c), file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"  {label}: "
+                + "; ".join(
+                    f"{m} " + " ".join(f"{key} {v:.1f}" for key, v in c[m].items()) for m in c
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
     rows.sort(key=lambda r: (-min(r["worst_gap"], r["worst_category_gap"]), -r["mean_gap"]))
     print("\nsetting | worst R@ gap | worst category gap | mean | per folder R@5/R@10 gap")
     for r in rows:
         per = " | ".join(f"{lb} {g['R@5']:+.1f}/{g['R@10']:+.1f}" for lb, g in r["gap"].items())
-        print(f"{json.dumps(r['setting'])} | {r['worst_gap']:+.1f} | "
-              f"{r['worst_category_gap']:+.1f} | {r['mean_gap']:+.1f} | {per}")  # fmt: skip
+        print(
+            f"{json.dumps(r['setting'])} | {r['worst_gap']:+.1f} | "
+            f"{r['worst_category_gap']:+.1f} | {r['mean_gap']:+.1f} | {per}"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {"rows": rows, "defaults": asdict(EpisodeSearchSettings())}

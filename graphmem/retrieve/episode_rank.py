@@ -51,14 +51,31 @@ _PAST = re.compile(
     re.IGNORECASE,
 )
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
-_MONTH = re.compile(r"\b(?:in|during|of|since|early|late|mid)[- ](" + "|".join(_MONTHS) + r")\b",
-                    re.IGNORECASE)  # fmt: skip
+_MONTH = re.compile(
+    r"\b(?:in|during|of|since|early|late|mid)[- ](" + "|".join(_MONTHS) + r")\b", re.IGNORECASE
+)
 #: half-width of the window around a resolved expression, by the unit it names
-_HALF = (("day", 1.5), ("night", 1.5), ("yesterday", 1.5), ("today", 1.0), ("week", 4.5),
-         ("saturday", 1.5), ("sunday", 1.5), ("monday", 1.5), ("tuesday", 1.5),
-         ("wednesday", 1.5), ("thursday", 1.5), ("friday", 1.5), ("month", 17.0),
-         ("summer", 46.0), ("winter", 46.0), ("spring", 46.0), ("fall", 46.0),
-         ("autumn", 46.0), ("year", 190.0))  # fmt: skip
+_HALF = (
+    ("day", 1.5),
+    ("night", 1.5),
+    ("yesterday", 1.5),
+    ("today", 1.0),
+    ("week", 4.5),
+    ("saturday", 1.5),
+    ("sunday", 1.5),
+    ("monday", 1.5),
+    ("tuesday", 1.5),
+    ("wednesday", 1.5),
+    ("thursday", 1.5),
+    ("friday", 1.5),
+    ("month", 17.0),
+    ("summer", 46.0),
+    ("winter", 46.0),
+    ("spring", 46.0),
+    ("fall", 46.0),
+    ("autumn", 46.0),
+    ("year", 190.0),
+)
 
 
 def asks_count(question: str) -> bool:
@@ -102,8 +119,9 @@ def time_windows(question: str, when: datetime | None) -> list[Window]:
     for m in _MONTH.finditer(question):
         month = _MONTHS[m.group(1).lower()]
         year = base.year if month <= base.month else base.year - 1
-        start = base.replace(year=year, month=month, day=1, hour=0, minute=0, second=0,
-                             microsecond=0)  # fmt: skip
+        start = base.replace(
+            year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0
+        )
         days = calendar.monthrange(year, month)[1]
         out.append((start, start + timedelta(days=days)))
     return out

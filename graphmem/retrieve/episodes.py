@@ -26,9 +26,8 @@ For one question:
    ``1 - w_superseded`` of its score, so the newest answer ranks first; dense's and BM25's best
    turns stay in the top ``keep_best_depth``; count and list questions are spread over sessions.
 
-Filters: ``as_of`` keeps episodes up to that time (and facts valid then); ``between=(start, end)``
-keeps episodes inside it (either end may be None). ``context`` returns, for each hit, the ids of
-its neighbours in its session (``context`` steps each way) as optional context.
+Filters: ``as_of`` keeps episodes up to that time (and facts valid then), ``between=(start, end)``
+those inside it (either end may be None). ``context`` gives each hit its session neighbours' ids.
 
 >>> EpisodeSearchSettings().w_ppr > 0
 True
@@ -233,8 +232,11 @@ def retrieve_episodes(
     fact_hits = store.vector_search(namespace, "fact", q, cfg.fact_top_k * 3)[0]
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
     if as_of is not None or between is not None:
-        fact_hits = [(f, s) for f, s in fact_hits
-                     if f in fact_rows and _fact_ok(fact_rows[f], as_of, between)]  # fmt: skip
+        fact_hits = [
+            (f, s)
+            for f, s in fact_hits
+            if f in fact_rows and _fact_ok(fact_rows[f], as_of, between)
+        ]
     fact_hits = fact_hits[: cfg.fact_top_k]
 
     graph: GraphView = store.graph(namespace)
@@ -243,8 +245,9 @@ def retrieve_episodes(
     seeds = _seeds(graph, namespace, question, fact_hits, fact_rows, hits, cfg)
     scores: dict[int, float] = {}
     if seeds and (cfg.w_ppr > 0 or cfg.w_neighbors > 0):
-        scores = personalized_pagerank(graph, seeds, damping=cfg.damping, tol=cfg.tol,
-                                       max_iter=cfg.max_iter, engine=cfg.engine)  # fmt: skip
+        scores = personalized_pagerank(
+            graph, seeds, damping=cfg.damping, tol=cfg.tol, max_iter=cfg.max_iter, engine=cfg.engine
+        )
     node_scores = {graph.node_id(i): s for i, s in scores.items()}
 
     # Episodes the walk reached strongly join the candidates.
@@ -271,15 +274,19 @@ def retrieve_episodes(
         known = [(j, x) for j, x in enumerate(idx) if x is not None]
         for (j, _), (nb, _) in zip(known, graph.neighbors([x for _, x in known]), strict=True):
             vals = [dn_of.get(graph.node_id(int(u)), 0.0) for u in nb.tolist()]
-            vals = [v for u, v in zip(nb.tolist(), vals, strict=True)
-                    if is_kind(graph.node_id(int(u)), EPISODE)]  # fmt: skip
+            vals = [
+                v
+                for u, v in zip(nb.tolist(), vals, strict=True)
+                if is_kind(graph.node_id(int(u)), EPISODE)
+            ]
             nbr[j] = max(vals, default=0.0)
     timed = np.array([1.0 if rows[i].metadata.get("times") else 0.0 for i in ids])
     ref = utc(as_of or now or max(utc(ep.time) for ep in rows.values()))
     age = np.array([max(0.0, (ref - utc(rows[i].time)).total_seconds() / 86400) for i in ids])
     comp = Components(ids, d, p, ari, nbr, timed, age)
-    ranked = _final_order(store, namespace, comp, first, dense_ids, lex_ids, rows, question,
-                          as_of, k, cfg)  # fmt: skip
+    ranked = _final_order(
+        store, namespace, comp, first, dense_ids, lex_ids, rows, question, as_of, k, cfg
+    )
     context = context_of(graph, [i for i, _ in ranked], cfg.context) if cfg.context else {}
     return EpisodeRetrieval(
         hits=ranked,
@@ -353,8 +360,7 @@ def _final_order(
     dense's and BM25's best kept near the top, count questions spread over sessions."""
     graph_score = graph_scores(comp, cfg)
     ids = comp.ids
-    walked = [ids[j] for j in np.lexsort((np.arange(len(ids)), -graph_score))
-              if graph_score[j] > 0]  # fmt: skip
+    walked = [ids[j] for j in np.lexsort((np.arange(len(ids)), -graph_score)) if graph_score[j] > 0]
     gate = graph_gate(first, walked, depth=cfg.gate_depth, low=cfg.gate_low, high=cfg.gate_high)
     fused = dict(fuse(first, walked, gate=gate, protect=cfg.protect_top))
     pos = {t: i for i, t in enumerate(first)}
@@ -489,5 +495,6 @@ class EpisodeRetriever:
         r, cfg = request, self.settings
         if "context" in r.units and cfg.context == 0:
             cfg = replace(cfg, context=1)
-        return retrieve_episodes(r.store, r.namespace, r.vector, r.question, r.k, cfg,
-                                 as_of=r.as_of, between=r.between)  # fmt: skip
+        return retrieve_episodes(
+            r.store, r.namespace, r.vector, r.question, r.k, cfg, as_of=r.as_of, between=r.between
+        )

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from contract_data import DOCS, NS, T0, doc_batch, passage, with_vectors
 
 from graphmem.errors import InputError
 from graphmem.ids import episode_id
 from graphmem.models import Episode
 from graphmem.store.base import Store, WriteBatch
+
+from support.contract import DOCS, NS, T0, doc_batch, passage, with_vectors
 
 WIDE = 100  # more than any test writes: every match comes back
 
@@ -115,8 +116,15 @@ def test_text_search_refuses_bad_arguments(store: Store, ns: NS) -> None:
 
 def episode(ns: str, text: str, minute: int, source: str = "chat") -> Episode:
     t = T0 + timedelta(minutes=minute)
-    return Episode(id=episode_id(ns, "s1", t.isoformat(), "user", text), text=text, time=t,
-                   speaker="user", session="s1", source=source, namespace=ns)  # fmt: skip
+    return Episode(
+        id=episode_id(ns, "s1", t.isoformat(), "user", text),
+        text=text,
+        time=t,
+        speaker="user",
+        session="s1",
+        source=source,
+        namespace=ns,
+    )
 
 
 def test_episode_text_search_follows_writes_and_deletes(store: Store, ns: NS) -> None:

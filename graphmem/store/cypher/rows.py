@@ -160,8 +160,12 @@ def episode_rows(episodes: Sequence[Episode]) -> list[Row]:
     for e in _last_by_id(episodes):
         props = _base(e)
         # text: for the full-text index only, as a passage's (the episode itself is in ``data``)
-        props.update(source=e.source, session=e.session, time_ts=timestamp(e.time),
-                     text=e.text.replace("\x00", " "))  # fmt: skip
+        props.update(
+            source=e.source,
+            session=e.session,
+            time_ts=timestamp(e.time),
+            text=e.text.replace("\x00", " "),
+        )
         rows.append({"id": e.id, "props": props})
     return rows
 
@@ -204,9 +208,15 @@ def node_from_row(model: type[N], row: Sequence[Any], namespace: str) -> N:
     node_id, data, status, error, metadata, etype, aliases, name, normalized = row
     if data is None and model is Entity:
         return model.model_validate(
-            {"id": node_id, "namespace": namespace, "name": name, "normalized": normalized,
-             "type": etype, "aliases": list(aliases or [])}
-        )  # fmt: skip
+            {
+                "id": node_id,
+                "namespace": namespace,
+                "name": name,
+                "normalized": normalized,
+                "type": etype,
+                "aliases": list(aliases or []),
+            }
+        )
     node = model.model_validate_json(data)
     if isinstance(node, Passage):
         if status is not None:

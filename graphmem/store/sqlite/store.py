@@ -360,9 +360,15 @@ class SQLiteStore(SQLiteFile):
                 for t, s, d, w, p in select_in(conn, sql, (namespace,), node_ids):
                     if wanted is None or t in wanted:
                         found[(t, s, d)] = Edge.model_validate(
-                            {"type": t, "src": s, "dst": d, "namespace": namespace,
-                             "weight": w, "props": _props(p)}
-                        )  # fmt: skip
+                            {
+                                "type": t,
+                                "src": s,
+                                "dst": d,
+                                "namespace": namespace,
+                                "weight": w,
+                                "props": _props(p),
+                            }
+                        )
         return list(found.values())
 
     # -- vectors ------------------------------------------------------------------------------
@@ -414,8 +420,7 @@ class SQLiteStore(SQLiteFile):
         self, namespace: str, query: str, k: int, kind: TextKind = "passage"
     ) -> list[tuple[str, float]]:
         """The ``k`` passages (or episodes) of ``namespace`` best matching ``query`` by BM25: (id,
-        score), best first. FTS5's ``bm25()`` (lower is better) is negated, so a higher score is
-        better."""
+        score), best first. FTS5's ``bm25()`` (lower is better) is negated: higher is better."""
         check_text_query(query, k)
         table = text_table(kind)
         terms = query_terms(query)
