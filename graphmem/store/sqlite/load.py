@@ -14,7 +14,7 @@ from typing import NamedTuple, cast
 import numpy as np
 
 from graphmem.models import Edge, Fact
-from graphmem.store.base import NodeKind, Vector
+from graphmem.store.base import FactTable, NodeKind, Vector
 from graphmem.store.graph import GraphProjection, ppr_edges
 from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.vectors import VectorIndex
@@ -118,3 +118,30 @@ def load_projection(conn: sqlite3.Connection, namespace: str) -> GraphProjection
     ]
     proj.add_edges(ppr_edges(cast("list[Fact]", facts), cast("list[Edge]", edges)))
     return proj
+
+
+def load_fact_table(conn: sqlite3.Connection, namespace: str) -> FactTable:
+    """Every fact of the namespace as columns, read as rows (JSON fields extracted by SQLite)."""
+    rows = conn.execute(
+        "SELECT id, subject, object, json_extract(data, '$.predicate'), "
+        "json_extract(data, '$.text'), json_extract(data, '$.valid_at'), invalid_at, expired_at "
+        "FROM facts WHERE namespace = ? ORDER BY rowid",
+        (namespace,),
+    ).fetchall()
+    evidence = conn.execute(
+        "SELECT src, dst FROM edges WHERE namespace = ? AND type = 'EVIDENCE' "
+        "AND substr(dst, 1, 2) = 'f:'",
+        (namespace,),
+    ).fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+    return FactTable(
+        ids=[str(x) for x in cols[0]],
+        subjects=[str(x) for x in cols[1]],
+        objects=[str(x) for x in cols[2]],
+        predicates=[str(x) for x in cols[3]],
+        texts=[str(x) for x in cols[4]],
+        valid_at=[parse_iso(x) for x in cols[5]],
+        invalid_at=[parse_iso(x) for x in cols[6]],
+        expired_at=[parse_iso(x) for x in cols[7]],
+        evidence=[(str(s), str(d)) for s, d in evidence],
+    )

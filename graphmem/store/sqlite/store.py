@@ -55,6 +55,7 @@ from graphmem.models import (
     Stats,
 )
 from graphmem.store.base import (
+    FactTable,
     NodeKind,
     Vector,
     WriteBatch,
@@ -69,6 +70,7 @@ from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite.connection import SQLiteFile
 from graphmem.store.sqlite.load import (
     GRAPH_KINDS,
+    load_fact_table,
     load_index,
     load_projection,
     load_vectors,
@@ -88,6 +90,8 @@ class _Namespace:
 
     projection: GraphProjection | None = None
     vectors: dict[NodeKind, VectorIndex] = field(default_factory=dict)
+    #: every fact as columns (read by as-of views and change checks), dropped on any write
+    facts: FactTable | None = None
 
 
 class SQLiteStore(SQLiteFile):
@@ -175,6 +179,7 @@ class SQLiteStore(SQLiteFile):
         state = self._state.get(ns)
         if state is None:
             return
+        state.facts = None
         if state.projection is not None:
             if delta.graph_stale:
                 state.projection = None
@@ -437,6 +442,15 @@ class SQLiteStore(SQLiteFile):
         """The namespace's PageRank graph (built once, then kept in step with writes)."""
         with self._reading() as conn:
             return self._projection(conn, namespace).view()
+
+    def fact_table(self, namespace: str) -> FactTable:
+        """Every fact of the namespace as columns: the same object until a write changes it."""
+        with self._reading() as conn:
+            state = self._state.setdefault(namespace, _Namespace())
+            if state.facts is None:
+                with self._snapshot(conn):
+                    state.facts = load_fact_table(conn, namespace)
+            return state.facts
 
     def adjacent(self, namespace: str, ids: Sequence[str]) -> Mapping[str, list[tuple[str, float]]]:
         """PageRank-graph neighbours of each id with edge weights ([] for unknown ids)."""
