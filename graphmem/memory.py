@@ -37,6 +37,7 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
+from graphmem.retrieve.asof import warm as warm_asof
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer, PassageSearchSettings
 from graphmem.retrieve.results import neighbors
@@ -48,7 +49,7 @@ from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
 from graphmem.store import DEFAULT_STORE_URL
-from graphmem.store.base import Store, WriteBatch
+from graphmem.store.base import Store, Warmable, WriteBatch
 
 if TYPE_CHECKING:
     from graphmem.viz.explain import Explanation
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 DocumentLike = Document | str | Mapping[str, Any]
 EpisodeLike = EpisodeIn | Mapping[str, Any]
 T = TypeVar("T")
+R = TypeVar("R", bound=IngestReport)
 
 
 def make_embedder(spec: Embedder | str) -> Embedder:
@@ -220,7 +222,7 @@ class Memory:
         ns = self._ns(namespace)
         documents = (_to_document(d) for d in docs)
         if not progress:
-            return self._ingestor.ingest(
+            report = self._ingestor.ingest(
                 ns,
                 documents,
                 batch_size=batch_size,
@@ -228,6 +230,7 @@ class Memory:
                 on_progress=on_progress,
                 replace_sources=replace_sources,
             )
+            return self._warm_after(ns, report.passages_added, batch_size, report)
         from tqdm import tqdm
 
         items = list(documents)
@@ -238,9 +241,10 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._ingestor.ingest(ns, items, batch_size=batch_size,
-                                         retry_failed=retry_failed, on_progress=step,
-                                         replace_sources=replace_sources)  # fmt: skip
+            report = self._ingestor.ingest(ns, items, batch_size=batch_size,
+                                           retry_failed=retry_failed, on_progress=step,
+                                           replace_sources=replace_sources)  # fmt: skip
+        return self._warm_after(ns, report.passages_added, batch_size, report)
 
     def retry_failed(self, *, namespace: str | None = None, batch_size: int = 64) -> IngestReport:
         """Extract again every passage whose extraction failed before."""
@@ -288,9 +292,10 @@ class Memory:
         """
         ns = self._ns(namespace)
         if not progress:
-            return self._episodes.ingest(
+            report = self._episodes.ingest(
                 ns, episodes, batch_size=batch_size, on_progress=on_progress
             )
+            return self._warm_after(ns, report.episodes_added, batch_size, report)
         from tqdm import tqdm
 
         total = len(episodes) if isinstance(episodes, Sized) else None
@@ -301,7 +306,24 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._episodes.ingest(ns, episodes, batch_size=batch_size, on_progress=step)
+            report = self._episodes.ingest(ns, episodes, batch_size=batch_size, on_progress=step)
+        return self._warm_after(ns, report.episodes_added, batch_size, report)
+
+    def warm(self, namespace: str | None = None) -> None:
+        """Build the namespace's search structures now (graph projection, vector indexes, the
+        as-of data), so no question pays them; later writes keep them in step. A bulk ingest
+        calls it at its end; a server may call it on open."""
+        ns = self._ns(namespace)
+        if isinstance(self.store, Warmable):
+            self.store.warm(ns)
+            warm_asof(self.store, ns)
+
+    def _warm_after(self, ns: str, added: int, batch_size: int, report: R) -> R:
+        # Only after a bulk ingest: single adds in a loop would rebuild per call what the next
+        # question builds once anyway.
+        if added >= batch_size:
+            self.warm(ns)
+        return report
 
     def add_note(
         self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None

@@ -237,3 +237,12 @@ def stale_episodes(
         if not held.any():
             out.add(ep)
     return out
+
+
+def warm(store: Store, namespace: str) -> None:
+    """Derive what :func:`graph_as_of` and :func:`stale_episodes` read from the store's fact
+    table (no-op for stores without one), so the first question does not pay it."""
+    if isinstance(store, HasFactTable):
+        table = store.fact_table(namespace)
+        _view_times(table, store.graph(namespace))
+        _changing(table)

@@ -387,3 +387,10 @@ class HasFactTable(Protocol):
     """A store that keeps :class:`FactTable` per namespace (the SQLite store)."""
 
     def fact_table(self, namespace: str) -> FactTable: ...
+
+
+@runtime_checkable
+class Warmable(Protocol):
+    """A store that builds a namespace's in-memory search structures on demand (SQLite)."""
+
+    def warm(self, namespace: str) -> None: ...

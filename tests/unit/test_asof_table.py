@@ -76,3 +76,33 @@ def test_table_is_kept_until_a_write() -> None:
     assert again is not table and len(again.ids) == 2
     assert sum(v is not None for v in again.invalid_at) == 1
     store.close()
+
+
+def edges(view: object) -> dict[tuple[str, str], float]:
+    adj = view.matrix().tocoo()  # type: ignore[attr-defined]
+    name = view.node_id  # type: ignore[attr-defined]
+    return {
+        (name(int(i)), name(int(j))): float(w)
+        for i, j, w in zip(adj.row, adj.col, adj.data, strict=True)
+    }
+
+
+def test_warm_then_writes_equals_a_fresh_load(tmp_path: object) -> None:
+    path = f"{tmp_path}/w.db"
+    store = SQLiteStore(path)
+    say(store, day(0), "Gus", "works at", "Acme")
+    store.warm(NS)
+    say(store, day(10), "Gus", "works at", "Hooli")  # ends the Acme fact: the graph changes
+    say(store, day(12), "Gus", "likes", "tea")
+    fresh = SQLiteStore(path)
+    assert edges(store.graph(NS)) == edges(fresh.graph(NS))
+    for probe in (-1, 5, 11, 20):
+        warm_view = graph_as_of(store, NS, store.graph(NS), day(probe))
+        fresh_view = graph_as_of(fresh, NS, fresh.graph(NS), day(probe))
+        assert edges(warm_view) == edges(fresh_view), probe
+    assert superseded(store, NS, episodes(store), day(20)) == superseded(
+        fresh, NS, episodes(fresh), day(20)
+    )
+    assert len(superseded(store, NS, episodes(store), day(20))) == 1  # the Acme turn
+    store.close()
+    fresh.close()
