@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,8 +31,11 @@ from graphmem.models import (
     Episode,
     EpisodeIn,
     EpisodeReport,
+    Event,
+    Fact,
     Hyperedge,
     IngestReport,
+    Link,
     Neighbor,
     Passage,
     SearchResult,
@@ -40,7 +44,7 @@ from graphmem.models import (
 from graphmem.retrieve.asof import warm as warm_asof
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer, PassageSearchSettings
-from graphmem.retrieve.results import neighbors
+from graphmem.retrieve.results import links, neighbors, nodes
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -48,7 +52,7 @@ from graphmem.retrieve.search import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
-from graphmem.store import DEFAULT_STORE_URL
+from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
 from graphmem.store.base import Store, Warmable, WriteBatch
 
 if TYPE_CHECKING:
@@ -221,15 +225,15 @@ class Memory:
         """
         ns = self._ns(namespace)
         documents = (_to_document(d) for d in docs)
+        ingest = functools.partial(
+            self._ingestor.ingest,
+            ns,
+            batch_size=batch_size,
+            retry_failed=retry_failed,
+            replace_sources=replace_sources,
+        )
         if not progress:
-            report = self._ingestor.ingest(
-                ns,
-                documents,
-                batch_size=batch_size,
-                retry_failed=retry_failed,
-                on_progress=on_progress,
-                replace_sources=replace_sources,
-            )
+            report = ingest(documents, on_progress=on_progress)
             return self._warm_after(ns, report.passages_added, batch_size, report)
         from tqdm import tqdm
 
@@ -241,9 +245,7 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            report = self._ingestor.ingest(ns, items, batch_size=batch_size,
-                                           retry_failed=retry_failed, on_progress=step,
-                                           replace_sources=replace_sources)  # fmt: skip
+            report = ingest(items, on_progress=step)
         return self._warm_after(ns, report.passages_added, batch_size, report)
 
     def retry_failed(self, *, namespace: str | None = None, batch_size: int = 64) -> IngestReport:
@@ -273,8 +275,14 @@ class Memory:
         >>> mem.add_episode("I moved to Lisbon.", time="2024-03-01T10:00", speaker="Ada",
         ...                 session="chat-1")  # doctest: +SKIP
         """
-        item = EpisodeIn(text=text, time=time, speaker=speaker, session=session, source=source,
-                         metadata=metadata or {})  # fmt: skip
+        item = EpisodeIn(
+            text=text,
+            time=time,
+            speaker=speaker,
+            session=session,
+            source=source,
+            metadata=metadata or {},
+        )
         return self.add_episodes([item], namespace=namespace)
 
     def add_episodes(
@@ -385,10 +393,15 @@ class Memory:
     @property
     def searcher(self) -> Searcher:
         """The search core over this memory's store, embedder and settings (search, explain)."""
-        return Searcher(self.store, self.embedder, self.passage_search, self.episode_search,
-                        namer=self.namer,
-                        recognizer=getattr(self.extractor, "recognize_facts", None),
-                        namespace=self.namespace)  # fmt: skip
+        return Searcher(
+            self.store,
+            self.embedder,
+            self.passage_search,
+            self.episode_search,
+            namer=self.namer,
+            recognizer=getattr(self.extractor, "recognize_facts", None),
+            namespace=self.namespace,
+        )
 
     def search(
         self,
@@ -407,8 +420,9 @@ class Memory:
         ``include``: which units to return, from :data:`UNITS` (default: all but "context",
         the session neighbours of each episode hit). See :mod:`graphmem.retrieve.search`.
         """
-        return self.searcher.search(question, k=k, namespace=namespace, as_of=as_of,
-                                    between=between, include=include)  # fmt: skip
+        return self.searcher.search(
+            question, k=k, namespace=namespace, as_of=as_of, between=between, include=include
+        )
 
     def explain(self, question: str, *, k: int = 5, namespace: str | None = None) -> Explanation:
         """The subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages.
@@ -439,6 +453,17 @@ class Memory:
     ) -> list[Neighbor]:
         """Nodes one edge (or one fact) away from ``node_id``, strongest first."""
         return neighbors(self.store, self._ns(namespace), node_id, limit=limit)
+
+    def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
+        """The stored nodes among ``ids``, by id (one store call per kind; unknown ids left out)."""
+        return nodes(self.store, self._ns(namespace), ids)
+
+    def links(self, ids: Sequence[str], *, namespace: str | None = None) -> dict[str, list[Link]]:
+        """Every edge (or fact) from each of ``ids`` to a neighbour, in two store calls for all
+        of them: what :meth:`neighbors` ranks, unranked and batched (the API's DataLoaders)."""
+        return links(self.store, self._ns(namespace), ids)
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         """Delete a source's passages and what only they supported (the source matched exactly)."""

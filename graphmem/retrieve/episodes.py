@@ -184,8 +184,11 @@ def retrieve_episodes(
     fact_hits = store.vector_search(namespace, "fact", q, cfg.fact_top_k * 3)[0]
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
     if as_of is not None or between is not None:
-        fact_hits = [(f, s) for f, s in fact_hits
-                     if f in fact_rows and _fact_ok(fact_rows[f], as_of, between)]  # fmt: skip
+        fact_hits = [
+            (f, s)
+            for f, s in fact_hits
+            if f in fact_rows and _fact_ok(fact_rows[f], as_of, between)
+        ]
     fact_hits = fact_hits[: cfg.fact_top_k]
 
     graph: GraphView = store.graph(namespace)
@@ -194,8 +197,9 @@ def retrieve_episodes(
     seeds = _seeds(graph, namespace, question, fact_hits, fact_rows, hits, cfg)
     scores: dict[int, float] = {}
     if seeds and (cfg.w_ppr > 0 or cfg.w_neighbors > 0):
-        scores = personalized_pagerank(graph, seeds, damping=cfg.damping, tol=cfg.tol,
-                                       max_iter=cfg.max_iter, engine=cfg.engine)  # fmt: skip
+        scores = personalized_pagerank(
+            graph, seeds, damping=cfg.damping, tol=cfg.tol, max_iter=cfg.max_iter, engine=cfg.engine
+        )
     node_scores = {graph.node_id(i): s for i, s in scores.items()}
 
     # Episodes the walk reached strongly join the candidates.
@@ -388,5 +392,6 @@ class EpisodeRetriever:
         r, cfg = request, self.settings
         if "context" in r.units and cfg.context == 0:
             cfg = replace(cfg, context=1)
-        return retrieve_episodes(r.store, r.namespace, r.vector, r.question, r.k, cfg,
-                                 as_of=r.as_of, between=r.between)  # fmt: skip
+        return retrieve_episodes(
+            r.store, r.namespace, r.vector, r.question, r.k, cfg, as_of=r.as_of, between=r.between
+        )
