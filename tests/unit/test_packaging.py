@@ -8,6 +8,7 @@ discovered; the first test catches a subpackage missing from it without building
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -36,6 +37,14 @@ def test_every_subpackage_is_listed() -> None:
 
 @pytest.mark.slow
 def test_the_wheel_carries_the_statements(tmp_path: Path) -> None:
+    # Built from a copy of what the wheel is made of: no build/ left in the checkout, and no stale
+    # file of an earlier build can slip into the wheel.
+    src = tmp_path / "src"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("graphmem", "cypher"):
+        shutil.copytree(ROOT / name, src / name, ignore=skip)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
     subprocess.run(
         [
             sys.executable,
@@ -48,7 +57,7 @@ def test_the_wheel_carries_the_statements(tmp_path: Path) -> None:
             "--no-index",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(src),
         ],
         check=True,
         cwd=tmp_path,
@@ -62,6 +71,10 @@ def test_the_wheel_carries_the_statements(tmp_path: Path) -> None:
         zf.extractall(tmp_path / "site")
     assert {n for n in shipped if n.endswith(".cypher")} == _source_statements()
     assert not any(n.startswith("cypher/") for n in names), "no top-level cypher package"
+    modules = {n for n in names if n.endswith(".py")}
+    assert modules == {
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "graphmem").rglob("*.py")
+    } | {"graphmem/cypher/__init__.py"}
     # The installed copy finds its statements with no checkout beside it.
     probe = (
         "from graphmem.store.cypher import queries\n"
