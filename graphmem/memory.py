@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from datetime import datetime
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from graphmem.embed.base import Embedder
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
-from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, node_kind, normalize_name
+from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
 from graphmem.ingest.episodes import EpisodeIngestor, EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
 from graphmem.ingest.pipeline import Ingestor
@@ -40,9 +41,10 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
+from graphmem.retrieve.asof import warm as warm_asof
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer, PassageSearchSettings
-from graphmem.retrieve.results import links, neighbors
+from graphmem.retrieve.results import links, neighbors, nodes
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -51,7 +53,7 @@ from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
 from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
-from graphmem.store.base import Store, WriteBatch
+from graphmem.store.base import Store, Warmable, WriteBatch
 
 if TYPE_CHECKING:
     from graphmem.viz.explain import Explanation
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
 DocumentLike = Document | str | Mapping[str, Any]
 EpisodeLike = EpisodeIn | Mapping[str, Any]
 T = TypeVar("T")
+R = TypeVar("R", bound=IngestReport)
 
 
 def make_embedder(spec: Embedder | str) -> Embedder:
@@ -222,15 +225,16 @@ class Memory:
         """
         ns = self._ns(namespace)
         documents = (_to_document(d) for d in docs)
+        ingest = functools.partial(
+            self._ingestor.ingest,
+            ns,
+            batch_size=batch_size,
+            retry_failed=retry_failed,
+            replace_sources=replace_sources,
+        )
         if not progress:
-            return self._ingestor.ingest(
-                ns,
-                documents,
-                batch_size=batch_size,
-                retry_failed=retry_failed,
-                on_progress=on_progress,
-                replace_sources=replace_sources,
-            )
+            report = ingest(documents, on_progress=on_progress)
+            return self._warm_after(ns, report.passages_added, batch_size, report)
         from tqdm import tqdm
 
         items = list(documents)
@@ -241,14 +245,8 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._ingestor.ingest(
-                ns,
-                items,
-                batch_size=batch_size,
-                retry_failed=retry_failed,
-                on_progress=step,
-                replace_sources=replace_sources,
-            )
+            report = ingest(items, on_progress=step)
+        return self._warm_after(ns, report.passages_added, batch_size, report)
 
     def retry_failed(self, *, namespace: str | None = None, batch_size: int = 64) -> IngestReport:
         """Extract again every passage whose extraction failed before."""
@@ -302,9 +300,10 @@ class Memory:
         """
         ns = self._ns(namespace)
         if not progress:
-            return self._episodes.ingest(
+            report = self._episodes.ingest(
                 ns, episodes, batch_size=batch_size, on_progress=on_progress
             )
+            return self._warm_after(ns, report.episodes_added, batch_size, report)
         from tqdm import tqdm
 
         total = len(episodes) if isinstance(episodes, Sized) else None
@@ -315,7 +314,24 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._episodes.ingest(ns, episodes, batch_size=batch_size, on_progress=step)
+            report = self._episodes.ingest(ns, episodes, batch_size=batch_size, on_progress=step)
+        return self._warm_after(ns, report.episodes_added, batch_size, report)
+
+    def warm(self, namespace: str | None = None) -> None:
+        """Build the namespace's search structures now (graph projection, vector indexes, the
+        as-of data), so no question pays them; later writes keep them in step. A bulk ingest
+        calls it at its end; a server may call it on open."""
+        ns = self._ns(namespace)
+        if isinstance(self.store, Warmable):
+            self.store.warm(ns)
+            warm_asof(self.store, ns)
+
+    def _warm_after(self, ns: str, added: int, batch_size: int, report: R) -> R:
+        # Only after a bulk ingest: single adds in a loop would rebuild per call what the next
+        # question builds once anyway.
+        if added >= batch_size:
+            self.warm(ns)
+        return report
 
     def add_note(
         self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None
@@ -442,25 +458,7 @@ class Memory:
         self, ids: Sequence[str], *, namespace: str | None = None
     ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
         """The stored nodes among ``ids``, by id (one store call per kind; unknown ids left out)."""
-        ns = self._ns(namespace)
-        by_kind: dict[str, list[str]] = {}
-        for i in ids:
-            by_kind.setdefault(node_kind(i), []).append(i)
-        store = self.store
-        getters: dict[str, Callable[[str, Sequence[str]], Mapping[str, Any]]] = {
-            "passage": store.get_passages,
-            "entity": store.get_entities,
-            "fact": store.get_facts,
-            "event": store.get_events,
-            "hyperedge": store.get_hyperedges,
-            "episode": store.get_episodes,
-        }
-        found: dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode] = {}
-        for kind, wanted in by_kind.items():
-            getter = getters.get(kind)
-            if getter is not None:
-                found.update(getter(ns, wanted))
-        return found
+        return nodes(self.store, self._ns(namespace), ids)
 
     def links(self, ids: Sequence[str], *, namespace: str | None = None) -> dict[str, list[Link]]:
         """Every edge (or fact) from each of ``ids`` to a neighbour, in two store calls for all

@@ -45,7 +45,7 @@ import numpy as np
 
 from graphmem.ids import EPISODE, FACT, PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Episode, Fact
-from graphmem.retrieve.asof import graph_as_of
+from graphmem.retrieve.asof import graph_as_of, stale_episodes
 from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.episode_rank import (
     asks_count,
@@ -264,7 +264,6 @@ def retrieve_episodes(
     floor = min(dense.values())
     d = np.array([dense.get(i, floor) for i in ids])
     dn = minmax(d)
-    dn_of = dict(zip(ids, dn.tolist(), strict=True))
     p = np.array([node_scores.get(i, 0.0) for i in ids])
 
     ari, evidence = _arigraph(store, namespace, ids, fact_hits)
@@ -272,14 +271,12 @@ def retrieve_episodes(
     if cfg.w_neighbors > 0 or cfg.context > 0:
         idx = [graph.index_of(i) for i in ids]
         known = [(j, x) for j, x in enumerate(idx) if x is not None]
+        # `at` is dn (in [0, 1]) on the candidates, all episodes, and 0 elsewhere: max = best one.
+        at = np.zeros(graph.num_nodes)
+        at[[x for _, x in known]] = dn[[j for j, _ in known]]
         for (j, _), (nb, _) in zip(known, graph.neighbors([x for _, x in known]), strict=True):
-            vals = [dn_of.get(graph.node_id(int(u)), 0.0) for u in nb.tolist()]
-            vals = [
-                v
-                for u, v in zip(nb.tolist(), vals, strict=True)
-                if is_kind(graph.node_id(int(u)), EPISODE)
-            ]
-            nbr[j] = max(vals, default=0.0)
+            if nb.size:
+                nbr[j] = max(float(at[nb].max()), 0.0)
     timed = np.array([1.0 if rows[i].metadata.get("times") else 0.0 for i in ids])
     ref = utc(as_of or now or max(utc(ep.time) for ep in rows.values()))
     age = np.array([max(0.0, (ref - utc(rows[i].time)).total_seconds() / 86400) for i in ids])
@@ -468,6 +465,9 @@ def superseded(
     store: Store, namespace: str, episode_ids: Sequence[str], when: datetime | None
 ) -> set[str]:
     """Episodes whose functional facts all no longer held at ``when`` (None: now)."""
+    fast = stale_episodes(store, namespace, episode_ids, when)
+    if fast is not None:
+        return fast
     evidence: dict[str, list[str]] = {}
     wanted = set(episode_ids)
     for e in store.edges_of(namespace, list(episode_ids), ["EVIDENCE"]):

@@ -364,3 +364,37 @@ class Store(Protocol):
     def namespaces(self) -> list[str]: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, eq=False)
+class FactTable:
+    """Every fact of a namespace as columns, no models: what as-of views and change checks read.
+
+    A store that offers it (:class:`HasFactTable`) returns the same object until a write changes
+    the namespace, so callers may cache what they derive from it by identity.
+    """
+
+    ids: list[str]
+    subjects: list[str]
+    objects: list[str]
+    predicates: list[str]
+    texts: list[str]
+    valid_at: list[datetime | None]
+    invalid_at: list[datetime | None]
+    expired_at: list[datetime | None]
+    #: (episode or passage, fact) of every EVIDENCE edge to a fact
+    evidence: list[tuple[str, str]]
+
+
+@runtime_checkable
+class HasFactTable(Protocol):
+    """A store that keeps :class:`FactTable` per namespace (the SQLite store)."""
+
+    def fact_table(self, namespace: str) -> FactTable: ...
+
+
+@runtime_checkable
+class Warmable(Protocol):
+    """A store that builds a namespace's in-memory search structures on demand (SQLite)."""
+
+    def warm(self, namespace: str) -> None: ...
