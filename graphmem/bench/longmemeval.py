@@ -317,6 +317,7 @@ def finish_sessions(embedder: Embedder, ds: ConversationDataset, run: Conversati
             "abstention": gold.abstention, "visible_until": until.isoformat() if until else None,
             "gold": list(q.evidence_ids), "gold_sessions": list(gold.sessions),
             "graphmem_ms": round(run.query_ms[i], 3) if i < len(run.query_ms) else None,
+            "confidence": run.confidence[i] if i < len(run.confidence) else None,
         }  # fmt: skip
         for m in METHODS:
             turns = run.rankings[m][i]
