@@ -6,7 +6,7 @@ as the harness asks it (``include=["episodes"]``, as of its ``question_time``) a
 adversarial; LongMemEval: not abstention). ``--cross`` adds, for LongMemEval, each question asked
 in the other stored histories (a question about someone else's history: unanswerable there).
 
-Prints: the fit of the cosine -> relevance logistic on LoCoMo's episode hits (evidence or not);
+Prints: the fit of the cosine -> relevance logistic on LoCoMo's episode hits (evidence or not, classes weighted equally);
 the confidence logistic fitted on each set and measured on the other (AUROC), both directions;
 and the constants fitted on all sets together, with the threshold that maximizes balanced
 accuracy.
@@ -31,7 +31,7 @@ from graphmem.bench.metrics import auroc
 from graphmem.memory import Memory
 from graphmem.retrieve.relevance import score_result, similarities
 
-NAMES = ("top_sim", "coverage", "margin")
+NAMES = ("top_sim", "coverage", "margin", "speaker")
 
 
 @dataclass
@@ -77,8 +77,11 @@ def collect(name: str, spec: str, cross: bool, k: int) -> tuple[list[Row], list[
             kind = "own" if is_own else "cross"
             top = res.episodes[:10]
             sims = similarities(mem.store, mem.embedder, vec, [h.episode for h in top])
-            shown = [(h.episode.speaker or "", s, h.episode.text[:300]) for h, s in zip(top, sims, strict=True)]
-            rows.append(Row(name, q.id, label, [f.top_sim, f.coverage, f.margin],
+            shown = [
+                (h.episode.speaker or "", s, h.episode.text[:300])
+                for h, s in zip(top, sims, strict=True)
+            ]
+            rows.append(Row(name, q.id, label, [f.top_sim, f.coverage, f.margin, f.speaker],
                             res.confidence, kind, shown))  # fmt: skip
             if label and q.evidence_ids:
                 gold = set(q.evidence_ids)
@@ -89,7 +92,12 @@ def collect(name: str, spec: str, cross: bool, k: int) -> tuple[list[Row], list[
 
 
 def fit_logistic(
-    x: np.ndarray, y: np.ndarray, l2: float = 1e-2, *, balanced: bool = True
+    x: np.ndarray,
+    y: np.ndarray,
+    l2: float = 1e-2,
+    *,
+    balanced: bool = True,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """Newton's method on the L2-regularized log loss (classes weighted equally when
     ``balanced``, else a calibrated probability); returns [bias, w...]."""
@@ -97,6 +105,10 @@ def fit_logistic(
     w = np.zeros(xb.shape[1])
     pos = y.mean()
     weight = np.where(y == 1, 0.5 / pos, 0.5 / (1 - pos)) if balanced else np.ones(len(y))
+    if groups is not None:  # every (group, class) cell weighs the same in all
+        cells = list(zip(groups.tolist(), y.tolist(), strict=True))
+        count = {c: cells.count(c) for c in set(cells)}
+        weight = np.array([len(y) / (len(count) * count[c]) for c in cells])
     for _ in range(50):
         p = 1 / (1 + np.exp(-xb @ w))
         grad = xb.T @ (weight * (p - y)) / len(y) + l2 * np.r_[0, w[1:]]
@@ -118,7 +130,8 @@ def area(s: np.ndarray, y: np.ndarray) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", action="append", required=True, help="name=folder:store-url:extractor")
+    ap.add_argument("--set", action="append", default=[], help="name=folder:store-url:extractor")
+    ap.add_argument("--rows", action="append", default=[], help="rows an earlier --out wrote")
     ap.add_argument("--cross", action="append", default=[], help="sets asked in other histories")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--out", help="write the rows as JSON lines here")
@@ -130,13 +143,16 @@ def main() -> None:
         r, h = collect(name, spec, name in args.cross, args.k)
         rows += r
         hits += h
+    for path in args.rows:
+        with open(path) as fh:
+            rows += [Row(**json.loads(line)) for line in fh]
     if args.out:
         with open(args.out, "w") as fh:
             for r in rows:
                 fh.write(json.dumps(r.__dict__) + "\n")
     if hits:
         s, e = np.array([[a] for a, _ in hits]), np.array([b for _, b in hits], dtype=float)
-        w = fit_logistic(s, e, l2=0.0, balanced=False)
+        w = fit_logistic(s, e, l2=0.0)
         print(f"relevance: {len(hits)} hits, {int(e.sum())} evidence; slope {w[1]:.3f}, "
               f"midpoint {-w[0] / w[1]:.3f}; AUROC of cosine {area(s[:, 0], e):.3f}")  # fmt: skip
     sets = sorted({r.dataset for r in rows})
@@ -166,13 +182,36 @@ def main() -> None:
                 y = np.array([r.answerable for r in bb], dtype=float)
                 print(f"fit on {fit}, measured on {test}/{kind} (n={len(bb)}): "
                       f"AUROC {area(score(w, np.array([r.x for r in bb])), y):.3f}; w={np.round(w, 3).tolist()}")  # fmt: skip
+    w = fit_stratified(rows, sets)
+    print(f"all sets, stratified (weights from within-set contrasts): bias {w[0]:.3f}, weights "
+          f"{dict(zip(NAMES, np.round(w[1:], 3).tolist(), strict=True))}")  # fmt: skip
+    thresholds = []
+    for name in sets:
+        for kind in ("own", "cross"):
+            sub = [r for r in rows if r.dataset == name and (r.kind == kind or r.answerable)]
+            y = np.array([r.answerable for r in sub], dtype=float)
+            if y.all() or not y.any():
+                continue
+            s = score(w, np.array([r.x for r in sub]))
+            best = max(np.unique(s), key=lambda t: (s[y == 1] >= t).mean() + (s[y == 0] < t).mean())
+            thresholds.append(best)
+            print(f"    {name}/{kind} (n={len(sub)}: {int(y.sum())} answerable): AUROC "
+                  f"{area(s, y):.3f}; best balanced-accuracy threshold {best:.3f}")  # fmt: skip
+    print(f"threshold (mean of the sets' best): {np.mean(thresholds):.3f}")
+
+
+def fit_stratified(rows: list[Row], sets: list[str]) -> np.ndarray:
+    """One logistic over every set with an intercept per set (so no weight learns a set's
+    shift), each (set, class) weighing the same; the shipped bias is the mean of the sets'
+    intercepts."""
     x = np.array([r.x for r in rows])
+    dummies = np.array([[r.dataset == s for s in sets[1:]] for r in rows], dtype=float)
     y = np.array([r.answerable for r in rows], dtype=float)
-    w = fit_logistic(x, y)
-    s = score(w, x)
-    best = max(np.unique(s), key=lambda t: (s[y == 1] >= t).mean() + (s[y == 0] < t).mean())
-    print(f"all sets: bias {w[0]:.3f}, weights {dict(zip(NAMES, np.round(w[1:], 3).tolist(), strict=True))}, "
-          f"AUROC {area(s, y):.3f}, balanced-accuracy threshold {best:.3f}")  # fmt: skip
+    groups = np.array([r.dataset for r in rows])
+    w = fit_logistic(np.hstack([x, dummies]), y, groups=groups)
+    k = x.shape[1]
+    intercepts = [w[0]] + [w[0] + d for d in w[1 + k :]]
+    return np.r_[np.mean(intercepts), w[1 : 1 + k]]
 
 
 if __name__ == "__main__":

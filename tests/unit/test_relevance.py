@@ -137,8 +137,8 @@ def test_confidence_and_answerable_follow_the_threshold() -> None:
     assert not unrelated.answerable
     empty = SearchResult(question="anything")
     assert rel.score_result(empty, np.ones(4), cast(Store, VectorCache({})),
-                            cast(Embedder, WordEmbedder())) == rel.Features(0.0, 0.0, 0.0)  # fmt: skip
-    assert empty.confidence == pytest.approx(rel.confidence(rel.Features(0.0, 0.0, 0.0)))
+                            cast(Embedder, WordEmbedder())) == rel.Features(0.0, 0.0, 0.0, 0.0)  # fmt: skip
+    assert empty.confidence == pytest.approx(rel.confidence(rel.Features(0.0, 0.0, 0.0, 0.0)))
     assert not empty.answerable
 
 
@@ -150,8 +150,21 @@ def test_calibrated_running_minimum(sims: list[float]) -> None:
     assert all(v <= rel.calibrate(s) for v, s in zip(out, sims, strict=True))
 
 
+def test_a_question_about_one_speaker_answered_by_another_loses_confidence() -> None:
+    # LoCoMo's adversarial kind: Caroline is asked about the race Melanie ran
+    texts = ["I ran a charity race", "the race was great", "I realized self-care matters"]
+    mel = rel.features("What did Caroline realize after her race?", [0.6, 0.5, 0.5], texts,
+                       ["Melanie", "Caroline", "Melanie"])  # fmt: skip
+    own = rel.features("What did Melanie realize after her race?", [0.6, 0.5, 0.5], texts,
+                       ["Melanie", "Caroline", "Melanie"])  # fmt: skip
+    assert mel.speaker == pytest.approx(1 / 3) and own.speaker == pytest.approx(2 / 3)
+    unnamed = rel.features("What did she realize?", [0.6], texts[:1], ["Melanie"])
+    assert unnamed.speaker == 1.0  # no one named: nothing to disagree with
+    assert rel.confidence(mel) < rel.confidence(own)
+
+
 def test_confidence_rises_with_each_feature_it_weighs() -> None:
-    base = rel.Features(0.4, 0.5, 0.1)
+    base = rel.Features(0.4, 0.5, 0.1, 0.5)
     for name, weight in rel.CONF_WEIGHTS.items():
         more = rel.Features(**{**base.as_dict(), name: base.as_dict()[name] + 0.2})
         assert (rel.confidence(more) > rel.confidence(base)) == (weight > 0)
