@@ -190,3 +190,27 @@ def test_auroc_hand_computed() -> None:
     assert auroc([0.0], [1.0]) == 0.0
     assert auroc([0.4, 0.4], [0.4]) == 0.5
     assert auroc([], [0.1]) is None and auroc([0.1], []) is None
+
+
+def test_a_conversation_run_reports_the_auroc_of_each_unanswerable_set() -> None:
+    from graphmem.bench.conversation import ConversationQuestion
+    from graphmem.bench.conversation_result import ConversationRun, unanswerable
+
+    def q(i: int, name: str, **extra: Any) -> ConversationQuestion:
+        return ConversationQuestion("c", f"q{i}", "?", None, 1, name, ("D1:1",), i, extra)
+
+    asked = [q(1, "single-hop"), q(2, "temporal"), q(3, "adversarial"),
+             q(4, "multi-session", abstention=True), q(5, "adversarial")]  # fmt: skip
+    assert [unanswerable(x) for x in asked] == [None, None, "adversarial", "abstention",
+                                                "adversarial"]  # fmt: skip
+    from graphmem.bench.common import METHODS
+
+    run = ConversationRun("d", "", "", [], [10], {}, 0.0, [], 0.0, 5, 0, 0, asked=asked,
+                          rankings={m: [[] for _ in asked] for m in METHODS},
+                          confidence=[0.9, 0.4, 0.5, 0.1, 0.2])  # fmt: skip
+    found = run.confidence_auroc()
+    # adversarial {0.5, 0.2} against answerable {0.9, 0.4}: 0.9 wins twice, 0.4 once -> 3/4
+    assert found["answerable"] == 2
+    assert found["adversarial"] == {"n": 2, "auroc": 0.75}
+    assert found["abstention"] == {"n": 1, "auroc": 1.0}
+    assert run.per_question()[0]["confidence"] == 0.9
