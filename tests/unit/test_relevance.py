@@ -214,3 +214,22 @@ def test_a_conversation_run_reports_the_auroc_of_each_unanswerable_set() -> None
     assert found["adversarial"] == {"n": 2, "auroc": 0.75}
     assert found["abstention"] == {"n": 1, "auroc": 1.0}
     assert run.per_question()[0]["confidence"] == 0.9
+
+
+def test_the_client_selects_and_parses_relevance_and_confidence() -> None:
+    from graphmem.client.core import parse, selection
+
+    query = selection(SearchResult)
+    assert (
+        "confidence" in query and "answerable" in query and query.count("relevance") == 7
+    )  # five kinds, and the facts of passages and episodes
+    data = {
+        "question": "q", "passages": [], "facts": [], "entities": [], "hyperedges": [],
+        "mode": "episodic", "timingsMs": {}, "confidence": 0.25, "answerable": False,
+        "episodes": [{"episode": {"id": "ep:1", "namespace": "default", "text": "hi",
+                                  "time": "2024-01-01T00:00:00+00:00", "speaker": None,
+                                  "session": None, "source": None, "metadata": {}},
+                      "score": 2.0, "relevance": 0.4, "facts": [], "context": []}],
+    }  # fmt: skip
+    found = parse(SearchResult, data)
+    assert (found.confidence, found.answerable, found.episodes[0].relevance) == (0.25, False, 0.4)
