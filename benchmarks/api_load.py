@@ -251,8 +251,22 @@ def free_port() -> int:
 
 def start_server(store: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "graphmem.cli", "serve", "--store", str(store), "--host", "127.0.0.1",
-           "--port", str(port), "--extractor", "nlp", "--log-level", "warning"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "graphmem.cli",
+        "serve",
+        "--store",
+        str(store),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--extractor",
+        "nlp",
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, stderr=log.open("wb"), env=env)
     deadline = time.monotonic() + 300
     while True:

@@ -69,8 +69,13 @@ def collect(name: str, spec: str, cross: bool, k: int) -> tuple[list[Row], list[
                 if c != q.conversation_id and conversation_namespace(base, c) in stored
             ]
         for ns, is_own in targets:
-            res = mem.search(q.question, k=k, namespace=ns, include=["episodes"],
-                             as_of=times.get(q.id) if is_own else None)  # fmt: skip
+            res = mem.search(
+                q.question,
+                k=k,
+                namespace=ns,
+                include=["episodes"],
+                as_of=times.get(q.id) if is_own else None,
+            )
             vec = mem.embedder.embed([q.question], kind="query")[0]
             f = score_result(res, vec, mem.store, mem.embedder)
             label = is_own and not is_abstention(q) and q.category_name != "adversarial"
@@ -81,8 +86,17 @@ def collect(name: str, spec: str, cross: bool, k: int) -> tuple[list[Row], list[
                 (h.episode.speaker or "", s, h.episode.text[:300])
                 for h, s in zip(top, sims, strict=True)
             ]
-            rows.append(Row(name, q.id, label, [f.top_sim, f.coverage, f.margin, f.speaker],
-                            res.confidence, kind, shown))  # fmt: skip
+            rows.append(
+                Row(
+                    name,
+                    q.id,
+                    label,
+                    [f.top_sim, f.coverage, f.margin, f.speaker],
+                    res.confidence,
+                    kind,
+                    shown,
+                )
+            )
             if label and q.evidence_ids:
                 gold = set(q.evidence_ids)
                 for h, s in zip(top, sims, strict=True):
@@ -153,8 +167,10 @@ def main() -> None:
     if hits:
         s, e = np.array([[a] for a, _ in hits]), np.array([b for _, b in hits], dtype=float)
         w = fit_logistic(s, e, l2=0.0)
-        print(f"relevance: {len(hits)} hits, {int(e.sum())} evidence; slope {w[1]:.3f}, "
-              f"midpoint {-w[0] / w[1]:.3f}; AUROC of cosine {area(s[:, 0], e):.3f}")  # fmt: skip
+        print(
+            f"relevance: {len(hits)} hits, {int(e.sum())} evidence; slope {w[1]:.3f}, "
+            f"midpoint {-w[0] / w[1]:.3f}; AUROC of cosine {area(s[:, 0], e):.3f}"
+        )
     sets = sorted({r.dataset for r in rows})
     for name in sets:
         for kind in ("own", "cross"):
@@ -163,8 +179,10 @@ def main() -> None:
             if kind == "cross" and not any(r.kind == "cross" for r in sub):
                 continue
             conf = np.array([r.confidence for r in sub])
-            print(f"{name}/{kind}: {int(y.sum())} answerable, {int(len(y) - y.sum())} not; "
-                  f"AUROC of the shipped confidence {area(conf, y)}")  # fmt: skip
+            print(
+                f"{name}/{kind}: {int(y.sum())} answerable, {int(len(y) - y.sum())} not; "
+                f"AUROC of the shipped confidence {area(conf, y)}"
+            )
             xs = np.array([r.x for r in sub])
             for j, n in enumerate(NAMES):
                 print(f"    feature {n}: AUROC {area(xs[:, j], y):.3f}")
@@ -180,11 +198,15 @@ def main() -> None:
                 if not any(not r.answerable for r in bb):
                     continue
                 y = np.array([r.answerable for r in bb], dtype=float)
-                print(f"fit on {fit}, measured on {test}/{kind} (n={len(bb)}): "
-                      f"AUROC {area(score(w, np.array([r.x for r in bb])), y):.3f}; w={np.round(w, 3).tolist()}")  # fmt: skip
+                print(
+                    f"fit on {fit}, measured on {test}/{kind} (n={len(bb)}): "
+                    f"AUROC {area(score(w, np.array([r.x for r in bb])), y):.3f}; w={np.round(w, 3).tolist()}"
+                )
     w = fit_stratified(rows, sets)
-    print(f"all sets, stratified (weights from within-set contrasts): bias {w[0]:.3f}, weights "
-          f"{dict(zip(NAMES, np.round(w[1:], 3).tolist(), strict=True))}")  # fmt: skip
+    print(
+        f"all sets, stratified (weights from within-set contrasts): bias {w[0]:.3f}, weights "
+        f"{dict(zip(NAMES, np.round(w[1:], 3).tolist(), strict=True))}"
+    )
     thresholds = []
     for name in sets:
         for kind in ("own", "cross"):
@@ -195,8 +217,10 @@ def main() -> None:
             s = score(w, np.array([r.x for r in sub]))
             best = max(np.unique(s), key=lambda t: (s[y == 1] >= t).mean() + (s[y == 0] < t).mean())
             thresholds.append(best)
-            print(f"    {name}/{kind} (n={len(sub)}: {int(y.sum())} answerable): AUROC "
-                  f"{area(s, y):.3f}; best balanced-accuracy threshold {best:.3f}")  # fmt: skip
+            print(
+                f"    {name}/{kind} (n={len(sub)}: {int(y.sum())} answerable): AUROC "
+                f"{area(s, y):.3f}; best balanced-accuracy threshold {best:.3f}"
+            )
     print(f"threshold (mean of the sets' best): {np.mean(thresholds):.3f}")
 
 

@@ -1,6 +1,6 @@
 """Does client-side concurrency really overlap LLM requests?
 
-A local OpenAI-compatible server (tests/fake_openai.py, in its own process so it does not share
+A local OpenAI-compatible server (tests/support/fake_openai.py, in its own process so it does not share
 the client's GIL) answers every chat request after a fixed 200 ms. The LLM extractor extracts N passages with concurrency 1 and then 8; the script prints
 passages/s for both and their ratio (the target is at least 6x).
 
@@ -20,7 +20,7 @@ from graphmem.extract.llm import LLMExtractor
 from graphmem.ids import passage_id
 from graphmem.models import Passage
 
-SERVER = Path(__file__).resolve().parents[1] / "tests" / "fake_openai.py"
+SERVER = Path(__file__).resolve().parents[1] / "tests" / "support" / "fake_openai.py"
 
 ANSWER = json.dumps(
     {

@@ -44,9 +44,13 @@ def main() -> None:
     out: dict[str, object] = {"passages": len(docs), "concurrency": args.concurrency}
     with LlamaServer(n_threads=2) as server, tempfile.TemporaryDirectory() as tmp:
         ex = LLMExtractor(
-            server.MODEL, base_url=server.url, api_key="local", concurrency=args.concurrency,
-            timeout=300.0, max_output_tokens=512,
-        )  # fmt: skip
+            server.MODEL,
+            base_url=server.url,
+            api_key="local",
+            concurrency=args.concurrency,
+            timeout=300.0,
+            max_output_tokens=512,
+        )
         with Memory(f"sqlite:///{tmp}/llm.db", extractor=ex) as mem:
             mem.embedder.embed(["warm up"])
             t = time.perf_counter()

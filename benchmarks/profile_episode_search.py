@@ -34,11 +34,28 @@ OTHER_QUESTIONS = [
     "What was the name of the book I was reading?",
 ]
 WATCH = (
-    "vector_search", "_index", "load_index", "_projection", "load_projection", "graph_as_of",
-    "personalized_pagerank", "_arigraph", "superseded", "get_episodes", "get_facts",
-    "neighbors", "_seeds", "named_entities", "episode_hits", "_format", "edges_of",
-    "facts_between", "embed", "retrieve_episodes", "_retrieve",
-)  # fmt: skip
+    "vector_search",
+    "_index",
+    "load_index",
+    "_projection",
+    "load_projection",
+    "graph_as_of",
+    "personalized_pagerank",
+    "_arigraph",
+    "superseded",
+    "get_episodes",
+    "get_facts",
+    "neighbors",
+    "_seeds",
+    "named_entities",
+    "episode_hits",
+    "_format",
+    "edges_of",
+    "facts_between",
+    "embed",
+    "retrieve_episodes",
+    "_retrieve",
+)
 
 
 def profiled(mem: Memory, question: str, ns: str, **kw: object) -> tuple[float, str]:
@@ -57,10 +74,12 @@ def profiled(mem: Memory, question: str, ns: str, **kw: object) -> tuple[float, 
     rows.sort(reverse=True)
     text = "\n".join(f"  {ct:9.1f} ms  x{nc:<4} {where}" for ct, nc, where in rows[:18])
     own = sorted(
-        ((tt * 1e3, nc, f"{Path(path).name}:{name}")
-         for (path, _line, name), (_cc, nc, tt, _ct, _callers) in stats.stats.items()),  # type: ignore[attr-defined]
+        (
+            (tt * 1e3, nc, f"{Path(path).name}:{name}")
+            for (path, _line, name), (_cc, nc, tt, _ct, _callers) in stats.stats.items()
+        ),  # type: ignore[attr-defined]
         reverse=True,
-    )[:12]  # fmt: skip
+    )[:12]
     text += "\n  own time (tottime):\n" + "\n".join(
         f"  {tt:9.1f} ms  x{nc:<6} {where}" for tt, nc, where in own
     )
@@ -103,8 +122,11 @@ def main() -> None:
     for other in OTHER_QUESTIONS:
         ask(f"other question, same as_of: {other[:20]}", other, as_of=when)
     for days in (1, 2, 3):
-        ask(f"same question, as_of {days} day(s) later", q.question,
-            as_of=when + timedelta(days=days))  # fmt: skip
+        ask(
+            f"same question, as_of {days} day(s) later",
+            q.question,
+            as_of=when + timedelta(days=days),
+        )
     ask("same question, no as_of (1st)", q.question)
     ask("same question, no as_of (2nd)", q.question)
     ms, text = profiled(mem, OTHER_QUESTIONS[0], ns, as_of=when)

@@ -1,7 +1,7 @@
 """``AsyncMemory``: :class:`~graphmem.memory.Memory` with awaitable methods.
 
 Every public method of ``Memory`` has a twin here with the same parameters, defaults and
-annotations (``tests/unit/test_async_memory_signatures.py`` fails on any drift); each runs the
+annotations (``tests/unit/facade/test_async_memory_signatures.py`` fails on any drift); each runs the
 blocking call on a worker thread.
 
 >>> async def main():                                          # doctest: +SKIP
@@ -13,7 +13,7 @@ blocking call on a worker thread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,11 @@ from graphmem.models import (
     Entity,
     Episode,
     EpisodeReport,
+    Event,
+    Fact,
     Hyperedge,
     IngestReport,
+    Link,
     Neighbor,
     Passage,
     SearchResult,
@@ -69,11 +72,22 @@ class AsyncMemory:
         episodes: EpisodeIngestSettings | None = None,
         episodic: EpisodeSearchSettings | None = None,
     ) -> None:
-        self.sync = Memory(store, embedder=embedder, extractor=extractor, namespace=namespace,
-                           passage_search=passage_search, resolver=resolver,
-                           episode_ingest=episode_ingest, episode_search=episode_search,
-                           temporal=temporal, hyperedges=hyperedges, namer=namer,
-                           retrieval=retrieval, episodes=episodes, episodic=episodic)  # fmt: skip
+        self.sync = Memory(
+            store,
+            embedder=embedder,
+            extractor=extractor,
+            namespace=namespace,
+            passage_search=passage_search,
+            resolver=resolver,
+            episode_ingest=episode_ingest,
+            episode_search=episode_search,
+            temporal=temporal,
+            hyperedges=hyperedges,
+            namer=namer,
+            retrieval=retrieval,
+            episodes=episodes,
+            episodic=episodic,
+        )
         self.store = self.sync.store
         self.embedder = self.sync.embedder
 
@@ -88,8 +102,15 @@ class AsyncMemory:
         metadata: dict[str, Any] | None = None,
         namespace: str | None = None,
     ) -> IngestReport:
-        return await asyncio.to_thread(self.sync.add, text, source=source, title=title, time=time,
-                                       metadata=metadata, namespace=namespace)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add,
+            text,
+            source=source,
+            title=title,
+            time=time,
+            metadata=metadata,
+            namespace=namespace,
+        )
 
     async def add_many(
         self,
@@ -103,16 +124,23 @@ class AsyncMemory:
         replace_sources: bool = False,
     ) -> IngestReport:
         # read on the caller's side, so the worker thread gets a plain list
-        return await asyncio.to_thread(self.sync.add_many, list(docs), namespace=namespace,
-                                       batch_size=batch_size, progress=progress,
-                                       retry_failed=retry_failed, on_progress=on_progress,
-                                       replace_sources=replace_sources)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add_many,
+            list(docs),
+            namespace=namespace,
+            batch_size=batch_size,
+            progress=progress,
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+            replace_sources=replace_sources,
+        )
 
     async def retry_failed(
         self, *, namespace: str | None = None, batch_size: int = 64
     ) -> IngestReport:
-        return await asyncio.to_thread(self.sync.retry_failed, namespace=namespace,
-                                       batch_size=batch_size)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.retry_failed, namespace=namespace, batch_size=batch_size
+        )
 
     async def add_episode(
         self,
@@ -125,9 +153,16 @@ class AsyncMemory:
         source: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> EpisodeReport:
-        return await asyncio.to_thread(self.sync.add_episode, text, time=time, speaker=speaker,
-                                       session=session, namespace=namespace, source=source,
-                                       metadata=metadata)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add_episode,
+            text,
+            time=time,
+            speaker=speaker,
+            session=session,
+            namespace=namespace,
+            source=source,
+            metadata=metadata,
+        )
 
     async def add_episodes(
         self,
@@ -138,15 +173,21 @@ class AsyncMemory:
         progress: bool = False,
         on_progress: Callable[[int], None] | None = None,
     ) -> EpisodeReport:
-        return await asyncio.to_thread(self.sync.add_episodes, episodes, namespace=namespace,
-                                       batch_size=batch_size, progress=progress,
-                                       on_progress=on_progress)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add_episodes,
+            episodes,
+            namespace=namespace,
+            batch_size=batch_size,
+            progress=progress,
+            on_progress=on_progress,
+        )
 
     async def add_note(
         self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None
     ) -> Hyperedge:
-        return await asyncio.to_thread(self.sync.add_note, text, members=members,
-                                       namespace=namespace)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.add_note, text, members=members, namespace=namespace
+        )
 
     # -- search -------------------------------------------------------------------------------
     async def search(
@@ -159,8 +200,15 @@ class AsyncMemory:
         between: Between | None = None,
         include: Iterable[str] | None = None,
     ) -> SearchResult:
-        return await asyncio.to_thread(self.sync.search, question, k=k, namespace=namespace,
-                                       as_of=as_of, between=between, include=include)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.search,
+            question,
+            k=k,
+            namespace=namespace,
+            as_of=as_of,
+            between=between,
+            include=include,
+        )
 
     async def explain(
         self, question: str, *, k: int = 5, namespace: str | None = None
@@ -180,8 +228,19 @@ class AsyncMemory:
     async def neighbors(
         self, node_id: str, *, namespace: str | None = None, limit: int = 50
     ) -> list[Neighbor]:
-        return await asyncio.to_thread(self.sync.neighbors, node_id, namespace=namespace,
-                                       limit=limit)  # fmt: skip
+        return await asyncio.to_thread(
+            self.sync.neighbors, node_id, namespace=namespace, limit=limit
+        )
+
+    async def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
+        return await asyncio.to_thread(self.sync.get_nodes, ids, namespace=namespace)
+
+    async def links(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, list[Link]]:
+        return await asyncio.to_thread(self.sync.links, ids, namespace=namespace)
 
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)

@@ -22,7 +22,8 @@ Hierarchy::
     │   ├── NotSupported         NOT_IMPLEMENTED: the server's memory lacks the feature
     │   ├── Unavailable          UNAVAILABLE: the server is starting or stopping
     │   └── JobTimeout           an ingest job outlived the caller's wait (also a TimeoutError)
-    └── APIError             raised by the API server's resolvers (:mod:`graphmem.api.errors`)
+    ├── AccessDenied         an API key may not use that namespace, or may not write
+    └── APIError             raised by the API server's resolvers (``graphmem_api.errors``)
 
 Backend errors are translated at the boundary (``raise StoreError(...) from exc``), so callers
 catch graphmem's classes only. The client SDK (:mod:`graphmem.client`) raises the ``Remote*``
@@ -104,6 +105,14 @@ class EmbeddingError(GraphmemError):
 
 class NotFound(GraphmemError):
     """No node with that id in this namespace."""
+
+
+class AccessDenied(GraphmemError):
+    """An API key may not use that namespace, or is read-only and was asked to write.
+
+    Raised on the server side (``graphmem serve``, ``graphmem mcp --transport http``); the API
+    answers it with ``FORBIDDEN``, which the client raises as :class:`PermissionDenied`.
+    """
 
 
 # ------------------------------------------------------------------ the client SDK's errors

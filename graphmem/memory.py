@@ -10,14 +10,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphmem.embed.base import Embedder
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
-from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
+from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, node_kind, normalize_name
 from graphmem.ingest.episodes import EpisodeIngestor, EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
 from graphmem.ingest.pipeline import Ingestor
@@ -30,8 +30,11 @@ from graphmem.models import (
     Episode,
     EpisodeIn,
     EpisodeReport,
+    Event,
+    Fact,
     Hyperedge,
     IngestReport,
+    Link,
     Neighbor,
     Passage,
     SearchResult,
@@ -39,7 +42,7 @@ from graphmem.models import (
 )
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer, PassageSearchSettings
-from graphmem.retrieve.results import neighbors
+from graphmem.retrieve.results import links, neighbors
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -47,7 +50,7 @@ from graphmem.retrieve.search import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
-from graphmem.store import DEFAULT_STORE_URL
+from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
 from graphmem.store.base import Store, WriteBatch
 
 if TYPE_CHECKING:
@@ -238,9 +241,14 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._ingestor.ingest(ns, items, batch_size=batch_size,
-                                         retry_failed=retry_failed, on_progress=step,
-                                         replace_sources=replace_sources)  # fmt: skip
+            return self._ingestor.ingest(
+                ns,
+                items,
+                batch_size=batch_size,
+                retry_failed=retry_failed,
+                on_progress=step,
+                replace_sources=replace_sources,
+            )
 
     def retry_failed(self, *, namespace: str | None = None, batch_size: int = 64) -> IngestReport:
         """Extract again every passage whose extraction failed before."""
@@ -269,8 +277,14 @@ class Memory:
         >>> mem.add_episode("I moved to Lisbon.", time="2024-03-01T10:00", speaker="Ada",
         ...                 session="chat-1")  # doctest: +SKIP
         """
-        item = EpisodeIn(text=text, time=time, speaker=speaker, session=session, source=source,
-                         metadata=metadata or {})  # fmt: skip
+        item = EpisodeIn(
+            text=text,
+            time=time,
+            speaker=speaker,
+            session=session,
+            source=source,
+            metadata=metadata or {},
+        )
         return self.add_episodes([item], namespace=namespace)
 
     def add_episodes(
@@ -363,10 +377,15 @@ class Memory:
     @property
     def searcher(self) -> Searcher:
         """The search core over this memory's store, embedder and settings (search, explain)."""
-        return Searcher(self.store, self.embedder, self.passage_search, self.episode_search,
-                        namer=self.namer,
-                        recognizer=getattr(self.extractor, "recognize_facts", None),
-                        namespace=self.namespace)  # fmt: skip
+        return Searcher(
+            self.store,
+            self.embedder,
+            self.passage_search,
+            self.episode_search,
+            namer=self.namer,
+            recognizer=getattr(self.extractor, "recognize_facts", None),
+            namespace=self.namespace,
+        )
 
     def search(
         self,
@@ -385,8 +404,9 @@ class Memory:
         ``include``: which units to return, from :data:`UNITS` (default: all but "context",
         the session neighbours of each episode hit). See :mod:`graphmem.retrieve.search`.
         """
-        return self.searcher.search(question, k=k, namespace=namespace, as_of=as_of,
-                                    between=between, include=include)  # fmt: skip
+        return self.searcher.search(
+            question, k=k, namespace=namespace, as_of=as_of, between=between, include=include
+        )
 
     def explain(self, question: str, *, k: int = 5, namespace: str | None = None) -> Explanation:
         """The subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages.
@@ -417,6 +437,35 @@ class Memory:
     ) -> list[Neighbor]:
         """Nodes one edge (or one fact) away from ``node_id``, strongest first."""
         return neighbors(self.store, self._ns(namespace), node_id, limit=limit)
+
+    def get_nodes(
+        self, ids: Sequence[str], *, namespace: str | None = None
+    ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
+        """The stored nodes among ``ids``, by id (one store call per kind; unknown ids left out)."""
+        ns = self._ns(namespace)
+        by_kind: dict[str, list[str]] = {}
+        for i in ids:
+            by_kind.setdefault(node_kind(i), []).append(i)
+        store = self.store
+        getters: dict[str, Callable[[str, Sequence[str]], Mapping[str, Any]]] = {
+            "passage": store.get_passages,
+            "entity": store.get_entities,
+            "fact": store.get_facts,
+            "event": store.get_events,
+            "hyperedge": store.get_hyperedges,
+            "episode": store.get_episodes,
+        }
+        found: dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode] = {}
+        for kind, wanted in by_kind.items():
+            getter = getters.get(kind)
+            if getter is not None:
+                found.update(getter(ns, wanted))
+        return found
+
+    def links(self, ids: Sequence[str], *, namespace: str | None = None) -> dict[str, list[Link]]:
+        """Every edge (or fact) from each of ``ids`` to a neighbour, in two store calls for all
+        of them: what :meth:`neighbors` ranks, unranked and batched (the API's DataLoaders)."""
+        return links(self.store, self._ns(namespace), ids)
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         """Delete a source's passages and what only they supported (the source matched exactly)."""

@@ -12,6 +12,7 @@ as :class:`Edge` rows (MENTIONS, STATES, SYNONYM, EVIDENCE, NEXT, INVOLVES, CONN
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -157,6 +158,22 @@ class Neighbor(BaseModel):
     weight: float = 1.0
     #: "out" when the edge goes from the asked node to this one
     direction: Literal["out", "in"] = "out"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One edge (or fact) from ``src`` to a neighbour ``id`` (:meth:`graphmem.Memory.links`)."""
+
+    src: str
+    id: str
+    edge_type: str
+    weight: float
+    direction: Literal["out", "in"]
+    #: unique per edge: the fact id, or ``TYPE:src:dst``
+    key: str
+    fact_id: str | None = None
+    #: set for facts (their text); other links take the neighbour's label
+    label: str | None = None
 
 
 class FactHit(BaseModel):

@@ -51,8 +51,9 @@ def overlaps(fact: Fact, start: datetime | None, end: datetime | None) -> bool:
     """Did ``fact`` hold at some time within [start, end]? (None: unbounded)"""
     if end is not None and fact.valid_at is not None and utc(fact.valid_at) > utc(end):
         return False
-    return not (start is not None and fact.invalid_at is not None
-                and utc(fact.invalid_at) <= utc(start))  # fmt: skip
+    return not (
+        start is not None and fact.invalid_at is not None and utc(fact.invalid_at) <= utc(start)
+    )
 
 
 def is_current(fact: Fact) -> bool:
@@ -112,14 +113,37 @@ INVERSE_FUNCTIONAL: dict[str, str] = _classes(
 #: Such a fact is inverse-functional on its object ("CEO of Y" has one holder at a time).
 COPULAS = frozenset(
     normalize_predicate(p)
-    for p in ("is", "was", "became", "is now", "has become", "was appointed", "was named",
-              "was elected", "is the", "became the", "remains")
-)  # fmt: skip
+    for p in (
+        "is",
+        "was",
+        "became",
+        "is now",
+        "has become",
+        "was appointed",
+        "was named",
+        "was elected",
+        "is the",
+        "became the",
+        "remains",
+    )
+)
 ROLES = (
-    "ceo of", "chief executive of", "president of", "chairman of", "chair of", "head of",
-    "director of", "mayor of", "prime minister of", "governor of", "leader of", "owner of",
-    "capital of", "coach of", "manager of",
-)  # fmt: skip
+    "ceo of",
+    "chief executive of",
+    "president of",
+    "chairman of",
+    "chair of",
+    "head of",
+    "director of",
+    "mayor of",
+    "prime minister of",
+    "governor of",
+    "leader of",
+    "owner of",
+    "capital of",
+    "coach of",
+    "manager of",
+)
 
 
 def fact_class(fact: Fact) -> tuple[str, Anchor] | None:

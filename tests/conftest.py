@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from falkordb_server import FalkorDBServer, shared_server, stop_shared_server
+
+from support.falkordb_server import FalkorDBServer, shared_server, stop_shared_server
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_ENV = "GRAPHMEM_BENCH_DIR"

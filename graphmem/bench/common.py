@@ -262,8 +262,12 @@ def cold_start(store: str, namespace: str, question: str) -> dict[str, float]:
     try:
         out = subprocess.run(
             [sys.executable, "-c", _COLD, store, namespace, question],
-            capture_output=True, text=True, timeout=300, env=env, check=True,
-        ).stdout.split()  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            check=True,
+        ).stdout.split()
         return {"import_s": round(float(out[0]), 3), "first_answer_s": round(float(out[1]), 3)}
     except (subprocess.SubprocessError, OSError, ValueError, IndexError):
         return {}

@@ -106,8 +106,10 @@ def stratified(
     for q in questions:
         groups.setdefault((q.category, q.category_name), []).append(q)
     # abstention questions last in their category: a small slice asks answerable ones first
-    queues = [sorted(groups[key], key=lambda q: q.extra.get("abstention") is True)
-              for key in sorted(groups)]  # fmt: skip
+    queues = [
+        sorted(groups[key], key=lambda q: q.extra.get("abstention") is True)
+        for key in sorted(groups)
+    ]
     picked: set[int] = set()
     depth = 0
     while len(picked) < limit:

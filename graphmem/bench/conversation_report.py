@@ -66,9 +66,11 @@ def _metric_keys(run: ConversationRun) -> list[str]:
 
 def _label(key: str) -> str:
     return (
-        key.replace("recall_any@", "any@").replace("recall_all@", "all@")
-        .replace("recall@", "R@").replace("ndcg@", "NDCG@")
-    )  # fmt: skip
+        key.replace("recall_any@", "any@")
+        .replace("recall_all@", "all@")
+        .replace("recall@", "R@")
+        .replace("ndcg@", "NDCG@")
+    )
 
 
 def _cells(scores: dict[str, Any], keys: list[str]) -> list[str]:
@@ -98,15 +100,20 @@ def render_session_tables(run: ConversationRun) -> list[Table]:
         overall.add_column(label, justify="right")
     t = info.get("timings", {})
     # each question alone, embedding included (bm25 is timed only as a batch)
-    alone = {"graphmem": {"p50": percentile(run.query_ms, 50),
-                          "p95": percentile(run.query_ms, 95)},
-             "dense": t.get("dense_query_ms", {}),
-             DENSE_SESSIONS: t.get("dense_sessions_query_ms", {})}  # fmt: skip
+    alone = {
+        "graphmem": {"p50": percentile(run.query_ms, 50), "p95": percentile(run.query_ms, 95)},
+        "dense": t.get("dense_query_ms", {}),
+        DENSE_SESSIONS: t.get("dense_sessions_query_ms", {}),
+    }
     for m in names:
         ms = run.method_ms.get(m)
         p = alone.get(m, {})
-        overall.add_row(m, *_cells(run.methods[m], keys), f"{ms:.1f}" if ms is not None else "-",
-                        *(f"{p[q]:.1f}" if q in p else "-" for q in ("p50", "p95")))  # fmt: skip
+        overall.add_row(
+            m,
+            *_cells(run.methods[m], keys),
+            f"{ms:.1f}" if ms is not None else "-",
+            *(f"{p[q]:.1f}" if q in p else "-" for q in ("p50", "p95")),
+        )
     overall.caption = "\n".join(_caption(run))
     overall.caption_justify = "left"
 
@@ -120,8 +127,12 @@ def render_session_tables(run: ConversationRun) -> list[Table]:
         n = int(run.methods["graphmem"]["by_category"][c]["n"])
         for j, m in enumerate(names):
             row = run.methods[m]["by_category"].get(c, {})
-            by_type.add_row(f"{c} (n={n})" if j == 0 else "", m, *_cells(row, keys),
-                            end_section=j == len(names) - 1)  # fmt: skip
+            by_type.add_row(
+                f"{c} (n={n})" if j == 0 else "",
+                m,
+                *_cells(row, keys),
+                end_section=j == len(names) - 1,
+            )
     return [overall, by_type]
 
 

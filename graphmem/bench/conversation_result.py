@@ -142,5 +142,5 @@ class ConversationRun:
                             for k in self.k_values
                         }
                     )
-            out.append(rec)  # fmt: skip
+            out.append(rec)
         return out

@@ -208,8 +208,13 @@ def run_conversation(
     asked_confidence: dict[str, float] = {}
 
     def ask(q: ConversationQuestion) -> list[str]:
-        res = mem.search(q.question, k=max_k, namespace=namespaces[q.conversation_id],
-                         include=["episodes"], as_of=visible.get(q.id))  # fmt: skip
+        res = mem.search(
+            q.question,
+            k=max_k,
+            namespace=namespaces[q.conversation_id],
+            include=["episodes"],
+            as_of=visible.get(q.id),
+        )
         asked_confidence[q.id] = res.confidence
         return [h.episode.id for h in res.episodes]
 
@@ -258,8 +263,14 @@ def run_conversation(
     if timing:  # as a user pays it: one question embedded, then the vector search
         for q in asked:
             t = time.perf_counter()
-            dense_search(mem.store, mem.embedder, namespaces[q.conversation_id], [q.question],
-                         max_k, kind="episode")  # fmt: skip
+            dense_search(
+                mem.store,
+                mem.embedder,
+                namespaces[q.conversation_id],
+                [q.question],
+                max_k,
+                kind="episode",
+            )
             dense_ms.append((time.perf_counter() - t) * 1e3)
 
     methods = {m: score(asked, rankings[m], ks) for m in METHODS}
@@ -342,8 +353,10 @@ def run_conversation_bench(
             raise InputError(
                 f"question {q.id!r} is {len(q.question):,} characters; the limit is "
                 f"{MAX_QUESTION_CHARS:,}",
-                path=str(ds.path / QUESTIONS), line=q.line, field="question",
-            )  # fmt: skip
+                path=str(ds.path / QUESTIONS),
+                line=q.line,
+                field="question",
+            )
     question_times(ds)  # an unreadable question_time fails before anything is written
     if sessions:
         session_golds(ds)

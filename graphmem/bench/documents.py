@@ -68,18 +68,27 @@ def load_questions(path: Path) -> list[Question]:
     for line, obj in iter_jsonl(path):
         qid, text, gold = obj.get("id"), obj.get("question"), obj.get("gold")
         if not isinstance(qid, str) or not qid or qid in seen:
-            raise InputError("missing, not a string or repeated", path=str(path), line=line,
-                             field="id")  # fmt: skip
+            raise InputError(
+                "missing, not a string or repeated", path=str(path), line=line, field="id"
+            )
         if not isinstance(text, str) or not text.strip():
             raise InputError("missing or empty", path=str(path), line=line, field="question")
         if not isinstance(gold, list) or not gold:
             raise InputError("must be a non-empty list", path=str(path), line=line, field="gold")
         pairs = []
         for i, g in enumerate(gold):
-            if not (isinstance(g, dict) and isinstance(g.get("source"), str)
-                    and isinstance(g.get("quote"), str) and g["quote"]):  # fmt: skip
-                raise InputError("each entry is {source, quote} strings", path=str(path),
-                                 line=line, field=f"gold[{i}]")  # fmt: skip
+            if not (
+                isinstance(g, dict)
+                and isinstance(g.get("source"), str)
+                and isinstance(g.get("quote"), str)
+                and g["quote"]
+            ):
+                raise InputError(
+                    "each entry is {source, quote} strings",
+                    path=str(path),
+                    line=line,
+                    field=f"gold[{i}]",
+                )
             pairs.append((g["source"], g["quote"]))
         seen.add(qid)
         out.append(Question(qid, text, tuple(pairs)))
@@ -116,15 +125,23 @@ def run_documents_bench(
     for q in questions:
         for source, _ in q.gold:
             if source not in by_source:
-                raise InputError(f"question {q.id!r}: no document {source!r} in {DOCS}/",
-                                 path=str(folder / QUESTIONS), field="gold")  # fmt: skip
+                raise InputError(
+                    f"question {q.id!r}: no document {source!r} in {DOCS}/",
+                    path=str(folder / QUESTIONS),
+                    field="gold",
+                )
     ex_name = extractor if isinstance(extractor, str) else extractor.name
     ex_name = "nlp" if ex_name == "auto" else ex_name
     namespace = bench_namespace(folder.name, ex_name)
     with tempfile.TemporaryDirectory(prefix="graphmem-bench-") as tmp:
         store_arg: str | Store = store if store is not None else sqlite_url(Path(tmp) / "b.db")
-        mem = Memory(store_arg, embedder=embedder, passage_search=passage_search,
-                     extractor="nlp" if extractor == "auto" else extractor, namespace=namespace)  # fmt: skip
+        mem = Memory(
+            store_arg,
+            embedder=embedder,
+            passage_search=passage_search,
+            extractor="nlp" if extractor == "auto" else extractor,
+            namespace=namespace,
+        )
         try:
             chunker = mem._ingestor.chunker
             chunks: dict[str, str] = {}  # passage id -> text, in document order
@@ -145,8 +162,11 @@ def run_documents_bench(
                     doc = by_source[source]
                     at = doc.text.find(quote)
                     if at < 0:
-                        raise InputError(f"question {q.id!r}: quote not in {source}: {quote!r}",
-                                         path=str(folder / QUESTIONS), field=f"gold[{i}]")  # fmt: skip
+                        raise InputError(
+                            f"question {q.id!r}: quote not in {source}: {quote!r}",
+                            path=str(folder / QUESTIONS),
+                            field=f"gold[{i}]",
+                        )
                     span = (at, at + len(quote))
                     hits = _covering(passages_of[source], span)
                     for pid in hits:
@@ -187,18 +207,34 @@ def run_documents_bench(
             if store is None or isinstance(store, str):
                 mem.close()
     run = BenchRun(
-        dataset=folder.name, kind="documents",
+        dataset=folder.name,
+        kind="documents",
         store=redact_url(store if isinstance(store, str) else store.url) if store else "temporary",
-        extractor=ex_name, namespace=namespace, k_values=ks, methods=methods, ingest_s=ingest_s,
-        query_ms=query_ms, peak_rss_mb=peak_rss_mb(), questions=len(questions),
-        corpus_passages=len(ids), stored_passages=len(stored), ingest=report,
-        method_ms=method_ms, modes=modes, bm25_stemmer=bm25.stemmer_name,
-        question_ids=[q.id for q in questions], rankings=rankings,
+        extractor=ex_name,
+        namespace=namespace,
+        k_values=ks,
+        methods=methods,
+        ingest_s=ingest_s,
+        query_ms=query_ms,
+        peak_rss_mb=peak_rss_mb(),
+        questions=len(questions),
+        corpus_passages=len(ids),
+        stored_passages=len(stored),
+        ingest=report,
+        method_ms=method_ms,
+        modes=modes,
+        bm25_stemmer=bm25.stemmer_name,
+        question_ids=[q.id for q in questions],
+        rankings=rankings,
         golds=[tuple(g) for g in golds],
-    )  # fmt: skip
-    return DocumentsRun(run, files=len(docs), file_problems=[str(p) for p in problems],
-                        gold_quotes=sum(len(q.gold) for q in questions),
-                        gold_reachable=reachable)  # fmt: skip
+    )
+    return DocumentsRun(
+        run,
+        files=len(docs),
+        file_problems=[str(p) for p in problems],
+        gold_quotes=sum(len(q.gold) for q in questions),
+        gold_reachable=reachable,
+    )
 
 
 @dataclass

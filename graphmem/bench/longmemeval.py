@@ -150,8 +150,10 @@ def session_golds(ds: ConversationDataset) -> dict[str, SessionGold]:
     if dropped:
         log.warning(
             "%s: %d answer session ids name no session of their conversation (dropped): %s",
-            where, len(dropped), ", ".join(dropped[:3]) + (" …" if len(dropped) > 3 else ""),
-        )  # fmt: skip
+            where,
+            len(dropped),
+            ", ".join(dropped[:3]) + (" …" if len(dropped) > 3 else ""),
+        )
     return out
 
 
@@ -214,8 +216,9 @@ def session_texts(turns: Sequence[Turn]) -> tuple[list[str], list[str], list[dat
             keys.append(key)
             lines[key] = []
             times[key] = parse_time(t.session_time, where=f"turn {t.dia_id!r}")
-        lines[key].append(f"{t.speaker}: {t.text}" if t.text.strip() else
-                          f"{t.speaker}: {t.blip_caption or ''}")  # fmt: skip
+        lines[key].append(
+            f"{t.speaker}: {t.text}" if t.text.strip() else f"{t.speaker}: {t.blip_caption or ''}"
+        )
     return keys, ["\n".join(lines[k]) for k in keys], [times[k] for k in keys]
 
 
@@ -270,11 +273,15 @@ def ingest_summary(
 ) -> dict[str, Any]:
     """Ingest against pure embedding of the same turns, per conversation and in total."""
     per: list[dict[str, Any]] = [
-        {"conversation_id": c, "turns": turns.get(c, 0), "ingest_s": round(ingest[c], 3),
-         "embed_turns_s": round(embed.get(c, 0.0), 3),
-         "ratio": round(ingest[c] / embed[c], 3) if embed.get(c) else None}
+        {
+            "conversation_id": c,
+            "turns": turns.get(c, 0),
+            "ingest_s": round(ingest[c], 3),
+            "embed_turns_s": round(embed.get(c, 0.0), 3),
+            "ratio": round(ingest[c] / embed[c], 3) if embed.get(c) else None,
+        }
         for c in ingest
-    ]  # fmt: skip
+    ]
     total_i, total_e = sum(ingest.values()), sum(embed.values())
     ratios = [float(r["ratio"]) for r in per if r["ratio"] is not None]
     return {
@@ -313,12 +320,16 @@ def finish_sessions(embedder: Embedder, ds: ConversationDataset, run: Conversati
         gold = golds[q.id]
         until = visible.get(q.id)
         rec: dict[str, Any] = {
-            "id": q.id, "conversation_id": q.conversation_id, "category": q.category_name,
-            "abstention": gold.abstention, "visible_until": until.isoformat() if until else None,
-            "gold": list(q.evidence_ids), "gold_sessions": list(gold.sessions),
+            "id": q.id,
+            "conversation_id": q.conversation_id,
+            "category": q.category_name,
+            "abstention": gold.abstention,
+            "visible_until": until.isoformat() if until else None,
+            "gold": list(q.evidence_ids),
+            "gold_sessions": list(gold.sessions),
             "graphmem_ms": round(run.query_ms[i], 3) if i < len(run.query_ms) else None,
             "confidence": run.confidence[i] if i < len(run.confidence) else None,
-        }  # fmt: skip
+        }
         for m in METHODS:
             turns = run.rankings[m][i]
             sessions = sessions_in_rank_order(turns, session_of[q.conversation_id])

@@ -129,9 +129,15 @@ def run_bench(
 
     if is_documents_folder(path):
         docs_run = run_documents_bench(
-            path, store=store, extractor=extractor, k_values=(2, 5) if k_values is None else k_values,
-            limit=limit, progress=progress, embedder=embedder, passage_search=passage_search,
-        )  # fmt: skip
+            path,
+            store=store,
+            extractor=extractor,
+            k_values=(2, 5) if k_values is None else k_values,
+            limit=limit,
+            progress=progress,
+            embedder=embedder,
+            passage_search=passage_search,
+        )
         if show_table:
             print_run(docs_run.run, console)
             from rich.console import Console as _Console
@@ -149,10 +155,16 @@ def run_bench(
         return docs_data
     if detect_kind(Path(path)) == "conversation":
         conv = run_conversation_bench(
-            path, store=store, extractor=extractor, k_values=k_values, limit=limit,
-            progress=progress, embedder=embedder, max_passage_bytes=max_passage_bytes,
+            path,
+            store=store,
+            extractor=extractor,
+            k_values=k_values,
+            limit=limit,
+            progress=progress,
+            embedder=embedder,
+            max_passage_bytes=max_passage_bytes,
             strict=strict,
-        )  # fmt: skip
+        )
         if show_table:
             print_conversation(conv, console)
         conv_data = conv.to_json()
@@ -232,8 +244,13 @@ def run_bench_detailed(
             store_label = redact_url(store if isinstance(store, str) else store.url)
         from graphmem.memory import Memory
 
-        mem = Memory(store_arg, embedder=embedder, extractor=ex, namespace=namespace,
-                     passage_search=passage_search)  # fmt: skip
+        mem = Memory(
+            store_arg,
+            embedder=embedder,
+            extractor=ex,
+            namespace=namespace,
+            passage_search=passage_search,
+        )
         try:
             run = _run_multihop(mem, dataset, ks, limit=limit, progress=progress)
             if isinstance(store_arg, str) and dataset.questions:
@@ -338,10 +355,14 @@ def corpus_documents(groups: Sequence[PassageGroup]) -> list[Document]:
     """One document per passage group (its first corpus id as source and metadata), as every
     benchmark ingests a multi-hop corpus."""
     return [
-        Document(text=g.text, source=g.corpus_ids[0], title=g.title or None,
-                 metadata={"corpus_id": g.corpus_ids[0]})
+        Document(
+            text=g.text,
+            source=g.corpus_ids[0],
+            title=g.title or None,
+            metadata={"corpus_id": g.corpus_ids[0]},
+        )
         for g in groups
-    ]  # fmt: skip
+    ]
 
 
 class PassageMap:

@@ -29,18 +29,17 @@ from rich.markup import escape
 
 from graphmem.cli.mcp import mcp_command
 from graphmem.cli.options import NamespaceOpt, StoreOpt
+from graphmem.cli.server import keys_app, schema_command, serve_command
 from graphmem.cli.terminal import (
     console,
     err,
     help_width,
     llm_settings,
-    namespace_of,
     open_existing,
     open_memory,
     parse_between,
     print_report,
     print_result,
-    store_url,
 )
 from graphmem.cli.viz import viz_command
 from graphmem.errors import ConfigError, GraphmemError, InputError
@@ -52,7 +51,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-keys_app = typer.Typer(help="Create, list and revoke API keys (only their hashes are stored).")
+app.command("serve")(serve_command)
+app.command("schema")(schema_command)
 app.add_typer(keys_app, name="keys")
 app.command("mcp")(mcp_command)
 
@@ -92,9 +92,12 @@ LLMCost = Annotated[
 STRICT_HELP = "refuse a folder whose questions name gold ids it lacks (default: skip them, warn)"
 LLMRecognition = Annotated[
     bool,
-    typer.Option("--llm-recognition", help="the LLM extractor also keeps only the matched facts "
-                 "that bear on each question (HippoRAG 2's filter; one cached call per question)"),
-]  # fmt: skip
+    typer.Option(
+        "--llm-recognition",
+        help="the LLM extractor also keeps only the matched facts "
+        "that bear on each question (HippoRAG 2's filter; one cached call per question)",
+    ),
+]
 
 
 def _extractor(name: str, path: Path | None, triples: Path | None, llm: dict[str, Any]) -> Any:
@@ -190,8 +193,15 @@ def ingest(
     """
     from graphmem.ingest.sources import FileProblem, read_documents, read_episodes
 
-    llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
-                       llm_max_tokens, llm_max_cost)  # fmt: skip
+    llm = _llm_options(
+        llm_base_url,
+        llm_model,
+        llm_api_key,
+        llm_concurrency,
+        llm_timeout,
+        llm_max_tokens,
+        llm_max_cost,
+    )
     if not path.exists():  # before the store is opened: a typo creates no database
         raise InputError("no such file or folder", path=str(path))
     ex = _extractor(extractor, path, triples, llm)
@@ -201,8 +211,12 @@ def ingest(
         if episodes:
             report = mem.add_episodes(read_episodes(path), batch_size=batch_size, progress=True)
         else:
-            docs = read_documents(path, source_prefix=source_prefix, problems=problems,
-                                  follow_symlinks=follow_symlinks)  # fmt: skip
+            docs = read_documents(
+                path,
+                source_prefix=source_prefix,
+                problems=problems,
+                follow_symlinks=follow_symlinks,
+            )
             report = mem.add_many(docs, batch_size=batch_size, progress=True, replace_sources=True)
         if retry_failed:
             again = mem.retry_failed(batch_size=batch_size)
@@ -219,8 +233,10 @@ def ingest(
         )
     for problem in problems:
         colour = "red" if problem.status == "failed" else "yellow"
-        err.print(f"[{colour}]{problem.status}[/{colour}] {escape(problem.path)}: "
-                  f"{escape(problem.reason)}")  # fmt: skip
+        err.print(
+            f"[{colour}]{problem.status}[/{colour}] {escape(problem.path)}: "
+            f"{escape(problem.reason)}"
+        )
     if any(p.status == "failed" for p in problems):
         n = sum(1 for p in problems if p.status == "failed")
         err.print(f"[red]{n} file(s) failed[/red]; the others were ingested")
@@ -368,12 +384,26 @@ def bench(
 
     ex: Any = extractor
     if extractor.strip().lower() == "llm":
-        llm = _llm_options(llm_base_url, llm_model, llm_api_key, llm_concurrency, llm_timeout,
-                           llm_max_tokens, llm_max_cost)  # fmt: skip
+        llm = _llm_options(
+            llm_base_url,
+            llm_model,
+            llm_api_key,
+            llm_concurrency,
+            llm_timeout,
+            llm_max_tokens,
+            llm_max_cost,
+        )
         ex = llm_settings(**llm).extractor()
-    run_bench(path, store=store, extractor=ex, json_path=json_path, limit=limit, strict=strict,
-              per_question=per_question,
-              passage_search=PassageSearchSettings(llm_recognition=llm_recognition))  # fmt: skip
+    run_bench(
+        path,
+        store=store,
+        extractor=ex,
+        json_path=json_path,
+        limit=limit,
+        strict=strict,
+        per_question=per_question,
+        passage_search=PassageSearchSettings(llm_recognition=llm_recognition),
+    )
 
 
 @app.command()
@@ -391,87 +421,6 @@ def demo(
     from graphmem.cli.demo import run_demo
 
     run_demo(corpus, questions, store, k=k)
-
-
-@app.command()
-def serve(
-    store: StoreOpt = None,
-    namespace: NamespaceOpt = None,
-    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    keys: Annotated[
-        Path | None, typer.Option(help="API key file; without it the server is open (loopback)")
-    ] = None,
-    graphiql: Annotated[
-        bool, typer.Option(help="serve the GraphiQL IDE on /graphiql (offline, vendored assets)")
-    ] = False,
-    explore: Annotated[bool, typer.Option(help="serve the graph explorer on /explore")] = True,
-    allow_open: Annotated[
-        bool, typer.Option(help="allow a server without keys on a non-loopback host")
-    ] = False,
-    extractor: Annotated[str, typer.Option(help="nlp | llm | none (for ingest jobs)")] = "nlp",
-    log_level: Annotated[str, typer.Option(help="debug | info | warning")] = "info",
-) -> None:
-    """Serve the GraphQL API (and the explorer page) with uvicorn; SIGTERM finishes jobs first."""
-    from graphmem.api.server import serve as run
-
-    ex: Any = llm_settings().extractor() if extractor == "llm" else extractor
-    run(
-        store_url(store), host=host, port=port, keys=keys, graphiql=graphiql, explorer=explore,
-        allow_open=allow_open, extractor=ex, namespace=namespace_of(namespace), log_level=log_level,
-    )  # fmt: skip
-
-
-@app.command()
-def schema() -> None:
-    """Print the GraphQL schema (SDL), as kept in schema/schema.graphql."""
-    from graphmem.api.schema import schema as gql
-
-    print(gql.as_str())
-
-
-KeyFile = Annotated[Path, typer.Option("--file", help="the API key file (JSON)")]
-
-
-@keys_app.command("create")
-def keys_create(
-    file: KeyFile,
-    namespace: Annotated[
-        list[str], typer.Option("--namespace", "-n", help="repeatable; '*' for every namespace")
-    ],
-    key_id: Annotated[str | None, typer.Option("--id")] = None,
-    read_only: Annotated[bool, typer.Option("--read-only")] = False,
-    description: Annotated[str | None, typer.Option()] = None,
-) -> None:
-    """Add a key; prints it once (only its hash is stored)."""
-    from graphmem.api.auth import create_key
-    from graphmem.api.server import PEPPER_ENV
-
-    token = create_key(
-        file, namespace, key_id=key_id, read_only=read_only, description=description,
-        pepper=os.environ.get(PEPPER_ENV, "").encode(),
-    )  # fmt: skip
-    print(token)
-    err.print("(shown once: only its hash is stored)")
-
-
-@keys_app.command("list")
-def keys_list(file: KeyFile) -> None:
-    """Key ids, namespaces and modes (never secrets)."""
-    from graphmem.api.auth import read_keys
-
-    for key in read_keys(file):
-        mode = "read-only" if key.read_only else "read-write"
-        print(f"{key.id}\t{','.join(key.namespaces)}\t{mode}\t{key.created_at}")
-
-
-@keys_app.command("revoke")
-def keys_revoke(file: KeyFile, key_id: Annotated[str, typer.Option("--id")]) -> None:
-    """Remove a key."""
-    from graphmem.api.auth import revoke_key
-
-    if not revoke_key(file, key_id):
-        raise ConfigError(f"no key {key_id!r} in {file}")
 
 
 app.command("viz")(viz_command)

@@ -40,9 +40,11 @@ def run_demo(corpus: Path, questions: Path, store: str | None = None, k: int = 3
                     found = {h.passage.source for h in result.passages}
                     dense = dense_search(mem.store, mem.embedder, mem.namespace, [q["question"]], k)
                     dense_sources = {
-                        p.source for p in mem.store.get_passages(
-                            mem.namespace, [pid for pid, _ in dense[0]]).values()
-                    }  # fmt: skip
+                        p.source
+                        for p in mem.store.get_passages(
+                            mem.namespace, [pid for pid, _ in dense[0]]
+                        ).values()
+                    }
                     found_graph += len(gold & found)
                     found_dense += len(gold & dense_sources)
                     total += len(gold)

@@ -60,5 +60,13 @@ def mcp_command(
     mode = transport.strip().lower()
     if mode not in {"stdio", "http"}:
         raise ConfigError(f"unknown transport {transport!r}: use stdio or http")
-    run(store, namespace=namespace, transport=mode, host=host, port=port,  # type: ignore[arg-type]
-        keys=keys, extractor=ex, log_level=log_level)  # fmt: skip
+    run(
+        store,
+        namespace=namespace,
+        transport=mode,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        keys=keys,
+        extractor=ex,
+        log_level=log_level,
+    )

@@ -18,7 +18,6 @@ import io
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
@@ -34,6 +33,7 @@ from graphmem.models import (
     SearchResult,
 )
 from graphmem.retrieve.relevance import mixed
+from graphmem.retrieve.results import day, fact_wording, validity
 from graphmem.validity import is_current, utc
 
 __all__ = [
@@ -57,42 +57,16 @@ INDENT = 3
 _BLANK_RUNS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
-def _day(value: datetime) -> str:
-    return f"{utc(value):%Y-%m-%d}"
-
-
-def validity(fact: Fact) -> str:
-    """When ``fact`` held: ``since D``, ``since D, ended E``, ``superseded E`` ('' if unknown)."""
-    parts = [f"since {_day(fact.valid_at)}"] if fact.valid_at is not None else []
-    if fact.invalid_at is not None:
-        parts.append(f"ended {_day(fact.invalid_at)}")
-    elif fact.expired_at is not None:
-        # memory learned something newer, though no end in the world was stated
-        parts.append(f"superseded {_day(fact.expired_at)}")
-    return ", ".join(parts)
-
-
-def _object(hit: FactHit) -> str:
-    """``(name)`` of the object entity; a value object (a date, a quantity: stored as a loop on
-    the subject, the value kept in the fact's text) is shown bare, as the text says it."""
-    f = hit.fact
-    marker = f" {f.predicate} "
-    if f.subject == f.object and marker in f.text:
-        return f.text.split(marker, 1)[1]
-    return f"({hit.object_name})"
-
-
 def fact_line(hit: FactHit) -> Text:
     """``(subject) -[predicate]-> (object)  score  validity``; an ended fact in red, marked."""
-    f = hit.fact
-    line = Text(f"({hit.subject_name}) -[{f.predicate}]-> {_object(hit)}")
+    words = fact_wording(hit.fact, hit.subject_name, hit.object_name)
+    line = Text(words.text)
     line.append(f"  {hit.score:.3f}", style="dim")
-    when = validity(f)
-    if not is_current(f):
+    if not words.current:
         line.stylize("red")
-        line.append(f"  [{when or 'ended'}]", style="bold red")
-    elif when:
-        line.append(f"  [{when}]", style="green")
+        line.append(f"  [{words.when or 'ended'}]", style="bold red")
+    elif words.when:
+        line.append(f"  [{words.when}]", style="green")
     return line
 
 
@@ -134,8 +108,11 @@ def fact_chain(hit: PassageHit) -> Text | None:
         for a, b in itertools.pairwise(walk):
             fh = edges[frozenset((a, b))]
             style = "green" if is_current(fh.fact) else "red"
-            arrow = f" -[{fh.fact.predicate}]-> " if _norm(fh.subject_name) == a else (
-                f" <-[{fh.fact.predicate}]- ")  # fmt: skip
+            arrow = (
+                f" -[{fh.fact.predicate}]-> "
+                if _norm(fh.subject_name) == a
+                else (f" <-[{fh.fact.predicate}]- ")
+            )
             chain.append(arrow, style=style)
             chain.append(names[b], style="bold")
     return chain
@@ -158,8 +135,13 @@ def _best_walk(
     def key(walk: list[str]) -> tuple[int, bool, int, int, int]:
         # most path entities, a branch over a new part, shortest, then in the path's own order
         covered = [rank[n] for n in walk if n in goal]
-        return (-len(covered), walk[0] not in drawn, len(walk), sum(covered),
-                rank.get(walk[0], len(order)))  # fmt: skip
+        return (
+            -len(covered),
+            walk[0] not in drawn,
+            len(walk),
+            sum(covered),
+            rank.get(walk[0], len(order)),
+        )
 
     best = [wanted[0]]
     stack = [[n] for n in dict.fromkeys([*wanted, *drawn])]
@@ -278,7 +260,7 @@ def _unit(hit: HyperedgeHit, facts: Sequence[Fact]) -> list[RenderableType]:
     line.append(_passage_text(hit.hyperedge.description, 300), style="red" if ended else "")
     if ended:
         ends = [utc(t) for f in ended if (t := f.invalid_at or f.expired_at) is not None]
-        line.append(f"  [ended {_day(max(ends))}]" if ends else "  [ended]", style="bold red")
+        line.append(f"  [ended {day(max(ends))}]" if ends else "  [ended]", style="bold red")
     return [line]
 
 

@@ -309,9 +309,15 @@ class ClientCore:
         units = [include] if isinstance(include, str) else include
         data = yield Request(
             _Q_SEARCH,
-            {"question": question, "k": k, "namespace": self._ns(namespace), "asOf": _iso(as_of),
-             "between": span, "include": [u.upper() for u in units] if units is not None else None},
-        )  # fmt: skip
+            {
+                "question": question,
+                "k": k,
+                "namespace": self._ns(namespace),
+                "asOf": _iso(as_of),
+                "between": span,
+                "include": [u.upper() for u in units] if units is not None else None,
+            },
+        )
         return parse(SearchResult, data["search"])
 
     def add_many(
@@ -405,9 +411,13 @@ class ClientCore:
             try:
                 data = yield Request(
                     _Q_NEIGHBORS,
-                    {"id": node_id, "first": min(PAGE, limit - len(out)), "after": after,
-                     "namespace": self._ns(namespace)},
-                )  # fmt: skip
+                    {
+                        "id": node_id,
+                        "first": min(PAGE, limit - len(out)),
+                        "after": after,
+                        "namespace": self._ns(namespace),
+                    },
+                )
             except RemoteNotFound:
                 return out  # as Memory.neighbors: an unknown node has no neighbours
             conn = data["neighbors"]
@@ -443,8 +453,14 @@ class ClientCore:
         when = time if isinstance(time, str) or time is None else time.isoformat()
         data = yield Request(
             _Q_EPISODE_ADD % selection(EpisodeReport),
-            {"text": text, "time": when, "speaker": speaker,
-             "session": str(session) if session is not None else None, "source": source,
-             "metadata": metadata, "namespace": self._ns(namespace)},
-        )  # fmt: skip
+            {
+                "text": text,
+                "time": when,
+                "speaker": speaker,
+                "session": str(session) if session is not None else None,
+                "source": source,
+                "metadata": metadata,
+                "namespace": self._ns(namespace),
+            },
+        )
         return parse(EpisodeReport, data["addEpisode"])

@@ -198,10 +198,15 @@ class Client:
         """Ingest documents on the server: its report, or with ``wait=False`` the job id."""
         return self._drive(
             self._core.add_many(
-                docs, namespace=namespace, batch_size=batch_size, progress=progress, wait=wait,
-                timeout=timeout, poll_interval=self.poll_interval,
+                docs,
+                namespace=namespace,
+                batch_size=batch_size,
+                progress=progress,
+                wait=wait,
+                timeout=timeout,
+                poll_interval=self.poll_interval,
             )
-        )  # fmt: skip
+        )
 
     def job(self, job_id: str) -> JobInfo:
         """An ingest job's state."""
@@ -267,10 +272,15 @@ class Client:
         """Remember one turn or observation at ``time`` (as ``Memory.add_episode``)."""
         return self._drive(
             self._core.add_episode(
-                text, time=time, speaker=speaker, session=session, source=source,
-                metadata=metadata, namespace=namespace,
+                text,
+                time=time,
+                speaker=speaker,
+                session=session,
+                source=source,
+                metadata=metadata,
+                namespace=namespace,
             )
-        )  # fmt: skip
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -370,10 +380,15 @@ class AsyncClient:
     ) -> IngestReport | str:
         return await self._drive(
             self._core.add_many(
-                docs, namespace=namespace, batch_size=batch_size, progress=progress, wait=wait,
-                timeout=timeout, poll_interval=self.poll_interval,
+                docs,
+                namespace=namespace,
+                batch_size=batch_size,
+                progress=progress,
+                wait=wait,
+                timeout=timeout,
+                poll_interval=self.poll_interval,
             )
-        )  # fmt: skip
+        )
 
     async def job(self, job_id: str) -> JobInfo:
         return await self._drive(self._core.job(job_id))
@@ -437,10 +452,15 @@ class AsyncClient:
         """Remember one turn or observation at ``time`` (as ``Memory.add_episode``)."""
         return await self._drive(
             self._core.add_episode(
-                text, time=time, speaker=speaker, session=session, source=source,
-                metadata=metadata, namespace=namespace,
+                text,
+                time=time,
+                speaker=speaker,
+                session=session,
+                source=source,
+                metadata=metadata,
+                namespace=namespace,
             )
-        )  # fmt: skip
+        )
 
     async def close(self) -> None:
         await self._http.aclose()

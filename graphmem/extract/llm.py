@@ -219,8 +219,13 @@ class LLMExtractor:
     async def _arecognize(self, question: str, facts: Sequence[str]) -> list[int] | None:
         acc = LLMUsage()
         try:
-            text = await self._chat(self._state(), prompts.recognition_messages(question, facts),
-                                    ("relevant",), acc, "recognition")  # fmt: skip
+            text = await self._chat(
+                self._state(),
+                prompts.recognition_messages(question, facts),
+                ("relevant",),
+                acc,
+                "recognition",
+            )
             return parse_indices(text, len(facts))
         except ExtractionError as exc:
             log.warning("llm %s: no fact recognition for the question: %s", self.model, exc)
@@ -281,9 +286,15 @@ class LLMExtractor:
         self, messages: list[prompts.Message], fields: tuple[str, ...], mode: OutputMode
     ) -> dict[str, Any]:
         return request_kwargs(
-            self.model, messages, fields, mode, temperature=self.temperature,
-            max_tokens=self.max_output_tokens, seed=self.seed, extra_body=self.extra_body,
-        )  # fmt: skip
+            self.model,
+            messages,
+            fields,
+            mode,
+            temperature=self.temperature,
+            max_tokens=self.max_output_tokens,
+            seed=self.seed,
+            extra_body=self.extra_body,
+        )
 
     async def _chat(
         self,

@@ -451,8 +451,12 @@ def output_schema(*fields: str) -> dict[str, Any]:
     >>> sorted(output_schema("named_entities", "triples")["properties"])
     ['named_entities', 'triples']
     """
-    known = {"named_entities": _STRINGS, "triples": _TRIPLES, "events": _EVENTS,
-             "relevant": {"type": "array", "items": {"type": "integer"}}}  # fmt: skip
+    known = {
+        "named_entities": _STRINGS,
+        "triples": _TRIPLES,
+        "events": _EVENTS,
+        "relevant": {"type": "array", "items": {"type": "integer"}},
+    }
     return {
         "type": "object",
         "properties": {name: known[name] for name in fields},

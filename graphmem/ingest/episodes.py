@@ -230,9 +230,15 @@ def make_episode(
     if times:
         metadata["times"] = times
     return Episode(
-        id=eid, namespace=namespace, text=text, time=when, speaker=speaker,
-        session=session, source=item.source, metadata=metadata,
-    )  # fmt: skip
+        id=eid,
+        namespace=namespace,
+        text=text,
+        time=when,
+        speaker=speaker,
+        session=session,
+        source=item.source,
+        metadata=metadata,
+    )
 
 
 def session_entity(namespace: str, session: str) -> Entity:
@@ -300,8 +306,9 @@ class EpisodeIngestor:
         ids = sorted(
             {e.src for e in store.edges_of(namespace, [sid], ["EVIDENCE"]) if e.dst == sid}
         )
-        for i, ep in enumerate(sorted(store.get_episodes(namespace, ids).values(),
-                                      key=lambda e: (e.time, e.id))):  # fmt: skip
+        for i, ep in enumerate(
+            sorted(store.get_episodes(namespace, ids).values(), key=lambda e: (e.time, e.id))
+        ):
             seq = ep.metadata.get("seq")
             state.order.append((ep.time, float(seq) if isinstance(seq, (int, float)) else i, ep.id))
             if ep.speaker:
@@ -360,9 +367,11 @@ class EpisodeIngestor:
             who = ep.speaker or "someone"
             words = f"{words}\n{who} shared {caption.strip()}".strip()
         return Passage(
-            id=ep.id, namespace=namespace, text=words or ep.text,
+            id=ep.id,
+            namespace=namespace,
+            text=words or ep.text,
             metadata={"time": ep.time.isoformat()},
-        )  # fmt: skip
+        )
 
     def _evidence(
         self,
@@ -388,9 +397,12 @@ class EpisodeIngestor:
             extra: list[tuple[Entity, float]] = []
             if ep.speaker:
                 person = entities.get(entity_id(ns, ep.speaker)) or Entity(
-                    id=entity_id(ns, ep.speaker), namespace=ns, name=ep.speaker,
-                    normalized=normalize_name(ep.speaker), type="PERSON",
-                )  # fmt: skip
+                    id=entity_id(ns, ep.speaker),
+                    namespace=ns,
+                    name=ep.speaker,
+                    normalized=normalize_name(ep.speaker),
+                    type="PERSON",
+                )
                 person.type = person.type or "PERSON"
                 extra.append((person, cfg.speaker_weight))
             if ep.session is not None:
@@ -403,8 +415,9 @@ class EpisodeIngestor:
                 if key in edges:
                     # the speaker is also named in the words: keep the stronger link
                     continue
-                edges[key] = Edge(type="EVIDENCE", src=ep.id, dst=ent.id, namespace=ns,
-                                  weight=weight)  # fmt: skip
+                edges[key] = Edge(
+                    type="EVIDENCE", src=ep.id, dst=ent.id, namespace=ns, weight=weight
+                )
         batch.entities = list(entities.values())
         batch.edges = list(edges.values())
 
@@ -437,9 +450,15 @@ class EpisodeIngestor:
                         (ta, _, ea), (tb, _, eb) = order[a], order[b]
                         gap = (tb - ta).total_seconds()
                         batch.edges.append(
-                            Edge(type="NEXT", src=ea, dst=eb, namespace=namespace,
-                                 weight=self.settings.next_weight, props={"gap_s": gap})
-                        )  # fmt: skip
+                            Edge(
+                                type="NEXT",
+                                src=ea,
+                                dst=eb,
+                                namespace=namespace,
+                                weight=self.settings.next_weight,
+                                props={"gap_s": gap},
+                            )
+                        )
 
 
 def _coerce(raw: EpisodeIn | Mapping[str, Any], position: int) -> EpisodeIn:

@@ -232,15 +232,40 @@ def _markdown(path: Path, source: str) -> Document:
     if meta:
         metadata["front_matter"] = meta
     title = meta.get("title") if isinstance(meta.get("title"), str) else None
-    return Document(text=text, source=source, title=title or path.stem,
-                    time=_time(meta["date"]) if "date" in meta else None,
-                    metadata=metadata)  # fmt: skip
+    return Document(
+        text=text,
+        source=source,
+        title=title or path.stem,
+        time=_time(meta["date"]) if "date" in meta else None,
+        metadata=metadata,
+    )
 
 
 class _HTMLText(HTMLParser):
     _SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template", "svg", "head"}
-    _BLOCK: ClassVar[set[str]] = {"p", "div", "li", "tr", "br", "section", "article", "blockquote", "pre", "ul", "ol",
-              "table", "dd", "dt", "hr", "header", "footer", "main", "nav", "aside", "figure"}  # fmt: skip
+    _BLOCK: ClassVar[set[str]] = {
+        "p",
+        "div",
+        "li",
+        "tr",
+        "br",
+        "section",
+        "article",
+        "blockquote",
+        "pre",
+        "ul",
+        "ol",
+        "table",
+        "dd",
+        "dt",
+        "hr",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "aside",
+        "figure",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -37,8 +37,9 @@ def to_passage(
     if doc.time is not None:
         metadata["time"] = doc.time.isoformat()
     if chunk is not None and chunk.split:
-        metadata.update(document=doc.source, section=chunk.section, start=chunk.start,
-                        end=chunk.end)  # fmt: skip
+        metadata.update(
+            document=doc.source, section=chunk.section, start=chunk.start, end=chunk.end
+        )
     return Passage(
         id=passage_id(namespace, text),
         namespace=namespace,

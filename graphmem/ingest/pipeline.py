@@ -26,6 +26,7 @@ is replaced: once its new passages are written, its stored passages not among th
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -139,10 +140,11 @@ class Ingestor:
         report.extraction_cache_hits += len(passages) - len(todo)
         # the extractor reads a chunk's body: a heading is context, never part of a name
         views = [
-            p if (body := extraction_text(p.text, p.metadata)) == p.text
+            p
+            if (body := extraction_text(p.text, p.metadata)) == p.text
             else p.model_copy(update={"text": body})
             for p in (passages[i] for i in todo)
-        ]  # fmt: skip
+        ]
         fresh = extractor.extract(views) if todo else []
         if len(fresh) != len(todo):
             raise RuntimeError(
@@ -462,18 +464,17 @@ class Ingestor:
         produced: dict[str, set[str]] | None = {} if replace_sources else None
         chunk: list[Document] = []
         seen = 0
+        batch = functools.partial(self.ingest_batch, namespace, report=report, produced=produced)
         for doc in docs:
             chunk.append(doc)
             if len(chunk) >= batch_size:
-                self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed,
-                                  offset=seen, produced=produced)  # fmt: skip
+                batch(chunk, offset=seen, retry_failed=retry_failed)
                 seen += len(chunk)
                 if on_progress:
                     on_progress(len(chunk))
                 chunk = []
         if chunk:
-            self.ingest_batch(namespace, chunk, report, retry_failed=retry_failed, offset=seen,
-                              produced=produced)  # fmt: skip
+            batch(chunk, offset=seen, retry_failed=retry_failed)
             if on_progress:
                 on_progress(len(chunk))
         for source, keep in (produced or {}).items():

@@ -1,7 +1,7 @@
 """API keys over MCP's streamable HTTP: the same key file as ``graphmem serve``.
 
 The SDK's bearer-token hook (:class:`mcp.server.auth.provider.TokenVerifier`) checks each HTTP
-request's key against graphmem's :class:`~graphmem.api.auth.KeyRing`; a request without a valid
+request's key against graphmem's :class:`~graphmem.keys.KeyRing`; a request without a valid
 key gets 401 before it reaches MCP. The SDK also binds every MCP session to the key that opened
 it. A key acts on one namespace: the first one it lists (a ``"*"`` key: the server's
 ``--namespace``). ``X-API-Key: <key>`` works as well as ``Authorization: Bearer <key>``.
@@ -18,7 +18,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_REQUEST
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graphmem.api.auth import KeyRing, token_from_headers
+from graphmem.keys import KeyRing, token_from_headers
 from graphmem.mcp.backend import Caller, reset_caller, set_caller
 
 SCOPE = "graphmem"

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from mcp_types import CallToolResult, TextContent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from graphmem.models import (
     DeleteReport,
@@ -26,6 +26,7 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
+from graphmem.retrieve.results import fact_wording
 from graphmem.validity import is_current
 
 #: characters of a passage or episode shown in the text part (the structured part has it all)
@@ -45,6 +46,8 @@ class FactOut(BaseModel):
     invalid_at: datetime | None = None
     #: not ended in the world and not superseded in memory
     current: bool = True
+    # the text part's line, worded as the CLI words it; not part of the structured content
+    _line: str = PrivateAttr(default="")
 
 
 class PassageOut(BaseModel):
@@ -149,10 +152,23 @@ def fact_out(
     fact: Fact, score: float | None = None, names: tuple[str, str] | None = None
 ) -> FactOut:
     subject, obj = names or (fact.subject, fact.object)
-    return FactOut(
-        id=fact.id, subject=subject, predicate=fact.predicate, object=obj, text=fact.text,
-        score=score, valid_at=fact.valid_at, invalid_at=fact.invalid_at, current=is_current(fact),
-    )  # fmt: skip
+    out = FactOut(
+        id=fact.id,
+        subject=subject,
+        predicate=fact.predicate,
+        object=obj,
+        text=fact.text,
+        score=score,
+        valid_at=fact.valid_at,
+        invalid_at=fact.invalid_at,
+        current=is_current(fact),
+    )
+    words = fact_wording(fact, subject, obj)
+    if not words.current:
+        out._line = f"{words.text} [{words.when or 'ended'}]"
+    else:
+        out._line = f"{words.text} [{words.when}]" if words.when else words.text
+    return out
 
 
 def fact_hit_out(hit: FactHit) -> FactOut:
@@ -162,29 +178,35 @@ def fact_hit_out(hit: FactHit) -> FactOut:
 
 
 def _fact_line(f: FactOut) -> str:
-    when = ""
-    if f.valid_at or f.invalid_at:
-        start = f"{f.valid_at:%Y-%m-%d}" if f.valid_at else "…"
-        end = f"{f.invalid_at:%Y-%m-%d}" if f.invalid_at else "now"
-        when = f" [{start} → {end}]"
-    ended = "" if f.current else " (ended)"
-    return f"({f.subject}) -[{f.predicate}]-> ({f.object}){when}{ended}"
+    return f._line
 
 
 def _passage_out(hit: PassageHit) -> PassageOut:
     p = hit.passage
     return PassageOut(
-        id=p.id, source=p.source, title=p.title, text=p.text, score=hit.score,
-        relevance=hit.relevance, path=list(hit.path), facts=[fact_hit_out(f) for f in hit.facts],
-    )  # fmt: skip
+        id=p.id,
+        source=p.source,
+        title=p.title,
+        text=p.text,
+        score=hit.score,
+        relevance=hit.relevance,
+        path=list(hit.path),
+        facts=[fact_hit_out(f) for f in hit.facts],
+    )
 
 
 def _episode_out(hit: EpisodeHit) -> EpisodeOut:
     ep = hit.episode
     return EpisodeOut(
-        id=ep.id, text=ep.text, time=ep.time, speaker=ep.speaker, session=ep.session,
-        score=hit.score, relevance=hit.relevance, facts=[fact_hit_out(f) for f in hit.facts],
-    )  # fmt: skip
+        id=ep.id,
+        text=ep.text,
+        time=ep.time,
+        speaker=ep.speaker,
+        session=ep.session,
+        score=hit.score,
+        relevance=hit.relevance,
+        facts=[fact_hit_out(f) for f in hit.facts],
+    )
 
 
 def search_result(query: str, found: SearchResult, k: int) -> CallToolResult:
@@ -226,19 +248,37 @@ def search_result(query: str, found: SearchResult, k: int) -> CallToolResult:
 
 def facts_result(query: str, facts: list[FactOut]) -> CallToolResult:
     lines = [f"{i}. {_fact_line(f)}" for i, f in enumerate(facts, start=1)]
-    return result("\n".join(lines) or "No fact in memory matches this question.",
-                  FactsOut(query=query, facts=facts))  # fmt: skip
+    return result(
+        "\n".join(lines) or "No fact in memory matches this question.",
+        FactsOut(query=query, facts=facts),
+    )
 
 
-def entity_result(entity: Entity, facts: list[Fact], names: dict[str, str],
-                  near: list[Neighbor]) -> CallToolResult:  # fmt: skip
-    outs = [fact_out(f, None, (names.get(f.subject, f.subject), names.get(f.object, f.object)))
-            for f in facts]  # fmt: skip
+def entity_result(
+    entity: Entity, facts: list[Fact], names: dict[str, str], near: list[Neighbor]
+) -> CallToolResult:
+    outs = [
+        fact_out(f, None, (names.get(f.subject, f.subject), names.get(f.object, f.object)))
+        for f in facts
+    ]
     data = EntityOut(
-        id=entity.id, name=entity.name, type=entity.type, aliases=list(entity.aliases), facts=outs,
-        neighbors=[NeighborOut(id=n.id, kind=n.kind, label=n.label, edge_type=n.edge_type,
-                               direction=n.direction, weight=n.weight) for n in near],
-    )  # fmt: skip
+        id=entity.id,
+        name=entity.name,
+        type=entity.type,
+        aliases=list(entity.aliases),
+        facts=outs,
+        neighbors=[
+            NeighborOut(
+                id=n.id,
+                kind=n.kind,
+                label=n.label,
+                edge_type=n.edge_type,
+                direction=n.direction,
+                weight=n.weight,
+            )
+            for n in near
+        ],
+    )
     kind = f" ({entity.type})" if entity.type else ""
     lines = [f"{entity.name}{kind} [{entity.id}]"]
     lines.extend("fact " + _fact_line(f) for f in outs)
@@ -266,8 +306,10 @@ def ingest_result(report: IngestReport, what: str = "memory") -> CallToolResult:
 
 def delete_result(source: str, report: DeleteReport) -> CallToolResult:
     data = DeleteOut(source=source, **report.model_dump(include=set(DeleteOut.model_fields)))
-    text = (f"Deleted source {source!r}: {data.passages} passage(s), {data.episodes} episode(s), "
-            f"{data.facts} fact(s) and {data.entities} entities that only it supported.")  # fmt: skip
+    text = (
+        f"Deleted source {source!r}: {data.passages} passage(s), {data.episodes} episode(s), "
+        f"{data.facts} fact(s) and {data.entities} entities that only it supported."
+    )
     return result(text, data)
 
 

@@ -50,8 +50,9 @@ def memory_factory(
 
         if previous is None:
             return Memory(store, embedder=embedder, extractor=extractor, namespace=namespace)
-        return Memory(store, embedder=previous.embedder, extractor=previous.extractor,
-                      namespace=namespace)  # fmt: skip
+        return Memory(
+            store, embedder=previous.embedder, extractor=previous.extractor, namespace=namespace
+        )
 
     return build
 
@@ -121,7 +122,7 @@ def run(
         raise ConfigError(f"unknown transport {transport!r}: use stdio or http")
     ring = None
     if transport == "http":
-        from graphmem.api.server import is_loopback, load_keys
+        from graphmem.keys import is_loopback, load_keys
 
         ring = load_keys(keys, default_namespace=ns)
         if ring.open and not is_loopback(host):
@@ -131,15 +132,17 @@ def run(
             )
     elif keys is not None:
         raise ConfigError("--keys is for --transport http; over stdio the namespace is fixed")
-    backend = Backend(memory_factory(store, embedder=embedder, extractor=extractor,
-                                     namespace=ns), Caller(ns))  # fmt: skip
+    backend = Backend(
+        memory_factory(store, embedder=embedder, extractor=extractor, namespace=ns), Caller(ns)
+    )
     try:
         backend.open()  # a bad URL fails now; a store that is down is retried per call
     except StoreError as exc:
         print(f"graphmem mcp: the store is unavailable for now: {exc}", file=sys.stderr)
     _warm_in_background(backend)
-    server = build_server(backend, keys=ring, issuer_url=f"http://{host}:{port}",
-                          log_level=log_level)  # fmt: skip
+    server = build_server(
+        backend, keys=ring, issuer_url=f"http://{host}:{port}", log_level=log_level
+    )
     try:
         if transport == "stdio":
             server.run("stdio")
@@ -153,8 +156,12 @@ def _serve_http(server: MCPServer[Any], *, host: str, port: int, log_level: str)
     import uvicorn
 
     config = uvicorn.Config(
-        http_app(server, host=host), host=host, port=port, log_level=log_level.lower(),
-        lifespan="on", timeout_graceful_shutdown=10,
-    )  # fmt: skip
+        http_app(server, host=host),
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
     print(f"graphmem mcp: serving http://{host}:{port}/mcp", file=sys.stderr, flush=True)
     uvicorn.Server(config).run()

@@ -52,9 +52,11 @@ Ctx = Context[Any, Any]
 Text = Annotated[str, Field(description="the text to remember (plain prose works best)")]
 Query = Annotated[str, Field(description="a question or keywords, in natural language")]
 K = Annotated[
-    int, Field(description="how many results (1-100)", json_schema_extra={"minimum": 1,
-                                                                           "maximum": MAX_K})
-]  # fmt: skip
+    int,
+    Field(
+        description="how many results (1-100)", json_schema_extra={"minimum": 1, "maximum": MAX_K}
+    ),
+]
 AsOf = Annotated[
     str | None,
     Field(description="ISO 8601 date or time: answer as the world was then (default: now)"),
@@ -164,8 +166,14 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
         docs = []
         for i, item in enumerate(items):
             check_text(item.text, f"items[{i}].text")
-            docs.append({"text": item.text, "source": item.source, "title": item.title,
-                         "time": parse_time(item.time, f"items[{i}].time")})  # fmt: skip
+            docs.append(
+                {
+                    "text": item.text,
+                    "source": item.source,
+                    "title": item.title,
+                    "time": parse_time(item.time, f"items[{i}].time"),
+                }
+            )
         step = _progress(ctx, len(docs), "texts")
         report = await backend.write(
             lambda m, ns: m.add_many(docs, namespace=ns, batch_size=BATCH, on_progress=step)
@@ -204,8 +212,14 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
         eps = []
         for i, item in enumerate(items):
             check_text(item.text, f"items[{i}].text")
-            eps.append({"text": item.text, "speaker": item.speaker, "session": item.session,
-                        "time": parse_time(item.time, f"items[{i}].time") or now})  # fmt: skip
+            eps.append(
+                {
+                    "text": item.text,
+                    "speaker": item.speaker,
+                    "session": item.session,
+                    "time": parse_time(item.time, f"items[{i}].time") or now,
+                }
+            )
         step = _progress(ctx, len(eps), "episodes")
         report = await backend.write(
             lambda m, ns: m.add_episodes(eps, namespace=ns, batch_size=BATCH, on_progress=step)
@@ -311,12 +325,14 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
         return stats_result(await backend.read(lambda m, ns: m.stats(namespace=ns)))
 
     @server.resource(
-        "graphmem://entity/{id}", name="entity", mime_type="application/json",
+        "graphmem://entity/{id}",
+        name="entity",
+        mime_type="application/json",
         description="An entity with its facts and neighbours, as JSON",
         # an id (e:…) or a name is looked up in the store, never used as a path; "e:" would
         # otherwise read as a drive letter
         security=ResourceSecurity(exempt_params={"id"}),
-    )  # fmt: skip
+    )
     async def entity_resource(id: str, ctx: Ctx) -> str:
         try:
             answer = await backend.read(lambda m, ns: entity(m, ns, id))
@@ -325,9 +341,11 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
         return json.dumps(answer.structured_content)
 
     @server.resource(
-        "graphmem://stats", name="stats", mime_type="application/json",
+        "graphmem://stats",
+        name="stats",
+        mime_type="application/json",
         description="Counts of what memory holds in this namespace, as JSON",
-    )  # fmt: skip
+    )
     async def stats_resource() -> str:
         try:
             found = await backend.read(lambda m, ns: m.stats(namespace=ns))

@@ -184,8 +184,11 @@ def retrieve_episodes(
     fact_hits = store.vector_search(namespace, "fact", q, cfg.fact_top_k * 3)[0]
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
     if as_of is not None or between is not None:
-        fact_hits = [(f, s) for f, s in fact_hits
-                     if f in fact_rows and _fact_ok(fact_rows[f], as_of, between)]  # fmt: skip
+        fact_hits = [
+            (f, s)
+            for f, s in fact_hits
+            if f in fact_rows and _fact_ok(fact_rows[f], as_of, between)
+        ]
     fact_hits = fact_hits[: cfg.fact_top_k]
 
     graph: GraphView = store.graph(namespace)
@@ -194,8 +197,9 @@ def retrieve_episodes(
     seeds = _seeds(graph, namespace, question, fact_hits, fact_rows, hits, cfg)
     scores: dict[int, float] = {}
     if seeds and (cfg.w_ppr > 0 or cfg.w_neighbors > 0):
-        scores = personalized_pagerank(graph, seeds, damping=cfg.damping, tol=cfg.tol,
-                                       max_iter=cfg.max_iter, engine=cfg.engine)  # fmt: skip
+        scores = personalized_pagerank(
+            graph, seeds, damping=cfg.damping, tol=cfg.tol, max_iter=cfg.max_iter, engine=cfg.engine
+        )
     node_scores = {graph.node_id(i): s for i, s in scores.items()}
 
     # Episodes the walk reached strongly join the candidates.
@@ -222,8 +226,11 @@ def retrieve_episodes(
         known = [(j, x) for j, x in enumerate(idx) if x is not None]
         for (j, _), (nb, _) in zip(known, graph.neighbors([x for _, x in known]), strict=True):
             vals = [dn_of.get(graph.node_id(int(u)), 0.0) for u in nb.tolist()]
-            vals = [v for u, v in zip(nb.tolist(), vals, strict=True)
-                    if is_kind(graph.node_id(int(u)), EPISODE)]  # fmt: skip
+            vals = [
+                v
+                for u, v in zip(nb.tolist(), vals, strict=True)
+                if is_kind(graph.node_id(int(u)), EPISODE)
+            ]
             nbr[j] = max(vals, default=0.0)
     timed = np.array([1.0 if rows[i].metadata.get("times") else 0.0 for i in ids])
     ref = utc(as_of or now or max(utc(ep.time) for ep in rows.values()))
@@ -384,5 +391,6 @@ class EpisodeRetriever:
         r, cfg = request, self.settings
         if "context" in r.units and cfg.context == 0:
             cfg = replace(cfg, context=1)
-        return retrieve_episodes(r.store, r.namespace, r.vector, r.question, r.k, cfg,
-                                 as_of=r.as_of, between=r.between)  # fmt: skip
+        return retrieve_episodes(
+            r.store, r.namespace, r.vector, r.question, r.k, cfg, as_of=r.as_of, between=r.between
+        )

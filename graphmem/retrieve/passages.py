@@ -236,12 +236,14 @@ def retrieve(
         vector = pagerank_vector(graph, seeds, damping=damping, tol=tol, max_iter=max_iter)
         node_scores = NodeScores(graph, vector=vector)
     else:
-        ppr = personalized_pagerank(graph, seeds, damping=damping, tol=tol, max_iter=max_iter,
-                                    engine=engine)  # fmt: skip
+        ppr = personalized_pagerank(
+            graph, seeds, damping=damping, tol=tol, max_iter=max_iter, engine=engine
+        )
         node_scores = NodeScores(graph, sparse=ppr)
     walked = [p for p, _ in node_scores.top(PASSAGE, n_cand)]
-    gate = graph_gate(first, walked, depth=settings.gate_depth, low=settings.gate_low,
-                      high=settings.gate_high)  # fmt: skip
+    gate = graph_gate(
+        first, walked, depth=settings.gate_depth, low=settings.gate_low, high=settings.gate_high
+    )
     fused = fuse(first, walked, gate=gate, protect=settings.protect_top)
     # each place keeps its score, so scores still fall with the rank (a passage added from
     # outside the walk's list lengthens it by one place, scored as the last)
@@ -296,9 +298,18 @@ class PassageRetriever:
         r = request
         named = self.named(r.namespace, r.question, r.names)
         recognize = self.recognizer if self.settings.llm_recognition else None
-        return retrieve(r.store, r.namespace, r.vector, r.k, self.settings, as_of=r.as_of,
-                        named=named, question=r.question, recognize=recognize,
-                        lexical=r.lexical)  # fmt: skip
+        return retrieve(
+            r.store,
+            r.namespace,
+            r.vector,
+            r.k,
+            self.settings,
+            as_of=r.as_of,
+            named=named,
+            question=r.question,
+            recognize=recognize,
+            lexical=r.lexical,
+        )
 
     def named(
         self, namespace: str, question: str, names: Callable[[], list[str]] | None = None

@@ -143,8 +143,12 @@ class Features:
     speaker: float = 1.0
 
     def as_dict(self) -> dict[str, float]:
-        return {"top_sim": self.top_sim, "coverage": self.coverage, "margin": self.margin,
-                "speaker": self.speaker}  # fmt: skip
+        return {
+            "top_sim": self.top_sim,
+            "coverage": self.coverage,
+            "margin": self.margin,
+            "speaker": self.speaker,
+        }
 
 
 def features(
@@ -229,8 +233,12 @@ def score_result(
             hit.relevance = rel
             sim_of[id(hit)] = sim
     top = mixed(result, TOP_HITS)
-    f = features(result.question, [sim_of[id(h)] for h in top], [_text(h) for h in top],
-                 [h.episode.speaker if isinstance(h, EpisodeHit) else None for h in top])  # fmt: skip
+    f = features(
+        result.question,
+        [sim_of[id(h)] for h in top],
+        [_text(h) for h in top],
+        [h.episode.speaker if isinstance(h, EpisodeHit) else None for h in top],
+    )
     result.confidence = confidence(f)
     result.answerable = result.confidence >= ANSWERABLE_THRESHOLD
     return f

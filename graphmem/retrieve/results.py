@@ -12,31 +12,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from graphmem.ids import ENTITY, EPISODE, FACT, HYPEREDGE, PASSAGE, node_kind, of_kind
 from graphmem.models import (
     EntityHit,
     Episode,
     EpisodeHit,
+    Fact,
     FactHit,
     HyperedgeHit,
     Neighbor,
     PassageHit,
     SearchResult,
 )
+from graphmem.models import Link as Link
 from graphmem.retrieve.base import Retrieval
 from graphmem.store.base import Store
-from graphmem.validity import is_current
+from graphmem.validity import is_current, utc
 
 if TYPE_CHECKING:
     from graphmem.retrieve.episodes import EpisodeRetrieval
 
 __all__ = [
+    "FactWording",
     "Link",
+    "day",
     "episode_hits",
     "fact_hits",
+    "fact_wording",
     "format_result",
     "links",
     "neighbors",
@@ -44,6 +49,7 @@ __all__ = [
     "node_labels",
     "order_facts",
     "unit_hits",
+    "validity",
 ]
 
 #: how many of the highest-scored entities a result lists
@@ -51,6 +57,54 @@ TOP_ENTITIES = 10
 
 
 _WORD = re.compile(r"\w+")
+
+
+class FactWording(NamedTuple):
+    """A fact in words, the same on every surface (the CLI's lines, MCP's text)."""
+
+    #: ``(subject) -[predicate]-> (object)``
+    text: str
+    #: when it held: ``since D``, ``since D, ended E``, ``superseded E`` or ``""``
+    when: str
+    #: not ended in the world and not superseded in memory
+    current: bool
+
+
+def day(value: datetime) -> str:
+    """A time as its UTC day, ``2024-03-01``."""
+    return f"{utc(value):%Y-%m-%d}"
+
+
+def validity(fact: Fact) -> str:
+    """When ``fact`` held: ``since D``, ``since D, ended E``, ``superseded E`` ('' if unknown)."""
+    parts = [f"since {day(fact.valid_at)}"] if fact.valid_at is not None else []
+    if fact.invalid_at is not None:
+        parts.append(f"ended {day(fact.invalid_at)}")
+    elif fact.expired_at is not None:
+        # memory learned something newer, though no end in the world was stated
+        parts.append(f"superseded {day(fact.expired_at)}")
+    return ", ".join(parts)
+
+
+def fact_wording(fact: Fact, subject: str, obj: str) -> FactWording:
+    """``fact`` in words, given its subject's and object's names.
+
+    A value object (a date, a quantity: stored as a loop on the subject, the value kept in the
+    fact's text) is shown bare, as the text says it.
+
+    >>> f = Fact(id="f:1", subject="e:a", predicate="lives in", object="e:b", text="",
+    ...          valid_at=datetime(2020, 1, 10), invalid_at=datetime(2024, 3, 1))
+    >>> fact_wording(f, "Ada", "Lisbon")  # doctest: +NORMALIZE_WHITESPACE
+    FactWording(text='(Ada) -[lives in]-> (Lisbon)', when='since 2020-01-10, ended 2024-03-01',
+                current=False)
+    """
+    marker = f" {fact.predicate} "
+    if fact.subject == fact.object and marker in fact.text:
+        shown = fact.text.split(marker, 1)[1]
+    else:
+        shown = f"({obj})"
+    text = f"({subject}) -[{fact.predicate}]-> {shown}"
+    return FactWording(text, validity(fact), is_current(fact))
 
 
 def _named(question: str, names: set[str]) -> set[str]:
@@ -170,8 +224,14 @@ def fact_hits(store: Store, namespace: str, facts: Sequence[tuple[str, float]]) 
         f = rows.get(fid)
         if f is not None:
             s, o = ents.get(f.subject), ents.get(f.object)
-            out.append(FactHit(fact=f, score=score, subject_name=s.name if s else f.subject,
-                               object_name=o.name if o else f.object))  # fmt: skip
+            out.append(
+                FactHit(
+                    fact=f,
+                    score=score,
+                    subject_name=s.name if s else f.subject,
+                    object_name=o.name if o else f.object,
+                )
+            )
     return out
 
 
@@ -189,8 +249,10 @@ def episode_hits(
         ep = found.rows.get(eid)
         if ep is None:
             continue
-        ctx = sorted((around[c] for c in found.context.get(eid, []) if c in around),
-                     key=lambda e: (e.time, e.metadata.get("seq", 0), e.id))  # fmt: skip
+        ctx = sorted(
+            (around[c] for c in found.context.get(eid, []) if c in around),
+            key=lambda e: (e.time, e.metadata.get("seq", 0), e.id),
+        )
         ev = [facts[f] for f in dict.fromkeys(found.evidence.get(eid, [])) if f in facts]
         hits.append(EpisodeHit(episode=ep, score=score, facts=ev, context=ctx))
     return hits
@@ -200,22 +262,6 @@ def unit_hits(store: Store, namespace: str, found: Retrieval) -> list[HyperedgeH
     """The ranked hyperedges as :class:`HyperedgeHit` models."""
     rows = store.get_hyperedges(namespace, [h for h, _ in found.hits])
     return [HyperedgeHit(hyperedge=rows[h], score=s) for h, s in found.hits if h in rows]
-
-
-@dataclass(frozen=True)
-class Link:
-    """One edge (or fact) from ``src`` to a neighbour ``id``."""
-
-    src: str
-    id: str
-    edge_type: str
-    weight: float
-    direction: Literal["out", "in"]
-    #: unique per edge: the fact id, or ``TYPE:src:dst``
-    key: str
-    fact_id: str | None = None
-    #: set for facts (their text); other links take the neighbour's label
-    label: str | None = None
 
 
 def links(store: Store, namespace: str, ids: Sequence[str]) -> dict[str, list[Link]]:
@@ -273,9 +319,15 @@ def _neighbor(
 ) -> Neighbor:
     # validated, so an unexpected kind or direction fails here and not in a client
     return Neighbor.model_validate(
-        {"id": node_id, "kind": kind, "label": label, "edge_type": edge_type, "weight": weight,
-         "direction": direction}
-    )  # fmt: skip
+        {
+            "id": node_id,
+            "kind": kind,
+            "label": label,
+            "edge_type": edge_type,
+            "weight": weight,
+            "direction": direction,
+        }
+    )
 
 
 def node_labels(store: Store, namespace: str, ids: Sequence[str]) -> dict[str, str]:

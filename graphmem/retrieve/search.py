@@ -186,8 +186,9 @@ class Searcher:
         include: Iterable[str] | None = None,
     ) -> SearchResult:
         """Passages and episodes answering ``question``, with the facts that led to them."""
-        return self.run(question, k=k, namespace=namespace, as_of=as_of, between=between,
-                        include=include).result  # fmt: skip
+        return self.run(
+            question, k=k, namespace=namespace, as_of=as_of, between=between, include=include
+        ).result
 
     def run(
         self,
@@ -201,15 +202,25 @@ class Searcher:
     ) -> Searched:
         """:meth:`search`, keeping the raw retrieval next to the result."""
         ns = self.namespace if namespace is None else namespace
-        query = check_query(question, k=k, namespace=ns, as_of=as_of, between=between,
-                            include=include)  # fmt: skip
+        query = check_query(
+            question, k=k, namespace=ns, as_of=as_of, between=between, include=include
+        )
         t0 = time.perf_counter()
         names, lexical = self._prefetch(query)
         vector = self.embedder.embed([query.question], kind="query")[0]
         t1 = time.perf_counter()
-        request = Request(self.store, query.namespace, query.question, vector, query.k,
-                          query.as_of, query.between, query.units, names=names,
-                          lexical=lexical)  # fmt: skip
+        request = Request(
+            self.store,
+            query.namespace,
+            query.question,
+            vector,
+            query.k,
+            query.as_of,
+            query.between,
+            query.units,
+            names=names,
+            lexical=lexical,
+        )
         found = self._retrieve(request)
         t2 = time.perf_counter()
         result = _format(found)
@@ -233,8 +244,9 @@ class Searcher:
             names = pool.submit(self.namer, query.question).result
         lexical = None
         if s.bm25_weight > 0:
-            lexical = pool.submit(lexical_hits, self.store, query.namespace, query.question,
-                                  query.k, s).result  # fmt: skip
+            lexical = pool.submit(
+                lexical_hits, self.store, query.namespace, query.question, query.k, s
+            ).result
         return names, lexical
 
     def _retrieve(self, request: Request) -> Retrieved:

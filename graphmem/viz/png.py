@@ -116,12 +116,22 @@ def render_png(
     else:
         _draw(ax, explanation, pos, index, edges)
         legend = [
-            Line2D([], [], marker="o", ls="", color="#2171b5", label="entity (size/colour: PageRank)"),
-            Line2D([], [], marker="o", ls="", color="white", markeredgecolor="#e6a800",
-                   markeredgewidth=2.5, label="seed entity"),
+            Line2D(
+                [], [], marker="o", ls="", color="#2171b5", label="entity (size/colour: PageRank)"
+            ),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                color="white",
+                markeredgecolor="#e6a800",
+                markeredgewidth=2.5,
+                label="seed entity",
+            ),
             Line2D([], [], marker="s", ls="", color="#f16913", label="answer passage"),
             Line2D([], [], color="#e31a1c", lw=2.5, label="seed → passage path"),
-        ]  # fmt: skip
+        ]
         ax.legend(handles=legend, loc="lower left", fontsize=8, framealpha=0.9)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
@@ -156,10 +166,16 @@ def _draw(
             "",
             xy=(x1, y1),
             xytext=(x0, y0),
-            arrowprops={"arrowstyle": arrow, "color": color, "lw": 2.5 if e.on_path else 1.0,
-                        "linestyle": style, "shrinkA": 9, "shrinkB": 9},
+            arrowprops={
+                "arrowstyle": arrow,
+                "color": color,
+                "lw": 2.5 if e.on_path else 1.0,
+                "linestyle": style,
+                "shrinkA": 9,
+                "shrinkB": 9,
+            },
             zorder=1,
-        )  # fmt: skip
+        )
         if e.kind == "fact" and e.label:
             axes.text(
                 (x0 + x1) / 2,
@@ -184,9 +200,15 @@ def _draw(
             label = textwrap.shorten(n.label, 28, placeholder="…")
         edge_color = "#e6a800" if n.seed > 0 else ("#e31a1c" if n.on_path else "#57606a")
         axes.scatter(
-            [x], [y], s=size, c=[face], marker=marker, edgecolors=edge_color,
-            linewidths=3.0 if n.seed > 0 else 0.8, zorder=3,
-        )  # fmt: skip
+            [x],
+            [y],
+            s=size,
+            c=[face],
+            marker=marker,
+            edgecolors=edge_color,
+            linewidths=3.0 if n.seed > 0 else 0.8,
+            zorder=3,
+        )
         axes.text(
             x,
             y - 0.035,

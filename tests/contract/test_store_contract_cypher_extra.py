@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from contract_data import build_world
-from test_store_contract import (
+
+from graphmem.ids import entity_id
+from graphmem.models import Edge
+from graphmem.store.base import Store, WriteBatch, embed_key
+
+from support.contract import (
     DOCS,
     MODEL,
     NS,
     T0,
+    build_world,
     doc_batch,
     ent,
     expected_weights,
@@ -27,10 +32,6 @@ from test_store_contract import (
     with_vectors,
 )
 
-from graphmem.ids import entity_id
-from graphmem.models import Edge
-from graphmem.store.base import Store, WriteBatch, embed_key
-
 
 def test_a_batch_that_changes_some_rows_and_not_others(store: Store, ns: NS) -> None:
     a = ns("a")
@@ -39,8 +40,16 @@ def test_a_batch_that_changes_some_rows_and_not_others(store: Store, ns: NS) -> 
     retried_p = passage(a, "Retried.", "doc", status="failed", error="boom")
     f_same = fact(a, "Same", "knows", "Grows")
     f_ends = fact(a, "Grows", "knows", "Typed")
-    store.write(with_vectors(WriteBatch(a, passages=[kept_p, retried_p], entities=[same, grows, typed],
-                                        facts=[f_same, f_ends])))  # fmt: skip
+    store.write(
+        with_vectors(
+            WriteBatch(
+                a,
+                passages=[kept_p, retried_p],
+                entities=[same, grows, typed],
+                facts=[f_same, f_ends],
+            )
+        )
+    )
 
     # One batch: unchanged rows next to changed ones, for every kind that is upserted.
     fresh = ent(a, "Fresh")
@@ -79,8 +88,15 @@ def test_an_edge_before_its_nodes(store: Store, ns: NS) -> None:
     x, y = ent(a, "Early"), ent(a, "Late")
     p = passage(a, "Early and late.", "doc")
     # The edges first, to nodes that do not exist yet.
-    store.write(WriteBatch(a, edges=[Edge(type="MENTIONS", src=p.id, dst=x.id, namespace=a),
-                                     Edge(type="SYNONYM", src=x.id, dst=y.id, weight=0.9, namespace=a)]))  # fmt: skip
+    store.write(
+        WriteBatch(
+            a,
+            edges=[
+                Edge(type="MENTIONS", src=p.id, dst=x.id, namespace=a),
+                Edge(type="SYNONYM", src=x.id, dst=y.id, weight=0.9, namespace=a),
+            ],
+        )
+    )
     assert store.get_entities(a, [x.id, y.id]) == {}
     assert store.stats(a).entities == 0 and store.stats(a).passages == 0
     # Then the nodes: read back whole, counted once, the edges still there.
@@ -90,7 +106,9 @@ def test_an_edge_before_its_nodes(store: Store, ns: NS) -> None:
     s = store.stats(a)
     assert (s.passages, s.entities, s.edges) == (1, 2, 2)
     assert {(e.type, e.src, e.dst) for e in store.edges_of(a, [x.id])} == {
-        ("MENTIONS", p.id, x.id), ("SYNONYM", *sorted((x.id, y.id)))}  # fmt: skip
+        ("MENTIONS", p.id, x.id),
+        ("SYNONYM", *sorted((x.id, y.id))),
+    }
     assert graph_weights(store.graph(a)) == {
         frozenset((p.id, x.id)): 1.0,
         frozenset((x.id, y.id)): 0.9,
@@ -146,8 +164,17 @@ def test_keys_repeated_inside_one_batch(store: Store, ns: NS) -> None:
     assert [(e.weight) for e in store.edges_of(a, [e1.id])] == [0.95]
 
 
-NAMES = ["O'Brien", 'say "hi"', "back`tick", "} { $ns", "'}) DETACH DELETE n //",
-         "MATCH (n) DETACH DELETE n", "line\nbreak\ttab", "Zoë 東京 🎉", "back\\slash\\u0041"]  # fmt: skip
+NAMES = [
+    "O'Brien",
+    'say "hi"',
+    "back`tick",
+    "} { $ns",
+    "'}) DETACH DELETE n //",
+    "MATCH (n) DETACH DELETE n",
+    "line\nbreak\ttab",
+    "Zoë 東京 🎉",
+    "back\\slash\\u0041",
+]
 
 
 def test_names_that_look_like_query_text_are_data(store: Store, ns: NS) -> None:
@@ -155,8 +182,10 @@ def test_names_that_look_like_query_text_are_data(store: Store, ns: NS) -> None:
     entities = [ent(a, n, [n + "!"]) for n in NAMES]
     passages = [passage(a, n, n, metadata={"k": n}) for n in NAMES]
     facts = [fact(a, NAMES[i], NAMES[i + 1], NAMES[i + 1]) for i in range(len(NAMES) - 1)]
-    edges = [Edge(type="MENTIONS", src=p.id, dst=e.id, namespace=a, props={"why": n})
-             for p, e, n in zip(passages, entities, NAMES, strict=True)]  # fmt: skip
+    edges = [
+        Edge(type="MENTIONS", src=p.id, dst=e.id, namespace=a, props={"why": n})
+        for p, e, n in zip(passages, entities, NAMES, strict=True)
+    ]
     store.write(
         with_vectors(WriteBatch(a, passages=passages, entities=entities, facts=facts, edges=edges))
     )
@@ -181,8 +210,10 @@ def test_a_deleted_namespace_can_be_written_again(store: Store, ns: NS) -> None:
     assert graph_weights(store.graph(a)) == expected_weights(facts, edges)
     hits = store.vector_search(a, "entity", vec("Alice")[None, :], 1)[0]
     assert hits[0][0] == entity_id(a, "Alice")
-    assert np.allclose(store.cached_vectors(MODEL, [embed_key(batch.entities[0])])[embed_key(batch.entities[0])],
-                       vec("Alice"))  # fmt: skip
+    assert np.allclose(
+        store.cached_vectors(MODEL, [embed_key(batch.entities[0])])[embed_key(batch.entities[0])],
+        vec("Alice"),
+    )
 
 
 def test_degrees_bound_the_weighted_degree(store: Store, ns: NS) -> None:

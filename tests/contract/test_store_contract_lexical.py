@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from contract_data import DOCS, NS, doc_batch, passage, with_vectors
 
 from graphmem.errors import InputError
 from graphmem.store.base import Store, WriteBatch
+
+from support.contract import DOCS, NS, doc_batch, passage, with_vectors
 
 WIDE = 100  # more than any test writes: every match comes back
 

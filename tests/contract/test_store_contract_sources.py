@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from contract_data import NS, doc_batch, passage, with_vectors
-
 from graphmem.models import DeleteReport
 from graphmem.store.base import Store, WriteBatch
+
+from support.contract import NS, doc_batch, passage, with_vectors
 
 TEXT = "Alice works at Acme."
 

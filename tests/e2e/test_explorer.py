@@ -53,8 +53,8 @@ class Server:
     """``graphmem serve``'s app under uvicorn on a thread; stopped with ``should_exit``."""
 
     def __init__(self, memory: Memory, keys: Path | None = None) -> None:
-        from graphmem.api.explore import with_explorer
-        from graphmem.api.server import build_app, make_server
+        from graphmem_api.explore import with_explorer
+        from graphmem_api.server import build_app, make_server
 
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -294,7 +294,7 @@ def test_a_server_that_went_down_is_reported(memory: Memory, page: tuple[Any, Wa
 def test_api_key_field_is_sent_and_a_wrong_key_is_reported(
     memory: Memory, page: tuple[Any, Watch], tmp_path: Path
 ) -> None:
-    from graphmem.api.auth import create_key
+    from graphmem.keys import create_key
 
     keys = tmp_path / "keys.json"
     token = create_key(keys, ["default"], key_id="explorer")

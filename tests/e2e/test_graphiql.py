@@ -21,13 +21,20 @@ import numpy as np
 import pytest
 
 from graphmem import Memory
-from graphmem.api.auth import create_key
+from graphmem.keys import create_key
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class HashEmbedder:
@@ -49,7 +56,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    from graphmem.api.server import build_app, make_server
+    from graphmem_api.server import build_app, make_server
 
     tmp = tmp_path_factory.mktemp("graphiql")
     key = create_key(tmp / "keys.json", ["default"], key_id="ui")
@@ -117,8 +124,11 @@ def test_graphiql_works_with_no_network(served: tuple[str, str]) -> None:
             headers.click()
             pg.keyboard.type(json.dumps({"Authorization": f"Bearer {key}"}))
             pg.locator(".graphiql-execute-button").click()
-            _wait(pg, "() => document.querySelector('.result-window')"
-                      "?.innerText.includes('Ada Lovelace')")  # fmt: skip
+            _wait(
+                pg,
+                "() => document.querySelector('.result-window')"
+                "?.innerText.includes('Ada Lovelace')",
+            )
         finally:
             browser.close()
     assert outside == [], outside

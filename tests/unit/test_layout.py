@@ -1,5 +1,6 @@
 """The package's shape: no import circles, no import up the layers, no module over 500 lines, at
-most 10 modules at the top of ``graphmem/``.
+most 10 modules at the top of ``graphmem/``; the GraphQL server (``api/graphmem_api``, its own
+distribution) imports only graphmem's public surface (:data:`PUBLIC`).
 
 The import graph is read from the source (``ast``), so it sees imports inside functions too (a
 lazy import hides a circle from Python, not from the design); imports under
@@ -20,18 +21,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "graphmem"
+API = PACKAGE.parent / "api" / "graphmem_api"
 MAX_LINES = 500
 MAX_TOP_MODULES = 10
 
 #: layer -> its rooms, lowest layer first (a room is a module or a subpackage of graphmem)
 LAYERS: dict[str, tuple[str, ...]] = {
     "ground": ("errors", "models", "ids", "validity", "names", "timeparse", "endpoint"),
-    "parts": ("store", "extract", "embed", "cypher"),
+    "parts": ("store", "extract", "embed"),
     "core": ("ingest", "retrieve", "viz"),
     "facade": ("memory", "async_memory"),
-    "surfaces": ("cli", "api", "mcp", "client", "integrations", "bench", ""),
+    "surfaces": ("cli", "keys", "mcp", "client", "integrations", "bench", ""),
 }
 # "" is graphmem/__init__.py: the public entry re-exports the facade and the client.
+
+#: what graphmem-api may import of graphmem: the facade, the data it takes and returns, its
+#: errors, the id scheme and the key files it shares with MCP. Nothing below the facade.
+PUBLIC = (
+    "graphmem",
+    "graphmem.memory",
+    "graphmem.async_memory",
+    "graphmem.models",
+    "graphmem.errors",
+    "graphmem.ids",
+    "graphmem.keys",
+)
 
 
 def modules(root: Path = PACKAGE) -> dict[str, Path]:
@@ -187,6 +201,42 @@ def test_architecture_shows_the_same_layers() -> None:
     assert shown == {layer: LAYERS[layer] for layer in reversed(LAYERS)}
 
 
+def graphmem_imports(root: Path = API) -> dict[str, set[str]]:
+    """The graphmem modules each file under ``root`` imports, ``if TYPE_CHECKING:`` included (a
+    type-only import still ties the server to that module)."""
+    known = modules()
+    found: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    targets.add(sub if sub in known else node.module)
+        found[path.relative_to(root.parent).as_posix()] = {
+            t for t in targets if t == "graphmem" or t.startswith("graphmem.")
+        }
+    return found
+
+
+def test_the_api_checker_sees_internal_imports(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(
+        "from graphmem import models\nfrom graphmem.store.base import Store\nimport graphmem.keys\n"
+    )
+    assert graphmem_imports(tmp_path) == {
+        f"{tmp_path.name}/m.py": {"graphmem.models", "graphmem.store.base", "graphmem.keys"}
+    }
+
+
+def test_the_api_imports_only_the_public_surface() -> None:
+    found = graphmem_imports()
+    assert found, "no graphmem_api modules found"
+    outside = {f: sorted(t - set(PUBLIC)) for f, t in found.items() if t - set(PUBLIC)}
+    assert outside == {}, f"graphmem_api imports graphmem below its public surface: {outside}"
+
+
 def test_few_modules_at_the_top() -> None:
     top = top_modules()
     assert len(top) <= MAX_TOP_MODULES, f"{len(top)} top-level modules: {top}"
@@ -204,4 +254,7 @@ if __name__ == "__main__":
         print(" <-> ".join(circle))
     for src, dst in upward(graph):
         print(f"up the layers: {src} -> {dst}")
+    for file, targets in graphmem_imports().items():
+        for target in sorted(set(targets) - set(PUBLIC)):
+            print(f"graphmem_api below the public surface: {file} -> {target}")
     sys.exit(0)

@@ -9,8 +9,8 @@ from pathlib import Path
 from graphql import parse, validate
 from typer.testing import CliRunner
 
-from graphmem.api.schema import schema
 from graphmem.cli import app
+from graphmem_api.schema import schema
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Copy the pinned GraphiQL, React and explorer-plugin builds (package-lock.json) into
-# graphmem/api/static/graphiql/, where `serve --graphiql` serves them: the page loads nothing from
+# api/graphmem_api/static/graphiql/, where `serve --graphiql` serves them: the page loads nothing from
 # a CDN, so it works offline. They are the very files strawberry's page pins by SRI hash
-# (tests/unit/test_graphiql_assets.py checks the hashes and that VERSIONS matches the lock file).
+# (tests/unit/api/test_graphiql_assets.py checks the hashes and that VERSIONS matches the lock file).
 # Re-run after changing a pinned version.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-dest="$here/../../graphmem/api/static/graphiql"
+dest="$here/../../api/graphmem_api/static/graphiql"
 cd "$here"
 npm ci --no-audit --no-fund --silent
 mkdir -p "$dest"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copy the pinned cytoscape.js build (package-lock.json) into graphmem/viz/static/, where the HTML
 # export and the explorer page inline or serve it: nothing is loaded from a CDN at view time.
-# Re-run after changing the pinned version; tests/unit/test_viz.py checks the copy matches the pin.
+# Re-run after changing the pinned version; tests/unit/viz/test_viz.py checks the copy matches the pin.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dest="$here/../../graphmem/viz/static"

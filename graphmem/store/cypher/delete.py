@@ -42,9 +42,13 @@ class SourceDeleter:
             left = kept[node_id]
             passage.source = passage.source if passage.source in left else left[0]
             rows.append(
-                {"id": node_id, "sources": left, "source": passage.source,
-                 "data": passage.model_dump_json()}
-            )  # fmt: skip
+                {
+                    "id": node_id,
+                    "sources": left,
+                    "source": passage.source,
+                    "data": passage.model_dump_json(),
+                }
+            )
         if rows:
             tx.write(self.dialect.statement("remove_passage_source"), {"ns": self.ns, "rows": rows})
 

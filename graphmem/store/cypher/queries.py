@@ -1,4 +1,5 @@
-"""Cypher statements, loaded by name from the ``cypher/`` folder (package ``graphmem.cypher``).
+"""Cypher statements, loaded by name from the repository's ``cypher/`` folder (installed as
+the package data ``graphmem.cypher``).
 
 Each statement is one file, ``cypher/<dialect>/<name>.cypher``. Its header comment declares the
 parameters it takes and the names it is a template over::
@@ -32,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from graphmem.errors import ConfigError, InputError
 
@@ -124,6 +126,11 @@ def parse(name: str, source: str) -> Statement:
 
 
 def _folder() -> Traversable:
+    # A source checkout reads cypher/ beside the package (so a worktree reads its own files); an
+    # installed wheel reads the same folder shipped as the package data graphmem.cypher.
+    checkout = Path(__file__).resolve().parents[3] / "cypher"
+    if (checkout / BASE_DIALECT).is_dir():
+        return checkout
     return resources.files("graphmem.cypher")
 
 

@@ -202,9 +202,15 @@ def node_from_row(model: type[N], row: Sequence[Any], namespace: str) -> N:
     node_id, data, status, error, metadata, etype, aliases, name, normalized = row
     if data is None and model is Entity:
         return model.model_validate(
-            {"id": node_id, "namespace": namespace, "name": name, "normalized": normalized,
-             "type": etype, "aliases": list(aliases or [])}
-        )  # fmt: skip
+            {
+                "id": node_id,
+                "namespace": namespace,
+                "name": name,
+                "normalized": normalized,
+                "type": etype,
+                "aliases": list(aliases or []),
+            }
+        )
     node = model.model_validate_json(data)
     if isinstance(node, Passage):
         if status is not None:

@@ -360,9 +360,15 @@ class SQLiteStore(SQLiteFile):
                 for t, s, d, w, p in select_in(conn, sql, (namespace,), node_ids):
                     if wanted is None or t in wanted:
                         found[(t, s, d)] = Edge.model_validate(
-                            {"type": t, "src": s, "dst": d, "namespace": namespace,
-                             "weight": w, "props": _props(p)}
-                        )  # fmt: skip
+                            {
+                                "type": t,
+                                "src": s,
+                                "dst": d,
+                                "namespace": namespace,
+                                "weight": w,
+                                "props": _props(p),
+                            }
+                        )
         return list(found.values())
 
     # -- vectors ------------------------------------------------------------------------------

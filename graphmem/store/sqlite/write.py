@@ -293,9 +293,8 @@ def _write_facts(conn: sqlite3.Connection, ns: str, facts: list[Fact], delta: Wr
     for f in by_id.values():
         key = embed_key(f)
         rows.append(
-            (ns, f.id, f.subject, f.object, iso(f.invalid_at), iso(f.expired_at), key,
-             dump(f))
-        )  # fmt: skip
+            (ns, f.id, f.subject, f.object, iso(f.invalid_at), iso(f.expired_at), key, dump(f))
+        )
         prev = old.get(f.id)
         if prev is None:
             delta.new_facts.append(f)
