@@ -165,7 +165,7 @@ def test_llamaindex_sync_nodes_carry_graphmem_scores_and_facts(memory: Memory) -
     assert {n.node.metadata["source"] for n in nodes} >= set(Q1["gold_passage_ids"])
     for rank, n in enumerate(nodes, start=1):
         assert n.node.node_id == n.node.metadata["passage_id"]
-        assert n.score == pytest.approx(n.node.metadata["score"])
+        assert n.score == pytest.approx(n.node.metadata["relevance"])
         _check_metadata(n.node.metadata, memory, rank)
         shown = n.node.get_content(metadata_mode=MetadataMode.LLM)
         assert f"source: {n.node.metadata['source']}" in shown
@@ -346,7 +346,7 @@ def test_llamaindex_returns_episodes_sync_and_async(episodic: Memory) -> None:
     nodes = GraphmemLlamaRetriever(episodic, k=4).retrieve(ADA)
     assert [n.node.node_id for n in nodes] == [h.episode.id for h in expected]
     for rank, (n, hit) in enumerate(zip(nodes, expected, strict=True), start=1):
-        assert n.score == pytest.approx(hit.score)
+        assert n.score == pytest.approx(hit.relevance)
         _check_episode_metadata(n.node.metadata, hit, rank)
         shown = n.node.get_content(metadata_mode=MetadataMode.LLM)
         assert (
