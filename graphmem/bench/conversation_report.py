@@ -50,6 +50,7 @@ def render_conversation_table(run: ConversationRun) -> Table:
         f"extractor {run.extractor} · store {run.store} · "
         f"{len(run.namespaces)} namespaces ({', '.join(run.namespaces)})",
     ]
+    lines += confidence_lines(run)
     skipped = skipped_line(run.skipped_questions)
     if skipped:
         lines.append(skipped)
@@ -172,6 +173,7 @@ def _caption(run: ConversationRun) -> list[str]:
             f"{abst['n']} abstention questions, apart (no answer in the history); the sessions "
             f"they are about in the top 5 (any@5 %): {shown}"
         )
+    lines += confidence_lines(run)
     lines.append(
         f"history visible until the end of each question's day · peak RSS "
         f"{run.peak_rss_mb:.0f} MB · extractor {run.extractor} · store {run.store}"
@@ -180,6 +182,19 @@ def _caption(run: ConversationRun) -> list[str]:
     if skipped:
         lines.append(skipped)
     return lines
+
+
+def confidence_lines(run: ConversationRun) -> list[str]:
+    """The AUROC of graphmem's confidence against each unanswerable set the run asked."""
+    found = run.confidence_auroc()
+    parts = [
+        f"{name} (n={found[name]['n']}) {found[name]['auroc']:.3f}"
+        for name in ("abstention", "adversarial")
+        if found.get(name, {}).get("auroc") is not None
+    ]
+    if not parts:
+        return []
+    return [f"confidence AUROC, answerable (n={found['answerable']}) against: " + ", ".join(parts)]
 
 
 def print_conversation(run: ConversationRun, console: Console | None = None) -> None:

@@ -10,10 +10,22 @@ from typing import Any
 from graphmem.bench.common import METHODS, skipped_json, timings_json
 from graphmem.bench.conversation import ConversationQuestion
 from graphmem.bench.jsonl import Skipped
-from graphmem.bench.metrics import recall_at_k
+from graphmem.bench.metrics import auroc, recall_at_k
 from graphmem.models import EpisodeReport
 
-__all__ = ["ConversationRun"]
+__all__ = ["ConversationRun", "unanswerable"]
+
+#: the sets of questions whose answer is not in the history, by how the data marks them
+UNANSWERABLE = ("abstention", "adversarial")
+
+
+def unanswerable(q: ConversationQuestion) -> str | None:
+    """``"abstention"`` (LongMemEval's ``abstention``), ``"adversarial"`` (LoCoMo's category 5),
+    or None for a question memory can answer."""
+    if q.extra.get("abstention") is True:
+        return "abstention"
+    return "adversarial" if q.category_name == "adversarial" else None
+
 
 _Ranks = tuple[str, ...]
 
@@ -56,6 +68,23 @@ class ConversationRun:
     sessions: dict[str, Any] | None = None
     #: per-question records replacing the plain ones (session-level runs)
     records: list[dict[str, Any]] | None = None
+    #: graphmem's ``SearchResult.confidence`` for each question asked, in order
+    confidence: list[float] = field(default_factory=list)
+
+    def confidence_auroc(self) -> dict[str, Any]:
+        """How well ``confidence`` separates the answerable questions from each unanswerable
+        set: ``{"answerable": n, "abstention": {"n", "auroc"}, "adversarial": {...}}`` (the
+        AUROC is None when a set is empty)."""
+        if len(self.confidence) != len(self.asked):
+            return {}
+        kinds = [unanswerable(q) for q in self.asked]
+        pos = [c for c, k in zip(self.confidence, kinds, strict=True) if k is None]
+        out: dict[str, Any] = {"answerable": len(pos)}
+        for name in UNANSWERABLE:
+            neg = [c for c, k in zip(self.confidence, kinds, strict=True) if k == name]
+            area = auroc(pos, neg)
+            out[name] = {"n": len(neg), "auroc": None if area is None else round(area, 6)}
+        return out
 
     def to_json(self) -> dict[str, Any]:
         """``{"dataset", "kind", "store", "extractor", "methods", "timings", "peak_rss_mb",
@@ -82,6 +111,8 @@ class ConversationRun:
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "skipped_questions": skipped_json(self.skipped_questions),
         }
+        if self.confidence:
+            out["confidence"] = self.confidence_auroc()
         if self.sessions is not None:
             out["timings"] = {**out["timings"], **self.sessions.get("timings", {})}
             out.update({k: v for k, v in self.sessions.items() if k != "timings"})
@@ -99,6 +130,8 @@ class ConversationRun:
                 "category": q.category_name,
                 "gold": list(q.evidence_ids),
             }
+            if i < len(self.confidence):
+                rec["confidence"] = self.confidence[i]
             for m in METHODS:
                 ranks = self.rankings[m][i]
                 rec[m] = {"ranks": [list(r) for r in ranks]}

@@ -205,6 +205,7 @@ def run_conversation(
     method_ms: dict[str, float] = {}
     query_ms: list[float] = []
     repeat_ms: list[float] = []
+    asked_confidence: dict[str, float] = {}
 
     def ask(q: ConversationQuestion) -> list[str]:
         res = mem.search(
@@ -214,6 +215,7 @@ def run_conversation(
             include=["episodes"],
             as_of=visible.get(q.id),
         )
+        asked_confidence[q.id] = res.confidence
         return [h.episode.id for h in res.episodes]
 
     if asked:
@@ -272,6 +274,7 @@ def run_conversation(
             dense_ms.append((time.perf_counter() - t) * 1e3)
 
     methods = {m: score(asked, rankings[m], ks) for m in METHODS}
+    confidence = [asked_confidence[q.id] for q in asked]
     return ConversationRun(
         dataset=ds.name,
         store="",
@@ -298,6 +301,7 @@ def run_conversation(
         turns_by_conv={c: len(t) for c, t in convs.items()},
         query_ms_repeat=repeat_ms,
         dense_ms=dense_ms,
+        confidence=confidence,
     )
 
 

@@ -328,6 +328,7 @@ def finish_sessions(embedder: Embedder, ds: ConversationDataset, run: Conversati
             "gold": list(q.evidence_ids),
             "gold_sessions": list(gold.sessions),
             "graphmem_ms": round(run.query_ms[i], 3) if i < len(run.query_ms) else None,
+            "confidence": run.confidence[i] if i < len(run.confidence) else None,
         }
         for m in METHODS:
             turns = run.rankings[m][i]

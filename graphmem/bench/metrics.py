@@ -192,6 +192,23 @@ def conversation_scores(judged: Sequence[Judged], k_values: Sequence[int]) -> di
     return overall
 
 
+def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
+    """The area under the ROC curve of a score separating ``positives`` from ``negatives``: the
+    chance that a random positive scores above a random negative, ties counting half (None when
+    either set is empty).
+
+    >>> auroc([0.9, 0.4], [0.5, 0.1])
+    0.75
+    """
+    if not positives or not negatives:
+        return None
+    wins = 0.0
+    for p in positives:
+        for n in negatives:
+            wins += 1.0 if p > n else 0.5 if p == n else 0.0
+    return wins / (len(positives) * len(negatives))
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The ``q``-th percentile (0–100) with linear interpolation, as numpy's default; 0.0 if empty.
 
