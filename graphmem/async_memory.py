@@ -259,6 +259,10 @@ class AsyncMemory:
     async def stats(self, namespace: str | None = None) -> Stats:
         return await asyncio.to_thread(self.sync.stats, namespace)
 
+    async def warm(self, namespace: str | None = None) -> None:
+        """Build the namespace's search structures now (see :meth:`Memory.warm`)."""
+        await asyncio.to_thread(self.sync.warm, namespace)
+
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)
 

@@ -9,15 +9,18 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphmem.embed.base import Embedder
+from graphmem.embed.make import make_embedder as make_embedder
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
-from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, node_kind, normalize_name
+from graphmem.extract.make import make_extractor as make_extractor
+from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
 from graphmem.ingest.episodes import EpisodeIngestor, EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
 from graphmem.ingest.pipeline import Ingestor
@@ -40,9 +43,10 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
+from graphmem.retrieve.asof import warm as warm_asof
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer, PassageSearchSettings
-from graphmem.retrieve.results import links, neighbors
+from graphmem.retrieve.results import links, neighbors, nodes
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -51,7 +55,7 @@ from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
 from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
-from graphmem.store.base import Store, WriteBatch, node_getter
+from graphmem.store.base import Store, Warmable, WriteBatch
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -62,37 +66,7 @@ if TYPE_CHECKING:
 DocumentLike = Document | str | Mapping[str, Any]
 EpisodeLike = EpisodeIn | Mapping[str, Any]
 T = TypeVar("T")
-
-
-def make_embedder(spec: Embedder | str) -> Embedder:
-    """``"local"`` (the bundled MiniLM model) or an :class:`Embedder` instance."""
-    if not isinstance(spec, str):
-        return spec
-    if spec == "local":
-        from graphmem.embed.local import LocalEmbedder
-
-        return LocalEmbedder()
-    raise ConfigError(f"unknown embedder {spec!r}: use 'local' or pass an Embedder instance")
-
-
-def make_extractor(spec: Extractor | str | None) -> Extractor | None:
-    """``"nlp"`` (spaCy, offline), ``"none"``, or an :class:`Extractor` instance.
-
-    The ``precomputed`` and ``llm`` extractors need arguments (a file; an endpoint): build them
-    and pass the instance, or use the CLI, which does.
-    """
-    if spec is None or not isinstance(spec, str):
-        return spec
-    if spec in {"nlp", "spacy"}:
-        from graphmem.extract.nlp import SpacyExtractor
-
-        return SpacyExtractor()
-    if spec == "none":
-        return None
-    raise ConfigError(
-        f"unknown extractor {spec!r}: use 'nlp' or 'none', or pass an Extractor instance "
-        "(PrecomputedExtractor.from_file(...), LLMExtractor(...))"
-    )
+R = TypeVar("R", bound=IngestReport)
 
 
 def _renamed(old_name: str, old: T | None, new_name: str, new: T | None) -> T | None:
@@ -224,15 +198,16 @@ class Memory:
         """
         ns = self._ns(namespace)
         documents = (_to_document(d) for d in docs)
+        ingest = functools.partial(
+            self._ingestor.ingest,
+            ns,
+            batch_size=batch_size,
+            retry_failed=retry_failed,
+            replace_sources=replace_sources,
+        )
         if not progress:
-            return self._ingestor.ingest(
-                ns,
-                documents,
-                batch_size=batch_size,
-                retry_failed=retry_failed,
-                on_progress=on_progress,
-                replace_sources=replace_sources,
-            )
+            report = ingest(documents, on_progress=on_progress)
+            return self._warm_after(ns, report.passages_added, batch_size, report)
         from tqdm import tqdm
 
         items = list(documents)
@@ -243,14 +218,8 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._ingestor.ingest(
-                ns,
-                items,
-                batch_size=batch_size,
-                retry_failed=retry_failed,
-                on_progress=step,
-                replace_sources=replace_sources,
-            )
+            report = ingest(items, on_progress=step)
+        return self._warm_after(ns, report.passages_added, batch_size, report)
 
     def retry_failed(self, *, namespace: str | None = None, batch_size: int = 64) -> IngestReport:
         """Extract again every passage whose extraction failed before."""
@@ -304,9 +273,10 @@ class Memory:
         """
         ns = self._ns(namespace)
         if not progress:
-            return self._episodes.ingest(
+            report = self._episodes.ingest(
                 ns, episodes, batch_size=batch_size, on_progress=on_progress
             )
+            return self._warm_after(ns, report.episodes_added, batch_size, report)
         from tqdm import tqdm
 
         total = len(episodes) if isinstance(episodes, Sized) else None
@@ -317,7 +287,24 @@ class Memory:
                 if on_progress:
                     on_progress(n)
 
-            return self._episodes.ingest(ns, episodes, batch_size=batch_size, on_progress=step)
+            report = self._episodes.ingest(ns, episodes, batch_size=batch_size, on_progress=step)
+        return self._warm_after(ns, report.episodes_added, batch_size, report)
+
+    def warm(self, namespace: str | None = None) -> None:
+        """Build the namespace's search structures now (graph projection, vector indexes, the
+        as-of data), so no question pays them; later writes keep them in step. A bulk ingest
+        calls it at its end; a server may call it on open."""
+        ns = self._ns(namespace)
+        if isinstance(self.store, Warmable):
+            self.store.warm(ns)
+            warm_asof(self.store, ns)
+
+    def _warm_after(self, ns: str, added: int, batch_size: int, report: R) -> R:
+        # Only after a bulk ingest: single adds in a loop would rebuild per call what the next
+        # question builds once anyway.
+        if added >= batch_size:
+            self.warm(ns)
+        return report
 
     def add_note(
         self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None
@@ -451,16 +438,7 @@ class Memory:
         self, ids: Sequence[str], *, namespace: str | None = None
     ) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
         """The stored nodes among ``ids``, by id (one store call per kind; unknown ids left out)."""
-        ns = self._ns(namespace)
-        by_kind: dict[str, list[str]] = {}
-        for i in ids:
-            by_kind.setdefault(node_kind(i), []).append(i)
-        found: dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode] = {}
-        for kind, wanted in by_kind.items():
-            getter = node_getter(self.store, kind)
-            if getter is not None:
-                found.update(getter(ns, wanted))
-        return found
+        return nodes(self.store, self._ns(namespace), ids)
 
     def links(self, ids: Sequence[str], *, namespace: str | None = None) -> dict[str, list[Link]]:
         """Every edge (or fact) from each of ``ids`` to a neighbour, in two store calls for all

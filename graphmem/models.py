@@ -179,6 +179,8 @@ class Link:
 class FactHit(BaseModel):
     fact: Fact
     score: float
+    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
+    relevance: float = 0.0
     subject_name: str
     object_name: str
 
@@ -186,6 +188,8 @@ class FactHit(BaseModel):
 class EntityHit(BaseModel):
     entity: Entity
     score: float
+    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
+    relevance: float = 0.0
 
 
 class PassageHit(BaseModel):
@@ -194,6 +198,8 @@ class PassageHit(BaseModel):
     passage: Passage
     score: float
     dense_score: float | None = None
+    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
+    relevance: float = 0.0
     facts: list[FactHit] = Field(default_factory=list)
     #: entity names on the way from a seed to this passage
     path: list[str] = Field(default_factory=list)
@@ -202,11 +208,15 @@ class PassageHit(BaseModel):
 class HyperedgeHit(BaseModel):
     hyperedge: Hyperedge
     score: float
+    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
+    relevance: float = 0.0
 
 
 class EpisodeHit(BaseModel):
     episode: Episode
     score: float
+    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
+    relevance: float = 0.0
     facts: list[FactHit] = Field(default_factory=list)
     #: the episodes around it in its session, in time order (when asked for)
     context: list[Episode] = Field(default_factory=list)
@@ -223,6 +233,10 @@ class SearchResult(BaseModel):
     episodes: list[EpisodeHit] = Field(default_factory=list)
     #: which strategy produced the ranking: "graph" or "dense" (fallback, no fact matched)
     mode: str = "graph"
+    #: how likely, in [0, 1], the hits hold the answer (see graphmem.retrieve.relevance)
+    confidence: float = 0.0
+    #: ``confidence`` reached ``graphmem.retrieve.relevance.ANSWERABLE_THRESHOLD``
+    answerable: bool = False
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 

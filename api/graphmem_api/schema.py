@@ -54,6 +54,7 @@ def _fact_hit(h: m.FactHit) -> t.FactHit:
     return t.FactHit(
         fact=t.to_fact(h.fact),
         score=h.score,
+        relevance=h.relevance,
         subject_name=h.subject_name,
         object_name=h.object_name,
     )
@@ -127,6 +128,7 @@ def to_search_result(result: m.SearchResult, include: tuple[t.Include, ...]) -> 
                 passage=t.to_passage(h.passage),
                 score=h.score,
                 dense_score=h.dense_score,
+                relevance=h.relevance,
                 facts=[_fact_hit(f) for f in h.facts],
                 path=list(h.path),
             )
@@ -135,11 +137,16 @@ def to_search_result(result: m.SearchResult, include: tuple[t.Include, ...]) -> 
         if t.Include.PASSAGES in keep
         else [],
         facts=[_fact_hit(f) for f in result.facts] if t.Include.FACTS in keep else [],
-        entities=[t.EntityHit(entity=t.to_entity(h.entity), score=h.score) for h in result.entities]
+        entities=[
+            t.EntityHit(entity=t.to_entity(h.entity), score=h.score, relevance=h.relevance)
+            for h in result.entities
+        ]
         if t.Include.ENTITIES in keep
         else [],
         hyperedges=[
-            t.HyperedgeHit(hyperedge=t.to_hyperedge(h.hyperedge), score=h.score)
+            t.HyperedgeHit(
+                hyperedge=t.to_hyperedge(h.hyperedge), score=h.score, relevance=h.relevance
+            )
             for h in result.hyperedges
         ]
         if t.Include.HYPEREDGES in keep
@@ -148,6 +155,7 @@ def to_search_result(result: m.SearchResult, include: tuple[t.Include, ...]) -> 
             t.EpisodeHit(
                 episode=t.to_episode(h.episode),
                 score=h.score,
+                relevance=h.relevance,
                 facts=[_fact_hit(f) for f in h.facts],
                 context=[t.to_episode(e) for e in h.context] if t.Include.CONTEXT in keep else [],
             )
@@ -156,6 +164,8 @@ def to_search_result(result: m.SearchResult, include: tuple[t.Include, ...]) -> 
         if t.Include.EPISODES in keep
         else [],
         mode=result.mode,
+        confidence=result.confidence,
+        answerable=result.answerable,
         timings_ms=cast(JSON, dict(result.timings_ms)),
         subgraph=subgraph(result),
     )

@@ -255,11 +255,14 @@ to_hyperedge = _hyperedge
 
 # ------------------------------------------------------------------------------ results
 
+RELEVANCE = "in [0, 1], one scale for every kind of hit, non-increasing down its list"
+
 
 @strawberry.type
 class FactHit:
     fact: Fact
     score: float
+    relevance: float = strawberry.field(description=RELEVANCE)
     subject_name: str
     object_name: str
 
@@ -268,6 +271,7 @@ class FactHit:
 class EntityHit:
     entity: Entity
     score: float
+    relevance: float = strawberry.field(description=RELEVANCE)
 
 
 @strawberry.type(description="A ranked passage with the facts that linked it to the question.")
@@ -275,6 +279,7 @@ class PassageHit:
     passage: Passage
     score: float
     dense_score: float | None
+    relevance: float = strawberry.field(description=RELEVANCE)
     facts: list[FactHit]
     path: list[str] = strawberry.field(description="entity names from a seed to this passage")
 
@@ -283,12 +288,14 @@ class PassageHit:
 class HyperedgeHit:
     hyperedge: Hyperedge
     score: float
+    relevance: float = strawberry.field(description=RELEVANCE)
 
 
 @strawberry.type
 class EpisodeHit:
     episode: Episode
     score: float
+    relevance: float = strawberry.field(description=RELEVANCE)
     facts: list[FactHit]
     context: list[Episode] = strawberry.field(
         description="the episodes around it in its session, in time order (when asked for)"
@@ -328,6 +335,12 @@ class SearchResult:
     hyperedges: list[HyperedgeHit]
     episodes: list[EpisodeHit]
     mode: str = strawberry.field(description='"graph", or "dense" when no fact matched')
+    confidence: float = strawberry.field(
+        description="how likely, in [0, 1], the hits hold the answer"
+    )
+    answerable: bool = strawberry.field(
+        description="confidence reached the documented threshold (else: probably not in memory)"
+    )
     timings_ms: JSON
     subgraph: Subgraph
 

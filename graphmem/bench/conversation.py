@@ -11,6 +11,7 @@ evidence-turn recall per category) is :mod:`graphmem.bench.conversation_runner`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +47,8 @@ class Turn:
     text: str
     blip_caption: str | None
     line: int
+    #: the dataset's own id of the session (LongMemEval's ``session_id``), if it gives one
+    session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,39 @@ class ConversationDataset:
         for t in self.turns:
             out.setdefault(t.conversation_id, []).append(t)
         return out
+
+
+def stratified(
+    questions: Sequence[ConversationQuestion], limit: int | None
+) -> list[ConversationQuestion]:
+    """``limit`` questions taken round-robin over categories (in order of ``category``, then
+    name; each category's questions in file order, abstention ones last), returned in file order;
+    all of them without a limit. Deterministic, so a slice is the same on every run.
+
+    >>> qs = [ConversationQuestion("c", f"q{i}", "?", None, i % 3, "", (), i) for i in range(9)]
+    >>> [q.id for q in stratified(qs, 4)]
+    ['q0', 'q1', 'q2', 'q3']
+    >>> [q.id for q in stratified(sorted(qs, key=lambda q: q.category), 3)]
+    ['q0', 'q1', 'q2']
+    """
+    if not limit or limit >= len(questions):
+        return list(questions)
+    groups: dict[tuple[int, str], list[ConversationQuestion]] = {}
+    for q in questions:
+        groups.setdefault((q.category, q.category_name), []).append(q)
+    # abstention questions last in their category: a small slice asks answerable ones first
+    queues = [
+        sorted(groups[key], key=lambda q: q.extra.get("abstention") is True)
+        for key in sorted(groups)
+    ]
+    picked: set[int] = set()
+    depth = 0
+    while len(picked) < limit:
+        for queue in queues:
+            if depth < len(queue) and len(picked) < limit:
+                picked.add(id(queue[depth]))
+        depth += 1
+    return [q for q in questions if id(q) in picked]
 
 
 def load_conversation(
@@ -136,6 +172,7 @@ def load_conversation(
             text=text,
             blip_caption=caption,
             line=lineno,
+            session_id=f.optional_string("session_id"),
         )
         if not text.strip() and not (caption or "").strip():
             log.warning("%s:%d: skipping turn %r: empty text", where, lineno, dia)

@@ -26,8 +26,8 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,19 +39,31 @@ from graphmem.bench.common import (
     conversation_namespace,
     peak_rss_mb,
     redact_url,
-    skipped_json,
-    skipped_line,
     sqlite_url,
-    timings_json,
 )
 from graphmem.bench.conversation import (
     ConversationDataset,
     ConversationQuestion,
     Turn,
     load_conversation,
+    stratified,
 )
-from graphmem.bench.jsonl import MAX_PASSAGE_BYTES, QUESTIONS, TURNS, Skipped
-from graphmem.bench.metrics import Judged, conversation_scores, normalize_k_values, percentile
+from graphmem.bench.conversation_report import print_conversation, render_conversation_table
+from graphmem.bench.conversation_result import ConversationRun
+from graphmem.bench.jsonl import MAX_PASSAGE_BYTES, QUESTIONS, TURNS
+from graphmem.bench.longmemeval import (
+    TURN_KS,
+    finish_sessions,
+    has_session_gold,
+    is_abstention,
+    question_times,
+    session_golds,
+)
+from graphmem.bench.metrics import (
+    Judged,
+    conversation_scores,
+    normalize_k_values,
+)
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
 from graphmem.ingest.episodes import make_episode, parse_time
@@ -59,9 +71,6 @@ from graphmem.models import EpisodeIn, EpisodeReport
 from graphmem.store.base import Store
 
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.table import Table
-
     from graphmem.embed.base import Embedder
     from graphmem.memory import Memory
 
@@ -82,59 +91,6 @@ __all__ = [
 
 CONVERSATION_KS = (5, 10, 25)
 _Ranks = tuple[str, ...]
-
-
-@dataclass
-class ConversationRun:
-    """Everything one conversation run measured. :meth:`to_json` is the exact published JSON."""
-
-    dataset: str
-    store: str
-    extractor: str
-    namespaces: list[str]
-    k_values: list[int]
-    methods: dict[str, dict[str, Any]]
-    ingest_s: float
-    query_ms: list[float]
-    peak_rss_mb: float
-    questions: int
-    turns: int
-    episodes: int
-    skipped: list[Skipped] = field(default_factory=list)
-    #: questions left out because an evidence turn is not in the data (see ``strict``)
-    skipped_questions: list[Skipped] = field(default_factory=list)
-    ingest: EpisodeReport | None = None
-    method_ms: dict[str, float] = field(default_factory=dict)
-    bm25_stemmer: str = "none"
-    question_ids: list[str] = field(default_factory=list)
-    rankings: dict[str, list[list[_Ranks]]] = field(default_factory=dict)
-    kind: str = "conversation"
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"dataset", "kind", "store", "extractor", "methods", "timings", "peak_rss_mb",
-        "skipped_questions"}``."""
-
-        def rounded(scores: dict[str, Any]) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            for key, value in scores.items():
-                if isinstance(value, dict):
-                    out[key] = {name: rounded(row) for name, row in value.items()}
-                elif key == "n":
-                    out[key] = int(value)
-                else:
-                    out[key] = round(float(value), 6)
-            return out
-
-        return {
-            "dataset": self.dataset,
-            "kind": self.kind,
-            "store": self.store,
-            "extractor": self.extractor,
-            "methods": {m: rounded(self.methods[m]) for m in METHODS},
-            "timings": timings_json(self.ingest_s, self.query_ms),
-            "peak_rss_mb": round(self.peak_rss_mb, 1),
-            "skipped_questions": skipped_json(self.skipped_questions),
-        }
 
 
 def turn_episode(turn: Turn, position: int) -> EpisodeIn:
@@ -173,25 +129,35 @@ def run_conversation(
     *,
     limit: int | None = None,
     progress: bool = True,
+    timing: bool = False,
 ) -> ConversationRun:
-    """Ingest ``ds`` into ``mem`` (one namespace per conversation under ``mem.namespace``) and
-    score graphmem, dense and BM25 on every question with evidence."""
+    """Ingest the conversations ``ds``'s asked questions need into ``mem`` (one namespace per
+    conversation under ``mem.namespace``) and score graphmem, dense and BM25 on every question
+    with evidence (and every ``abstention`` one).
+
+    ``limit``: N questions taken round-robin over categories (:func:`stratified`); only their
+    conversations are ingested. A question with a ``question_time`` sees its history as of then
+    (:func:`graphmem.bench.longmemeval.question_times`), in graphmem and in the baselines.
+    ``timing``: also time embedding each conversation's turns alone, a second ask of each
+    question, and dense search per question with its embedding.
+    """
     from tqdm import tqdm
 
     check_turn_times(ds)
     ks = sorted(set(ks))
     max_k = ks[-1]
     base = mem.namespace
-    convs = ds.conversations()
+    visible = question_times(ds)
+    asked = stratified([q for q in ds.questions if q.evidence_ids or is_abstention(q)], limit)
+    needed = {q.conversation_id for q in asked}
+    convs = {c: turns for c, turns in ds.conversations().items() if c in needed}
     namespaces = {c: conversation_namespace(base, c) for c in convs}
-    asked = [q for q in ds.questions if q.evidence_ids]
-    if limit:
-        asked = asked[:limit]
 
     # episode id -> the dia_ids it stands for, per conversation
     dia_of: dict[str, dict[str, _Ranks]] = {}
     texts: dict[str, list[str]] = {}
     episode_ids: dict[str, list[str]] = {}
+    episode_time: dict[str, dict[str, datetime]] = {}
     items: dict[str, list[EpisodeIn]] = {}
     for conv, turns in convs.items():
         ns = namespaces[conv]
@@ -203,41 +169,66 @@ def run_conversation(
             if ep.id not in mapping:
                 order.append(ep.id)
                 texts.setdefault(conv, []).append(ep.text)
+                episode_time.setdefault(conv, {})[ep.id] = ep.time
             mapping.setdefault(ep.id, []).append(str(item.metadata["dia_id"]))
         dia_of[conv] = {k: tuple(v) for k, v in mapping.items()}
         episode_ids[conv] = order
         items[conv] = conv_items
 
     report = EpisodeReport()
-    t0 = time.perf_counter()
+    ingest_by_conv: dict[str, float] = {}
+    embed_by_conv: dict[str, float] = {}
     for conv in convs:
+        t0 = time.perf_counter()
         part = mem.add_episodes(items[conv], namespace=namespaces[conv], progress=progress)
+        ingest_by_conv[conv] = time.perf_counter() - t0
         for name, value in part.model_dump().items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 setattr(report, name, getattr(report, name) + value)
-    ingest_s = time.perf_counter() - t0
+        if timing:  # the same texts, embedded alone: what ingest costs beyond its vectors
+            t0 = time.perf_counter()
+            mem.embedder.embed(texts[conv])
+            embed_by_conv[conv] = time.perf_counter() - t0
+    ingest_s = sum(ingest_by_conv.values())
 
-    def ranks(conv: str, ids: Sequence[str]) -> list[_Ranks]:
-        return [dia_of[conv].get(i, ()) for i in ids[:max_k]]
+    def hidden(q: ConversationQuestion) -> set[str]:
+        """Episodes after the question's visible time (none without a question time)."""
+        until = visible.get(q.id)
+        if until is None:
+            return set()
+        return {e for e, t in episode_time[q.conversation_id].items() if t > until}
+
+    def ranks(conv: str, ids: Sequence[str], drop: Collection[str] = ()) -> list[_Ranks]:
+        return [dia_of[conv].get(i, ()) for i in ids if i not in drop][:max_k]
 
     rankings: dict[str, list[list[_Ranks]]] = {m: [] for m in METHODS}
     method_ms: dict[str, float] = {}
     query_ms: list[float] = []
-    if asked:
-        first = asked[0]  # untimed warm-up: model load, graph projection
-        mem.search(
-            first.question,
+    repeat_ms: list[float] = []
+    asked_confidence: dict[str, float] = {}
+
+    def ask(q: ConversationQuestion) -> list[str]:
+        res = mem.search(
+            q.question,
             k=max_k,
-            namespace=namespaces[first.conversation_id],
+            namespace=namespaces[q.conversation_id],
             include=["episodes"],
+            as_of=visible.get(q.id),
         )
+        asked_confidence[q.id] = res.confidence
+        return [h.episode.id for h in res.episodes]
+
+    if asked:
+        ask(asked[0])  # untimed warm-up: model load, graph projection
     for q in tqdm(asked, desc="questions", unit="q", disable=not progress):
         t = time.perf_counter()
-        res = mem.search(
-            q.question, k=max_k, namespace=namespaces[q.conversation_id], include=["episodes"]
-        )
+        found = ask(q)
         query_ms.append((time.perf_counter() - t) * 1e3)
-        rankings["graphmem"].append(ranks(q.conversation_id, [h.episode.id for h in res.episodes]))
+        if timing:
+            t = time.perf_counter()
+            ask(q)
+            repeat_ms.append((time.perf_counter() - t) * 1e3)
+        rankings["graphmem"].append(ranks(q.conversation_id, found))
     method_ms["graphmem"] = sum(query_ms) / len(query_ms) if query_ms else 0.0
 
     by_conv: dict[str, list[int]] = {}
@@ -250,23 +241,40 @@ def run_conversation(
     for conv, idx in by_conv.items():
         ns = namespaces[conv]
         qtexts = [asked[i].question for i in idx]
+        drops = [hidden(asked[i]) for i in idx]
+        # later episodes are filtered out afterwards, so ask for as many more
+        fetch = max_k + max(len(d) for d in drops)
         t = time.perf_counter()
-        hits = dense_search(mem.store, mem.embedder, ns, qtexts, max_k, kind="episode")
+        hits = dense_search(mem.store, mem.embedder, ns, qtexts, fetch, kind="episode")
         dense_s += time.perf_counter() - t
-        for i, dh in zip(idx, hits, strict=True):
-            dense_rank[i] = ranks(conv, [e for e, _ in dh])
+        for i, dh, drop in zip(idx, hits, drops, strict=True):
+            dense_rank[i] = ranks(conv, [e for e, _ in dh], drop)
         bm25 = BM25Index(texts[conv])
         stemmer = bm25.stemmer_name
         t = time.perf_counter()
-        found = bm25.search(qtexts, max_k)
+        found_bm25 = bm25.search(qtexts, fetch)
         bm25_s += time.perf_counter() - t
-        for i, bh in zip(idx, found, strict=True):
-            bm25_rank[i] = ranks(conv, [episode_ids[conv][j] for j, _ in bh])
+        for i, bh, drop in zip(idx, found_bm25, drops, strict=True):
+            bm25_rank[i] = ranks(conv, [episode_ids[conv][j] for j, _ in bh], drop)
     rankings["dense"], rankings["bm25"] = dense_rank, bm25_rank
     n = max(len(asked), 1)
     method_ms["dense"], method_ms["bm25"] = dense_s * 1e3 / n, bm25_s * 1e3 / n
+    dense_ms: list[float] = []
+    if timing:  # as a user pays it: one question embedded, then the vector search
+        for q in asked:
+            t = time.perf_counter()
+            dense_search(
+                mem.store,
+                mem.embedder,
+                namespaces[q.conversation_id],
+                [q.question],
+                max_k,
+                kind="episode",
+            )
+            dense_ms.append((time.perf_counter() - t) * 1e3)
 
     methods = {m: score(asked, rankings[m], ks) for m in METHODS}
+    confidence = [asked_confidence[q.id] for q in asked]
     return ConversationRun(
         dataset=ds.name,
         store="",
@@ -278,7 +286,7 @@ def run_conversation(
         query_ms=query_ms,
         peak_rss_mb=0.0,
         questions=len(asked),
-        turns=len(ds.turns),
+        turns=sum(len(t) for t in convs.values()),
         episodes=sum(len(v) for v in episode_ids.values()),
         skipped=list(ds.skipped),
         skipped_questions=list(ds.skipped_questions),
@@ -287,6 +295,13 @@ def run_conversation(
         bm25_stemmer=stemmer,
         question_ids=[q.id for q in asked],
         rankings=rankings,
+        asked=asked,
+        ingest_by_conv=ingest_by_conv,
+        embed_by_conv=embed_by_conv,
+        turns_by_conv={c: len(t) for c, t in convs.items()},
+        query_ms_repeat=repeat_ms,
+        dense_ms=dense_ms,
+        confidence=confidence,
     )
 
 
@@ -298,49 +313,6 @@ def score(
         Judged(q.category_name, r, q.evidence_ids) for q, r in zip(questions, rankings, strict=True)
     ]
     return conversation_scores(judged, ks)
-
-
-def render_conversation_table(run: ConversationRun) -> Table:
-    """Methods as rows, evidence recall in percent, overall and per category (R@10)."""
-    from rich.table import Table
-
-    ks = run.k_values
-    cats = sorted(run.methods["graphmem"]["by_category"])
-    title = f"{run.dataset}: {run.questions} questions, {run.episodes} episodes"
-    table = Table(title=title, title_justify="left")
-    table.add_column("method", no_wrap=True)
-    for k in ks:
-        table.add_column(f"R@{k}\n%", justify="right")
-    mid = ks[len(ks) // 2]
-    for c in cats:
-        n = int(run.methods["graphmem"]["by_category"][c]["n"])
-        table.add_column(f"{c[:6]}\nn={n}\nR@{mid}", justify="right")
-    table.add_column("ms/q", justify="right")
-    for m in METHODS:
-        s = run.methods[m]
-        row = [f"{100 * s[f'recall@{k}']:.1f}" for k in ks]
-        row += [f"{100 * s['by_category'][c][f'recall@{mid}']:.1f}" for c in cats]
-        ms = run.method_ms.get(m)
-        table.add_row(m, *row, f"{ms:.1f}" if ms is not None else "-")
-    p50, p95 = percentile(run.query_ms, 50), percentile(run.query_ms, 95)
-    lines = [
-        f"ingest {run.ingest_s:.1f} s · graphmem query p50 {p50:.1f} ms, p95 {p95:.1f} ms · "
-        f"peak RSS {run.peak_rss_mb:.0f} MB",
-        f"extractor {run.extractor} · store {run.store} · "
-        f"{len(run.namespaces)} namespaces ({', '.join(run.namespaces)})",
-    ]
-    skipped = skipped_line(run.skipped_questions)
-    if skipped:
-        lines.append(skipped)
-    table.caption = "\n".join(lines)
-    table.caption_justify = "left"
-    return table
-
-
-def print_conversation(run: ConversationRun, console: Console | None = None) -> None:
-    from rich.console import Console
-
-    (console or Console()).print(render_conversation_table(run))
 
 
 def run_conversation_bench(
@@ -355,7 +327,9 @@ def run_conversation_bench(
     max_passage_bytes: int = MAX_PASSAGE_BYTES,
     strict: bool = False,
 ) -> ConversationRun:
-    """The whole conversation run on a folder (what ``graphmem bench DIR`` does for LoCoMo).
+    """The whole conversation run on a folder (what ``graphmem bench DIR`` does for LoCoMo and
+    LongMemEval; a folder with session-level gold is scored as :mod:`graphmem.bench.longmemeval`
+    says, with turn ks (5, 10, 50) by default).
 
     ``extractor``: ``"auto"``/``"nlp"`` (spaCy, offline), ``"none"``, another name Memory accepts,
     or an Extractor (``"precomputed"`` needs a multihop folder's triples.jsonl: refused here).
@@ -363,15 +337,17 @@ def run_conversation_bench(
     """
     from graphmem.memory import MAX_K, MAX_QUESTION_CHARS, Memory
 
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"limit must be a positive number of questions, got {limit!r}")
+    ds = load_conversation(path, max_passage_bytes=max_passage_bytes, strict=strict)
+    sessions = has_session_gold(ds)
     try:
-        ks = normalize_k_values(CONVERSATION_KS if k_values is None else k_values)
+        default = TURN_KS if sessions else CONVERSATION_KS
+        ks = normalize_k_values(default if k_values is None else k_values)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     if ks[-1] > MAX_K:
         raise ConfigError(f"k values must be at most {MAX_K}, got {ks[-1]}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ConfigError(f"limit must be a positive number of questions, got {limit!r}")
-    ds = load_conversation(path, max_passage_bytes=max_passage_bytes, strict=strict)
     for q in ds.questions:
         if len(q.question) > MAX_QUESTION_CHARS:
             raise InputError(
@@ -381,6 +357,9 @@ def run_conversation_bench(
                 line=q.line,
                 field="question",
             )
+    question_times(ds)  # an unreadable question_time fails before anything is written
+    if sessions:
+        session_golds(ds)
     check_turn_times(ds)
     if isinstance(extractor, str):
         name = extractor.strip().lower()
@@ -403,7 +382,9 @@ def run_conversation_bench(
             label = redact_url(store if isinstance(store, str) else store.url)
         mem = Memory(store_arg, embedder=embedder, extractor=ex_spec, namespace=namespace)
         try:
-            run = run_conversation(mem, ds, ks, limit=limit, progress=progress)
+            run = run_conversation(mem, ds, ks, limit=limit, progress=progress, timing=sessions)
+            if sessions:
+                finish_sessions(mem.embedder, ds, run)
         finally:
             if isinstance(store_arg, str):
                 mem.close()

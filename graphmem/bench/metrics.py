@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 Rank = str | Collection[str]
@@ -49,6 +49,67 @@ def all_found_at_k(ranking: Ranking, gold: Collection[str], k: int) -> bool:
     if not gold_set:
         raise ValueError("all-found is undefined without gold ids")
     return gold_set <= found_in_top_k(ranking, k)
+
+
+def recall_any_at_k(ranking: Ranking, gold: Collection[str], k: int) -> float:
+    """1.0 when at least one gold id is in the first ``k`` ranks, else 0.0 (LongMemEval's
+    ``recall_any``); gold must not be empty.
+
+    >>> recall_any_at_k(["s4", "s2", "s9"], gold=["s2", "s7"], k=2)
+    1.0
+    """
+    gold_set = set(gold)
+    if not gold_set:
+        raise ValueError("recall_any is undefined without gold ids")
+    return 1.0 if gold_set & found_in_top_k(ranking, k) else 0.0
+
+
+def ndcg_at_k(ranking: Ranking, gold: Collection[str], k: int) -> float:
+    """NDCG@k with binary gains, as LongMemEval scores turns: a rank gains 1 when it holds a gold
+    id, discounted by ``log2(rank + 1)``; the ideal puts ``min(len(gold), k)`` gold ranks first.
+
+    A rank that stands for several gold ids gains 1 once, and a rank whose gold ids were all found
+    above gains nothing, so the score stays within 0..1.
+
+    >>> round(ndcg_at_k(["x", "g1"], gold=["g1"], k=10), 4)
+    0.6309
+    """
+    gold_set = set(gold)
+    if not gold_set:
+        raise ValueError("NDCG is undefined without gold ids")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    dcg = 0.0
+    found: set[str] = set()
+    for i, rank in enumerate(ranking[:k]):
+        ids = {rank} if isinstance(rank, str) else set(rank)
+        if (ids & gold_set) - found:
+            dcg += 1.0 / math.log2(i + 2)
+            found |= ids
+    ideal = math.fsum(1.0 / math.log2(i + 2) for i in range(min(len(gold_set), k)))
+    return dcg / ideal
+
+
+def sessions_in_rank_order(ranking: Ranking, session_of: Mapping[str, str]) -> list[str]:
+    """The sessions of ranked turns, each once, in the order of its best-ranked turn.
+
+    LongMemEval's turn-to-session mapping: map each ranked turn to its session and keep the first
+    occurrence, so the first ``k`` sessions are what ``recall_any@k``/``recall_all@k`` judge. Turns
+    with no known session take no place.
+
+    >>> sessions_in_rank_order(["a#3", ("b#1",), "a#0", "c#2"], {"a#3": "a", "a#0": "a",
+    ...                         "b#1": "b", "c#2": "c"})
+    ['a', 'b', 'c']
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for rank in ranking:
+        for turn in (rank,) if isinstance(rank, str) else rank:
+            session = session_of.get(turn)
+            if session is not None and session not in seen:
+                seen.add(session)
+                out.append(session)
+    return out
 
 
 def mean(values: Iterable[float]) -> float:
@@ -129,6 +190,23 @@ def conversation_scores(judged: Sequence[Judged], k_values: Sequence[int]) -> di
     }
     overall["by_category"] = recall_by_category(judged, ks)
     return overall
+
+
+def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
+    """The area under the ROC curve of a score separating ``positives`` from ``negatives``: the
+    chance that a random positive scores above a random negative, ties counting half (None when
+    either set is empty).
+
+    >>> auroc([0.9, 0.4], [0.5, 0.1])
+    0.75
+    """
+    if not positives or not negatives:
+        return None
+    wins = 0.0
+    for p in positives:
+        for n in negatives:
+            wins += 1.0 if p > n else 0.5 if p == n else 0.0
+    return wins / (len(positives) * len(negatives))
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -111,9 +111,12 @@ def run_bench(
     ``store``: a store URL or Store (default: a fresh temporary SQLite file, deleted afterwards).
     ``extractor``: ``"auto"`` (``triples.jsonl`` if the folder has one, else ``"nlp"``),
     ``"precomputed"``, ``"nlp"``, any other name Memory accepts, or an Extractor instance.
-    ``limit``: ask only the first N questions (the whole corpus is still ingested).
+    ``limit``: ask only the first N questions (the whole corpus is still ingested); in a
+    conversation folder, N questions round-robin over categories, and only their conversations
+    are ingested.
     ``k_values``: default (2, 5) for multihop folders, (5, 10, 25) for conversation folders
-    (evidence-turn recall: :mod:`graphmem.bench.conversation_runner`).
+    (evidence-turn recall: :mod:`graphmem.bench.conversation_runner`), (5, 10, 50) for
+    LongMemEval-layout ones (:mod:`graphmem.bench.longmemeval`).
     ``strict``: refuse a folder whose questions name gold ids it does not hold; by default such
     questions are skipped with one warning and listed in the JSON's ``skipped_questions``.
 
@@ -167,6 +170,8 @@ def run_bench(
         conv_data = conv.to_json()
         if json_path is not None:
             write_json(conv_data, json_path)
+        if per_question is not None:
+            _write_records(conv.per_question(), per_question)
         return conv_data
     result = run_bench_detailed(
         path,
@@ -191,7 +196,11 @@ def run_bench(
 
 
 def _write_per_question(run: BenchRun, path: str | Path) -> None:
-    lines = (json.dumps(rec, ensure_ascii=False) for rec in run.per_question())
+    _write_records(run.per_question(), path)
+
+
+def _write_records(records: Sequence[dict[str, Any]], path: str | Path) -> None:
+    lines = (json.dumps(rec, ensure_ascii=False) for rec in records)
     Path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 

@@ -32,6 +32,7 @@ from graphmem.models import (
     PassageHit,
     SearchResult,
 )
+from graphmem.retrieve.relevance import mixed
 from graphmem.retrieve.results import day, fact_wording, validity
 from graphmem.validity import is_current, utc
 
@@ -192,7 +193,7 @@ def _passage(rank: int, hit: PassageHit) -> list[RenderableType]:
     p = hit.passage
     head = Text("\n")
     head.append(f"{rank}.", style="bold cyan")
-    head.append(f" score {hit.score:.4f}")
+    head.append(f" relevance {hit.relevance:.2f}, score {hit.score:.4f}")
     if hit.dense_score is not None:
         head.append(f", dense {hit.dense_score:.3f}")
     head.append(f"  {p.source or p.id}", style="dim")
@@ -211,7 +212,7 @@ def _episode(hit: EpisodeHit) -> list[RenderableType]:
     ep = hit.episode
     head = Text("\n")
     head.append("episode", style="bold magenta")
-    head.append(f" {hit.score:.4f}  ")
+    head.append(f" relevance {hit.relevance:.2f}, score {hit.score:.4f}  ")
     head.append(f"{utc(ep.time):%Y-%m-%d %H:%M}", style="dim")
     if ep.session:
         head.append(f"  session {ep.session}", style="dim")
@@ -268,11 +269,17 @@ def render_result(result: SearchResult) -> Group:
     head = Text("Q: ", style="bold")
     head.append(result.question)
     head.append(f"   ({result.mode} ranking)", style="dim")
+    verdict = "answerable" if result.answerable else "probably not in memory"
+    head.append(f"\nconfidence {result.confidence:.2f}: {verdict}", style="dim")
     parts: list[RenderableType] = [head]
-    for rank, hit in enumerate(result.passages, start=1):
-        parts += _passage(rank, hit)
-    for ehit in result.episodes:
-        parts += _episode(ehit)
+    # one list by relevance (one scale for both kinds), never passage, episode, passage, ...
+    rank = 0
+    for hit in mixed(result):
+        if isinstance(hit, PassageHit):
+            rank += 1
+            parts += _passage(rank, hit)
+        else:
+            parts += _episode(hit)
     if result.facts:
         parts.append(Text("\nfacts", style="bold yellow"))
         parts += _facts_block(result.facts, RESULT_FACTS)

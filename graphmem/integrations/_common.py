@@ -1,6 +1,6 @@
 """What both RAG plug-ins share: calling a Memory or a client, sync or async, and the metadata.
 
-Passages and episodes both become documents, interleaved by rank (see :func:`ranked_hits`).
+Passages and episodes both become documents, in one list by relevance (see :func:`ranked_hits`).
 
 A "memory" here is anything with graphmem's ``search(question, *, k, namespace)``: a
 :class:`graphmem.Memory`, an :class:`graphmem.AsyncMemory`, or the client SDK's ``Client`` /
@@ -17,6 +17,7 @@ from typing import Any
 
 from graphmem.errors import ConfigError
 from graphmem.models import EpisodeHit, FactHit, PassageHit, SearchResult
+from graphmem.retrieve.relevance import mixed
 from graphmem.validity import is_current
 
 
@@ -91,17 +92,11 @@ Hit = PassageHit | EpisodeHit
 
 
 def ranked_hits(result: SearchResult, k: int | None = None) -> list[Hit]:
-    """Passages and episodes interleaved by rank (the best passage, the best episode, the second
-    passage, ...), at most ``k`` (all when ``None``). Their scores come from different rankers on
-    different scales, so ranks are what compares. An episode-only store gives episodes, a
-    document store passages.
+    """Passages and episodes in one list by ``relevance`` (one scale for both kinds, each
+    kind's own order kept), at most ``k`` (all when ``None``). An episode-only store gives
+    episodes, a document store passages.
     """
-    passages, episodes = list(result.passages), list(result.episodes)
-    ranked: list[Hit] = []
-    for i in range(max(len(passages), len(episodes))):
-        ranked += passages[i : i + 1]
-        ranked += episodes[i : i + 1]
-    return ranked if k is None else ranked[:k]
+    return mixed(result, k)
 
 
 def hit_id(hit: Hit) -> str:
@@ -127,6 +122,7 @@ def fact_metadata(f: FactHit) -> dict[str, Any]:
         "object": f.object_name,
         "text": f.fact.text,
         "score": f.score,
+        "relevance": f.relevance,
         "subject_id": f.fact.subject,
         "object_id": f.fact.object,
         "valid_at": _iso(f.fact.valid_at),
@@ -139,8 +135,10 @@ def fact_metadata(f: FactHit) -> dict[str, Any]:
 def hit_metadata(hit: Hit, rank: int, result: SearchResult) -> dict[str, Any]:
     """The metadata both plug-ins attach to a retrieved passage or episode (JSON-ready).
 
-    ``kind`` says which; both carry ``score``, ``rank``, ``namespace``, ``mode`` and ``facts``
-    (with ``valid_at``/``invalid_at``/``expired_at``/``current``).
+    ``kind`` says which; both carry ``relevance`` (in [0, 1], one scale for both kinds),
+    ``score`` (the ranker's own), ``rank``, the result's ``confidence`` and ``answerable``,
+    ``namespace``, ``mode`` and ``facts`` (with ``valid_at``/``invalid_at``/``expired_at``/
+    ``current``).
     """
     if isinstance(hit, EpisodeHit):
         return episode_metadata(hit, rank, result)
@@ -148,9 +146,12 @@ def hit_metadata(hit: Hit, rank: int, result: SearchResult) -> dict[str, Any]:
     return {
         "kind": "passage",
         "passage_id": p.id,
+        "relevance": hit.relevance,
         "score": hit.score,
         "dense_score": hit.dense_score,
         "rank": rank,
+        "confidence": result.confidence,
+        "answerable": result.answerable,
         "source": p.source,
         "title": p.title,
         "namespace": p.namespace,
@@ -167,8 +168,11 @@ def episode_metadata(hit: EpisodeHit, rank: int, result: SearchResult) -> dict[s
     return {
         "kind": "episode",
         "episode_id": ep.id,
+        "relevance": hit.relevance,
         "score": hit.score,
         "rank": rank,
+        "confidence": result.confidence,
+        "answerable": result.answerable,
         "speaker": ep.speaker,
         "time": ep.time.isoformat(),
         "session": ep.session,

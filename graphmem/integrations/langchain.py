@@ -1,6 +1,6 @@
 """A LangChain retriever over graphmem (``pip install 'graphmem[langchain]'``).
 
-Each retrieved passage or episode becomes a ``Document`` (interleaved by rank) whose ``id`` is the
+Each retrieved passage or episode becomes a ``Document`` (one list by relevance) whose ``id`` is the
 passage or episode id. ``metadata["kind"]`` says which. A passage's metadata holds graphmem's
 score, the dense score, the rank, source, title, the facts that linked it to the question and the
 entity path; an episode's the speaker, time, session and its facts; every fact carries its

@@ -1,7 +1,7 @@
 """A LlamaIndex retriever over graphmem (``pip install 'graphmem[llamaindex]'``).
 
-Each retrieved passage or episode becomes a ``NodeWithScore`` (interleaved by rank): a ``TextNode``
-whose ``id_`` is the passage or episode id, with graphmem's score as the node score and the same
+Each retrieved passage or episode becomes a ``NodeWithScore`` (one list by relevance): a ``TextNode``
+whose ``id_`` is the passage or episode id, with graphmem's relevance as the node score and the same
 metadata as the LangChain retriever (``kind``, scores, rank, source, facts with their validity,
 entity path; an episode's speaker, time and session). Only a passage's ``source``, ``title`` and
 ``path`` and an episode's ``speaker``, ``time`` and ``session`` are shown to the LLM or embedded;
@@ -57,7 +57,7 @@ def to_nodes(result: SearchResult, k: int | None = None) -> list[NodeWithScore]:
             excluded_llm_metadata_keys=hidden,
             excluded_embed_metadata_keys=hidden,
         )
-        out.append(NodeWithScore(node=node, score=hit.score))
+        out.append(NodeWithScore(node=node, score=hit.relevance))
     return out
 
 

@@ -40,6 +40,8 @@ class FactOut(BaseModel):
     object: str
     text: str
     score: float | None = None
+    #: in [0, 1], one scale for every kind of hit
+    relevance: float | None = None
     valid_at: datetime | None = None
     invalid_at: datetime | None = None
     #: not ended in the world and not superseded in memory
@@ -54,6 +56,8 @@ class PassageOut(BaseModel):
     title: str | None = None
     text: str
     score: float
+    #: in [0, 1], one scale for passages and episodes (the text lists both by it)
+    relevance: float = 0.0
     #: the entities (and facts) that linked the question to this passage
     path: list[str] = Field(default_factory=list)
     facts: list[FactOut] = Field(default_factory=list)
@@ -66,6 +70,7 @@ class EpisodeOut(BaseModel):
     speaker: str | None = None
     session: str | None = None
     score: float
+    relevance: float = 0.0
     facts: list[FactOut] = Field(default_factory=list)
 
 
@@ -73,6 +78,10 @@ class SearchOut(BaseModel):
     query: str
     #: how the passages were ranked ("graph", "dense", "episodic")
     mode: str
+    #: in [0, 1]: how likely the hits hold the answer
+    confidence: float = 0.0
+    #: confidence reached the documented threshold (else: probably not in memory)
+    answerable: bool = False
     passages: list[PassageOut] = Field(default_factory=list)
     episodes: list[EpisodeOut] = Field(default_factory=list)
 
@@ -163,7 +172,9 @@ def fact_out(
 
 
 def fact_hit_out(hit: FactHit) -> FactOut:
-    return fact_out(hit.fact, hit.score, (hit.subject_name, hit.object_name))
+    out = fact_out(hit.fact, hit.score, (hit.subject_name, hit.object_name))
+    out.relevance = hit.relevance
+    return out
 
 
 def _fact_line(f: FactOut) -> str:
@@ -178,6 +189,7 @@ def _passage_out(hit: PassageHit) -> PassageOut:
         title=p.title,
         text=p.text,
         score=hit.score,
+        relevance=hit.relevance,
         path=list(hit.path),
         facts=[fact_hit_out(f) for f in hit.facts],
     )
@@ -192,6 +204,7 @@ def _episode_out(hit: EpisodeHit) -> EpisodeOut:
         speaker=ep.speaker,
         session=ep.session,
         score=hit.score,
+        relevance=hit.relevance,
         facts=[fact_hit_out(f) for f in hit.facts],
     )
 
@@ -200,22 +213,34 @@ def search_result(query: str, found: SearchResult, k: int) -> CallToolResult:
     data = SearchOut(
         query=query,
         mode=found.mode,
+        confidence=found.confidence,
+        answerable=found.answerable,
         passages=[_passage_out(h) for h in found.passages[:k]],
         episodes=[_episode_out(h) for h in found.episodes[:k]],
     )
+    # one list by relevance (one scale for both kinds), never passage, episode, passage, ...
+    items: list[tuple[float, int, int, PassageOut | EpisodeOut]] = [
+        (-p.relevance, 0, i, p) for i, p in enumerate(data.passages)
+    ]
+    items += [(-e.relevance, 1, i, e) for i, e in enumerate(data.episodes)]
     lines: list[str] = []
-    for rank, p in enumerate(data.passages, start=1):
-        lines.append(f"{rank}. [{p.source or p.id}] (score {p.score:.4f}) {_clip(p.text)}")
-        if p.path:
-            lines.append("   via " + " → ".join(p.path))
-        lines.extend("   fact " + _fact_line(f) for f in p.facts[:3])
-    for e in data.episodes:
-        # episode texts usually carry their speaker already ("Ada: ...")
-        who = f"{e.speaker}: " if e.speaker and not e.text.startswith(f"{e.speaker}:") else ""
-        lines.append(
-            f"- episode {e.time:%Y-%m-%d %H:%M} (score {e.score:.4f}) {who}{_clip(e.text)}"
-        )
-        lines.extend("   fact " + _fact_line(f) for f in e.facts[:3])
+    for rank, (_, _, _, hit) in enumerate(sorted(items, key=lambda t: t[:3]), start=1):
+        scores = f"(relevance {hit.relevance:.2f}, score {hit.score:.4f})"
+        if isinstance(hit, PassageOut):
+            lines.append(f"{rank}. [{hit.source or hit.id}] {scores} {_clip(hit.text)}")
+            if hit.path:
+                lines.append("   via " + " → ".join(hit.path))
+        else:
+            # episode texts usually carry their speaker already ("Ada: ...")
+            who = hit.speaker or ""
+            who = f"{who}: " if who and not hit.text.startswith(f"{who}:") else ""
+            lines.append(
+                f"{rank}. episode {hit.time:%Y-%m-%d %H:%M} {scores} {who}{_clip(hit.text)}"
+            )
+        lines.extend("   fact " + _fact_line(f) for f in hit.facts[:3])
+    if lines:
+        verdict = "answerable" if data.answerable else "probably not in memory"
+        lines.insert(0, f"confidence {data.confidence:.2f}: {verdict}")
     if not lines:
         lines.append("Nothing in memory matches this question.")
     return result("\n".join(lines), data)

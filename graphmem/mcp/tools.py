@@ -264,7 +264,8 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
             hits.extend(ep.facts)
         seen: set[str] = set()
         out = []
-        for hit in sorted(hits, key=lambda h: -h.score):
+        # by relevance: facts of the result and of its episodes come from different rankers
+        for hit in sorted(hits, key=lambda h: -h.relevance):
             if hit.fact.id in seen:
                 continue
             seen.add(hit.fact.id)
@@ -272,7 +273,7 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
             holds = valid_at(hit.fact, when) if when is not None else fact.current
             if holds or include_ended:
                 out.append((not holds, fact))
-        # the k most relevant, those that hold first (stable: by score within each group)
+        # the k most relevant, those that hold first (stable: by relevance within each group)
         top = sorted(out[:k], key=lambda pair: pair[0])
         return facts_result(query, [f for _, f in top])
 

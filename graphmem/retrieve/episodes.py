@@ -15,17 +15,19 @@ For one question:
    weighted by their dense score.
 5. **Neighbours**: a turn that answers is often next to the turn that matches (a question and its
    answer), so each episode also gets the best dense score of its NEXT neighbours.
-6. **Fusion**: ``score = dense' + w_ppr * ppr' + w_arigraph * ari' + w_neighbors * nbr'`` with each
-   part min-max normalized over the candidates (primes), plus ``w_time`` for episodes holding a
-   time expression when the question asks "when", and ``recency_weight * 2^(-age / half-life)``;
-   times ``1 - w_superseded`` for an episode whose changing facts (homes, employers, owners: see
-   :mod:`graphmem.ingest.temporal`) had all been superseded at the query's time, so the newest answer
-   ranks first.
-   With every weight 0 this is the dense ranking.
+6. **Fusion**, as the passage path's (:mod:`graphmem.retrieve.fusion`): the first stage is dense
+   and BM25 (the store's full-text index over episodes) fused by weighted RRF, with the turns of
+   the best sessions and the turns inside the question's time windows as further rankings
+   (:mod:`graphmem.retrieve.episode_rank`). The graph's ranking (``w_ppr * ppr' + w_arigraph *
+   ari' + w_neighbors * nbr'``, min-max normalized over the candidates) is fused with it at the
+   weight of its agreement with the first stage (``graph_gate``: a graph that says nothing leaves
+   the first stage as it was); an episode whose changing facts (homes, employers, owners: see
+   :mod:`graphmem.ingest.temporal`) had all been superseded at the query's time scores
+   ``1 - w_superseded`` of its score, so the newest answer ranks first; dense's and BM25's best
+   turns stay in the top ``keep_best_depth``; count and list questions are spread over sessions.
 
-Filters: ``as_of`` keeps episodes up to that time (and facts valid then); ``between=(start, end)``
-keeps episodes inside it (either end may be None). ``context`` returns, for each hit, the ids of
-its neighbours in its session (``context`` steps each way) as optional context.
+Filters: ``as_of`` keeps episodes up to that time (and facts valid then), ``between=(start, end)``
+those inside it (either end may be None). ``context`` gives each hit its session neighbours' ids.
 
 >>> EpisodeSearchSettings().w_ppr > 0
 True
@@ -43,8 +45,19 @@ import numpy as np
 
 from graphmem.ids import EPISODE, FACT, PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Episode, Fact
-from graphmem.retrieve.asof import graph_as_of
+from graphmem.retrieve.asof import graph_as_of, stale_episodes
 from graphmem.retrieve.base import Between, Request, Retrieval
+from graphmem.retrieve.episode_rank import (
+    asks_count,
+    asks_now,
+    asks_past,
+    context_of,
+    in_windows,
+    session_ranking,
+    spread,
+    time_windows,
+)
+from graphmem.retrieve.fusion import fuse, graph_gate, keep_best, rrf
 from graphmem.retrieve.ppr import Engine, personalized_pagerank
 from graphmem.retrieve.scores import minmax
 from graphmem.store.base import Store, Vector
@@ -84,15 +97,45 @@ class EpisodeSearchSettings:
     w_ppr: float = 1.0
     w_arigraph: float = 0.1
     w_neighbors: float = 0.6
-    w_time: float = 0.3
-    #: share of the score taken from episodes whose changing facts (graphmem.ingest.temporal) no longer held at the
-    #: query's time (``as_of``, else now): the newest answer first; checked on the best ``rerank``
+    #: "when" questions: the turns holding a time expression as a ranking of the first stage.
+    #: benchmarks/sweep_episodes.py (locomo_dev + 5 LongMemEval histories): 1.0 against 0.3
+    #: lifts locomo_dev R@10 67.8 to 69.2 (temporal 85.7 to 92.1) and changes no LongMemEval figure
+    w_time: float = 1.0
+    #: episodes whose changing facts (graphmem.ingest.temporal) no longer held at the query's
+    #: time (``as_of``, else now) move down ``w_superseded * stale_places`` places (a question
+    #: about now: below every current one of the best ``rerank``); 0: off
     w_superseded: float = 0.5
+    stale_places: int = 4
     rerank: int = 50
     recency_weight: float = 0.0
     recency_half_life_days: float = 30.0
     #: neighbours (each way, in the session) returned as context of each hit
     context: int = 0
+    #: BM25 (the store's full-text index over episodes) in the first stage, fused with dense by
+    #: weighted RRF (0: dense alone; a store that does not rank by BM25 counts as 0)
+    bm25_weight: float = 1.0
+    lexical_candidates: int = 100
+    #: the turns of the best sessions (summed RRF of their best ``session_top`` turns) as a third
+    #: ranking of the first stage (0: off). Off by default: on the sweep (locomo_dev and 5
+    #: LongMemEval histories) 0.25 and 0.5 cost LongMemEval R@5 20 points (76.7 to 56.7) for at
+    #: most +1.3 on locomo_dev R@10, so their worst gap to max(dense, BM25) is -6.7 against +2.9
+    session_weight: float = 0.0
+    session_top: int = 3
+    #: turns inside the windows the question's time expressions name ("two weeks ago", "in May",
+    #: read against ``as_of``) as a ranking of the first stage (0: off)
+    window_weight: float = 1.0
+    #: the graph's ranking counts fully when ``gate_high`` of its top ``gate_depth`` are in the
+    #: first stage's top ``gate_depth``, not at all at ``gate_low`` or less
+    gate_depth: int = 10
+    gate_low: float = 0.2
+    gate_high: float = 0.5
+    protect_top: int = 1
+    #: dense's and BM25's best turn each stays in the first ``keep_best_depth`` places
+    keep_best_depth: int = 5
+    #: count and list questions: at most ``spread_cap`` turns of a session in the first
+    #: ``spread_depth`` (or k) places (0: off)
+    spread_cap: int = 2
+    spread_depth: int = 10
 
 
 @dataclass
@@ -174,13 +217,18 @@ def retrieve_episodes(
     """Rank the namespace's episodes for one question (see the module docstring)."""
     cfg = settings or EpisodeSearchSettings()
     q = np.asarray(query, dtype=np.float32).reshape(1, -1)
-    hits = store.vector_search(namespace, "episode", q, max(k, cfg.candidates))[0]
+    n_cand = max(k, cfg.candidates)
+    hits = store.vector_search(namespace, "episode", q, n_cand)[0]
     if not hits:
         return EpisodeRetrieval([], {}, [], {}, mode="episodic")
+    lex = _lexical(store, namespace, question, max(k, cfg.lexical_candidates), cfg)
     dense = dict(hits)
-    rows = store.get_episodes(namespace, [e for e, _ in hits])
+    rows = store.get_episodes(namespace, list(dict.fromkeys([e for e, _ in hits + lex])))
     if as_of is not None or between is not None:
         rows = {i: ep for i, ep in rows.items() if _keep(ep, as_of, between)}
+    dense_ids = [i for i, _ in hits if i in rows]
+    lex_ids = [i for i, _ in lex if i in rows]
+    first = _first_stage(dense_ids, lex_ids, rows, question, as_of or now, cfg)
     fact_hits = store.vector_search(namespace, "fact", q, cfg.fact_top_k * 3)[0]
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
     if as_of is not None or between is not None:
@@ -204,19 +252,18 @@ def retrieve_episodes(
 
     # Episodes the walk reached strongly join the candidates.
     walked = sorted(
-        ((n, s) for n, s in node_scores.items() if is_kind(n, EPISODE) and n not in dense),
+        ((n, s) for n, s in node_scores.items() if is_kind(n, EPISODE) and n not in rows),
         key=lambda t: -t[1],
-    )[: max(k, cfg.candidates)]
+    )[:n_cand]
     if walked:
         more = store.get_episodes(namespace, [n for n, _ in walked])
         rows.update({i: ep for i, ep in more.items() if _keep(ep, as_of, between)})
-    ids = [i for i, _ in hits if i in rows] + [n for n, _ in walked if n in rows]
+    ids = first + [n for n, _ in walked if n in rows]
     if not ids:
         return EpisodeRetrieval([], dense, fact_hits, {}, node_scores, mode="episodic")
     floor = min(dense.values())
     d = np.array([dense.get(i, floor) for i in ids])
     dn = minmax(d)
-    dn_of = dict(zip(ids, dn.tolist(), strict=True))
     p = np.array([node_scores.get(i, 0.0) for i in ids])
 
     ari, evidence = _arigraph(store, namespace, ids, fact_hits)
@@ -224,28 +271,20 @@ def retrieve_episodes(
     if cfg.w_neighbors > 0 or cfg.context > 0:
         idx = [graph.index_of(i) for i in ids]
         known = [(j, x) for j, x in enumerate(idx) if x is not None]
+        # `at` is dn (in [0, 1]) on the candidates, all episodes, and 0 elsewhere: max = best one.
+        at = np.zeros(graph.num_nodes)
+        at[[x for _, x in known]] = dn[[j for j, _ in known]]
         for (j, _), (nb, _) in zip(known, graph.neighbors([x for _, x in known]), strict=True):
-            vals = [dn_of.get(graph.node_id(int(u)), 0.0) for u in nb.tolist()]
-            vals = [
-                v
-                for u, v in zip(nb.tolist(), vals, strict=True)
-                if is_kind(graph.node_id(int(u)), EPISODE)
-            ]
-            nbr[j] = max(vals, default=0.0)
+            if nb.size:
+                nbr[j] = max(float(at[nb].max()), 0.0)
     timed = np.array([1.0 if rows[i].metadata.get("times") else 0.0 for i in ids])
     ref = utc(as_of or now or max(utc(ep.time) for ep in rows.values()))
     age = np.array([max(0.0, (ref - utc(rows[i].time)).total_seconds() / 86400) for i in ids])
     comp = Components(ids, d, p, ari, nbr, timed, age)
-    fused = fuse_episode_scores(comp, cfg, asks_when(question))
-    if cfg.w_superseded > 0:
-        top = np.lexsort((np.arange(len(ids)), -fused))[: max(k, cfg.rerank)]
-        stale = superseded(store, namespace, [ids[j] for j in top], as_of)
-        for j in top:
-            if ids[j] in stale:
-                fused[j] *= 1.0 - cfg.w_superseded
-    order = np.lexsort((np.arange(len(ids)), -fused))[:k]
-    ranked = [(ids[j], float(fused[j])) for j in order]
-    context = _context(graph, [i for i, _ in ranked], cfg.context) if cfg.context else {}
+    ranked = _final_order(
+        store, namespace, comp, first, dense_ids, lex_ids, rows, question, as_of, k, cfg
+    )
+    context = context_of(graph, [i for i, _ in ranked], cfg.context) if cfg.context else {}
     return EpisodeRetrieval(
         hits=ranked,
         dense=dense,
@@ -260,17 +299,99 @@ def retrieve_episodes(
     )
 
 
-def fuse_episode_scores(c: Components, cfg: EpisodeSearchSettings, when: bool) -> np.ndarray:
-    """The fused score of each candidate (see the module docstring)."""
-    score = minmax(c.dense)
+def _lexical(
+    store: Store, namespace: str, question: str, n: int, cfg: EpisodeSearchSettings
+) -> list[tuple[str, float]]:
+    """BM25 hits over episode text ([] when BM25 counts for nothing or the store's full-text
+    index does not rank by BM25: FalkorDB's TF-IDF, as on the passage path)."""
+    if cfg.bm25_weight <= 0 or not question.strip() or store.text_ranking != "bm25":
+        return []
+    return store.text_search(namespace, question, n, kind="episode")
+
+
+def _first_stage(
+    dense_ids: list[str],
+    lex_ids: list[str],
+    rows: dict[str, Episode],
+    question: str,
+    when: datetime | None,
+    cfg: EpisodeSearchSettings,
+) -> list[str]:
+    """Dense and BM25 fused by weighted RRF, then fused again with the rankings that read the
+    question (its sessions, its time windows, "when" turns holding a time): see
+    :mod:`graphmem.retrieve.episode_rank`."""
+    base = [t for t, _ in rrf([dense_ids, lex_ids], [1.0, cfg.bm25_weight])]
+    rankings: list[list[str]] = [dense_ids, lex_ids]
+    weights: list[float] = [1.0, cfg.bm25_weight]
+    if cfg.session_weight > 0:
+        session_of = {t: rows[t].session for t in base}
+        rankings.append(session_ranking(base, session_of, top=cfg.session_top))
+        weights.append(cfg.session_weight)
+    windows = time_windows(question, when) if cfg.window_weight > 0 else []
+    inside = [t for t in base if in_windows(rows[t].time, windows)] if windows else []
+    if inside:
+        rankings.append(inside)
+        weights.append(cfg.window_weight)
+    if cfg.w_time > 0 and asks_when(question):
+        rankings.append([t for t in base if rows[t].metadata.get("times")])
+        weights.append(cfg.w_time)
+    if len(rankings) == 2:
+        return base
+    return [t for t, _ in rrf(rankings, weights)]
+
+
+def _final_order(
+    store: Store,
+    namespace: str,
+    comp: Components,
+    first: list[str],
+    dense_ids: list[str],
+    lex_ids: list[str],
+    rows: dict[str, Episode],
+    question: str,
+    as_of: datetime | None,
+    k: int,
+    cfg: EpisodeSearchSettings,
+) -> list[tuple[str, float]]:
+    """The first stage fused with the graph's ranking at the gate's weight; stale turns down,
+    dense's and BM25's best kept near the top, count questions spread over sessions."""
+    graph_score = graph_scores(comp, cfg)
+    ids = comp.ids
+    walked = [ids[j] for j in np.lexsort((np.arange(len(ids)), -graph_score)) if graph_score[j] > 0]
+    gate = graph_gate(first, walked, depth=cfg.gate_depth, low=cfg.gate_low, high=cfg.gate_high)
+    fused = dict(fuse(first, walked, gate=gate, protect=cfg.protect_top))
+    pos = {t: i for i, t in enumerate(first)}
+    order = sorted(fused, key=lambda t: (-fused[t], pos.get(t, len(pos))))
+    if cfg.w_superseded > 0 and order:
+        # Moved down by places, not by a share of the score: rank-fusion scores are too close
+        # together for a share to mean anything. A question about the present (a cue of now,
+        # or none of the past) puts every stale turn of the window below the current ones.
+        window = max(k, cfg.rerank)
+        stale = superseded(store, namespace, order[:window], as_of)
+        present = asks_now(question) or not asks_past(question)
+        shift = window if present else round(cfg.w_superseded * cfg.stale_places)
+        place = {t: i + (shift + 0.5 if t in stale else 0) for i, t in enumerate(order)}
+        order = sorted(order, key=lambda t: place[t])
+    bests = [r[0] for r in (dense_ids, lex_ids) if r]
+    order = keep_best(order, bests, cfg.keep_best_depth)
+    if cfg.spread_cap > 0 and asks_count(question):
+        session_of = {t: rows[t].session for t in order if t in rows}
+        order = spread(order, session_of, cap=cfg.spread_cap, depth=max(k, cfg.spread_depth))
+    scores = sorted(fused.values(), reverse=True)
+    scores += [scores[-1] if scores else 0.0] * (len(order) - len(scores))
+    return list(zip(order, scores, strict=True))[:k]
+
+
+def graph_scores(c: Components, cfg: EpisodeSearchSettings) -> np.ndarray:
+    """The graph's own score of each candidate (the walk, AriGraph's fact overlap, the best
+    dense neighbour), without the first stage's: what the gate weighs against it."""
+    score = np.zeros(len(c.ids))
     if cfg.w_ppr:
         score = score + cfg.w_ppr * minmax(c.ppr)
     if cfg.w_arigraph:
         score = score + cfg.w_arigraph * minmax(c.arigraph)
     if cfg.w_neighbors:
         score = score + cfg.w_neighbors * c.neighbors
-    if cfg.w_time and when:
-        score = score + cfg.w_time * c.timed
     if cfg.recency_weight:
         score = score + cfg.recency_weight * np.power(0.5, c.age_days / cfg.recency_half_life_days)
     return np.asarray(score, dtype=np.float64)
@@ -344,6 +465,9 @@ def superseded(
     store: Store, namespace: str, episode_ids: Sequence[str], when: datetime | None
 ) -> set[str]:
     """Episodes whose functional facts all no longer held at ``when`` (None: now)."""
+    fast = stale_episodes(store, namespace, episode_ids, when)
+    if fast is not None:
+        return fast
     evidence: dict[str, list[str]] = {}
     wanted = set(episode_ids)
     for e in store.edges_of(namespace, list(episode_ids), ["EVIDENCE"]):
@@ -358,26 +482,6 @@ def superseded(
         held = [(is_current(f) if when is None else valid_at(f, when)) for f in changing]
         if not any(held):
             out.add(ep)
-    return out
-
-
-def _context(graph: GraphView, hits: list[str], steps: int) -> dict[str, list[str]]:
-    """For each hit, the episodes up to ``steps`` NEXT links away (ids, sorted)."""
-    out: dict[str, list[str]] = {}
-    for hit in hits:
-        seen = {hit}
-        frontier = [hit]
-        for _ in range(steps):
-            idx = [graph.index_of(x) for x in frontier]
-            nxt: list[str] = []
-            for nbrs, _ in graph.neighbors([i for i in idx if i is not None]):
-                for j in nbrs.tolist():
-                    nid = graph.node_id(int(j))
-                    if is_kind(nid, EPISODE) and nid not in seen:
-                        seen.add(nid)
-                        nxt.append(nid)
-            frontier = nxt
-        out[hit] = sorted(seen - {hit})
     return out
 
 

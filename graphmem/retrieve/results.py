@@ -2,7 +2,7 @@
 
 Free functions over a store, so :mod:`graphmem.retrieve.search` (behind ``Memory.search``, the
 explainer and the API) formats the same way, and ``Memory.neighbors`` and the API's loaders walk
-the same adjacency (:func:`links`).
+the same adjacency (:func:`links`) and read nodes the same way (:func:`nodes`).
 
 >>> node_kind("ep:3f2a"), node_kind("e:ada"), node_kind("x")
 ('episode', 'entity', 'node')
@@ -11,19 +11,23 @@ the same adjacency (:func:`links`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from graphmem.ids import ENTITY, EPISODE, FACT, HYPEREDGE, PASSAGE, node_kind, of_kind
 from graphmem.models import (
+    Entity,
     EntityHit,
     Episode,
     EpisodeHit,
+    Event,
     Fact,
     FactHit,
+    Hyperedge,
     HyperedgeHit,
     Neighbor,
+    Passage,
     PassageHit,
     SearchResult,
 )
@@ -47,6 +51,7 @@ __all__ = [
     "neighbors",
     "node_kind",
     "node_labels",
+    "nodes",
     "order_facts",
     "unit_hits",
     "validity",
@@ -293,6 +298,29 @@ def links(store: Store, namespace: str, ids: Sequence[str]) -> dict[str, list[Li
         if e.dst in wanted and e.dst != e.src:
             out[e.dst].append(Link(e.dst, e.src, e.type, e.weight, "in", key))
     return out
+
+
+def nodes(
+    store: Store, namespace: str, ids: Sequence[str]
+) -> dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode]:
+    """The stored nodes among ``ids``, by id (one store call per kind; unknown ids left out)."""
+    by_kind: dict[str, list[str]] = {}
+    for i in ids:
+        by_kind.setdefault(node_kind(i), []).append(i)
+    getters: dict[str, Callable[[str, Sequence[str]], Mapping[str, Any]]] = {
+        "passage": store.get_passages,
+        "entity": store.get_entities,
+        "fact": store.get_facts,
+        "event": store.get_events,
+        "hyperedge": store.get_hyperedges,
+        "episode": store.get_episodes,
+    }
+    found: dict[str, Passage | Entity | Fact | Event | Hyperedge | Episode] = {}
+    for kind, wanted in by_kind.items():
+        getter = getters.get(kind)
+        if getter is not None:
+            found.update(getter(namespace, wanted))
+    return found
 
 
 def neighbors(store: Store, namespace: str, node_id: str, *, limit: int = 50) -> list[Neighbor]:

@@ -39,6 +39,7 @@ from graphmem.retrieve.passages import (
     Recognizer,
     lexical_hits,
 )
+from graphmem.retrieve.relevance import score_result
 from graphmem.retrieve.results import episode_hits, fact_hits, format_result, order_facts, unit_hits
 from graphmem.store.base import Store
 
@@ -222,6 +223,7 @@ class Searcher:
         found = self._retrieve(request)
         t2 = time.perf_counter()
         result = _format(found)
+        score_result(result, vector, self.store, self.embedder)
         t3 = time.perf_counter()
         result.timings_ms = {
             "embed": (t1 - t0) * 1e3,

@@ -39,6 +39,7 @@ from graphmem.models import (
 
 if TYPE_CHECKING:
     from graphmem.store.graph import GraphView
+    from graphmem.store.lexical import TextKind
 
 Vector = npt.NDArray[np.float32]
 NodeKind = Literal["passage", "entity", "fact", "event", "hyperedge", "episode"]
@@ -337,13 +338,16 @@ class Store(Protocol):
         """For each query row, the ``k`` nearest nodes of ``kind`` by cosine: (id, score), best first."""
         ...
 
-    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` passages of ``namespace`` that best match ``query`` by the store's full-text
-        index (BM25 where the engine scores so): (passage id, score), best first, higher better.
+    def text_search(
+        self, namespace: str, query: str, k: int, kind: TextKind = "passage"
+    ) -> list[tuple[str, float]]:
+        """The ``k`` passages (``kind="episode"``: episodes) of ``namespace`` that best match
+        ``query`` by the store's full-text index (BM25 where the engine scores so): (id, score),
+        best first, higher better.
 
         The index follows every write and delete. The query is cut into words (see
         :mod:`graphmem.store.lexical`), so no character of it is full-text syntax; a query with
-        no word, or ``k == 0``, finds nothing. Raises :class:`InputError` for a bad ``k``.
+        no word, or ``k == 0``, finds nothing. Raises :class:`InputError` for a bad ``k`` or ``kind``.
         """
         ...
 
@@ -376,3 +380,37 @@ def node_getter(
         "episode": "episodes",
     }.get(kind)
     return getattr(store, f"get_{name}") if name is not None else None
+
+
+@dataclass(frozen=True, eq=False)
+class FactTable:
+    """Every fact of a namespace as columns, no models: what as-of views and change checks read.
+
+    A store that offers it (:class:`HasFactTable`) returns the same object until a write changes
+    the namespace, so callers may cache what they derive from it by identity.
+    """
+
+    ids: list[str]
+    subjects: list[str]
+    objects: list[str]
+    predicates: list[str]
+    texts: list[str]
+    valid_at: list[datetime | None]
+    invalid_at: list[datetime | None]
+    expired_at: list[datetime | None]
+    #: (episode or passage, fact) of every EVIDENCE edge to a fact
+    evidence: list[tuple[str, str]]
+
+
+@runtime_checkable
+class HasFactTable(Protocol):
+    """A store that keeps :class:`FactTable` per namespace (the SQLite store)."""
+
+    def fact_table(self, namespace: str) -> FactTable: ...
+
+
+@runtime_checkable
+class Warmable(Protocol):
+    """A store that builds a namespace's in-memory search structures on demand (SQLite)."""
+
+    def warm(self, namespace: str) -> None: ...

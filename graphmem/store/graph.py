@@ -40,22 +40,31 @@ EDGE_WEIGHTS: dict[str, float] = {
 
 
 def ppr_edges(facts: Iterable[Fact], edges: Iterable[Edge]) -> list[WeightedEdge]:
-    """The PageRank edges that stored facts and edges contribute (the one place this is decided).
+    """The PageRank edges that stored facts and edges contribute.
 
     Facts that have expired or been invalidated are left out: the current graph reflects the
     current world (``as_of`` queries filter separately).
     """
-    out: list[WeightedEdge] = []
-    for fact in facts:
-        if fact.subject != fact.object and fact.invalid_at is None and fact.expired_at is None:
-            out.append((fact.subject, fact.object, 1.0))
-    for edge in edges:
-        base = EDGE_WEIGHTS.get(edge.type)
-        if base is None or edge.src == edge.dst:
+    return ppr_edge_rows(
+        ((f.subject, f.object, f.invalid_at is None and f.expired_at is None) for f in facts),
+        ((e.type, e.src, e.dst, e.weight) for e in edges),
+    )
+
+
+def ppr_edge_rows(
+    facts: Iterable[tuple[str, str, bool]], edges: Iterable[tuple[str, str, str, float]]
+) -> list[WeightedEdge]:
+    """:func:`ppr_edges` over plain rows, (subject, object, is current) and (type, src, dst,
+    weight): the one place what enters the graph is decided (stores load rows, not models)."""
+    out: list[WeightedEdge] = [(s, o, 1.0) for s, o, current in facts if current and s != o]
+    weights = EDGE_WEIGHTS
+    for kind, src, dst, weight in edges:
+        base = weights.get(kind)
+        if base is None or src == dst:
             continue
-        if edge.type == "EVIDENCE" and edge.dst.startswith("f:"):
+        if kind == "EVIDENCE" and dst.startswith("f:"):
             continue  # facts are not nodes of the PageRank graph
-        out.append((edge.src, edge.dst, base * edge.weight))
+        out.append((src, dst, base * weight))
     return out
 
 

@@ -21,8 +21,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal
 
 from graphmem.errors import InputError
+
+#: what a full-text search looks in: passage text (the default) or episode text
+TextKind = Literal["passage", "episode"]
+#: the node label of each kind a Cypher store's full-text index covers
+TEXT_LABELS: dict[str, str] = {"passage": "Passage", "episode": "Episode"}
 
 #: the most words of one query sent to an engine (Lucene refuses more than 1024 clauses)
 MAX_TERMS = 256
@@ -44,6 +50,17 @@ def check_text_query(query: object, k: object) -> None:
         )
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
         raise InputError(f"must be an int >= 0, got {k!r}", field="k")
+
+
+def text_table(kind: object) -> str:
+    """The embedded store's FTS5 table of ``kind`` (:class:`InputError` for another kind).
+
+    >>> text_table("episode")
+    'episodes_fts'
+    """
+    if kind not in TEXT_LABELS:
+        raise InputError(f"must be one of {sorted(TEXT_LABELS)}, got {kind!r}", field="kind")
+    return f"{kind}s_fts"
 
 
 def query_terms(query: str, limit: int = MAX_TERMS) -> list[str]:

@@ -1,13 +1,18 @@
-"""The store contract, lexical index: ``text_search`` follows writes and deletes on every store."""
+"""The store contract, lexical index: ``text_search`` (passages and episodes) follows writes and
+deletes on every store."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
 from graphmem.errors import InputError
+from graphmem.ids import episode_id
+from graphmem.models import Episode
 from graphmem.store.base import Store, WriteBatch
 
-from support.contract import DOCS, NS, doc_batch, passage, with_vectors
+from support.contract import DOCS, NS, T0, doc_batch, passage, with_vectors
 
 WIDE = 100  # more than any test writes: every match comes back
 
@@ -107,3 +112,51 @@ def test_text_search_refuses_bad_arguments(store: Store, ns: NS) -> None:
         store.text_search(a, "x", -1)
     with pytest.raises(InputError, match="'query'"):
         store.text_search(a, None, 3)  # type: ignore[arg-type]
+
+
+def episode(ns: str, text: str, minute: int, source: str = "chat") -> Episode:
+    t = T0 + timedelta(minutes=minute)
+    return Episode(
+        id=episode_id(ns, "s1", t.isoformat(), "user", text),
+        text=text,
+        time=t,
+        speaker="user",
+        session="s1",
+        source=source,
+        namespace=ns,
+    )
+
+
+def test_episode_text_search_follows_writes_and_deletes(store: Store, ns: NS) -> None:
+    a, b = ns("a"), ns("b")
+    e1 = episode(a, "My cat Miso loves the garden.", 0)
+    e2 = episode(a, "I adopted a second cat last week.", 1, source="other")
+    e3 = episode(a, "Work at the bakery starts early.", 2)
+    p = passage(a, "Cats are popular pets in the garden.", "doc")
+    store.write(with_vectors(WriteBatch(a, passages=[p], episodes=[e1, e2, e3])))
+    store.write(with_vectors(WriteBatch(b, episodes=[episode(b, "Another cat elsewhere.", 0)])))
+
+    hits = store.text_search(a, "cat garden", WIDE, kind="episode")
+    if store.text_ranking == "bm25":  # FalkorDB's TF-IDF may rank otherwise
+        assert hits[0][0] == e1.id  # both words beat one
+    assert {i for i, _ in hits} == {e1.id, e2.id}  # never the passage, never namespace b
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    # Stemming as for passages: "adopting" finds "adopted"; passages stay the default kind.
+    assert {i for i, _ in store.text_search(a, "ADOPTING", WIDE, kind="episode")} == {e2.id}
+    assert found(store, a, "cat garden") == {p.id}
+    assert store.text_search(a, "cat", 0, kind="episode") == []
+
+    store.delete_source(a, "other")
+    assert {i for i, _ in store.text_search(a, "cat", WIDE, kind="episode")} == {e1.id}
+    store.write(with_vectors(WriteBatch(a, episodes=[e2])))
+    store.write(with_vectors(WriteBatch(a, episodes=[e2])))  # again: nothing doubles
+    hits = store.text_search(a, "cat", WIDE, kind="episode")
+    assert sorted(i for i, _ in hits) == sorted([e1.id, e2.id])
+    store.delete_namespace(a)
+    assert store.text_search(a, "cat bakery", WIDE, kind="episode") == []
+    assert {i for i, _ in store.text_search(b, "cat", WIDE, kind="episode")} != set()
+
+
+def test_text_search_refuses_an_unknown_kind(store: Store, ns: NS) -> None:
+    with pytest.raises(InputError, match="'kind'"):
+        store.text_search(ns("a"), "x", 3, kind="fact")  # type: ignore[arg-type]

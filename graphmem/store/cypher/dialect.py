@@ -103,9 +103,12 @@ class Dialect(Protocol):
         """Exact nearest ``label`` nodes of one namespace, by a scan: (id, cosine), best first."""
         ...
 
-    def text_query(self, namespace: str, terms: Sequence[str], k: int) -> list[tuple[str, float]]:
-        """The ``k`` passages of ``namespace`` best matching any of ``terms`` (plain words, see
-        :mod:`graphmem.store.lexical`) in the server's full-text index: (id, score), best first."""
+    def text_query(
+        self, namespace: str, terms: Sequence[str], k: int, label: str = "Passage"
+    ) -> list[tuple[str, float]]:
+        """The ``k`` nodes labelled ``label`` (Passage or Episode) of ``namespace`` best matching
+        any of ``terms`` (plain words, see :mod:`graphmem.store.lexical`) in the server's
+        full-text index: (id, score), best first."""
         ...
 
     def adjacency(

@@ -77,6 +77,7 @@ SCHEMA = (
     "create_namespace_key",
     "create_model_key",
     "create_fulltext_index",
+    "create_episode_fulltext_index",
 )
 
 
@@ -387,10 +388,13 @@ class FalkorDBDialect:
             out[int(i)] = [(str(node_id), float(score)) for node_id, score in top]
         return out
 
-    def text_query(self, namespace: str, terms: Sequence[str], k: int) -> list[tuple[str, float]]:
+    def text_query(
+        self, namespace: str, terms: Sequence[str], k: int, label: str = "Passage"
+    ) -> list[tuple[str, float]]:
         # RediSearch's default scorer (TF-IDF, document-length normalized), not BM25.
         params = {"query": redisearch_query(list(terms)), "ns": namespace, "k": int(k)}
-        rows = self.read(self.statement("text_search"), params)
+        name = "text_search" if label == "Passage" else "text_search_episodes"
+        rows = self.read(self.statement(name), params)
         return [(str(i), float(s)) for i, s in rows]
 
     def adjacency(

@@ -44,6 +44,7 @@ SCHEMA = (
     "create_namespace_key",
     "create_model_key",
     "create_fulltext_index",
+    "create_episode_fulltext_index",
 )
 #: oldest Neo4j with ``CREATE VECTOR INDEX ... IF NOT EXISTS`` and ``db.index.vector.queryNodes``
 MIN_VERSION = (5, 15)
@@ -271,9 +272,12 @@ class Neo4jDialect:
             out[int(i)] = [(str(node_id), float(score)) for node_id, score in top]
         return out
 
-    def text_query(self, namespace: str, terms: Sequence[str], k: int) -> list[tuple[str, float]]:
+    def text_query(
+        self, namespace: str, terms: Sequence[str], k: int, label: str = "Passage"
+    ) -> list[tuple[str, float]]:
         params = {"query": lucene_query(list(terms)), "ns": namespace, "k": int(k)}
-        rows = self.read(self.statement("text_search"), params)
+        name = "text_search" if label == "Passage" else "text_search_episodes"
+        rows = self.read(self.statement(name), params)
         return [(str(i), float(s)) for i, s in rows]
 
     def adjacency(

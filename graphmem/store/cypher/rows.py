@@ -159,7 +159,13 @@ def episode_rows(episodes: Sequence[Episode]) -> list[Row]:
     rows = []
     for e in _last_by_id(episodes):
         props = _base(e)
-        props.update(source=e.source, session=e.session, time_ts=timestamp(e.time))
+        # text: for the full-text index only, as a passage's (the episode itself is in ``data``)
+        props.update(
+            source=e.source,
+            session=e.session,
+            time_ts=timestamp(e.time),
+            text=e.text.replace("\x00", " "),
+        )
         rows.append({"id": e.id, "props": props})
     return rows
 

@@ -63,7 +63,13 @@ from graphmem.store.cypher.write import (
     check_vectors,
     chunks,
 )
-from graphmem.store.lexical import check_text_query, query_terms
+from graphmem.store.lexical import (
+    TEXT_LABELS,
+    TextKind,
+    check_text_query,
+    query_terms,
+    text_table,
+)
 from graphmem.validity import utc
 
 M = TypeVar("M", bound=BaseModel)
@@ -424,14 +430,18 @@ class CypherStore:
                 self._views[namespace] = view
             return view
 
-    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` passages of ``namespace`` best matching ``query`` in the server's full-text
-        index (Lucene BM25 on Neo4j, RediSearch TF-IDF on FalkorDB): (id, score), best first."""
+    def text_search(
+        self, namespace: str, query: str, k: int, kind: TextKind = "passage"
+    ) -> list[tuple[str, float]]:
+        """The ``k`` passages (or episodes) of ``namespace`` best matching ``query`` in the
+        server's full-text index (Lucene BM25 on Neo4j, RediSearch TF-IDF on FalkorDB): (id,
+        score), best first."""
         check_text_query(query, k)
+        text_table(kind)  # refuses another kind
         terms = query_terms(query)
         if not terms or k == 0:
             return []
-        return self._open().text_query(namespace, terms, k)
+        return self._open().text_query(namespace, terms, k, TEXT_LABELS[kind])
 
     def adjacent(self, namespace: str, ids: Sequence[str]) -> Mapping[str, list[tuple[str, float]]]:
         """PageRank-graph neighbours of each id, with edge weights, in one round trip ([] if none)."""

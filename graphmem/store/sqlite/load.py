@@ -8,32 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
-from typing import NamedTuple, cast
 
 import numpy as np
 
-from graphmem.models import Edge, Fact
-from graphmem.store.base import NodeKind, Vector
-from graphmem.store.graph import GraphProjection, ppr_edges
+from graphmem.store.base import FactTable, NodeKind, Vector
+from graphmem.store.graph import GraphProjection, ppr_edge_rows
 from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.vectors import VectorIndex
 from graphmem.store.sqlite.write import parse_iso, select_in
-
-
-class _FactRow(NamedTuple):
-    subject: str
-    object: str
-    invalid_at: datetime | None
-    expired_at: datetime | None
-
-
-class _EdgeRow(NamedTuple):
-    type: str
-    src: str
-    dst: str
-    weight: float
-
 
 #: node kinds that are nodes of the PageRank graph (facts are its edges)
 GRAPH_KINDS: tuple[NodeKind, ...] = ("passage", "entity", "event", "hyperedge", "episode")
@@ -100,21 +82,41 @@ def load_projection(conn: sqlite3.Connection, namespace: str) -> GraphProjection
                 (namespace,),
             )
         )
-    # ppr_edges decides what enters the graph. It reads only these attributes, so plain rows
-    # stand in for the models (building 100k pydantic models would dominate the load).
-    facts = [
-        _FactRow(s, o, parse_iso(a), parse_iso(b))
-        for s, o, a, b in conn.execute(
-            "SELECT subject, object, invalid_at, expired_at FROM facts "
-            "WHERE namespace = ? ORDER BY rowid",
-            (namespace,),
-        )
-    ]
-    edges = [
-        _EdgeRow(t, s, d, w)
-        for t, s, d, w in conn.execute(
-            "SELECT type, src, dst, weight FROM edges WHERE namespace = ?", (namespace,)
-        )
-    ]
-    proj.add_edges(ppr_edges(cast("list[Fact]", facts), cast("list[Edge]", edges)))
+    # Plain rows, not models: building 100k pydantic models would dominate the load.
+    facts = conn.execute(
+        "SELECT subject, object, invalid_at IS NULL AND expired_at IS NULL FROM facts "
+        "WHERE namespace = ? ORDER BY rowid",
+        (namespace,),
+    ).fetchall()
+    edges = conn.execute(
+        "SELECT type, src, dst, weight FROM edges WHERE namespace = ?", (namespace,)
+    ).fetchall()
+    proj.add_edges(ppr_edge_rows(((s, o, bool(c)) for s, o, c in facts), edges))
     return proj
+
+
+def load_fact_table(conn: sqlite3.Connection, namespace: str) -> FactTable:
+    """Every fact of the namespace as columns, read as rows (JSON fields extracted by SQLite)."""
+    rows = conn.execute(
+        "SELECT id, subject, object, json_extract(data, '$.predicate'), "
+        "json_extract(data, '$.text'), json_extract(data, '$.valid_at'), invalid_at, expired_at "
+        "FROM facts WHERE namespace = ? ORDER BY rowid",
+        (namespace,),
+    ).fetchall()
+    evidence = conn.execute(
+        "SELECT src, dst FROM edges WHERE namespace = ? AND type = 'EVIDENCE' "
+        "AND substr(dst, 1, 2) = 'f:'",
+        (namespace,),
+    ).fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+    return FactTable(
+        ids=[str(x) for x in cols[0]],
+        subjects=[str(x) for x in cols[1]],
+        objects=[str(x) for x in cols[2]],
+        predicates=[str(x) for x in cols[3]],
+        texts=[str(x) for x in cols[4]],
+        valid_at=[parse_iso(x) for x in cols[5]],
+        invalid_at=[parse_iso(x) for x in cols[6]],
+        expired_at=[parse_iso(x) for x in cols[7]],
+        evidence=[(str(s), str(d)) for s, d in evidence],
+    )

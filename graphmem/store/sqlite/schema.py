@@ -13,7 +13,7 @@ queries filter on, ``embed_key`` (the hash of the text whose embedding stands fo
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
 >>> apply_migrations(conn)
 ['0001_initial', '0002_lexical_index', '0003_passage_sources', '0004_canonical_synonyms', \
-'0005_scoped_caches']
+'0005_scoped_caches', '0006_episode_lexical_index']
 >>> apply_migrations(conn)
 []
 """
@@ -190,6 +190,32 @@ _SCOPED_CACHES = (
     ),
 )
 
+# The lexical index of episode text (issue 20: the episode path's first stage fuses BM25 with
+# dense, as the passage path does), built as ``_LEXICAL`` builds the passages' one. An episode is
+# upserted in place (``ON CONFLICT DO UPDATE``), so an update trigger follows a changed text.
+_EPISODE_LEXICAL = (
+    "ALTER TABLE episodes ADD COLUMN fts_rowid INTEGER",
+    """CREATE VIRTUAL TABLE episodes_fts USING fts5(
+        text, namespace UNINDEXED, id UNINDEXED, tokenize = 'porter unicode61'
+    )""",
+    "INSERT INTO episodes_fts (rowid, text, namespace, id) "
+    "SELECT rowid, json_extract(data, '$.text'), namespace, id FROM episodes",
+    "UPDATE episodes SET fts_rowid = rowid",
+    """CREATE TRIGGER episodes_fts_insert AFTER INSERT ON episodes BEGIN
+        INSERT INTO episodes_fts (text, namespace, id)
+        VALUES (json_extract(new.data, '$.text'), new.namespace, new.id);
+        UPDATE episodes SET fts_rowid = last_insert_rowid() WHERE rowid = new.rowid;
+    END""",
+    """CREATE TRIGGER episodes_fts_update AFTER UPDATE OF data ON episodes
+    WHEN json_extract(old.data, '$.text') IS NOT json_extract(new.data, '$.text') BEGIN
+        UPDATE episodes_fts SET text = json_extract(new.data, '$.text')
+        WHERE rowid = new.fts_rowid;
+    END""",
+    """CREATE TRIGGER episodes_fts_delete AFTER DELETE ON episodes BEGIN
+        DELETE FROM episodes_fts WHERE rowid = old.fts_rowid;
+    END""",
+)
+
 #: every migration, in the order it is applied
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
@@ -197,6 +223,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0003_passage_sources", _SOURCES),
     Migration("0004_canonical_synonyms", _CANONICAL),
     Migration("0005_scoped_caches", _SCOPED_CACHES),
+    Migration("0006_episode_lexical_index", _EPISODE_LEXICAL),
 )
 
 #: node kind -> table name (the same words, kept explicit so a typo cannot reach SQL)

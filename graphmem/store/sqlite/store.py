@@ -30,7 +30,6 @@ appended on write.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ from graphmem.models import (
     Stats,
 )
 from graphmem.store.base import (
+    FactTable,
     NodeKind,
     Vector,
     WriteBatch,
@@ -64,11 +64,13 @@ from graphmem.store.base import (
     validate_batch,
 )
 from graphmem.store.graph import CSRGraph, GraphProjection, ppr_edges
-from graphmem.store.lexical import check_text_query, fts5_query, query_terms
+from graphmem.store.lexical import TextKind, check_text_query, fts5_query, query_terms, text_table
 from graphmem.store.sqlite import delete as _delete
+from graphmem.store.sqlite import reads as _reads
 from graphmem.store.sqlite.connection import SQLiteFile
 from graphmem.store.sqlite.load import (
     GRAPH_KINDS,
+    load_fact_table,
     load_index,
     load_projection,
     load_vectors,
@@ -77,7 +79,7 @@ from graphmem.store.sqlite.load import (
 from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.vectors import EXACT_LIMIT, VectorIndex
 from graphmem.store.sqlite.write import WriteDelta, apply_batch, select_in, write_result
-from graphmem.validity import utc
+from graphmem.store.threads import single_blas_thread
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -88,6 +90,8 @@ class _Namespace:
 
     projection: GraphProjection | None = None
     vectors: dict[NodeKind, VectorIndex] = field(default_factory=dict)
+    #: every fact as columns (read by as-of views and change checks), dropped on any write
+    facts: FactTable | None = None
 
 
 class SQLiteStore(SQLiteFile):
@@ -175,6 +179,7 @@ class SQLiteStore(SQLiteFile):
         state = self._state.get(ns)
         if state is None:
             return
+        state.facts = None
         if state.projection is not None:
             if delta.graph_stale:
                 state.projection = None
@@ -328,48 +333,14 @@ class SQLiteStore(SQLiteFile):
         ``invalid_at`` unset or after it (naive datetimes are taken as UTC).
         """
         with self._reading() as conn, self._snapshot(conn):
-            rows: dict[str, str] = {}
-            for end in ("subject", "object"):
-                sql = f"SELECT id, data FROM facts WHERE namespace = ? AND {end} IN ({{ids}})"
-                rows.update(
-                    (str(i), str(d)) for i, d in select_in(conn, sql, (namespace,), entity_ids)
-                )
-        facts = [Fact.model_validate_json(d) for d in rows.values()]
-        if as_of is None:
-            return facts
-        t = utc(as_of)
-        return [
-            f
-            for f in facts
-            if (f.valid_at is None or utc(f.valid_at) <= t)
-            and (f.invalid_at is None or utc(f.invalid_at) > t)
-        ]
+            return _reads.facts_between(conn, namespace, entity_ids, as_of)
 
     def edges_of(
         self, namespace: str, node_ids: Sequence[str], types: Sequence[str] | None = None
     ) -> list[Edge]:
         """Stored edges touching these nodes (either end), optionally only of ``types``."""
-        wanted = None if types is None else set(types)
-        found: dict[tuple[str, str, str], Edge] = {}
         with self._reading() as conn, self._snapshot(conn):
-            for end in ("src", "dst"):
-                sql = (
-                    "SELECT type, src, dst, weight, props FROM edges "
-                    f"WHERE namespace = ? AND {end} IN ({{ids}})"
-                )
-                for t, s, d, w, p in select_in(conn, sql, (namespace,), node_ids):
-                    if wanted is None or t in wanted:
-                        found[(t, s, d)] = Edge.model_validate(
-                            {
-                                "type": t,
-                                "src": s,
-                                "dst": d,
-                                "namespace": namespace,
-                                "weight": w,
-                                "props": _props(p),
-                            }
-                        )
-        return list(found.values())
+            return _reads.edges_of(conn, namespace, node_ids, types)
 
     # -- vectors ------------------------------------------------------------------------------
     def _model(self, conn: sqlite3.Connection, namespace: str) -> tuple[str | None, int | None]:
@@ -416,17 +387,20 @@ class SQLiteStore(SQLiteFile):
         return index.search(q, k)
 
     # -- lexical ------------------------------------------------------------------------------
-    def text_search(self, namespace: str, query: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` passages of ``namespace`` best matching ``query`` by BM25: (id, score), best
-        first. FTS5's ``bm25()`` (lower is better) is negated, so a higher score is better."""
+    def text_search(
+        self, namespace: str, query: str, k: int, kind: TextKind = "passage"
+    ) -> list[tuple[str, float]]:
+        """The ``k`` passages (or episodes) of ``namespace`` best matching ``query`` by BM25: (id,
+        score), best first. FTS5's ``bm25()`` (lower is better) is negated: higher is better."""
         check_text_query(query, k)
+        table = text_table(kind)
         terms = query_terms(query)
         if not terms or k == 0:
             return []
         with self._reading() as conn:
             rows = conn.execute(
-                "SELECT id, bm25(passages_fts) AS rank FROM passages_fts "
-                "WHERE passages_fts MATCH ? AND namespace = ? ORDER BY rank, id LIMIT ?",
+                f"SELECT id, bm25({table}) AS rank FROM {table} "
+                f"WHERE {table} MATCH ? AND namespace = ? ORDER BY rank, id LIMIT ?",
                 (fts5_query(terms), namespace, k),
             ).fetchall()
         return [(str(i), -float(r)) for i, r in rows]
@@ -443,6 +417,28 @@ class SQLiteStore(SQLiteFile):
         """The namespace's PageRank graph (built once, then kept in step with writes)."""
         with self._reading() as conn:
             return self._projection(conn, namespace).view()
+
+    def warm(self, namespace: str) -> None:
+        """Build what a search of ``namespace`` reads (graph projection and its walk matrix,
+        passage, episode and fact vectors, the fact table) so no query pays it; writes then keep
+        it in step."""
+        with self._reading() as conn:
+            view = self._projection(conn, namespace).view()
+            for kind in ("passage", "episode", "fact"):
+                self._index(conn, namespace, kind)
+        view.transition()
+        self.fact_table(namespace)
+        with single_blas_thread():  # finds the BLAS libraries once (~60 ms), not in a query
+            pass
+
+    def fact_table(self, namespace: str) -> FactTable:
+        """Every fact of the namespace as columns: the same object until a write changes it."""
+        with self._reading() as conn:
+            state = self._state.setdefault(namespace, _Namespace())
+            if state.facts is None:
+                with self._snapshot(conn):
+                    state.facts = load_fact_table(conn, namespace)
+            return state.facts
 
     def adjacent(self, namespace: str, ids: Sequence[str]) -> Mapping[str, list[tuple[str, float]]]:
         """PageRank-graph neighbours of each id with edge weights ([] for unknown ids)."""
@@ -490,8 +486,3 @@ class SQLiteStore(SQLiteFile):
         with self._reading() as conn:
             rows = conn.execute("SELECT namespace FROM namespaces ORDER BY namespace").fetchall()
         return [str(r[0]) for r in rows]
-
-
-def _props(text: str) -> dict[str, object]:
-    value = json.loads(text)
-    return value if isinstance(value, dict) else {}

@@ -59,8 +59,12 @@ def test_json_has_the_exact_schema(result: dict[str, Any], slice_dir: Path) -> N
         "timings",
         "peak_rss_mb",
         "skipped_questions",
+        "confidence",
     ]
     assert (result["dataset"], result["kind"]) == ("conversations", "conversation")
+    conf = result["confidence"]
+    assert (conf["answerable"], conf["adversarial"]["n"], conf["abstention"]["n"]) == (18, 4, 0)
+    assert 0 <= conf["adversarial"]["auroc"] <= 1 and conf["abstention"]["auroc"] is None
     assert (result["store"], result["extractor"]) == (TEMPORARY_STORE, "nlp")
     assert result["skipped_questions"] == []
     assert list(result["methods"]) == ["graphmem", "dense", "bm25"]

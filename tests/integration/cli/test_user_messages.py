@@ -214,10 +214,10 @@ def test_a_latin1_text_file_is_read_with_a_warning_naming_it(tmp_path: Path) -> 
 def test_one_k_limit_for_every_surface(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from graphmem_api.limits import Limits
     from graphmem.cli import app
     from graphmem.mcp.tools import ToolError, check_k
     from graphmem.retrieve.search import MAX_K, check_query
+    from graphmem_api.limits import Limits
 
     assert Limits().max_k == MAX_K
     check_query("a question", k=MAX_K, namespace="default")

@@ -331,3 +331,47 @@ def test_a_question_about_now_puts_facts_that_still_hold_first(mem: Memory) -> N
     ended = [texts.index(t) for t in ("Ada lives in Berlin", "Ada moved to Porto") if t in texts]
     assert "Ada moved to Lisbon" in texts and ended
     assert texts.index("Ada moved to Lisbon") < min(ended)
+
+
+def test_every_hit_of_a_mixed_store_has_a_relevance_on_one_scale(
+    tmp_path: Path, embedder: LocalEmbedder
+) -> None:
+    from graphmem.retrieve.relevance import ANSWERABLE_THRESHOLD, mixed
+
+    with Memory(f"sqlite:///{tmp_path / 'r.db'}", embedder=embedder, extractor="nlp") as m:
+        m.add("Dana's cat is called Miso. Miso is a grey tabby.", source="pets")
+        m.add("Leeds is a city in West Yorkshire.", source="leeds")
+        # One session: the small talk is the answer's NEXT neighbour, so the episode ranking
+        # (which returns only what its graph reaches once the graph counts fully) returns it too.
+        m.add_episode(
+            "Of course. Tell me a bit about yourself.",
+            time="2024-01-01",
+            speaker="assistant",
+            session="chat",
+        )
+        m.add_episode(
+            "My cat Miso knocked a glass off the table again.",
+            time="2024-01-02",
+            speaker="Dana",
+            session="chat",
+        )
+        res = m.search("What is Dana's cat called?", k=4)
+        assert res.passages and res.episodes
+        kinds: list[Sequence[Any]] = [
+            res.passages,
+            res.episodes,
+            res.facts,
+            res.entities,
+            res.hyperedges,
+        ]
+        for hits in kinds:
+            values = [h.relevance for h in hits]
+            assert all(0.0 <= v <= 1.0 for v in values)
+            assert values == sorted(values, reverse=True)
+        both = mixed(res)
+        assert [h.relevance for h in both] == sorted((h.relevance for h in both), reverse=True)
+        # the small talk is below the passage that answers, whatever the rankers' own scales
+        small_talk = next(h for h in res.episodes if "yourself" in h.episode.text)
+        assert both.index(small_talk) > both.index(res.passages[0])
+        assert 0.0 <= res.confidence <= 1.0
+        assert res.answerable == (res.confidence >= ANSWERABLE_THRESHOLD)

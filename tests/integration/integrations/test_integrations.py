@@ -165,7 +165,7 @@ def test_llamaindex_sync_nodes_carry_graphmem_scores_and_facts(memory: Memory) -
     assert {n.node.metadata["source"] for n in nodes} >= set(Q1["gold_passage_ids"])
     for rank, n in enumerate(nodes, start=1):
         assert n.node.node_id == n.node.metadata["passage_id"]
-        assert n.score == pytest.approx(n.node.metadata["score"])
+        assert n.score == pytest.approx(n.node.metadata["relevance"])
         _check_metadata(n.node.metadata, memory, rank)
         shown = n.node.get_content(metadata_mode=MetadataMode.LLM)
         assert f"source: {n.node.metadata['source']}" in shown
@@ -346,7 +346,7 @@ def test_llamaindex_returns_episodes_sync_and_async(episodic: Memory) -> None:
     nodes = GraphmemLlamaRetriever(episodic, k=4).retrieve(ADA)
     assert [n.node.node_id for n in nodes] == [h.episode.id for h in expected]
     for rank, (n, hit) in enumerate(zip(nodes, expected, strict=True), start=1):
-        assert n.score == pytest.approx(hit.score)
+        assert n.score == pytest.approx(hit.relevance)
         _check_episode_metadata(n.node.metadata, hit, rank)
         shown = n.node.get_content(metadata_mode=MetadataMode.LLM)
         assert (
@@ -378,16 +378,21 @@ def test_episodes_through_the_client_sdk(episodic: Memory) -> None:
     assert docs[0].metadata["speaker"] and "valid_at" in docs[0].metadata["facts"][0]
 
 
-def test_passages_and_episodes_are_interleaved_by_score() -> None:
+def test_passages_and_episodes_are_one_list_by_relevance() -> None:
     from graphmem.integrations._common import ranked_hits
     from graphmem.integrations.langchain import to_documents
     from graphmem.integrations.llamaindex import to_nodes
     from graphmem.models import Episode, EpisodeHit, Passage, PassageHit, SearchResult
 
-    def passage(i: int, score: float) -> PassageHit:
-        return PassageHit(passage=Passage(id=f"p:{i}", text=f"passage {i}"), score=score)
+    def passage(i: int, relevance: float) -> PassageHit:
+        # the ranker's own score says nothing across kinds: 1/61 for every top passage
+        return PassageHit(
+            passage=Passage(id=f"p:{i}", text=f"passage {i}"),
+            score=1 / (60 + i),
+            relevance=relevance,
+        )
 
-    def episode(i: int, score: float) -> EpisodeHit:
+    def episode(i: int, relevance: float) -> EpisodeHit:
         ep = Episode(
             id=f"ep:{i}",
             text=f"Ada: turn {i}",
@@ -395,19 +400,26 @@ def test_passages_and_episodes_are_interleaved_by_score() -> None:
             speaker="Ada",
             session="s1",
         )
-        return EpisodeHit(episode=ep, score=score)
+        return EpisodeHit(episode=ep, score=2.5 - i, relevance=relevance)
 
     result = SearchResult(
         question="q",
         passages=[passage(1, 0.9), passage(2, 0.4), passage(3, 0.1)],
-        episodes=[episode(1, 0.5), episode(2, 0.4), episode(3, 0.05)],
+        episodes=[episode(1, 0.95), episode(2, 0.7), episode(3, 0.4)],
+        confidence=0.8,
+        answerable=True,
     )
-    order = ["p:1", "ep:1", "p:2", "ep:2", "p:3", "ep:3"]  # a tie keeps the passage first
-    assert [
-        h.passage.id if isinstance(h, PassageHit) else h.episode.id for h in ranked_hits(result)
-    ] == order
+    order = ["ep:1", "p:1", "ep:2", "p:2", "ep:3", "p:3"]  # a tie keeps the passage first
+    ranked = ranked_hits(result)
+    assert [h.passage.id if isinstance(h, PassageHit) else h.episode.id for h in ranked] == order
+    relevances = [h.relevance for h in ranked]
+    assert relevances == sorted(relevances, reverse=True)
     docs = to_documents(result, 4)
     assert [d.id for d in docs] == order[:4]
-    assert [d.metadata["kind"] for d in docs] == ["passage", "episode", "passage", "episode"]
+    assert [d.metadata["kind"] for d in docs] == ["episode", "passage", "episode", "passage"]
     assert [d.metadata["rank"] for d in docs] == [1, 2, 3, 4]
-    assert [n.node.node_id for n in to_nodes(result)] == order
+    assert [d.metadata["relevance"] for d in docs] == [0.95, 0.9, 0.7, 0.4]
+    assert all(d.metadata["confidence"] == 0.8 and d.metadata["answerable"] for d in docs)
+    nodes = to_nodes(result)
+    assert [n.node.node_id for n in nodes] == order
+    assert [n.score for n in nodes] == [0.95, 0.9, 0.7, 0.4, 0.4, 0.1]

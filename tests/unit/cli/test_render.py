@@ -98,7 +98,7 @@ def test_episodes_show_time_session_facts_and_validity() -> None:
     text = render_text(result)
     assert "Ada: Ada:" not in text
     lines = text.splitlines()
-    head = next(line for line in lines if line.startswith("episode 1.2500"))
+    head = next(line for line in lines if line.startswith("episode ") and "score 1.2500" in line)
     assert "2020-01-10 09:00" in head and "session ada-1" in head
     lisbon = [line for line in lines if "-[lives in]->" in line]
     assert len(lisbon) == 2  # under its episode and in the fact list
@@ -109,8 +109,30 @@ def test_episodes_show_time_session_facts_and_validity() -> None:
     assert (
         lines.index(head)
         < lines.index(lisbon[0])
-        < lines.index(next(line for line in lines if line.startswith("episode 1.0000")))
+        < lines.index(
+            next(line for line in lines if line.startswith("episode ") and "score 1.0000" in line)
+        )
     )
+
+
+def test_passages_and_episodes_print_as_one_list_by_relevance() -> None:
+    result = SearchResult(
+        question="Where does Ada live now?",
+        passages=[
+            PassageHit(passage=Passage(id="p:1", text="Lisbon guide"), score=1 / 61, relevance=0.3),
+            PassageHit(passage=Passage(id="p:2", text="Porto guide"), score=1 / 62, relevance=0.1),
+        ],
+        episodes=[EpisodeHit(episode=episode("Ada: I moved to Porto."), score=2.0, relevance=0.8)],
+        confidence=0.7,
+        answerable=True,
+    )
+    lines = render_text(result, width=200).splitlines()
+    order = [i for i, line in enumerate(lines) if "relevance" in line]
+    assert ["relevance 0.80" in lines[order[0]], "relevance 0.30" in lines[order[1]]] == [True] * 2
+    assert "relevance 0.10" in lines[order[2]] and lines[order[1]].startswith("1.")
+    assert any("confidence 0.70: answerable" in line for line in lines)
+    result.answerable = False
+    assert "probably not in memory" in render_text(result, width=200)
 
 
 def test_passage_line_breaks_are_kept() -> None:

@@ -2,61 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphmem.ids import entity_id, episode_id, fact_id
+from graphmem.ids import entity_id, fact_id
 from graphmem.ingest.temporal import apply_functional_rule
-from graphmem.models import Edge, Entity, Episode, Fact
+from graphmem.models import Fact
 from graphmem.retrieve.asof import graph_as_of
 from graphmem.retrieve.ppr import personalized_pagerank
 from graphmem.store.base import WriteBatch
 from graphmem.store.sqlite import SQLiteStore
 from graphmem.validity import current_answer, fact_class, predicate_class, valid_at
 
-NS = "t"
-T0 = datetime(2020, 1, 1, tzinfo=UTC)
-
-
-def day(n: int) -> datetime:
-    return T0 + timedelta(days=n)
-
-
-def say(store: SQLiteStore, when: datetime, subject: str, predicate: str, obj: str) -> int:
-    """Write one episode stating one fact, through the functional rule; returns facts ended."""
-    text = f"{subject} {predicate} {obj}"
-    ep = Episode(
-        id=episode_id(NS, "s", when.isoformat(), None, text), namespace=NS, text=text, time=when
-    )
-    s, o = entity_id(NS, subject), entity_id(NS, obj)
-    fact = Fact(
-        id=fact_id(NS, subject, predicate, obj),
-        namespace=NS,
-        subject=s,
-        predicate=predicate,
-        object=o,
-        text=text,
-    )
-    batch = WriteBatch(
-        namespace=NS,
-        entities=[
-            Entity(id=s, namespace=NS, name=subject, normalized=subject.lower()),
-            Entity(id=o, namespace=NS, name=obj, normalized=obj.lower()),
-        ],
-        facts=[fact],
-        episodes=[ep],
-        edges=[Edge(type="EVIDENCE", src=ep.id, dst=fact.id, namespace=NS)],
-    )
-    known = store.get_facts(NS, [fact.id]).get(fact.id)
-    if known is not None:  # what Ingestor.commit does before the hooks
-        fact.created_at, fact.valid_at = known.created_at, known.valid_at
-        fact.invalid_at, fact.expired_at = known.invalid_at, known.expired_at
-    ended = apply_functional_rule(store, batch)
-    store.write(batch)
-    return ended
+from support.temporal import NS, day, say
 
 
 def answers(store: SQLiteStore, subject: str, when: datetime | None = None) -> list[str]:

@@ -1,0 +1,164 @@
+"""The episode path's ranking: a hybrid first stage the graph cannot sink, sessions, time, spread."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graphmem.ids import entity_id, episode_id, fact_id
+from graphmem.models import Edge, Entity, Episode, Fact
+from graphmem.retrieve.episode_rank import asks_count, asks_now, asks_past, spread, time_windows
+from graphmem.retrieve.episodes import EpisodeSearchSettings, retrieve_episodes
+from graphmem.store import open_store
+from graphmem.store.base import Store, WriteBatch, embed_key, embed_text
+
+NS = "noise"
+DIM = 16
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+WORDS = [
+    "cat",
+    "dog",
+    "garden",
+    "bakery",
+    "violin",
+    "tennis",
+    "paris",
+    "lisbon",
+    "salmon",
+    "coffee",
+    "hiking",
+    "novel",
+]
+
+
+def _seed(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+
+def _vec(rng: np.random.Generator) -> np.ndarray:
+    return rng.normal(size=DIM).astype(np.float32)
+
+
+def _noise_store(path: Path, seed: int) -> tuple[Store, np.ndarray]:
+    """120 turns in 12 sessions, and a graph of pure noise over them: random facts between random
+    entities, each turn the EVIDENCE of random facts, random NEXT links."""
+    rng = np.random.default_rng(seed)
+    store = open_store(f"sqlite:///{path}")
+    eps = []
+    for i in range(120):
+        t = T0 + timedelta(hours=i)
+        text = " ".join(rng.choice(WORDS, size=4)) + f" turn {i}"
+        eps.append(
+            Episode(
+                id=episode_id(NS, f"s{i // 10}", t.isoformat(), "user", text),
+                text=text,
+                time=t,
+                speaker="user",
+                session=f"s{i // 10}",
+                namespace=NS,
+            )
+        )
+    ents = [
+        Entity(
+            id=entity_id(NS, f"thing {j}"), name=f"thing {j}", normalized=f"thing {j}", namespace=NS
+        )
+        for j in range(30)
+    ]
+    facts = []
+    for j in range(80):
+        s, o = rng.choice(30, size=2, replace=False)
+        subj, obj = ents[int(s)], ents[int(o)]
+        facts.append(
+            Fact(
+                id=fact_id(NS, subj.id, "relates to", obj.id),
+                subject=subj.id,
+                predicate="relates to",
+                object=obj.id,
+                text=f"{subj.name} relates to {obj.name} {j}",
+                namespace=NS,
+            )
+        )
+    edges = [
+        Edge(
+            type="EVIDENCE",
+            src=eps[int(rng.integers(120))].id,
+            dst=facts[int(rng.integers(80))].id,
+            namespace=NS,
+        )
+        for _ in range(300)
+    ]
+    edges += [
+        Edge(type="NEXT", src=eps[int(a)].id, dst=eps[int(b)].id, namespace=NS)
+        for a, b in rng.integers(120, size=(200, 2))
+        if a != b
+    ]
+    edges += [
+        Edge(
+            type="MENTIONS",
+            src=eps[int(rng.integers(120))].id,
+            dst=ents[int(rng.integers(30))].id,
+            namespace=NS,
+        )
+        for _ in range(200)
+    ]
+    batch = WriteBatch(
+        NS,
+        entities=ents,
+        facts=list({f.id: f for f in facts}.values()),
+        episodes=eps,
+        edges=edges,
+        embedding_model="test",
+    )
+    for node in batch.nodes():
+        batch.vectors[embed_key(node)] = _vec(np.random.default_rng(_seed(embed_text(node))))
+    store.write(batch)
+    return store, _vec(rng)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_pure_noise_graph_leaves_the_first_stage_unchanged(tmp_path: Path, seed: int) -> None:
+    store, q = _noise_store(tmp_path / "n.db", seed)
+    question = "the cat in the garden with coffee"
+    base = EpisodeSearchSettings(session_weight=0.0)
+    first_only = replace(base, w_ppr=0.0, w_arigraph=0.0, w_neighbors=0.0)
+    with_graph = retrieve_episodes(store, NS, q, question, 20, base)
+    alone = retrieve_episodes(store, NS, q, question, 20, first_only)
+    assert [i for i, _ in alone.hits] == [i for i, _ in with_graph.hits]
+    # the gate is what holds: the same walk let in at full weight reorders the turns
+    ungated = retrieve_episodes(store, NS, q, question, 20, replace(base, gate_low=0, gate_high=0))
+    assert [i for i, _ in ungated.hits] != [i for i, _ in alone.hits]
+    # and the first stage is the hybrid one: BM25's best turn is in the top 5 of both
+    best_bm25 = store.text_search(NS, question, 1, kind="episode")[0][0]
+    assert best_bm25 in [i for i, _ in alone.hits[:5]]
+    store.close()
+
+
+def test_question_cues() -> None:
+    assert asks_count("How many doctor's appointments did I go to in March?")
+    assert not asks_count("Where did Rachel move to?")
+    assert asks_now("Where does Dana live now?")
+    assert asks_now("What is my most recent job?")
+    assert not asks_now("What did I eat for dinner?")
+    assert asks_past("Where did I live before?") and asks_past("Ada moved to Porto")
+    assert not asks_past("Where does Ada live?")
+    when = datetime(2023, 5, 20, 12, tzinfo=UTC)
+    ((start, end),) = time_windows("What did I do last Saturday?", when)
+    assert start < datetime(2023, 5, 13, 12, tzinfo=UTC) < end <= when
+    ((start, end),) = time_windows("Which doctor did I see in March?", when)
+    assert (start.month, start.day, end.month) == (3, 1, 4)
+    assert time_windows("What is my cat called?", when) == []
+    assert time_windows("last week?", None) == []
+
+
+def test_spread_caps_turns_per_session_at_the_top() -> None:
+    session = {f"{s}{i}": s for s in "abc" for i in range(5)}
+    order = ["a0", "a1", "a2", "a3", "b0", "b1", "b2", "c0"]
+    out = spread(order, session, cap=2, depth=5)
+    assert out[:5] == ["a0", "a1", "b0", "b1", "c0"]
+    assert sorted(out) == sorted(order)
+    assert spread(order, session, cap=0, depth=5) == order
