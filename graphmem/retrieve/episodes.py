@@ -21,10 +21,8 @@ For one question:
    (:mod:`graphmem.retrieve.episode_rank`). The graph's ranking (``w_ppr * ppr' + w_arigraph *
    ari' + w_neighbors * nbr'``, min-max normalized over the candidates) is fused with it at the
    weight of its agreement with the first stage (``graph_gate``: a graph that says nothing leaves
-   the first stage as it was); an episode whose changing facts (homes, employers, owners: see
-   :mod:`graphmem.ingest.temporal`) had all been superseded at the query's time scores
-   ``1 - w_superseded`` of its score, so the newest answer ranks first; dense's and BM25's best
-   turns stay in the top ``keep_best_depth``; count and list questions are spread over sessions.
+   the first stage as it was); a turn whose changing facts had all ended by the query's time
+   moves below the current ones; dense's and BM25's best stay in the top ``keep_best_depth``.
 
 Filters: ``as_of`` keeps episodes up to that time (and facts valid then), ``between=(start, end)``
 those inside it (either end may be None). ``context`` gives each hit its session neighbours' ids.
@@ -362,6 +360,8 @@ def _final_order(
     fused = dict(fuse(first, walked, gate=gate, protect=cfg.protect_top))
     pos = {t: i for i, t in enumerate(first)}
     order = sorted(fused, key=lambda t: (-fused[t], pos.get(t, len(pos))))
+    # a fully trusted walk ranks only what it reached: the first stage fills the rest
+    order += [t for t in first if t not in fused]
     if cfg.w_superseded > 0 and order:
         # Moved down by places, not by a share of the score: rank-fusion scores are too close
         # together for a share to mean anything. A question about the present (a cue of now,

