@@ -51,7 +51,7 @@ DEFAULT_STORE_URL = "sqlite:///graphmem.db"
 
 FORMS = (
     "sqlite:///relative.db, sqlite:////absolute.db, a file path, neo4j://host, bolt://host "
-    "or falkordb(s)://host:port"
+    "or falkordb://host:port (falkordbs:// with TLS)"
 )
 # "word:" before anything but "//" is a URL typed wrong (sqlite:x.db, sqlite:/x.db), not a file
 # name; one letter is a Windows drive (C:\\x.db).
@@ -97,7 +97,8 @@ def sqlite_path(url: str | PathLike[str]) -> str | None:
     Traceback (most recent call last):
     ...
     graphmem.errors.ConfigError: bad store URL 'sqlite:data/x.db': use sqlite:///relative.db, \
-sqlite:////absolute.db, a file path, neo4j://host, bolt://host or falkordb(s)://host:port
+sqlite:////absolute.db, a file path, neo4j://host, bolt://host or falkordb://host:port (falkordbs:// \
+with TLS)
     """
     text = fspath(url)
     if not text.strip():
