@@ -152,6 +152,8 @@ class MemoryOperations(Protocol):
 
     def delete_namespace(self, namespace: str) -> DeleteReport: ...
 
+    def warm(self, namespace: str | None = None) -> None: ...
+
     def stats(self, namespace: str | None = None) -> Stats: ...
 
     def close(self) -> None: ...
@@ -264,6 +266,8 @@ class AsyncMemoryOperations(Protocol):
 
     async def delete_namespace(self, namespace: str) -> DeleteReport: ...
 
+    async def warm(self, namespace: str | None = None) -> None: ...
+
     async def stats(self, namespace: str | None = None) -> Stats: ...
 
     async def close(self) -> None: ...
@@ -290,6 +294,10 @@ REMOTE_OMISSIONS: dict[str, str] = {
         "an Explanation holds the walk's raw state (every seed and PageRank score over the "
         "namespace's graph) to draw it locally; over HTTP, search(...).subgraph is the subgraph "
         "behind an answer, and the server's /explore page draws it"
+    ),
+    "warm": (
+        "a server warms the namespaces it serves in its own process; a client's call would "
+        "only build structures in the server that its next search builds anyway"
     ),
     "to_networkx": (
         "it copies a whole namespace into memory, which GraphQL's paged, size-limited answers "
