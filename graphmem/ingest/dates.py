@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -25,20 +26,8 @@ from graphmem.extract.base import ExtractedFact
 from graphmem.ids import normalize_name
 from graphmem.timeparse import resolve_time
 
-_MONTH_NAMES = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
+#: month names from the calendar module, as the question's time windows read them
+_MONTH_NAMES = [m.lower() for m in calendar.month_name[1:]]
 _MONTH = "|".join(m.capitalize() for m in _MONTH_NAMES)
 #: "3 September 2024", "September 3, 2024", "September 2024", "2024-09-03"
 _DATE = re.compile(
