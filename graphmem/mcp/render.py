@@ -25,9 +25,9 @@ from graphmem.models import (
     PassageHit,
     SearchResult,
     Stats,
+    fact_wording,
+    is_current,
 )
-from graphmem.retrieve.results import fact_wording
-from graphmem.validity import is_current
 
 #: characters of a passage or episode shown in the text part (the structured part has it all)
 SNIPPET = 300

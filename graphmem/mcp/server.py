@@ -24,7 +24,7 @@ from graphmem.ids import check_namespace
 from graphmem.mcp.auth import SCOPE, ApiKeyHeader, KeyVerifier, caller_middleware
 from graphmem.mcp.backend import Backend, Caller
 from graphmem.mcp.tools import register
-from graphmem.store import DEFAULT_STORE_URL
+from graphmem.memory import DEFAULT_STORE_URL
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory

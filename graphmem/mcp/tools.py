@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from graphmem.errors import InputError
 from graphmem.mcp.backend import Backend
 from graphmem.mcp.render import (
     DeleteOut,
@@ -35,9 +36,9 @@ from graphmem.mcp.render import (
     search_result,
     stats_result,
 )
-from graphmem.models import Stats
-from graphmem.retrieve.limits import MAX_K
-from graphmem.validity import valid_at
+from graphmem.memory import MAX_K
+from graphmem.models import Entity, Stats
+from graphmem.timeparse import parse_iso
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
@@ -105,18 +106,11 @@ def check_k(k: int) -> int:
 
 
 def parse_time(value: str | None, name: str = "time") -> datetime | None:
-    """An aware datetime from ISO 8601 text (UTC when no zone is given); ``None`` stays."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
+    """:func:`graphmem.timeparse.parse_iso`, its error as the model's :class:`ToolError`."""
     try:
-        when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise ToolError(
-            f"{name}: cannot read {text[:80]!r} as a date; use ISO 8601, "
-            "e.g. 2024-03-01 or 2024-03-01T10:00:00Z"
-        ) from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        return parse_iso(value, name)
+    except InputError as exc:
+        raise ToolError(str(exc)) from None
 
 
 def _progress(ctx: Ctx, total: int, unit: str) -> Callable[[int], None]:
@@ -132,8 +126,8 @@ def _progress(ctx: Ctx, total: int, unit: str) -> Callable[[int], None]:
 
 
 def _names(mem: Memory, ns: str, ids: list[str]) -> dict[str, str]:
-    ents = mem.store.get_entities(ns, [i for i in ids if i.startswith("e:")])
-    return {i: e.name for i, e in ents.items()}
+    found = mem.get_nodes([i for i in ids if i.startswith("e:")], namespace=ns)
+    return {i: e.name for i, e in found.items() if isinstance(e, Entity)}
 
 
 def register(server: MCPServer[Any], backend: Backend) -> None:
@@ -255,34 +249,17 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
         check_k(k)
         when = parse_time(as_of, "as_of")
         found = await backend.read(
-            lambda m, ns: m.search(
-                query, k=k, as_of=when, namespace=ns, include=["facts", "episodes"]
+            lambda m, ns: m.search_facts(
+                query, k=k, as_of=when, namespace=ns, include_ended=include_ended
             )
         )
-        hits = list(found.facts)
-        for ep in found.episodes:
-            hits.extend(ep.facts)
-        seen: set[str] = set()
-        out = []
-        # by relevance: facts of the result and of its episodes come from different rankers
-        for hit in sorted(hits, key=lambda h: -h.relevance):
-            if hit.fact.id in seen:
-                continue
-            seen.add(hit.fact.id)
-            fact = fact_hit_out(hit)
-            holds = valid_at(hit.fact, when) if when is not None else fact.current
-            if holds or include_ended:
-                out.append((not holds, fact))
-        # the k most relevant, those that hold first (stable: by relevance within each group)
-        top = sorted(out[:k], key=lambda pair: pair[0])
-        return facts_result(query, [f for _, f in top])
+        return facts_result(query, [fact_hit_out(hit) for hit in found])
 
     def entity(m: Memory, ns: str, name_or_id: str) -> CallToolResult:
         found = m.get_entity(name_or_id, namespace=ns)
         if found is None:
             raise ToolError(f"no entity {name_or_id!r} in memory (search_memory finds names)")
-        facts = [f for f in m.store.facts_between(ns, [found.id]) if f.expired_at is None]
-        facts.sort(key=lambda f: (f.invalid_at is not None, f.text))
+        facts = m.facts_of(found.id, namespace=ns)
         names = _names(m, ns, [i for f in facts for i in (f.subject, f.object)])
         return entity_result(found, facts, names, m.neighbors(found.id, namespace=ns, limit=30))
 
