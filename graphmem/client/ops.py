@@ -1,10 +1,6 @@
 """The client's operations beyond those of :mod:`graphmem.client.core`: episodes in batches,
-notes, prefix deletes, retrying failed extractions and the fact search. Sans-I/O like the core: each yields its
-requests (and pauses) and returns its result.
-
->>> total(EpisodeReport(episodes_added=1, usage={"calls": 1}),
-...       EpisodeReport(episodes_added=2, usage={"calls": 2})).episodes_added
-3
+notes, prefix deletes, retrying failed extractions and the fact search. Sans-I/O like the core:
+each yields its requests (and pauses) and returns its result.
 """
 
 from __future__ import annotations
@@ -14,7 +10,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from graphmem.client.core import ClientCore, Op, Request, parse, selection
 from graphmem.errors import InputError
@@ -25,11 +21,11 @@ from graphmem.models import (
     FactHit,
     Hyperedge,
     IngestReport,
+    add_reports,
     top_facts,
 )
 
 EpisodeLike = EpisodeIn | Mapping[str, Any]
-Report = TypeVar("Report", bound=BaseModel)
 R = TypeVar("R")
 
 _Q_EPISODES = (
@@ -50,17 +46,6 @@ _Q_RETRY = (
     "mutation RetryFailed($namespace: String, $batchSize: Int!) "
     "{ retryFailed(namespace: $namespace, batchSize: $batchSize) { id } }"
 )
-
-
-def total(a: Report, b: Report) -> Report:
-    """Two reports of one kind added up (counts, seconds and usage by key)."""
-    data: dict[str, Any] = {}
-    for name in type(a).model_fields:
-        x, y = getattr(a, name), getattr(b, name)
-        data[name] = (
-            {k: x.get(k, 0) + y.get(k, 0) for k in {*x, *y}} if isinstance(x, dict) else x + y
-        )
-    return type(a)(**data)
 
 
 def _episode(item: EpisodeLike, index: int) -> dict[str, Any]:
@@ -111,7 +96,7 @@ def add_episodes(
                 _Q_EPISODES,
                 {"episodes": chunk, "namespace": core._ns(namespace), "batchSize": batch_size},
             )
-            report = total(report, parse(EpisodeReport, data["addEpisodes"]))
+            report = add_reports(report, parse(EpisodeReport, data["addEpisodes"]))
             if bar is not None:
                 bar.update(len(chunk))
             if on_progress is not None:
