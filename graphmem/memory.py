@@ -59,7 +59,7 @@ from graphmem.retrieve.asof import warm as warm_asof
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer
 from graphmem.retrieve.passages import PassageSearchSettings as PassageSearchSettings
-from graphmem.retrieve.results import links, neighbors, nodes
+from graphmem.retrieve.results import facts_of, links, neighbors, nodes
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -428,10 +428,7 @@ class Memory:
     def facts_of(self, entity: str, *, namespace: str | None = None) -> list[Fact]:
         """The facts an entity (id or name) takes part in that memory has not superseded, those
         that hold first (then by text)."""
-        ns = self._ns(namespace)
-        eid = entity if is_kind(entity, ENTITY) else entity_id(ns, entity)
-        found = [f for f in self.store.facts_between(ns, [eid]) if f.expired_at is None]
-        return sorted(found, key=lambda f: (f.invalid_at is not None, f.text))
+        return facts_of(self.store, self._ns(namespace), entity)
 
     def sources(self, prefix: str = "", *, namespace: str | None = None) -> list[str]:
         """The distinct sources stored (passages and episodes) that start with ``prefix``, sorted."""

@@ -14,7 +14,17 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from graphmem.ids import ENTITY, EPISODE, FACT, HYPEREDGE, PASSAGE, node_kind, of_kind
+from graphmem.ids import (
+    ENTITY,
+    EPISODE,
+    FACT,
+    HYPEREDGE,
+    PASSAGE,
+    entity_id,
+    is_kind,
+    node_kind,
+    of_kind,
+)
 from graphmem.models import (
     Entity,
     EntityHit,
@@ -49,6 +59,7 @@ __all__ = [
     "episode_hits",
     "fact_hits",
     "fact_wording",
+    "facts_of",
     "format_result",
     "links",
     "neighbors",
@@ -253,6 +264,14 @@ def links(store: Store, namespace: str, ids: Sequence[str]) -> dict[str, list[Li
         if e.dst in wanted and e.dst != e.src:
             out[e.dst].append(Link(e.dst, e.src, e.type, e.weight, "in", key))
     return out
+
+
+def facts_of(store: Store, namespace: str, entity: str) -> list[Fact]:
+    """The facts an entity (id or name) takes part in that memory has not superseded, those
+    that hold first (then by text): ``Memory.facts_of``."""
+    eid = entity if is_kind(entity, ENTITY) else entity_id(namespace, entity)
+    found = [f for f in store.facts_between(namespace, [eid]) if f.expired_at is None]
+    return sorted(found, key=lambda f: (f.invalid_at is not None, f.text))
 
 
 def nodes(
