@@ -5,6 +5,7 @@ a real key file, revocation through ``graphmem keys revoke``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -138,7 +139,7 @@ def test_an_in_flight_add_stops_storing_once_its_key_is_revoked(tmp_path: Path) 
                 got = await c.call_tool("stats", {})
                 return int(got.structured_content["passages"])
 
-        async def main() -> tuple[int, int, float]:
+        async def main() -> int:
             first_batch = anyio.Event()
 
             async def progress(count: float, total: float | None, message: str | None) -> None:
@@ -147,36 +148,39 @@ def test_an_in_flight_add_stops_storing_once_its_key_is_revoked(tmp_path: Path) 
                     first_batch.set()
 
             async def add() -> None:
-                async with http_client(server.url, writer) as c:
-                    await c.call_tool("add_memories", {"items": items}, progress_callback=progress)
+                # the client stays connected and waits, as the agent did (a client
+                # that went away would stop the old server's ingest too, through its progress)
+                # its own ending (an error once the key is refused, or none) is not the point:
+                # what the server goes on storing is
+                with contextlib.suppress(Exception):
+                    async with http_client(server.url, writer) as c:
+                        await c.call_tool(
+                            "add_memories", {"items": items}, progress_callback=progress
+                        )
 
-            with anyio.fail_after(240):
+            with anyio.fail_after(300):
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(add)
                     await first_batch.wait()
-                    revoked_at = await anyio.to_thread.run_sync(revoke, keys, "w")
+                    await anyio.to_thread.run_sync(revoke, keys, "w")
                     at_revocation.append(done[0])
-                    await anyio.sleep(6)  # the stream is closed by now; the call cannot finish
+                    # stored so far, until it holds still for 10 s (an unguarded server goes on
+                    # to all 120: a batch takes ~3 s here)
+                    settled, later = -1, await passages()
+                    while settled != later:
+                        await anyio.sleep(10)
+                        settled, later = later, await passages()
                     tg.cancel_scope.cancel()
-            # the batch in flight commits when it is done (slowly on a busy machine): wait until
-            # the count holds still for 4 s, then once more
-            settled, later = -1, await passages()
-            with anyio.fail_after(120):
-                while settled != later:
-                    await anyio.sleep(4)
-                    settled, later = later, await passages()
-            await anyio.sleep(6)
-            later = await passages()
-            return settled, later, revoked_at
+            return settled
 
-        settled, later, _ = anyio.run(main)
+        settled = anyio.run(main)
     print(
         f"add_memories of {len(items)}: {at_revocation[0]:.0f} stored when the key was "
         f"revoked, {settled} stored in all"
     )
     # the batch in flight may finish (and one more begun within the key file's 1 s re-read);
     # nothing after it
-    assert settled == later < len(items)
+    assert settled < len(items)
     assert settled <= at_revocation[0] + 2 * BATCH
 
 
