@@ -19,7 +19,8 @@ With no key file the server is open (every namespace, no key needed) and ``serve
 listen on anything but a loopback address unless told ``allow_open=True``. A key file always
 means authentication: one that holds no keys (the last one revoked) refuses every request.
 ``serve`` watches the file (:class:`KeyFile`), so a key revoked while it runs stops working
-within a second, on HTTP and on open websockets alike.
+within a second, on HTTP and on open websockets alike (MCP over HTTP also ends the key's
+streams). A file others than its owner may write is warned about when a server loads it.
 
 The GraphQL server (``graphmem-api``) and MCP over HTTP share this module, and the ``graphmem
 keys`` commands write the file, so it lives in graphmem itself and needs nothing beyond the
