@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from graphmem.errors import (
     AccessDenied,
@@ -100,6 +101,13 @@ def classify(error: GraphQLError) -> tuple[str, str]:
         return LIMIT_EXCEEDED, str(original)
     if isinstance(original, InputError | ConfigError):
         return BAD_REQUEST, str(original)
+    if isinstance(original, InvalidOperationTypeError):
+        # Only the legacy graphql-ws websocket protocol gets here (HTTP refuses these earlier).
+        return BAD_REQUEST, (
+            f"{original.operation_type.value} operations are not served over the legacy "
+            "graphql-ws protocol, which carries subscriptions only: send queries and mutations "
+            "by POST /graphql, or use the graphql-transport-ws protocol"
+        )
     if original is not None and not isinstance(original, GraphmemError | GraphQLError):
         # graphql-core wraps bad variable values in plain exceptions raised by our scalars.
         if isinstance(original, ValueError | TypeError) and error.path is None:

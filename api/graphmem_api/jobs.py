@@ -298,9 +298,10 @@ def merge_reports(a: IngestReport, b: IngestReport) -> IngestReport:
 def ingest_job(memory: Memory) -> Callable[[Job], IngestReport]:
     """The job function: ``memory.add_many`` one batch (one transaction) at a time.
 
-    A batch that fails on bad input is ingested again document by document, so one bad
-    document is reported (``job.rejected``, by its index in the request) and its good
-    neighbours are still stored. Other failures (the store, the model) fail the job.
+    A batch that fails on bad input (or on a date past the calendar's ends: OverflowError) is
+    ingested again document by document, so one bad document is reported (``job.rejected``, by
+    its index in the request) and its good neighbours are still stored. Other failures (the
+    store, the model) fail the job.
     """
 
     def run(job: Job) -> IngestReport:
@@ -327,12 +328,12 @@ def ingest_job(memory: Memory) -> Callable[[Job], IngestReport]:
             part = docs[start : start + size]
             try:
                 got = add(part, size)
-            except (InputError, ValueError):
+            except (InputError, ValueError, OverflowError):
                 got = IngestReport()
                 for doc, index in zip(part, indexes[start : start + size], strict=True):
                     try:
                         one = add([doc], 1)
-                    except (InputError, ValueError) as exc:
+                    except (InputError, ValueError, OverflowError) as exc:
                         job.reject(index, _why(index, exc))
                     else:
                         got = merge_reports(got, one)
