@@ -235,6 +235,24 @@ class GraphmemApp:
                     },
                 )
 
+    async def _store_down(self) -> str | None:
+        """Why the memory's store is not answering (a ping bounded by ``ready_ping_timeout``,
+        on a thread of its own), or None when it answers."""
+        assert self.runtime is not None
+        ping = getattr(self.runtime.memory, "ping", None)
+        if ping is None:
+            return None
+        bound = self.settings.ready_ping_timeout
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(loop.run_in_executor(None, ping, bound), bound + 1.0)
+        except TimeoutError:
+            return f"the store did not answer within {bound:g} s"
+        except Exception as exc:
+            log.warning("readiness: the store is unavailable: %s", exc)
+            return "the store is unavailable; the server log has the details"
+        return None
+
     async def _route(
         self, scope: Scope, receive: Receive, send: Send, rid: str, seen: dict[str, Any]
     ) -> None:
@@ -247,6 +265,9 @@ class GraphmemApp:
             body: dict[str, Any] = {"status": self.state}
             if ok and self.runtime is not None:
                 body["jobs_active"] = self.runtime.jobs.active()
+                down = await self._store_down()
+                if down is not None:
+                    ok, body["status"], body["store"] = False, "unavailable", down
             await _json(send, 200 if ok else 503, body)
             return
         if self.settings.explorer and (path == "/explore" or path.startswith("/explore/")):

@@ -28,6 +28,7 @@ from graphmem.errors import (
     GraphmemError,
     InputError,
     NotFound,
+    StoreUnavailable,
 )
 
 log = logging.getLogger("graphmem_api")
@@ -70,6 +71,12 @@ _LIMIT_MESSAGES = (
 )
 
 
+#: what a caller learns of a store outage (the details, hosts included, go to the server log)
+STORE_DOWN = (
+    "the memory's store is unavailable (down, or not answering within its timeout); retry later"
+)
+
+
 class APIError(GraphmemError):
     """An error the API answers with on purpose: a message for the caller and a code."""
 
@@ -101,6 +108,8 @@ def classify(error: GraphQLError) -> tuple[str, str]:
         return LIMIT_EXCEEDED, str(original)
     if isinstance(original, InputError | ConfigError):
         return BAD_REQUEST, str(original)
+    if isinstance(original, StoreUnavailable):
+        return UNAVAILABLE, STORE_DOWN
     if isinstance(original, InvalidOperationTypeError):
         # Only the legacy graphql-ws websocket protocol gets here (HTTP refuses these earlier).
         return BAD_REQUEST, (
@@ -129,10 +138,16 @@ def coded(error: GraphQLError) -> GraphQLError:
     """``error`` with ``extensions.code`` set, masked when it is an unexpected failure."""
     code, message = classify(error)
     extensions = dict(error.extensions or {})
+    if code == UNAVAILABLE and message == STORE_DOWN:
+        ref = uuid.uuid4().hex[:12]
+        log.warning(
+            "store unavailable (reference %s): %s", ref, error.original_error or error.message
+        )
+        message = f"{message} (reference {ref})"
     if code == INTERNAL:
-        ref = extensions.get("reference")
-        if not isinstance(ref, str):
-            ref = uuid.uuid4().hex[:12]
+        given = extensions.get("reference")
+        ref = given if isinstance(given, str) else uuid.uuid4().hex[:12]
+        if not isinstance(given, str):
             _log_internal(error, ref)
         message = f"internal error (reference {ref}); the server log has the details"
         extensions = {"reference": ref}

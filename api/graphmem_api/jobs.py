@@ -26,13 +26,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from graphmem.errors import BudgetExceeded, ConfigError, GraphmemError, InputError, NotFound
+from graphmem.errors import (
+    BudgetExceeded,
+    ConfigError,
+    GraphmemError,
+    InputError,
+    NotFound,
+    StoreUnavailable,
+)
 from graphmem.models import IngestReport
 from graphmem_api.errors import (
     BAD_REQUEST,
     INTERNAL,
     LIMIT_EXCEEDED,
     NOT_FOUND,
+    STORE_DOWN,
     UNAVAILABLE,
     APIError,
 )
@@ -119,6 +127,9 @@ def _error_code(exc: BaseException) -> tuple[str, str]:
         return BAD_REQUEST, str(exc)
     if isinstance(exc, NotFound):
         return NOT_FOUND, str(exc)
+    if isinstance(exc, StoreUnavailable):
+        log.warning("an ingest job stopped: %s", exc)
+        return UNAVAILABLE, STORE_DOWN + "; re-run the ingest then: it resumes"
     return INTERNAL, ""
 
 
