@@ -228,7 +228,8 @@ class CypherStore:
         return sorted(str(r[0]) for r in rows if r[0] is not None)
 
     def delete_namespace(self, namespace: str) -> DeleteReport:
-        """Delete every node and edge of ``namespace`` (the caches stay)."""
+        """Delete every node and edge of ``namespace``, its extraction-cache rows and the
+        vectors no other namespace uses."""
         with self._lock:
             self._open()
             work = NamespaceDeleter(self.dialect, namespace)
