@@ -180,13 +180,22 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
+        # The result's errors and the pre-execution errors may hold the same error objects:
+        # each is coded (and logged, with its reference) once.
+        done: dict[int, GraphQLError] = {}
+
+        def once(e: GraphQLError) -> GraphQLError:
+            if id(e) not in done:
+                done[id(e)] = coded(e)
+            return done[id(e)]
+
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if result is not None and errors:
-            result.errors = [coded(e) for e in errors]
+            result.errors = [once(e) for e in errors]
         pre = self.execution_context.pre_execution_errors
         if pre:
-            self.execution_context.pre_execution_errors = [coded(e) for e in pre]
+            self.execution_context.pre_execution_errors = [once(e) for e in pre]
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         # Subscription events go out one by one, not through on_operation's end.

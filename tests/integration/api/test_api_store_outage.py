@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -89,15 +90,22 @@ async def assert_serving(c: httpx.AsyncClient) -> None:
 
 @pytest.mark.anyio
 async def test_a_killed_store_is_unavailable_not_internal(
-    server: FalkorDBServer, client: tuple[httpx.AsyncClient, GraphmemApp]
+    server: FalkorDBServer,
+    client: tuple[httpx.AsyncClient, GraphmemApp],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     c, _ = client
     await assert_serving(c)
     server.kill()
     took, body = await timed_post(c, SEARCH)
     assert codes(body) == ["UNAVAILABLE"], body
-    assert "retry later" in body["errors"][0]["message"]
-    assert "127.0.0.1" not in body["errors"][0]["message"]  # no host in what callers see
+    message = body["errors"][0]["message"]
+    assert "retry later" in message
+    assert "127.0.0.1" not in message  # no host in what callers see: the log has it, once
+    ref = re.search(r"reference (\w+)", message)
+    assert ref is not None, message
+    logged = [r.getMessage() for r in caplog.records if "store unavailable" in r.getMessage()]
+    assert len(logged) == 1 and ref.group(1) in logged[0] and "127.0.0.1" in logged[0], logged
     assert took < WITHIN, took
     took, status, state = await ready(c)
     assert status == 503 and state["status"] == "unavailable", state
