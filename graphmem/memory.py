@@ -467,6 +467,11 @@ class Memory:
     def stats(self, namespace: str | None = None) -> Stats:
         return self.store.stats(self._ns(namespace))
 
+    def ping(self, timeout: float = 2.0) -> None:
+        """Raise :class:`~graphmem.errors.StoreUnavailable` unless the store answers within
+        ``timeout`` seconds (a cheap round trip; the API's ``/readyz`` asks it)."""
+        self.store.ping(timeout)
+
     def close(self) -> None:
         self.store.close()
 

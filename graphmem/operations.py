@@ -156,6 +156,8 @@ class MemoryOperations(Protocol):
 
     def stats(self, namespace: str | None = None) -> Stats: ...
 
+    def ping(self, timeout: float = 2.0) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -270,6 +272,8 @@ class AsyncMemoryOperations(Protocol):
 
     async def stats(self, namespace: str | None = None) -> Stats: ...
 
+    async def ping(self, timeout: float = 2.0) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -298,6 +302,10 @@ REMOTE_OMISSIONS: dict[str, str] = {
     "warm": (
         "a server warms the namespaces it serves in its own process; a client's call would "
         "only build structures in the server that its next search builds anyway"
+    ),
+    "ping": (
+        "it asks whether the memory's store answers, where the store is; a client asks the "
+        "server's /readyz, which pings the store"
     ),
     "to_networkx": (
         "it copies a whole namespace into memory, which GraphQL's paged, size-limited answers "
