@@ -480,6 +480,11 @@ class Memory:
         if (check := getattr(self.store, "check", None)) is not None:
             check(self._ns(namespace))
 
+    def ping(self, timeout: float = 2.0) -> None:
+        """Raise :class:`~graphmem.errors.StoreUnavailable` unless the store answers within
+        ``timeout`` seconds (a cheap round trip; the API's ``/readyz`` asks it)."""
+        self.store.ping(timeout)
+
     def close(self) -> None:
         self.store.close()
 

@@ -194,6 +194,8 @@ class MemoryOperations(Protocol):
 
     def check(self, namespace: str | None = None) -> None: ...
 
+    def ping(self, timeout: float = 2.0) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -332,6 +334,8 @@ class AsyncMemoryOperations(Protocol):
 
     async def check(self, namespace: str | None = None) -> None: ...
 
+    async def ping(self, timeout: float = 2.0) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -376,6 +380,10 @@ REMOTE_OMISSIONS: dict[str, str] = {
     "check": (
         "a store's integrity is checked where the store is, by its operator (`graphmem stats` "
         "checks before it counts); a server answers /readyz for its own health"
+    ),
+    "ping": (
+        "it asks whether the memory's store answers, where the store is; a client asks the "
+        "server's /readyz, which pings the store"
     ),
     "to_networkx": (
         "it copies a whole namespace into memory, which GraphQL's paged, size-limited answers "
