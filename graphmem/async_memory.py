@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from graphmem.embed.base import Embedder
 from graphmem.extract.base import Extractor
@@ -23,7 +24,7 @@ from graphmem.ingest.episodes import EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperSettings
 from graphmem.ingest.resolve import ResolverSettings
 from graphmem.ingest.temporal import TemporalSettings
-from graphmem.memory import DocumentLike, EpisodeLike, Memory
+from graphmem.memory import Memory
 from graphmem.models import (
     DeleteReport,
     Entity,
@@ -31,6 +32,7 @@ from graphmem.models import (
     EpisodeReport,
     Event,
     Fact,
+    FactHit,
     Hyperedge,
     IngestReport,
     Link,
@@ -39,6 +41,7 @@ from graphmem.models import (
     SearchResult,
     Stats,
 )
+from graphmem.operations import DocumentLike, EpisodeLike
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer, PassageSearchSettings
 from graphmem.retrieve.search import Between
@@ -73,6 +76,7 @@ class AsyncMemory:
         retrieval: PassageSearchSettings | None = None,
         episodes: EpisodeIngestSettings | None = None,
         episodic: EpisodeSearchSettings | None = None,
+        create: bool = True,
     ) -> None:
         self.sync = Memory(
             store,
@@ -89,6 +93,7 @@ class AsyncMemory:
             retrieval=retrieval,
             episodes=episodes,
             episodic=episodic,
+            create=create,
         )
         self.store = self.sync.store
         self.embedder = self.sync.embedder
@@ -212,6 +217,24 @@ class AsyncMemory:
             include=include,
         )
 
+    async def search_facts(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        namespace: str | None = None,
+        as_of: datetime | None = None,
+        include_ended: bool = False,
+    ) -> list[FactHit]:
+        return await asyncio.to_thread(
+            self.sync.search_facts,
+            question,
+            k=k,
+            namespace=namespace,
+            as_of=as_of,
+            include_ended=include_ended,
+        )
+
     async def explain(
         self, question: str, *, k: int = 5, namespace: str | None = None
     ) -> Explanation:
@@ -247,6 +270,21 @@ class AsyncMemory:
     ) -> dict[str, list[Link]]:
         return await asyncio.to_thread(self.sync.links, ids, namespace=namespace)
 
+    async def facts_of(self, entity: str, *, namespace: str | None = None) -> list[Fact]:
+        return await asyncio.to_thread(self.sync.facts_of, entity, namespace=namespace)
+
+    async def sources(self, prefix: str = "", *, namespace: str | None = None) -> list[str]:
+        return await asyncio.to_thread(self.sync.sources, prefix, namespace=namespace)
+
+    async def export(
+        self,
+        out: Path | IO[str] | IO[bytes],
+        *,
+        format: str = "jsonl",
+        namespace: str | None = None,
+    ) -> dict[str, int]:
+        return await asyncio.to_thread(self.sync.export, out, format=format, namespace=namespace)
+
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)
 
@@ -258,6 +296,9 @@ class AsyncMemory:
 
     async def stats(self, namespace: str | None = None) -> Stats:
         return await asyncio.to_thread(self.sync.stats, namespace)
+
+    async def check(self, namespace: str | None = None) -> None:
+        await asyncio.to_thread(self.sync.check, namespace)
 
     async def ping(self, timeout: float = 2.0) -> None:
         """Raise StoreUnavailable unless the store answers in time (see :meth:`Memory.ping`)."""

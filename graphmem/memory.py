@@ -10,21 +10,28 @@
 from __future__ import annotations
 
 import functools
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Sequence, Sized
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from graphmem.embed.base import Embedder
 from graphmem.embed.make import make_embedder as make_embedder
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
+from graphmem.extract.make import EXTRACTORS as EXTRACTORS
 from graphmem.extract.make import make_extractor as make_extractor
 from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
 from graphmem.ingest.episodes import EpisodeIngestor, EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
 from graphmem.ingest.pipeline import Ingestor
 from graphmem.ingest.resolve import ResolverSettings
+
+# the file readers behind `graphmem ingest`: documents and episodes for add_many / add_episodes
+from graphmem.ingest.sources import FileProblem as FileProblem
+from graphmem.ingest.sources import iter_jsonl as iter_jsonl
+from graphmem.ingest.sources import read_documents as read_documents
+from graphmem.ingest.sources import read_episodes as read_episodes
 from graphmem.ingest.temporal import TemporalHook, TemporalSettings
 from graphmem.models import (
     DeleteReport,
@@ -35,6 +42,7 @@ from graphmem.models import (
     EpisodeReport,
     Event,
     Fact,
+    FactHit,
     Hyperedge,
     IngestReport,
     Link,
@@ -42,11 +50,16 @@ from graphmem.models import (
     Passage,
     SearchResult,
     Stats,
+    top_facts,
 )
+from graphmem.operations import DocumentLike as DocumentLike
+from graphmem.operations import EpisodeLike as EpisodeLike
+from graphmem.operations import progress_step, renamed, to_document
 from graphmem.retrieve.asof import warm as warm_asof
 from graphmem.retrieve.episodes import EpisodeSearchSettings
-from graphmem.retrieve.passages import Namer, PassageSearchSettings
-from graphmem.retrieve.results import links, neighbors, nodes
+from graphmem.retrieve.passages import Namer
+from graphmem.retrieve.passages import PassageSearchSettings as PassageSearchSettings
+from graphmem.retrieve.results import facts_of, links, neighbors, nodes
 
 # MAX_K and the other search limits are the search core's, re-exported for callers of old
 from graphmem.retrieve.search import MAX_K as MAX_K
@@ -63,40 +76,14 @@ if TYPE_CHECKING:
     from graphmem.viz.explain import Explanation
 
 
-DocumentLike = Document | str | Mapping[str, Any]
-EpisodeLike = EpisodeIn | Mapping[str, Any]
-T = TypeVar("T")
 R = TypeVar("R", bound=IngestReport)
-
-
-def _renamed(old_name: str, old: T | None, new_name: str, new: T | None) -> T | None:
-    """The value of a keyword renamed in 0.2 (``retrieval=`` is ``passage_search=`` ...); the old
-    name still works for one release, with a DeprecationWarning."""
-    if old is None:
-        return new
-    warnings.warn(
-        f"Memory({old_name}=) is deprecated; use {new_name}=", DeprecationWarning, stacklevel=3
-    )
-    if new is not None:
-        raise ConfigError(f"pass {new_name}= or {old_name}=, not both")
-    return old
-
-
-def _to_document(doc: DocumentLike) -> Document:
-    if isinstance(doc, Document):
-        return doc
-    if isinstance(doc, str):
-        return Document(text=doc)
-    try:
-        return Document.model_validate(doc)
-    except Exception as exc:
-        raise InputError(f"not a document: {exc}") from exc
 
 
 class Memory:
     """Knowledge-graph memory over one store.
 
-    ``store``: a URL (``sqlite:///file.db``, ``neo4j://…``, ``falkordb://host:port``) or a Store.
+    ``store``: a URL (``sqlite:///file.db``, ``neo4j://…``, ``falkordb://host:port``) or a Store;
+    ``create=False`` opens only a store that exists (:class:`NotFound` otherwise).
     ``embedder``: ``"local"`` or an Embedder. ``extractor``: ``"nlp"``, ``"none"`` or an Extractor.
     ``namer``: names the entities a question mentions, which seed the walk (HippoRAG's query
     NER). ``"auto"``: the extractor's ``question_entities`` (spaCy's rules, the LLM's prompt), else
@@ -128,16 +115,17 @@ class Memory:
         retrieval: PassageSearchSettings | None = None,
         episodes: EpisodeIngestSettings | None = None,
         episodic: EpisodeSearchSettings | None = None,
+        create: bool = True,
     ) -> None:
-        passage_search = _renamed("retrieval", retrieval, "passage_search", passage_search)
-        episode_ingest = _renamed("episodes", episodes, "episode_ingest", episode_ingest)
-        episode_search = _renamed("episodic", episodic, "episode_search", episode_search)
+        passage_search = renamed("retrieval", retrieval, "passage_search", passage_search)
+        episode_ingest = renamed("episodes", episodes, "episode_ingest", episode_ingest)
+        episode_search = renamed("episodic", episodic, "episode_search", episode_search)
         if isinstance(namer, str) and namer != "auto":
             raise ConfigError(f"unknown namer {namer!r}: use 'auto', None or a callable")
         if isinstance(store, str):
             from graphmem.store import open_store
 
-            store = open_store(store)
+            store = open_store(store, create=create)
         self.store: Store = store
         self.embedder: Embedder = make_embedder(embedder)
         self.extractor: Extractor | None = make_extractor(extractor)
@@ -197,7 +185,7 @@ class Memory:
         what their source stored before (a changed file's old chunks are deleted).
         """
         ns = self._ns(namespace)
-        documents = (_to_document(d) for d in docs)
+        documents = (to_document(d) for d in docs)
         ingest = functools.partial(
             self._ingestor.ingest,
             ns,
@@ -205,19 +193,9 @@ class Memory:
             retry_failed=retry_failed,
             replace_sources=replace_sources,
         )
-        if not progress:
-            report = ingest(documents, on_progress=on_progress)
-            return self._warm_after(ns, report.passages_added, batch_size, report)
-        from tqdm import tqdm
-
-        items = list(documents)
-        with tqdm(total=len(items), desc="ingest", unit="doc") as bar:
-
-            def step(n: int) -> None:
-                bar.update(n)
-                if on_progress:
-                    on_progress(n)
-
+        items = list(documents) if progress else documents
+        total = len(items) if isinstance(items, list) else None
+        with progress_step(progress, total, "ingest", "doc", on_progress) as step:
             report = ingest(items, on_progress=step)
         return self._warm_after(ns, report.passages_added, batch_size, report)
 
@@ -272,21 +250,8 @@ class Memory:
         Streams: a generator of 10,000 turns is read batch by batch. ``progress`` shows a bar.
         """
         ns = self._ns(namespace)
-        if not progress:
-            report = self._episodes.ingest(
-                ns, episodes, batch_size=batch_size, on_progress=on_progress
-            )
-            return self._warm_after(ns, report.episodes_added, batch_size, report)
-        from tqdm import tqdm
-
         total = len(episodes) if isinstance(episodes, Sized) else None
-        with tqdm(total=total, desc="episodes", unit="ep") as bar:
-
-            def step(n: int) -> None:
-                bar.update(n)
-                if on_progress:
-                    on_progress(n)
-
+        with progress_step(progress, total, "episodes", "ep", on_progress) as step:
             report = self._episodes.ingest(ns, episodes, batch_size=batch_size, on_progress=step)
         return self._warm_after(ns, report.episodes_added, batch_size, report)
 
@@ -397,6 +362,21 @@ class Memory:
             question, k=k, namespace=namespace, as_of=as_of, between=between, include=include
         )
 
+    def search_facts(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        namespace: str | None = None,
+        as_of: datetime | None = None,
+        include_ended: bool = False,
+    ) -> list[FactHit]:
+        """The facts answering ``question``, those that hold now (or at ``as_of``) first; ended
+        ones only with ``include_ended`` (see :func:`graphmem.models.top_facts`)."""
+        include = ["facts", "episodes"]
+        found = self.search(question, k=k, namespace=namespace, as_of=as_of, include=include)
+        return top_facts(found, k, as_of=as_of, include_ended=include_ended)
+
     def explain(self, question: str, *, k: int = 5, namespace: str | None = None) -> Explanation:
         """The subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages.
 
@@ -445,6 +425,33 @@ class Memory:
         of them: what :meth:`neighbors` ranks, unranked and batched (the API's DataLoaders)."""
         return links(self.store, self._ns(namespace), ids)
 
+    def facts_of(self, entity: str, *, namespace: str | None = None) -> list[Fact]:
+        """The facts an entity (id or name) takes part in that memory has not superseded, those
+        that hold first (then by text)."""
+        return facts_of(self.store, self._ns(namespace), entity)
+
+    def sources(self, prefix: str = "", *, namespace: str | None = None) -> list[str]:
+        """The distinct sources stored (passages and episodes) that start with ``prefix``, sorted."""
+        return self.store.sources(self._ns(namespace), prefix)
+
+    def export(
+        self,
+        out: Path | IO[str] | IO[bytes],
+        *,
+        format: str = "jsonl",
+        namespace: str | None = None,
+    ) -> dict[str, int]:
+        """Write the namespace's nodes and edges (no embeddings) to ``out`` as ``"jsonl"`` or
+        ``"graphml"`` (:meth:`to_networkx`'s graph); the counts written, by kind."""
+        from graphmem.store.export import export_namespace
+        from graphmem.store.networkx_graph import write_graphml
+
+        if format == "graphml":
+            return write_graphml(self.to_networkx(namespace), out)  # type: ignore[arg-type]
+        if format != "jsonl":
+            raise InputError(f"unknown export format {format!r}: use jsonl or graphml")
+        return export_namespace(self.store, self._ns(namespace), out)  # type: ignore[arg-type]
+
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         """Delete a source's passages and what only they supported (the source matched exactly)."""
         return self.store.delete_source(self._ns(namespace), source)
@@ -466,6 +473,12 @@ class Memory:
 
     def stats(self, namespace: str | None = None) -> Stats:
         return self.store.stats(self._ns(namespace))
+
+    def check(self, namespace: str | None = None) -> None:
+        """Raise :class:`~graphmem.errors.StoreError` when the store is corrupt (a quick check,
+        on stores that have one): run before trusting :meth:`stats`."""
+        if (check := getattr(self.store, "check", None)) is not None:
+            check(self._ns(namespace))
 
     def ping(self, timeout: float = 2.0) -> None:
         """Raise :class:`~graphmem.errors.StoreUnavailable` unless the store answers within

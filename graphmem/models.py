@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -267,6 +267,26 @@ class EpisodeReport(IngestReport):
     episodes_skipped: int = 0
 
 
+Report = TypeVar("Report", bound=BaseModel)
+
+
+def add_reports(a: Report, b: Report) -> Report:
+    """Two reports of one kind added up (counts, seconds and usage by key): the totals of an
+    ingest run in parts (the client's batches, MCP's).
+
+    >>> add_reports(EpisodeReport(episodes_added=1, usage={"calls": 1}),
+    ...             EpisodeReport(episodes_added=2, usage={"calls": 2})).episodes_added
+    3
+    """
+    data: dict[str, Any] = {}
+    for name in type(a).model_fields:
+        x, y = getattr(a, name), getattr(b, name)
+        data[name] = (
+            {k: x.get(k, 0) + y.get(k, 0) for k in {*x, *y}} if isinstance(x, dict) else x + y
+        )
+    return type(a)(**data)
+
+
 class DeleteReport(BaseModel):
     passages: int = 0
     entities: int = 0
@@ -286,3 +306,118 @@ class Stats(BaseModel):
     episodes: int = 0
     edges: int = 0
     failed_passages: int = 0
+
+
+# -- reading what the memory returns: the one definition every surface (CLI, MCP, GraphQL, the
+# client, the plug-ins) and the core use; graphmem.validity and the retrievers re-export these.
+
+
+def utc(value: datetime) -> datetime:
+    """``value`` with UTC attached when it has no time zone."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def valid_at(fact: Fact, when: datetime) -> bool:
+    """Did ``fact`` hold in the world at ``when``? (``valid_at`` <= when < ``invalid_at``)"""
+    t = utc(when)
+    if fact.valid_at is not None and utc(fact.valid_at) > t:
+        return False
+    return fact.invalid_at is None or utc(fact.invalid_at) > t
+
+
+def is_current(fact: Fact) -> bool:
+    """Not ended in the world and not superseded in memory."""
+    return fact.invalid_at is None and fact.expired_at is None
+
+
+class FactWording(NamedTuple):
+    """A fact in words, the same on every surface (the CLI's lines, MCP's text)."""
+
+    #: ``(subject) -[predicate]-> (object)``
+    text: str
+    #: when it held: ``since D``, ``since D, ended E``, ``superseded E`` or ``""``
+    when: str
+    #: not ended in the world and not superseded in memory
+    current: bool
+
+
+def day(value: datetime) -> str:
+    """A time as its UTC day, ``2024-03-01``."""
+    return f"{utc(value):%Y-%m-%d}"
+
+
+def validity(fact: Fact) -> str:
+    """When ``fact`` held: ``since D``, ``since D, ended E``, ``superseded E`` ('' if unknown)."""
+    parts = [f"since {day(fact.valid_at)}"] if fact.valid_at is not None else []
+    if fact.invalid_at is not None:
+        parts.append(f"ended {day(fact.invalid_at)}")
+    elif fact.expired_at is not None:
+        # memory learned something newer, though no end in the world was stated
+        parts.append(f"superseded {day(fact.expired_at)}")
+    return ", ".join(parts)
+
+
+def fact_wording(fact: Fact, subject: str, obj: str) -> FactWording:
+    """``fact`` in words, given its subject's and object's names.
+
+    A value object (a date, a quantity: stored as a loop on the subject, the value kept in the
+    fact's text) is shown bare, as the text says it.
+
+    >>> f = Fact(id="f:1", subject="e:a", predicate="lives in", object="e:b", text="",
+    ...          valid_at=datetime(2020, 1, 10), invalid_at=datetime(2024, 3, 1))
+    >>> fact_wording(f, "Ada", "Lisbon")  # doctest: +NORMALIZE_WHITESPACE
+    FactWording(text='(Ada) -[lives in]-> (Lisbon)', when='since 2020-01-10, ended 2024-03-01',
+                current=False)
+    """
+    marker = f" {fact.predicate} "
+    if fact.subject == fact.object and marker in fact.text:
+        shown = fact.text.split(marker, 1)[1]
+    else:
+        shown = f"({obj})"
+    text = f"({subject}) -[{fact.predicate}]-> {shown}"
+    return FactWording(text, validity(fact), is_current(fact))
+
+
+Hit = PassageHit | EpisodeHit
+
+
+def mixed(result: SearchResult, k: int | None = None) -> list[Hit]:
+    """Passages and episodes in one list, by relevance (ties: passages first, then each kind's
+    rank), at most ``k`` (all when ``None``)."""
+    tagged: list[tuple[float, int, int, Hit]] = [
+        (-h.relevance, 0, i, h) for i, h in enumerate(result.passages)
+    ]
+    tagged += [(-h.relevance, 1, i, h) for i, h in enumerate(result.episodes)]
+    tagged.sort(key=lambda t: t[:3])
+    hits: list[Hit] = [t[3] for t in tagged]
+    return hits if k is None else hits[:k]
+
+
+def top_facts(
+    result: SearchResult, k: int, *, as_of: datetime | None = None, include_ended: bool = False
+) -> list[FactHit]:
+    """The ``k`` most relevant facts of ``result`` and of its episodes, each once, those that
+    hold (at ``as_of``, else now) first; ended ones only with ``include_ended``
+    (what :meth:`graphmem.Memory.search_facts` returns).
+
+    >>> now = Fact(id="f:1", subject="e:a", predicate="p", object="e:b", text="a p b")
+    >>> old = now.model_copy(update={"id": "f:2", "invalid_at": datetime(2020, 1, 1)})
+    >>> hits = [FactHit(fact=f, score=1, relevance=r, subject_name="a", object_name="b")
+    ...         for f, r in ((old, 0.9), (now, 0.5))]
+    >>> r = SearchResult(question="q", facts=hits)
+    >>> [h.fact.id for h in top_facts(r, 5)], [h.fact.id for h in top_facts(r, 5, include_ended=True)]
+    (['f:1'], ['f:1', 'f:2'])
+    """
+    hits = list(result.facts) + [h for ep in result.episodes for h in ep.facts]
+    seen: set[str] = set()
+    kept: list[tuple[bool, FactHit]] = []
+    # by relevance: facts of the result and of its episodes come from different rankers
+    for hit in sorted(hits, key=lambda h: -h.relevance):
+        if hit.fact.id in seen:
+            continue
+        seen.add(hit.fact.id)
+        holds = valid_at(hit.fact, as_of) if as_of is not None else is_current(hit.fact)
+        if holds or include_ended:
+            kept.append((not holds, hit))
+    # the k most relevant, those that hold first (stable: by relevance within each group)
+    return [hit for _, hit in sorted(kept[:k], key=lambda pair: pair[0])]

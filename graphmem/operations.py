@@ -15,16 +15,22 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
+
+from graphmem.errors import ConfigError, InputError
+from graphmem.models import Document, EpisodeIn
 
 if TYPE_CHECKING:
     import networkx as nx
 
     from graphmem.async_memory import AsyncMemory
-    from graphmem.memory import DocumentLike, EpisodeLike, Memory
+    from graphmem.memory import Memory
     from graphmem.models import (
         DeleteReport,
         Entity,
@@ -32,6 +38,7 @@ if TYPE_CHECKING:
         EpisodeReport,
         Event,
         Fact,
+        FactHit,
         Hyperedge,
         IngestReport,
         Link,
@@ -48,8 +55,15 @@ __all__ = [
     "REMOTE_EXTRAS",
     "REMOTE_OMISSIONS",
     "AsyncMemoryOperations",
+    "DocumentLike",
+    "EpisodeLike",
     "MemoryOperations",
 ]
+
+#: what the ingest operations take: a Document, its text, or a dict of its fields
+DocumentLike = Document | str | Mapping[str, Any]
+EpisodeLike = EpisodeIn | Mapping[str, Any]
+T = TypeVar("T")
 
 
 class MemoryOperations(Protocol):
@@ -121,6 +135,16 @@ class MemoryOperations(Protocol):
         include: Iterable[str] | None = None,
     ) -> SearchResult: ...
 
+    def search_facts(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        namespace: str | None = None,
+        as_of: datetime | None = None,
+        include_ended: bool = False,
+    ) -> list[FactHit]: ...
+
     def explain(
         self, question: str, *, k: int = 5, namespace: str | None = None
     ) -> Explanation: ...
@@ -146,6 +170,18 @@ class MemoryOperations(Protocol):
 
     def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph: ...
 
+    def facts_of(self, entity: str, *, namespace: str | None = None) -> list[Fact]: ...
+
+    def sources(self, prefix: str = "", *, namespace: str | None = None) -> list[str]: ...
+
+    def export(
+        self,
+        out: Path | IO[str] | IO[bytes],
+        *,
+        format: str = "jsonl",
+        namespace: str | None = None,
+    ) -> dict[str, int]: ...
+
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport: ...
 
     def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport: ...
@@ -155,6 +191,8 @@ class MemoryOperations(Protocol):
     def warm(self, namespace: str | None = None) -> None: ...
 
     def stats(self, namespace: str | None = None) -> Stats: ...
+
+    def check(self, namespace: str | None = None) -> None: ...
 
     def ping(self, timeout: float = 2.0) -> None: ...
 
@@ -232,6 +270,16 @@ class AsyncMemoryOperations(Protocol):
         include: Iterable[str] | None = None,
     ) -> SearchResult: ...
 
+    async def search_facts(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        namespace: str | None = None,
+        as_of: datetime | None = None,
+        include_ended: bool = False,
+    ) -> list[FactHit]: ...
+
     async def explain(
         self, question: str, *, k: int = 5, namespace: str | None = None
     ) -> Explanation: ...
@@ -262,6 +310,18 @@ class AsyncMemoryOperations(Protocol):
 
     async def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph: ...
 
+    async def facts_of(self, entity: str, *, namespace: str | None = None) -> list[Fact]: ...
+
+    async def sources(self, prefix: str = "", *, namespace: str | None = None) -> list[str]: ...
+
+    async def export(
+        self,
+        out: Path | IO[str] | IO[bytes],
+        *,
+        format: str = "jsonl",
+        namespace: str | None = None,
+    ) -> dict[str, int]: ...
+
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport: ...
 
     async def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport: ...
@@ -271,6 +331,8 @@ class AsyncMemoryOperations(Protocol):
     async def warm(self, namespace: str | None = None) -> None: ...
 
     async def stats(self, namespace: str | None = None) -> Stats: ...
+
+    async def check(self, namespace: str | None = None) -> None: ...
 
     async def ping(self, timeout: float = 2.0) -> None: ...
 
@@ -303,6 +365,22 @@ REMOTE_OMISSIONS: dict[str, str] = {
         "a server warms the namespaces it serves in its own process; a client's call would "
         "only build structures in the server that its next search builds anyway"
     ),
+    "facts_of": (
+        "GraphQL has no field for an entity's facts; neighbors() lists them, each as a RELATES "
+        "neighbour with the fact's id and text"
+    ),
+    "sources": (
+        "GraphQL lists no sources; deleteSource answers with zero counts when a source matches "
+        "nothing, and the server's operator lists them with the CLI where the store is"
+    ),
+    "export": (
+        "it writes a whole namespace to a local file, which GraphQL's paged, size-limited "
+        "answers are not for: run `graphmem export` where the store is"
+    ),
+    "check": (
+        "a store's integrity is checked where the store is, by its operator (`graphmem stats` "
+        "checks before it counts); a server answers /readyz for its own health"
+    ),
     "ping": (
         "it asks whether the memory's store answers, where the store is; a client asks the "
         "server's /readyz, which pings the store"
@@ -327,3 +405,51 @@ if TYPE_CHECKING:
         """mypy checks the local classes against the protocols, types included."""
         checked: tuple[MemoryOperations, AsyncMemoryOperations] = (memory, amemory)
         return list(checked)
+
+
+# -- what the local implementations share ---------------------------------------------------
+
+
+def to_document(doc: DocumentLike) -> Document:
+    """A :class:`Document` from one, from its text, or from a dict of its fields."""
+    if isinstance(doc, Document):
+        return doc
+    if isinstance(doc, str):
+        return Document(text=doc)
+    try:
+        return Document.model_validate(doc)
+    except Exception as exc:
+        raise InputError(f"not a document: {exc}") from exc
+
+
+def renamed(old_name: str, old: T | None, new_name: str, new: T | None) -> T | None:
+    """The value of a keyword renamed in 0.2 (``retrieval=`` is ``passage_search=`` ...); the old
+    name still works for one release, with a DeprecationWarning."""
+    if old is None:
+        return new
+    warnings.warn(
+        f"Memory({old_name}=) is deprecated; use {new_name}=", DeprecationWarning, stacklevel=3
+    )
+    if new is not None:
+        raise ConfigError(f"pass {new_name}= or {old_name}=, not both")
+    return old
+
+
+@contextlib.contextmanager
+def progress_step(
+    shown: bool, total: int | None, desc: str, unit: str, then: Callable[[int], None] | None
+) -> Iterator[Callable[[int], None] | None]:
+    """The ``on_progress`` of an ingest: ``then``, after a tqdm bar's update when ``shown``."""
+    if not shown:
+        yield then
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit=unit) as bar:
+
+        def step(n: int) -> None:
+            bar.update(n)
+            if then:
+                then(n)
+
+        yield step

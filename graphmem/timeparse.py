@@ -1,4 +1,8 @@
-"""Resolving time expressions ("3 May 2021", "yesterday") against a reference time, offline.
+"""Reading times: ISO 8601 text as every surface takes it (:func:`parse_iso`), and time
+expressions ("3 May 2021", "yesterday") resolved against a reference time, offline.
+
+>>> parse_iso("2024-03-01T10:00Z").isoformat(), parse_iso(" ") is None
+('2024-03-01T10:00:00+00:00', True)
 
 >>> from datetime import datetime, timezone
 >>> base = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
@@ -22,6 +26,8 @@ import functools
 import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from graphmem.errors import InputError
 
 if TYPE_CHECKING:
     from graphmem.extract.base import Extraction
@@ -91,6 +97,26 @@ def _parse(text: str, base_iso: str) -> datetime | None:
     if parsed is None:
         return None
     return parsed.replace(tzinfo=base.tzinfo or UTC)
+
+
+def parse_iso(value: str | None, name: str = "time") -> datetime | None:
+    """An aware datetime from ISO 8601 text (``Z`` or an offset; UTC when no zone is given);
+    ``None`` for no text. The one reading of a time the CLI, MCP, the client and GraphQL take.
+
+    Raises :class:`~graphmem.errors.InputError` (``field=name``) for text that is not a date.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+    except ValueError:
+        raise InputError(
+            f"{name}: cannot read {text[:80]!r} as a date; use ISO 8601, "
+            "e.g. 2024-03-01 or 2024-03-01T10:00:00Z",
+            field=name,
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def resolve_time(text: str | None, base: datetime | None = None) -> datetime | None:

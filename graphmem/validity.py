@@ -33,18 +33,10 @@ from typing import Literal
 from graphmem.ids import normalize_predicate
 from graphmem.models import Fact
 
-
-def utc(value: datetime) -> datetime:
-    """``value`` with UTC attached when it has no time zone."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def valid_at(fact: Fact, when: datetime) -> bool:
-    """Did ``fact`` hold in the world at ``when``? (``valid_at`` <= when < ``invalid_at``)"""
-    t = utc(when)
-    if fact.valid_at is not None and utc(fact.valid_at) > t:
-        return False
-    return fact.invalid_at is None or utc(fact.invalid_at) > t
+# the predicates over one fact live with the model, so every surface reads them from there
+from graphmem.models import is_current as is_current
+from graphmem.models import utc as utc
+from graphmem.models import valid_at as valid_at
 
 
 def overlaps(fact: Fact, start: datetime | None, end: datetime | None) -> bool:
@@ -54,11 +46,6 @@ def overlaps(fact: Fact, start: datetime | None, end: datetime | None) -> bool:
     return not (
         start is not None and fact.invalid_at is not None and utc(fact.invalid_at) <= utc(start)
     )
-
-
-def is_current(fact: Fact) -> bool:
-    """Not ended in the world and not superseded in memory."""
-    return fact.invalid_at is None and fact.expired_at is None
 
 
 def current_answer(facts: Sequence[Fact]) -> Fact | None:

@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
+from operator import methodcaller
 from typing import cast
 
 import strawberry
@@ -22,8 +23,11 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.scalars import JSON
 from strawberry.types.execution import ExecutionContext
+from strawberry.types.scalar import ScalarDefinition
 
 from graphmem import models as m
+from graphmem.errors import InputError
+from graphmem.timeparse import parse_iso
 from graphmem_api import types as t
 from graphmem_api.context import Context
 from graphmem_api.errors import (
@@ -456,6 +460,29 @@ class _Schema(strawberry.Schema):
         """Not logged here: :class:`ErrorCodes` logs the unexpected ones, with a reference."""
 
 
+def _read_time(value: object) -> datetime:
+    """A DateTime argument, read as the CLI, MCP and the library read a time
+    (:func:`graphmem.timeparse.parse_iso`: ``Z`` or an offset, UTC when no zone is given)."""
+    when = parse_iso(value, "DateTime") if isinstance(value, str) else None
+    if when is None:
+        raise InputError(
+            f"DateTime: expected ISO 8601 text such as 2024-03-01T10:00Z, got {value!r:.80}"
+        )
+    return when
+
+
+#: strawberry's DateTime, its input read by graphmem's one ISO 8601 reader
+DATETIME = ScalarDefinition(
+    name="DateTime",
+    description="Date with time (isoformat)",
+    specified_by_url=None,
+    serialize=methodcaller("isoformat"),
+    parse_value=_read_time,
+    parse_literal=None,
+    origin=datetime,
+)
+
+
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     """The schema, with the extensions that code errors and enforce ``limits``."""
     extensions: list[Callable[[], SchemaExtension]] = [ErrorCodes, UnicodeArguments]
@@ -466,6 +493,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=[t.Passage, t.Entity, t.Fact, t.Event, t.Hyperedge, t.Episode],
         extensions=extensions,
+        scalar_overrides={datetime: DATETIME},
     )
 
 

@@ -34,13 +34,12 @@ from graphmem.bench.baselines import BM25Index, dense_search
 from graphmem.bench.common import BenchRun, bench_namespace, peak_rss_mb, redact_url, sqlite_url
 from graphmem.bench.metrics import multihop_scores, normalize_k_values
 from graphmem.errors import InputError
-from graphmem.ingest.folders import read_documents
-from graphmem.ingest.loaders import FileProblem, iter_jsonl
+from graphmem.memory import FileProblem, iter_jsonl, read_documents
 
 if TYPE_CHECKING:
     from graphmem.embed.base import Embedder
     from graphmem.extract.base import Extractor
-    from graphmem.retrieve.passages import PassageSearchSettings
+    from graphmem.memory import PassageSearchSettings
     from graphmem.store.base import Store
 
 DOCS = "docs"

@@ -53,8 +53,8 @@ from graphmem.bench.report import print_run
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
 from graphmem.ids import passage_id
+from graphmem.memory import PassageSearchSettings
 from graphmem.models import Document, Passage
-from graphmem.retrieve.passages import PassageSearchSettings
 from graphmem.store.base import Store
 
 if TYPE_CHECKING:
@@ -446,8 +446,9 @@ def resolve_extractor(spec: str | Extractor, ds: MultihopDataset) -> tuple[Extra
             raise ConfigError(
                 f"{ds.path}: extractor 'precomputed' needs a triples.jsonl in the dataset folder"
             )
-        from graphmem.extract.precomputed import PrecomputedExtractor
+        from graphmem.memory import make_extractor
 
-        extractor: Extractor = PrecomputedExtractor.from_file(ds.triples_path)
+        extractor = make_extractor(name, triples=ds.triples_path)
+        assert extractor is not None
         return extractor, name
     return name, name

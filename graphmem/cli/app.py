@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,7 +33,7 @@ from graphmem.cli.terminal import (
     console,
     err,
     help_width,
-    llm_settings,
+    llm_extractor,
     open_existing,
     open_memory,
     parse_between,
@@ -43,7 +42,8 @@ from graphmem.cli.terminal import (
 )
 from graphmem.cli.viz import viz_command
 from graphmem.errors import ConfigError, GraphmemError, InputError
-from graphmem.retrieve.limits import MAX_K
+from graphmem.memory import EXTRACTORS, MAX_K, make_extractor
+from graphmem.timeparse import parse_iso
 
 app = typer.Typer(
     name="graphmem",
@@ -107,18 +107,16 @@ def _extractor(name: str, path: Path | None, triples: Path | None, llm: dict[str
         has_triples = triples or (folder_triples and folder_triples.exists())
         name = "precomputed" if has_triples else "nlp"
     if name == "precomputed":
-        from graphmem.extract.precomputed import PrecomputedExtractor
-
         source = triples or folder_triples
         if source is None or not source.exists():
             raise ConfigError(
                 "--extractor precomputed needs --triples FILE (or a folder with triples.jsonl)"
             )
-        return PrecomputedExtractor.from_file(source)
+        return make_extractor(name, triples=source)
     if name == "llm":
-        return llm_settings(**llm).extractor()
-    if name not in {"nlp", "spacy", "none"}:
-        raise ConfigError(f"unknown extractor {name!r}: use auto, nlp, precomputed, llm or none")
+        return llm_extractor(**llm)
+    if name not in {*EXTRACTORS, "spacy"}:
+        raise ConfigError(f"unknown extractor {name!r}: use auto, {', '.join(EXTRACTORS)}")
     return name
 
 
@@ -192,7 +190,7 @@ def ingest(
     one by one and the rest is ingested (exit code 1 if any failed).
     """
     from graphmem.cli.ingesting import print_problems, run_ingest
-    from graphmem.ingest.sources import FileProblem
+    from graphmem.memory import FileProblem
 
     llm = _llm_options(
         llm_base_url,
@@ -243,7 +241,7 @@ def search(
     store: StoreOpt = None,
     namespace: NamespaceOpt = None,
     as_of: Annotated[
-        datetime | None, typer.Option("--as-of", help="the world as it was then (ISO 8601)")
+        str | None, typer.Option("--as-of", help="the world as it was then (ISO 8601)")
     ] = None,
     between: Annotated[
         tuple[str, str] | None,
@@ -269,12 +267,13 @@ def search(
     """Ask a question: ranked passages, the facts that linked them, and their scores."""
     ex: Any = None
     if extractor.strip().lower() == "llm":
-        ex = llm_settings(base_url=llm_base_url, model=llm_model, api_key=llm_api_key).extractor()
+        ex = llm_extractor(base_url=llm_base_url, model=llm_model, api_key=llm_api_key)
     elif extractor.strip().lower() != "none":
         raise ConfigError(f"search --extractor {extractor!r}: use none or llm")
     interval = parse_between(between)
+    when = parse_iso(as_of, "--as-of")
     with open_existing(store, namespace, extractor=ex) as mem:
-        result = mem.search(question, k=k, as_of=as_of, between=interval, include=include)
+        result = mem.search(question, k=k, as_of=when, between=interval, include=include)
     if as_json:
         console.print_json(result.model_dump_json())
         return
@@ -287,9 +286,7 @@ def stats(store: StoreOpt = None, namespace: NamespaceOpt = None) -> None:
     # An empty namespace is a true answer (zeros, exit 0; the hint goes to stderr); a missing
     # store file is probably a wrong path, so that exits 1 like the other read-only commands.
     with open_existing(store, namespace, allow_empty=True) as mem:
-        check = getattr(mem.store, "check", None)
-        if check is not None:  # counts of a corrupt file are not worth printing
-            check(mem.namespace)
+        mem.check()  # counts of a corrupt file are not worth printing
         s = mem.stats()
     console.print_json(s.model_dump_json())
 
@@ -338,18 +335,13 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl or graphml (networkx)")] = "jsonl",
 ) -> None:
     """Write a namespace's nodes and edges as JSON Lines or GraphML (embeddings left out)."""
-    from graphmem.store.export import export_namespace
-    from graphmem.store.networkx_graph import write_graphml
-
     if fmt not in ("jsonl", "graphml"):
         raise ConfigError(f"unknown --format {fmt!r}: use jsonl or graphml")
     with open_existing(store, namespace) as mem:
         stdout = str(output) == "-"
         output.parent.mkdir(parents=True, exist_ok=True)  # "-": ".", which exists
-        if fmt == "graphml":
-            counts = write_graphml(mem.to_networkx(), sys.stdout.buffer if stdout else output)
-        else:
-            counts = export_namespace(mem.store, mem.namespace, sys.stdout if stdout else output)
+        stream = sys.stdout.buffer if fmt == "graphml" else sys.stdout
+        counts = mem.export(stream if stdout else output, format=fmt)
     err.print(", ".join(f"{n} {kind}" for kind, n in counts.items()))
 
 
@@ -380,7 +372,7 @@ def bench(
 ) -> None:
     """Measure graphmem against dense and BM25 retrieval on one dataset, in one run."""
     from graphmem.bench.runner import run_bench
-    from graphmem.retrieve.passages import PassageSearchSettings
+    from graphmem.memory import PassageSearchSettings
 
     ex: Any = extractor
     if extractor.strip().lower() == "llm":
@@ -393,7 +385,7 @@ def bench(
             llm_max_tokens,
             llm_max_cost,
         )
-        ex = llm_settings(**llm).extractor()
+        ex = llm_extractor(**llm)
     run_bench(
         path,
         store=store,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from graphmem.bench.baselines import dense_search
 from graphmem.cli.terminal import console, print_result
-from graphmem.ingest.sources import iter_jsonl, read_documents
+from graphmem.memory import iter_jsonl, read_documents
 
 
 def run_demo(corpus: Path, questions: Path, store: str | None = None, k: int = 3) -> None:
@@ -40,10 +40,8 @@ def run_demo(corpus: Path, questions: Path, store: str | None = None, k: int = 3
                     found = {h.passage.source for h in result.passages}
                     dense = dense_search(mem.store, mem.embedder, mem.namespace, [q["question"]], k)
                     dense_sources = {
-                        p.source
-                        for p in mem.store.get_passages(
-                            mem.namespace, [pid for pid, _ in dense[0]]
-                        ).values()
+                        getattr(node, "source", None)
+                        for node in mem.get_nodes([pid for pid, _ in dense[0]]).values()
                     }
                     found_graph += len(gold & found)
                     found_dense += len(gold & dense_sources)

@@ -13,8 +13,7 @@ from rich.markup import escape
 from graphmem.cli.terminal import err
 
 if TYPE_CHECKING:
-    from graphmem.ingest.loaders import FileProblem
-    from graphmem.memory import Memory
+    from graphmem.memory import FileProblem, Memory
     from graphmem.models import IngestReport
 
 #: the exit code of a command stopped by SIGINT (128 + 2), as shells report it
@@ -44,7 +43,7 @@ def run_ingest(
     problems: list[FileProblem],
 ) -> IngestReport:
     """Ingest ``path`` into ``mem``; on Ctrl-C say how far it got and exit with code 130."""
-    from graphmem.ingest.sources import read_documents, read_episodes
+    from graphmem.memory import read_documents, read_episodes
 
     unit = "episodes" if episodes else "passages"
     before = getattr(mem.stats(), unit)
@@ -92,7 +91,7 @@ def nothing_deleted(mem: Memory, source: str | None, prefix: str | None) -> None
     """Say that a delete matched no source, suggest stored sources ending with the name given,
     and exit with code 1."""
     if source is not None:
-        near = [s for s in mem.store.sources(mem.namespace) if s.endswith(source)]
+        near = [s for s in mem.sources() if s.endswith(source)]
         said = f"no source {source!r} in namespace {mem.namespace!r} (sources match exactly)"
         if near:
             shown = ", ".join(repr(s) for s in near[:10])

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from graphmem.errors import ConfigError
-from graphmem.store import DEFAULT_STORE_URL
+from graphmem.memory import DEFAULT_STORE_URL
 
 
 def mcp_command(
@@ -52,10 +52,10 @@ def mcp_command(
         ) from exc
     ex: Any = extractor.strip().lower()
     if ex == "llm":
-        from graphmem.cli.terminal import llm_settings
+        from graphmem.cli.terminal import llm_extractor
 
-        ex = llm_settings().extractor()
-    elif ex not in {"nlp", "none"}:
+        ex = llm_extractor()
+    elif ex not in {"nlp", "none"}:  # precomputed triples describe a corpus, not an agent's texts
         raise ConfigError(f"unknown extractor {extractor!r}: use nlp, llm or none")
     mode = transport.strip().lower()
     if mode not in {"stdio", "http"}:

@@ -2,7 +2,7 @@
 
 Both resolve the same way everywhere (:func:`graphmem.cli.terminal.store_url`,
 :func:`graphmem.cli.terminal.namespace_of`): the option, then ``GRAPHMEM_STORE`` /
-``GRAPHMEM_NAMESPACE``, then the library's default (:data:`graphmem.store.DEFAULT_STORE_URL`).
+``GRAPHMEM_NAMESPACE``, then the library's default (:data:`graphmem.memory.DEFAULT_STORE_URL`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from graphmem.store import DEFAULT_STORE_URL
+from graphmem.memory import DEFAULT_STORE_URL
 
 StoreOpt = Annotated[
     str | None,

@@ -31,10 +31,13 @@ from graphmem.models import (
     HyperedgeHit,
     PassageHit,
     SearchResult,
+    day,
+    fact_wording,
+    is_current,
+    mixed,
+    utc,
+    validity,
 )
-from graphmem.retrieve.relevance import mixed
-from graphmem.retrieve.results import day, fact_wording, validity
-from graphmem.validity import is_current, utc
 
 __all__ = [
     "episode_text",

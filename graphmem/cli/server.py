@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from graphmem.cli.options import NamespaceOpt, StoreOpt
-from graphmem.cli.terminal import err, llm_settings, namespace_of, store_url
+from graphmem.cli.terminal import err, llm_extractor, namespace_of, store_url
 from graphmem.errors import ConfigError
 
 keys_app = typer.Typer(help="Create, list and revoke API keys (only their hashes are stored).")
@@ -61,7 +61,7 @@ def serve_command(
 ) -> None:
     """Serve the GraphQL API (and the explorer page) with uvicorn; SIGTERM finishes jobs first."""
     run = graphmem_api("serve").server.serve
-    ex: Any = llm_settings().extractor() if extractor == "llm" else extractor
+    ex: Any = llm_extractor() if extractor == "llm" else extractor
     run(
         store_url(store),
         host=host,

@@ -22,9 +22,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from graphmem.errors import ConfigError, NotFound
+from graphmem.errors import ConfigError, InputError, NotFound
+from graphmem.memory import DEFAULT_STORE_URL, make_extractor
 from graphmem.models import SearchResult, Stats
-from graphmem.store import DEFAULT_STORE_URL
+from graphmem.timeparse import parse_iso
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
@@ -56,10 +57,9 @@ def namespace_of(namespace: str | None) -> str:
 def open_memory(store: str | None, namespace: str | None, extractor: Any = "nlp") -> Memory:
     """A :class:`~graphmem.memory.Memory` over the resolved store and namespace (created if new)."""
     from graphmem.memory import Memory
-    from graphmem.store import open_store
 
     ns = namespace_of(namespace)
-    return Memory(open_store(store_url(store)), extractor=extractor, namespace=ns)
+    return Memory(store_url(store), extractor=extractor, namespace=ns)
 
 
 def is_empty(stats: Stats) -> bool:
@@ -85,29 +85,29 @@ def open_existing(
     :func:`empty_hint` on stderr and exits with code 1.
     """
     from graphmem.memory import Memory
-    from graphmem.store import open_store
 
     url, ns = store_url(store), namespace_of(namespace)
     try:
-        opened = open_store(url, create=False)
+        mem = Memory(url, extractor=extractor, namespace=ns, create=False)
     except NotFound as exc:
         err.print(escape(empty_hint(url, ns, str(exc))))
         raise typer.Exit(1) from None
-    if is_empty(opened.stats(ns)):
+    if is_empty(mem.stats()):
         err.print(escape(empty_hint(url, ns, f"nothing is stored in namespace {ns!r} of {url}")))
         if not allow_empty:
-            opened.close()
+            mem.close()
             raise typer.Exit(1)
-    return Memory(opened, extractor=extractor, namespace=ns)
+    return mem
 
 
 def parse_between(
     between: tuple[str, str] | None,
 ) -> tuple[datetime | None, datetime | None] | None:
-    """``--between START END`` as datetimes (``-`` or an empty string: that end is open).
+    """``--between START END`` as datetimes (``-`` or an empty string: that end is open), read
+    as every surface reads a time (:func:`graphmem.timeparse.parse_iso`: UTC when no zone).
 
     >>> parse_between(("2021-01-01", "-"))
-    (datetime.datetime(2021, 1, 1, 0, 0), None)
+    (datetime.datetime(2021, 1, 1, 0, 0, tzinfo=datetime.timezone.utc), None)
     """
     if between is None:
         return None
@@ -117,18 +117,15 @@ def parse_between(
             ends.append(None)
             continue
         try:
-            ends.append(datetime.fromisoformat(text.strip()))
-        except ValueError:
+            ends.append(parse_iso(text, name))
+        except InputError:
             raise ConfigError(
                 f"--between: {name} {text!r} is not an ISO 8601 date or time "
                 "(e.g. 2021-01-01 or 2021-01-01T09:30; '-' for an open end)"
             ) from None
     start, end = ends
-    if start is not None and end is not None:
-        if (start.tzinfo is None) != (end.tzinfo is None):
-            raise ConfigError("--between: give a time zone on both ends or on neither")
-        if start > end:
-            raise ConfigError(f"--between: START {between[0]} is after END {between[1]}")
+    if start is not None and end is not None and start > end:
+        raise ConfigError(f"--between: START {between[0]} is after END {between[1]}")
     return start, end
 
 
@@ -163,8 +160,6 @@ def print_result(result: SearchResult) -> None:
     console.print(render_result(result))
 
 
-def llm_settings(**options: Any) -> Any:
-    """``GRAPHMEM_LLM_*`` variables, overridden by the options that were given."""
-    from graphmem.extract.settings import LLMSettings
-
-    return LLMSettings.from_env(os.environ).merged(**options)
+def llm_extractor(**options: Any) -> Any:
+    """The LLM extractor of the ``GRAPHMEM_LLM_*`` variables, overridden by the options given."""
+    return make_extractor("llm", llm=options, env=os.environ)

@@ -33,11 +33,9 @@ def viz_command(
     namespace: NamespaceOpt = None,
 ) -> None:
     """Draw the subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages."""
-    from graphmem.viz.explain import explain
-
     # an empty store exits 1 here, before any page is written
     with open_existing(store, namespace) as mem:
-        ex = explain(mem, question, k=k)
+        ex = mem.explain(question, k=k)
     output.parent.mkdir(parents=True, exist_ok=True)
     ex.to_html(output)
     console.print(

@@ -1,26 +1,31 @@
 """The client's operations beyond those of :mod:`graphmem.client.core`: episodes in batches,
-notes, prefix deletes and retrying failed extractions. Sans-I/O like the core: each yields its
-requests (and pauses) and returns its result.
-
->>> total(EpisodeReport(episodes_added=1, usage={"calls": 1}),
-...       EpisodeReport(episodes_added=2, usage={"calls": 2})).episodes_added
-3
+notes, prefix deletes, retrying failed extractions and the fact search. Sans-I/O like the core:
+each yields its requests (and pauses) and returns its result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from graphmem.client.core import ClientCore, Op, Request, parse, selection
 from graphmem.errors import InputError
-from graphmem.models import DeleteReport, EpisodeIn, EpisodeReport, Hyperedge, IngestReport
+from graphmem.models import (
+    DeleteReport,
+    EpisodeIn,
+    EpisodeReport,
+    FactHit,
+    Hyperedge,
+    IngestReport,
+    add_reports,
+    top_facts,
+)
 
 EpisodeLike = EpisodeIn | Mapping[str, Any]
-Report = TypeVar("Report", bound=BaseModel)
 R = TypeVar("R")
 
 _Q_EPISODES = (
@@ -41,17 +46,6 @@ _Q_RETRY = (
     "mutation RetryFailed($namespace: String, $batchSize: Int!) "
     "{ retryFailed(namespace: $namespace, batchSize: $batchSize) { id } }"
 )
-
-
-def total(a: Report, b: Report) -> Report:
-    """Two reports of one kind added up (counts, seconds and usage by key)."""
-    data: dict[str, Any] = {}
-    for name in type(a).model_fields:
-        x, y = getattr(a, name), getattr(b, name)
-        data[name] = (
-            {k: x.get(k, 0) + y.get(k, 0) for k in {*x, *y}} if isinstance(x, dict) else x + y
-        )
-    return type(a)(**data)
 
 
 def _episode(item: EpisodeLike, index: int) -> dict[str, Any]:
@@ -102,7 +96,7 @@ def add_episodes(
                 _Q_EPISODES,
                 {"episodes": chunk, "namespace": core._ns(namespace), "batchSize": batch_size},
             )
-            report = total(report, parse(EpisodeReport, data["addEpisodes"]))
+            report = add_reports(report, parse(EpisodeReport, data["addEpisodes"]))
             if bar is not None:
                 bar.update(len(chunk))
             if on_progress is not None:
@@ -137,6 +131,23 @@ def retry_failed(
     data = yield Request(_Q_RETRY, {"namespace": core._ns(namespace), "batchSize": batch_size})
     job_id: str = data["retryFailed"]["id"]
     return (yield from core.wait(job_id, timeout=None, poll_interval=poll_interval))
+
+
+def search_facts(
+    core: ClientCore,
+    question: str,
+    *,
+    k: int,
+    namespace: str | None,
+    as_of: datetime | None,
+    include_ended: bool,
+) -> Op[list[FactHit]]:
+    """As ``Memory.search_facts``: the search's facts (and its episodes'), ranked by
+    :func:`graphmem.models.top_facts` here, as the library ranks them."""
+    found = yield from core.search(
+        question, k=k, namespace=namespace, as_of=as_of, include=["facts", "episodes"]
+    )
+    return top_facts(found, k, as_of=as_of, include_ended=include_ended)
 
 
 class Operations:
@@ -174,6 +185,27 @@ class Operations:
     ) -> Hyperedge:
         """Store a note joining entities (as ``Memory.add_note``); the hyperedge it became."""
         return self._drive(add_note(self._core, text, members=members, namespace=namespace))
+
+    def search_facts(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        namespace: str | None = None,
+        as_of: datetime | None = None,
+        include_ended: bool = False,
+    ) -> list[FactHit]:
+        """The facts answering ``question``, those that hold (now or at ``as_of``) first."""
+        return self._drive(
+            search_facts(
+                self._core,
+                question,
+                k=k,
+                namespace=namespace,
+                as_of=as_of,
+                include_ended=include_ended,
+            )
+        )
 
     def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport:
         """Delete every source that starts with ``prefix``."""
@@ -224,6 +256,27 @@ class AsyncOperations:
         self, text: str, *, members: Iterable[str] | None = None, namespace: str | None = None
     ) -> Hyperedge:
         return await self._drive(add_note(self._core, text, members=members, namespace=namespace))
+
+    async def search_facts(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        namespace: str | None = None,
+        as_of: datetime | None = None,
+        include_ended: bool = False,
+    ) -> list[FactHit]:
+        """The facts answering ``question``, those that hold (now or at ``as_of``) first."""
+        return await self._drive(
+            search_facts(
+                self._core,
+                question,
+                k=k,
+                namespace=namespace,
+                as_of=as_of,
+                include_ended=include_ended,
+            )
+        )
 
     async def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport:
         return await self._drive(delete_prefix(self._core, prefix, namespace=namespace))

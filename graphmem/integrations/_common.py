@@ -16,9 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from graphmem.errors import ConfigError
-from graphmem.models import EpisodeHit, FactHit, PassageHit, SearchResult
-from graphmem.retrieve.relevance import mixed
-from graphmem.validity import is_current
+from graphmem.models import EpisodeHit, FactHit, PassageHit, SearchResult, is_current, mixed
 
 
 def check_memory(memory: Any) -> Any:

@@ -19,7 +19,8 @@ With no key file the server is open (every namespace, no key needed) and ``serve
 listen on anything but a loopback address unless told ``allow_open=True``. A key file always
 means authentication: one that holds no keys (the last one revoked) refuses every request.
 ``serve`` watches the file (:class:`KeyFile`), so a key revoked while it runs stops working
-within a second, on HTTP and on open websockets alike.
+within a second, on HTTP and on open websockets alike (MCP over HTTP also ends the key's
+streams). A file others than its owner may write is warned about when a server loads it.
 
 The GraphQL server (``graphmem-api``) and MCP over HTTP share this module, and the ``graphmem
 keys`` commands write the file, so it lives in graphmem itself and needs nothing beyond the
@@ -39,6 +40,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 import tempfile
 import threading
 import time
@@ -417,6 +419,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def writable_by_others(path: str | os.PathLike[str]) -> str | None:
+    """A warning when others than the key file's owner may write it (they could add a key
+    of their own), else ``None``. ``write_keys`` makes files readable by their owner only."""
+    mode = Path(path).stat().st_mode
+    if not mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return None
+    who = "every user" if mode & stat.S_IWOTH else "its group"
+    return (
+        f"key file {path} is writable by {who} (mode {stat.S_IMODE(mode):o}): whoever can "
+        f"write it can add a key of their own and read every namespace; run chmod 600 {path}"
+    )
+
+
 def load_keys(
     path: str | os.PathLike[str] | None,
     *,
@@ -434,4 +449,6 @@ def load_keys(
             f"key file {path} not found; create one with "
             f"`graphmem keys create --file {path} --namespace NAME`"
         )
+    if (warning := writable_by_others(path)) is not None:
+        log.warning(warning)
     return KeyFile(path, pepper=pepper, default_namespace=default_namespace, interval=interval)

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -28,13 +28,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def _always() -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Caller:
-    """Who a request acts for: its namespace and whether it may write."""
+    """Who a request acts for: its namespace, whether it may write, and ``valid``: whether its
+    API key still holds (a long write asks between batches, and stops once it is revoked)."""
 
     namespace: str
     read_only: bool = False
     key_id: str | None = None
+    valid: Callable[[], bool] = field(default=_always, compare=False, repr=False)
 
 
 _CALLER: ContextVar[Caller | None] = ContextVar("graphmem_mcp_caller", default=None)
@@ -124,20 +130,23 @@ class Backend:
     async def read(self, fn: Callable[[Memory, str], T]) -> T:
         """``fn(memory, namespace)`` on a worker thread, as a tool error if it fails."""
         ns = self.caller().namespace
-        return await anyio.to_thread.run_sync(self._guarded, fn, ns, False, limiter=self._readers)
+        return await anyio.to_thread.run_sync(self._guarded, fn, ns, None, limiter=self._readers)
 
     async def write(self, fn: Callable[[Memory, str], T]) -> T:
         """Like :meth:`read`, for calls that change memory: one at a time, not read-only keys."""
         caller = self.caller()
         if caller.read_only:
             raise ToolError("this API key is read-only: it cannot change memory")
-        return await anyio.to_thread.run_sync(self._guarded, fn, caller.namespace, True)
+        return await anyio.to_thread.run_sync(self._guarded, fn, caller.namespace, caller)
 
-    def _guarded(self, fn: Callable[[Memory, str], T], ns: str, write: bool) -> T:
+    def _guarded(self, fn: Callable[[Memory, str], T], ns: str, writer: Caller | None) -> T:
         try:
             mem = self.open()
-            if write:
+            if writer is not None:
                 with self._write_lock:
+                    # a write that waited for the lock while its key was revoked changes nothing
+                    if not writer.valid():
+                        raise ToolError("this API key was revoked: nothing was changed")
                     return fn(mem, ns)
             return fn(mem, ns)
         except ConnectionFailed as exc:

@@ -25,9 +25,9 @@ from graphmem.models import (
     PassageHit,
     SearchResult,
     Stats,
+    fact_wording,
+    is_current,
 )
-from graphmem.retrieve.results import fact_wording
-from graphmem.validity import is_current
 
 #: characters of a passage or episode shown in the text part (the structured part has it all)
 SNIPPET = 300
@@ -109,6 +109,13 @@ class EntityOut(BaseModel):
     neighbors: list[NeighborOut] = Field(default_factory=list)
 
 
+class RejectedOut(BaseModel):
+    """An item of a batch that was not stored (the others were), as the API's ``Job.rejected``."""
+
+    index: int
+    message: str
+
+
 class IngestOut(BaseModel):
     passages_added: int = 0
     passages_skipped: int = 0
@@ -118,6 +125,8 @@ class IngestOut(BaseModel):
     entities_added: int = 0
     facts_added: int = 0
     seconds: float = 0.0
+    #: items refused one by one (bad text or time, or one that failed alone); the rest is stored
+    rejected: list[RejectedOut] = Field(default_factory=list)
 
 
 class DeleteOut(BaseModel):
@@ -288,8 +297,11 @@ def entity_result(
     return result("\n".join(lines), data)
 
 
-def ingest_result(report: IngestReport, what: str = "memory") -> CallToolResult:
+def ingest_result(
+    report: IngestReport, what: str = "memory", rejected: list[RejectedOut] | None = None
+) -> CallToolResult:
     data = IngestOut.model_validate(report.model_dump(), from_attributes=False)
+    data.rejected = list(rejected or [])
     if data.episodes_added or data.episodes_skipped:
         text = f"Stored {data.episodes_added} episode(s)"
         if data.episodes_skipped:
@@ -301,6 +313,10 @@ def ingest_result(report: IngestReport, what: str = "memory") -> CallToolResult:
     text += f": {data.entities_added} new entities, {data.facts_added} new facts."
     if data.passages_failed:
         text += f" {data.passages_failed} passage(s) stored without facts (extraction failed)."
+    if data.rejected:
+        shown = "; ".join(r.message for r in data.rejected[:5])
+        more = f" (and {len(data.rejected) - 5} more)" if len(data.rejected) > 5 else ""
+        text += f" {len(data.rejected)} item(s) not stored: {shown}{more}."
     return result(text, data)
 
 

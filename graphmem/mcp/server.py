@@ -21,10 +21,10 @@ from mcp.server.mcpserver import MCPServer
 
 from graphmem.errors import ConfigError, StoreError
 from graphmem.ids import check_namespace
-from graphmem.mcp.auth import SCOPE, ApiKeyHeader, KeyVerifier, caller_middleware
+from graphmem.mcp.auth import SCOPE, ApiKeyHeader, KeyVerifier, RevokedStreams, caller_middleware
 from graphmem.mcp.backend import Backend, Caller
 from graphmem.mcp.tools import register
-from graphmem.store import DEFAULT_STORE_URL
+from graphmem.memory import DEFAULT_STORE_URL
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
@@ -85,7 +85,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         log_level=log_level.upper(),  # type: ignore[arg-type]
-        middleware=[caller_middleware(backend.default, keyed=keyed)],
+        middleware=[caller_middleware(backend.default, keyed=keyed, keys=keys if keyed else None)],
         **auth,
     )
     register(server, backend)
@@ -96,9 +96,15 @@ def _warm_in_background(backend: Backend) -> None:
     threading.Thread(target=backend.warm_up, name="graphmem-mcp-warm-up", daemon=True).start()
 
 
-def http_app(server: MCPServer[Any], *, host: str = "127.0.0.1", path: str = "/mcp") -> Any:
-    """The ASGI app of the streamable HTTP transport (with ``X-API-Key`` support)."""
-    return ApiKeyHeader(server.streamable_http_app(streamable_http_path=path, host=host))
+def http_app(
+    server: MCPServer[Any], *, host: str = "127.0.0.1", path: str = "/mcp", keys: Any = None
+) -> Any:
+    """The ASGI app of the streamable HTTP transport (with ``X-API-Key`` support); with
+    ``keys``, the exchanges of a key end once it is revoked (:class:`RevokedStreams`)."""
+    app: Any = server.streamable_http_app(streamable_http_path=path, host=host)
+    if keys is not None and not keys.open:
+        app = RevokedStreams(app, keys)
+    return ApiKeyHeader(app)
 
 
 def run(
@@ -147,16 +153,18 @@ def run(
         if transport == "stdio":
             server.run("stdio")
         else:
-            _serve_http(server, host=host, port=port, log_level=log_level)
+            _serve_http(server, host=host, port=port, log_level=log_level, keys=ring)
     finally:
         backend.close()
 
 
-def _serve_http(server: MCPServer[Any], *, host: str, port: int, log_level: str) -> None:
+def _serve_http(
+    server: MCPServer[Any], *, host: str, port: int, log_level: str, keys: Any = None
+) -> None:
     import uvicorn
 
     config = uvicorn.Config(
-        http_app(server, host=host),
+        http_app(server, host=host, keys=keys),
         host=host,
         port=port,
         log_level=log_level.lower(),

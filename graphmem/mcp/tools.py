@@ -8,9 +8,10 @@ reads (``isError: true``); the server keeps serving.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import anyio.from_thread
 from mcp.server.mcpserver import Context, MCPServer, ResourceSecurity
@@ -18,13 +19,15 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from graphmem.mcp.backend import Backend
+from graphmem.errors import InputError
+from graphmem.mcp.backend import Backend, Caller
 from graphmem.mcp.render import (
     DeleteOut,
     EntityOut,
     FactsOut,
     IngestOut,
     NoteOut,
+    RejectedOut,
     SearchOut,
     delete_result,
     entity_result,
@@ -35,12 +38,17 @@ from graphmem.mcp.render import (
     search_result,
     stats_result,
 )
-from graphmem.models import Stats
-from graphmem.retrieve.limits import MAX_K
-from graphmem.validity import valid_at
+from graphmem.memory import MAX_K
+from graphmem.models import Entity, EpisodeReport, IngestReport, Stats, add_reports
+from graphmem.timeparse import parse_iso
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
+
+log = logging.getLogger(__name__)
+R = TypeVar("R", bound=IngestReport)
+#: what one bad item raises inside the library (a time past the calendar's end included)
+BAD_ITEM = (InputError, ValueError, OverflowError)
 
 MAX_TEXT = 100_000
 #: texts per transaction (and per progress notification) in ``add_memories``
@@ -105,18 +113,70 @@ def check_k(k: int) -> int:
 
 
 def parse_time(value: str | None, name: str = "time") -> datetime | None:
-    """An aware datetime from ISO 8601 text (UTC when no zone is given); ``None`` stays."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
+    """:func:`graphmem.timeparse.parse_iso`, its error as the model's :class:`ToolError`."""
     try:
-        when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise ToolError(
-            f"{name}: cannot read {text[:80]!r} as a date; use ISO 8601, "
-            "e.g. 2024-03-01 or 2024-03-01T10:00:00Z"
-        ) from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        return parse_iso(value, name)
+    except InputError as exc:
+        raise ToolError(str(exc)) from None
+
+
+def _items(
+    items: list[Any], read: Callable[[int, Any], dict[str, Any]], what: str
+) -> tuple[list[tuple[int, dict[str, Any]]], list[RejectedOut]]:
+    """Each item read by ``read`` (a ToolError rejects that item alone), with its index."""
+    kept: list[tuple[int, dict[str, Any]]] = []
+    rejected: list[RejectedOut] = []
+    for i, item in enumerate(items):
+        try:
+            kept.append((i, read(i, item)))
+        except ToolError as exc:
+            rejected.append(RejectedOut(index=i, message=str(exc)))
+    if not kept:
+        raise ToolError(f"no {what} can be stored: " + "; ".join(r.message for r in rejected[:3]))
+    return kept, rejected
+
+
+def store_batches(
+    items: list[tuple[int, dict[str, Any]]],
+    add: Callable[[list[dict[str, Any]]], R],
+    empty: R,
+    *,
+    caller: Caller,
+    step: Callable[[int], None],
+    rejected: list[RejectedOut],
+) -> R:
+    """``add`` the items :data:`BATCH` at a time (one transaction each; run on the worker).
+
+    A batch that fails on bad input is stored again item by item, so a bad item is rejected
+    alone (in ``rejected``, by its index) and the rest is stored, as the API's ``Job.rejected``.
+    Between batches the caller's key is asked whether it still holds: once it is revoked no
+    further batch is stored, and the ToolError says how many items were.
+    """
+    report = empty
+    for start in range(0, len(items), BATCH):
+        if start and not caller.valid():
+            log.warning(
+                "API key %r revoked during a write: stored the first %d of %d items, no more",
+                caller.key_id,
+                start,
+                len(items),
+            )
+            raise ToolError(
+                f"the API key was revoked: stopped after the first {start} of {len(items)} "
+                "items (those are stored; nothing after them)"
+            )
+        part = items[start : start + BATCH]
+        try:
+            report = add_reports(report, add([item for _, item in part]))
+        except BAD_ITEM:
+            for index, item in part:
+                try:
+                    report = add_reports(report, add([item]))
+                except BAD_ITEM as exc:
+                    message = f"items[{index}] could not be stored: {exc}"
+                    rejected.append(RejectedOut(index=index, message=message))
+        step(len(part))
+    return report
 
 
 def _progress(ctx: Ctx, total: int, unit: str) -> Callable[[int], None]:
@@ -132,8 +192,8 @@ def _progress(ctx: Ctx, total: int, unit: str) -> Callable[[int], None]:
 
 
 def _names(mem: Memory, ns: str, ids: list[str]) -> dict[str, str]:
-    ents = mem.store.get_entities(ns, [i for i in ids if i.startswith("e:")])
-    return {i: e.name for i, e in ents.items()}
+    found = mem.get_nodes([i for i in ids if i.startswith("e:")], namespace=ns)
+    return {i: e.name for i, e in found.items() if isinstance(e, Entity)}
 
 
 def register(server: MCPServer[Any], backend: Backend) -> None:
@@ -164,22 +224,25 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
         notifications; one transaction per batch, so an interrupted call can simply be rerun."""
         if not items or len(items) > MAX_ITEMS:
             raise ToolError(f"items must hold 1 to {MAX_ITEMS:,} texts, got {len(items)}")
-        docs = []
-        for i, item in enumerate(items):
+
+        def read(i: int, item: MemoryItem) -> dict[str, Any]:
             check_text(item.text, f"items[{i}].text")
-            docs.append(
-                {
-                    "text": item.text,
-                    "source": item.source,
-                    "title": item.title,
-                    "time": parse_time(item.time, f"items[{i}].time"),
-                }
-            )
-        step = _progress(ctx, len(docs), "texts")
+            when = parse_time(item.time, f"items[{i}].time")
+            return {"text": item.text, "source": item.source, "title": item.title, "time": when}
+
+        docs, rejected = _items(items, read, "text")
+        step, caller = _progress(ctx, len(items), "texts"), backend.caller()
         report = await backend.write(
-            lambda m, ns: m.add_many(docs, namespace=ns, batch_size=BATCH, on_progress=step)
+            lambda m, ns: store_batches(
+                docs,
+                lambda part: m.add_many(part, namespace=ns, batch_size=BATCH),
+                IngestReport(),
+                caller=caller,
+                step=step,
+                rejected=rejected,
+            )
         )
-        return ingest_result(report)
+        return ingest_result(report, rejected=sorted(rejected, key=lambda r: r.index))
 
     @server.tool(annotations=write)
     async def add_episode(
@@ -210,22 +273,30 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
         if not items or len(items) > MAX_ITEMS:
             raise ToolError(f"items must hold 1 to {MAX_ITEMS:,} episodes, got {len(items)}")
         now = datetime.now(UTC)
-        eps = []
-        for i, item in enumerate(items):
+
+        def read(i: int, item: EpisodeItem) -> dict[str, Any]:
             check_text(item.text, f"items[{i}].text")
-            eps.append(
-                {
-                    "text": item.text,
-                    "speaker": item.speaker,
-                    "session": item.session,
-                    "time": parse_time(item.time, f"items[{i}].time") or now,
-                }
-            )
-        step = _progress(ctx, len(eps), "episodes")
+            when = parse_time(item.time, f"items[{i}].time") or now
+            return {
+                "text": item.text,
+                "speaker": item.speaker,
+                "session": item.session,
+                "time": when,
+            }
+
+        eps, rejected = _items(items, read, "episode")
+        step, caller = _progress(ctx, len(items), "episodes"), backend.caller()
         report = await backend.write(
-            lambda m, ns: m.add_episodes(eps, namespace=ns, batch_size=BATCH, on_progress=step)
+            lambda m, ns: store_batches(
+                eps,
+                lambda part: m.add_episodes(part, namespace=ns, batch_size=BATCH),
+                EpisodeReport(),
+                caller=caller,
+                step=step,
+                rejected=rejected,
+            )
         )
-        return ingest_result(report)
+        return ingest_result(report, rejected=sorted(rejected, key=lambda r: r.index))
 
     @server.tool(annotations=read)
     async def search_memory(
@@ -255,34 +326,17 @@ def register(server: MCPServer[Any], backend: Backend) -> None:
         check_k(k)
         when = parse_time(as_of, "as_of")
         found = await backend.read(
-            lambda m, ns: m.search(
-                query, k=k, as_of=when, namespace=ns, include=["facts", "episodes"]
+            lambda m, ns: m.search_facts(
+                query, k=k, as_of=when, namespace=ns, include_ended=include_ended
             )
         )
-        hits = list(found.facts)
-        for ep in found.episodes:
-            hits.extend(ep.facts)
-        seen: set[str] = set()
-        out = []
-        # by relevance: facts of the result and of its episodes come from different rankers
-        for hit in sorted(hits, key=lambda h: -h.relevance):
-            if hit.fact.id in seen:
-                continue
-            seen.add(hit.fact.id)
-            fact = fact_hit_out(hit)
-            holds = valid_at(hit.fact, when) if when is not None else fact.current
-            if holds or include_ended:
-                out.append((not holds, fact))
-        # the k most relevant, those that hold first (stable: by relevance within each group)
-        top = sorted(out[:k], key=lambda pair: pair[0])
-        return facts_result(query, [f for _, f in top])
+        return facts_result(query, [fact_hit_out(hit) for hit in found])
 
     def entity(m: Memory, ns: str, name_or_id: str) -> CallToolResult:
         found = m.get_entity(name_or_id, namespace=ns)
         if found is None:
             raise ToolError(f"no entity {name_or_id!r} in memory (search_memory finds names)")
-        facts = [f for f in m.store.facts_between(ns, [found.id]) if f.expired_at is None]
-        facts.sort(key=lambda f: (f.invalid_at is not None, f.text))
+        facts = m.facts_of(found.id, namespace=ns)
         names = _names(m, ns, [i for f in facts for i in (f.subject, f.object)])
         return entity_result(found, facts, names, m.neighbors(found.id, namespace=ns, limit=30))
 

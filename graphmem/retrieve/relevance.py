@@ -52,6 +52,8 @@ import numpy as np
 
 from graphmem.embed.base import Embedder
 from graphmem.models import EntityHit, EpisodeHit, FactHit, HyperedgeHit, PassageHit, SearchResult
+from graphmem.models import Hit as Hit
+from graphmem.models import mixed as mixed
 from graphmem.store.base import AnyNode, Store, Vector, embed_key, embed_text
 
 __all__ = [
@@ -104,7 +106,6 @@ _STOP_WORDS = (
 )
 _STOP = frozenset(_STOP_WORDS.split())
 
-Hit = PassageHit | EpisodeHit
 HasRelevance = PassageHit | EpisodeHit | FactHit | EntityHit | HyperedgeHit
 
 
@@ -177,18 +178,6 @@ def confidence(f: Features) -> float:
     """The fitted logistic of the features, in [0, 1]."""
     z = CONF_BIAS + sum(CONF_WEIGHTS[name] * value for name, value in f.as_dict().items())
     return 1.0 / (1.0 + math.exp(-z))
-
-
-def mixed(result: SearchResult, k: int | None = None) -> list[Hit]:
-    """Passages and episodes in one list, by relevance (ties: passages first, then each kind's
-    rank), at most ``k`` (all when ``None``)."""
-    tagged: list[tuple[float, int, int, Hit]] = [
-        (-h.relevance, 0, i, h) for i, h in enumerate(result.passages)
-    ]
-    tagged += [(-h.relevance, 1, i, h) for i, h in enumerate(result.episodes)]
-    tagged.sort(key=lambda t: t[:3])
-    hits: list[Hit] = [t[3] for t in tagged]
-    return hits if k is None else hits[:k]
 
 
 def similarities(

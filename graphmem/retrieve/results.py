@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
-from graphmem.ids import ENTITY, EPISODE, FACT, HYPEREDGE, PASSAGE, node_kind, of_kind
+from graphmem.ids import (
+    ENTITY,
+    EPISODE,
+    FACT,
+    HYPEREDGE,
+    PASSAGE,
+    entity_id,
+    is_kind,
+    node_kind,
+    of_kind,
+)
 from graphmem.models import (
     Entity,
     EntityHit,
@@ -31,10 +40,14 @@ from graphmem.models import (
     PassageHit,
     SearchResult,
 )
+from graphmem.models import FactWording as FactWording
 from graphmem.models import Link as Link
+from graphmem.models import day as day
+from graphmem.models import fact_wording as fact_wording
+from graphmem.models import validity as validity
 from graphmem.retrieve.base import Retrieval
 from graphmem.store.base import Store
-from graphmem.validity import is_current, utc
+from graphmem.validity import is_current
 
 if TYPE_CHECKING:
     from graphmem.retrieve.episodes import EpisodeRetrieval
@@ -46,6 +59,7 @@ __all__ = [
     "episode_hits",
     "fact_hits",
     "fact_wording",
+    "facts_of",
     "format_result",
     "links",
     "neighbors",
@@ -62,54 +76,6 @@ TOP_ENTITIES = 10
 
 
 _WORD = re.compile(r"\w+")
-
-
-class FactWording(NamedTuple):
-    """A fact in words, the same on every surface (the CLI's lines, MCP's text)."""
-
-    #: ``(subject) -[predicate]-> (object)``
-    text: str
-    #: when it held: ``since D``, ``since D, ended E``, ``superseded E`` or ``""``
-    when: str
-    #: not ended in the world and not superseded in memory
-    current: bool
-
-
-def day(value: datetime) -> str:
-    """A time as its UTC day, ``2024-03-01``."""
-    return f"{utc(value):%Y-%m-%d}"
-
-
-def validity(fact: Fact) -> str:
-    """When ``fact`` held: ``since D``, ``since D, ended E``, ``superseded E`` ('' if unknown)."""
-    parts = [f"since {day(fact.valid_at)}"] if fact.valid_at is not None else []
-    if fact.invalid_at is not None:
-        parts.append(f"ended {day(fact.invalid_at)}")
-    elif fact.expired_at is not None:
-        # memory learned something newer, though no end in the world was stated
-        parts.append(f"superseded {day(fact.expired_at)}")
-    return ", ".join(parts)
-
-
-def fact_wording(fact: Fact, subject: str, obj: str) -> FactWording:
-    """``fact`` in words, given its subject's and object's names.
-
-    A value object (a date, a quantity: stored as a loop on the subject, the value kept in the
-    fact's text) is shown bare, as the text says it.
-
-    >>> f = Fact(id="f:1", subject="e:a", predicate="lives in", object="e:b", text="",
-    ...          valid_at=datetime(2020, 1, 10), invalid_at=datetime(2024, 3, 1))
-    >>> fact_wording(f, "Ada", "Lisbon")  # doctest: +NORMALIZE_WHITESPACE
-    FactWording(text='(Ada) -[lives in]-> (Lisbon)', when='since 2020-01-10, ended 2024-03-01',
-                current=False)
-    """
-    marker = f" {fact.predicate} "
-    if fact.subject == fact.object and marker in fact.text:
-        shown = fact.text.split(marker, 1)[1]
-    else:
-        shown = f"({obj})"
-    text = f"({subject}) -[{fact.predicate}]-> {shown}"
-    return FactWording(text, validity(fact), is_current(fact))
 
 
 def _named(question: str, names: set[str]) -> set[str]:
@@ -298,6 +264,14 @@ def links(store: Store, namespace: str, ids: Sequence[str]) -> dict[str, list[Li
         if e.dst in wanted and e.dst != e.src:
             out[e.dst].append(Link(e.dst, e.src, e.type, e.weight, "in", key))
     return out
+
+
+def facts_of(store: Store, namespace: str, entity: str) -> list[Fact]:
+    """The facts an entity (id or name) takes part in that memory has not superseded, those
+    that hold first (then by text): ``Memory.facts_of``."""
+    eid = entity if is_kind(entity, ENTITY) else entity_id(namespace, entity)
+    found = [f for f in store.facts_between(namespace, [eid]) if f.expired_at is None]
+    return sorted(found, key=lambda f: (f.invalid_at is not None, f.text))
 
 
 def nodes(

@@ -1,6 +1,8 @@
 """The package's shape: no import circles, no import up the layers, no module over 500 lines, at
 most 10 modules at the top of ``graphmem/``; the GraphQL server (``api/graphmem_api``, its own
-distribution) imports only graphmem's public surface (:data:`PUBLIC`).
+distribution) imports only graphmem's public surface (:data:`PUBLIC`), and so do the surfaces
+inside the package (:data:`SURFACES`: only :data:`OVER_THE_FACADE`, their own room, the links
+between surfaces of :data:`SURFACE_LINKS` and, for the bench harness, :data:`BENCH_INTERNALS`).
 
 The import graph is read from the source (``ast``), so it sees imports inside functions too (a
 lazy import hides a circle from Python, not from the design); imports under
@@ -44,8 +46,50 @@ PUBLIC = (
     "graphmem.models",
     "graphmem.errors",
     "graphmem.ids",
+    "graphmem.timeparse",
     "graphmem.keys",
 )
+
+#: the surfaces inside the package ("" is graphmem/__init__.py)
+SURFACES = ("cli", "keys", "mcp", "client", "integrations", "bench", "")
+#: what a surface may import of graphmem besides its own room: the facade (the package's entry,
+#: Memory, AsyncMemory, the operations) and the ground data modules: the models it passes and
+#: reads (with their reading helpers: fact_wording, is_current, mixed, top_facts), the errors,
+#: the id scheme, the one ISO 8601 reader (timeparse.parse_iso) and the key files. Never store/,
+#: ingest/, retrieve/, extract/, embed/, viz/, validity, names or endpoint: what a surface needs
+#: of those is a Memory method or a name graphmem.memory re-exports.
+OVER_THE_FACADE = (
+    "graphmem",
+    "graphmem.memory",
+    "graphmem.async_memory",
+    "graphmem.operations",
+    "graphmem.errors",
+    "graphmem.models",
+    "graphmem.ids",
+    "graphmem.timeparse",
+    "graphmem.keys",
+)
+#: a surface's imports of another surface's room, each with its reason
+SURFACE_LINKS: dict[tuple[str, str], str] = {
+    ("cli", "mcp"): "`graphmem mcp` starts the MCP server",
+    (
+        "cli",
+        "bench",
+    ): "`graphmem bench` runs the harness; `graphmem demo` prints its dense baseline",
+    ("", "client"): "`graphmem.Client` and `AsyncClient` are the package's entry to the client",
+}
+#: what the bench harness imports below the facade, and why: a benchmark measures graphmem against
+#: baselines over the very same store, embedder and chunks, which the facade does not hand out
+BENCH_INTERNALS: dict[str, str] = {
+    "graphmem.store.base": "the dense and BM25 baselines read the store Memory wrote (its vectors "
+    "and texts), so every method is measured on one ingest",
+    "graphmem.embed.base": "the baselines embed the questions with Memory's own embedder",
+    "graphmem.extract.base": "a run takes and reports an Extractor instance (its name)",
+    "graphmem.ingest.episodes": "conversation runs map each turn to the id it is stored under "
+    "(make_episode) and read dataset times as the ingest reads them (parse_time), to score turns",
+    "graphmem.ingest.passages": "the runs refuse passages over MAX_PASSAGE_CHARS before writing, "
+    "and the documents bench maps gold quotes to the chunk ids the ingest makes (to_passages)",
+}
 
 
 def modules(root: Path = PACKAGE) -> dict[str, Path]:
@@ -237,6 +281,61 @@ def test_the_api_imports_only_the_public_surface() -> None:
     assert outside == {}, f"graphmem_api imports graphmem below its public surface: {outside}"
 
 
+def surface_imports(root: Path = PACKAGE) -> dict[str, list[str]]:
+    """Each surface file's imports of graphmem that :data:`OVER_THE_FACADE`, its own room,
+    :data:`SURFACE_LINKS` and (for bench) :data:`BENCH_INTERNALS` do not allow."""
+    out: dict[str, list[str]] = {}
+    for room in SURFACES:
+        files = {"__init__.py": root / "__init__.py"} if room == "" else None
+        found = graphmem_imports(root / room) if files is None else _file_imports(root)
+        for file, targets in found.items():
+            bad = []
+            for target in sorted(targets):
+                parts = target.split(".")
+                other = parts[1] if len(parts) > 1 else ""
+                if target in OVER_THE_FACADE or (room and other == room):
+                    continue
+                if (room, other) in SURFACE_LINKS:
+                    continue
+                if room == "bench" and target in BENCH_INTERNALS:
+                    continue
+                bad.append(target)
+            if bad:
+                out[file] = bad
+    return out
+
+
+def _file_imports(root: Path) -> dict[str, set[str]]:
+    """graphmem/__init__.py's imports (``graphmem_imports`` of the package would read every room)."""
+    entry = {k: v for k, v in graphmem_imports(root).items() if k == f"{root.name}/__init__.py"}
+    assert entry, "graphmem/__init__.py not found"
+    return entry
+
+
+def test_the_surface_checker_sees_internal_imports(tmp_path: Path) -> None:
+    pkg = tmp_path / "graphmem"
+    (pkg / "mcp").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from graphmem.client import Client\n")
+    (pkg / "mcp" / "tools.py").write_text(
+        "from graphmem.memory import MAX_K\nfrom graphmem.validity import valid_at\n"
+        "from graphmem.mcp.render import x\nfrom graphmem.cli.app import app\n"
+    )
+    for room in SURFACES:
+        (pkg / room).mkdir(exist_ok=True)
+    assert surface_imports(pkg) == {"mcp/tools.py": ["graphmem.cli.app", "graphmem.validity"]}
+
+
+def test_surfaces_import_only_over_the_facade() -> None:
+    found = surface_imports()
+    assert found == {}, f"surfaces import graphmem below the facade: {found}"
+
+
+def test_bench_internals_are_still_needed() -> None:
+    # a declared exception that nothing uses any more would hide the next one
+    used = set().union(*graphmem_imports(PACKAGE / "bench").values())
+    assert set(BENCH_INTERNALS) <= used, set(BENCH_INTERNALS) - used
+
+
 def test_few_modules_at_the_top() -> None:
     top = top_modules()
     assert len(top) <= MAX_TOP_MODULES, f"{len(top)} top-level modules: {top}"
@@ -257,4 +356,6 @@ if __name__ == "__main__":
     for file, targets in graphmem_imports().items():
         for target in sorted(set(targets) - set(PUBLIC)):
             print(f"graphmem_api below the public surface: {file} -> {target}")
+    for file, bad in surface_imports().items():
+        print(f"surface below the facade: {file} -> {', '.join(bad)}")
     sys.exit(0)
