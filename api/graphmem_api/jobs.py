@@ -34,7 +34,7 @@ from graphmem.errors import (
     NotFound,
     StoreUnavailable,
 )
-from graphmem.models import IngestReport
+from graphmem.models import IngestReport, add_reports
 from graphmem_api.errors import (
     BAD_REQUEST,
     INTERNAL,
@@ -290,22 +290,6 @@ class JobRunner:
                 self._changed.notify_all()
 
 
-def merge_reports(a: IngestReport, b: IngestReport) -> IngestReport:
-    """The report of two ingests run one after the other (counts and usage added up).
-
-    >>> merge_reports(IngestReport(passages_added=1), IngestReport(passages_added=2)).passages_added
-    3
-    """
-    data: dict[str, Any] = {}
-    for name in IngestReport.model_fields:
-        x, y = getattr(a, name), getattr(b, name)
-        if isinstance(x, dict):
-            data[name] = {k: x.get(k, 0) + y.get(k, 0) for k in {*x, *y}}
-        else:
-            data[name] = x + y
-    return IngestReport(**data)
-
-
 def ingest_job(memory: Memory) -> Callable[[Job], IngestReport]:
     """The job function: ``memory.add_many`` one batch (one transaction) at a time.
 
@@ -347,8 +331,8 @@ def ingest_job(memory: Memory) -> Callable[[Job], IngestReport]:
                     except (InputError, ValueError, OverflowError) as exc:
                         job.reject(index, _why(index, exc))
                     else:
-                        got = merge_reports(got, one)
-            report = merge_reports(report, got)
+                        got = add_reports(got, one)
+            report = add_reports(report, got)
             job.report = report
             job.add_progress(len(part))
         return report

@@ -19,9 +19,18 @@ from graphmem.errors import (
     RemoteInputError,
     RemoteNotFound,
 )
-from graphmem.models import Entity, Fact, FactHit, IngestReport, Passage, PassageHit, SearchResult
+from graphmem.models import (
+    Entity,
+    Fact,
+    FactHit,
+    IngestReport,
+    Passage,
+    PassageHit,
+    SearchResult,
+    add_reports,
+)
 from graphmem_api.errors import APIError
-from graphmem_api.jobs import JobRunner, JobStatus, merge_reports
+from graphmem_api.jobs import JobRunner, JobStatus
 from graphmem_api.limits import Limits
 from graphmem_api.schema import build_schema
 
@@ -109,10 +118,10 @@ def test_shutdown_cancels_what_it_cannot_wait_for() -> None:
     gate.set()
 
 
-def test_merge_reports_adds_counts_and_usage() -> None:
+def test_job_reports_add_counts_and_usage() -> None:
     a = IngestReport(passages_added=2, usage={"calls": 1.0}, seconds=1.5)
     b = IngestReport(passages_added=3, passages_skipped=1, usage={"calls": 2.0, "tokens": 5.0})
-    m = merge_reports(a, b)
+    m = add_reports(a, b)
     assert (m.passages_added, m.passages_skipped, m.seconds) == (5, 1, 1.5)
     assert m.usage == {"calls": 3.0, "tokens": 5.0}
 
