@@ -185,6 +185,8 @@ class NamespaceDeleter:
                 counts[kind] = int(n)
         tx.write(self.dialect.statement("delete_namespace"), {"ns": self.ns})
         tx.write(self.dialect.statement("delete_namespace_record"), {"ns": self.ns})
+        tx.write(self.dialect.statement("delete_lifecycle_events"), {"ns": self.ns})
+        tx.write(self.dialect.statement("delete_lifecycle_states"), {"ns": self.ns})
         return DeleteReport(
             **count_fields(counts),
         )
