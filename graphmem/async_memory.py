@@ -23,6 +23,7 @@ from graphmem.ingest.episodes import EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperSettings
 from graphmem.ingest.resolve import ResolverSettings
 from graphmem.ingest.temporal import TemporalSettings
+from graphmem.lifecycle.strength import StrengthSettings
 from graphmem.memory import DocumentLike, EpisodeLike, Memory
 from graphmem.models import (
     DeleteReport,
@@ -31,11 +32,14 @@ from graphmem.models import (
     EpisodeReport,
     Event,
     Fact,
+    ForgetReport,
     Hyperedge,
     IngestReport,
+    Lifecycle,
     Link,
     Neighbor,
     Passage,
+    RestoreReport,
     SearchResult,
     Stats,
 )
@@ -70,6 +74,7 @@ class AsyncMemory:
         temporal: TemporalSettings | None = None,
         hyperedges: HyperSettings | None = None,
         namer: Namer | str | None = "auto",
+        strength: StrengthSettings | None = None,
         retrieval: PassageSearchSettings | None = None,
         episodes: EpisodeIngestSettings | None = None,
         episodic: EpisodeSearchSettings | None = None,
@@ -86,6 +91,7 @@ class AsyncMemory:
             temporal=temporal,
             hyperedges=hyperedges,
             namer=namer,
+            strength=strength,
             retrieval=retrieval,
             episodes=episodes,
             episodic=episodic,
@@ -246,6 +252,27 @@ class AsyncMemory:
         self, ids: Sequence[str], *, namespace: str | None = None
     ) -> dict[str, list[Link]]:
         return await asyncio.to_thread(self.sync.links, ids, namespace=namespace)
+
+    async def lifecycle(self, node_id: str, *, namespace: str | None = None) -> Lifecycle | None:
+        return await asyncio.to_thread(self.sync.lifecycle, node_id, namespace=namespace)
+
+    async def forget(
+        self, *, policy: str, namespace: str | None = None, dry_run: bool = False
+    ) -> ForgetReport:
+        return await asyncio.to_thread(
+            self.sync.forget, policy=policy, namespace=namespace, dry_run=dry_run
+        )
+
+    async def restore(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        all_archived: bool = False,
+        namespace: str | None = None,
+    ) -> RestoreReport:
+        return await asyncio.to_thread(
+            self.sync.restore, ids, all_archived=all_archived, namespace=namespace
+        )
 
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)

@@ -20,12 +20,17 @@ from graphmem.embed.make import make_embedder as make_embedder
 from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
 from graphmem.extract.make import make_extractor as make_extractor
-from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
+from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind
 from graphmem.ingest.episodes import EpisodeIngestor, EpisodeIngestSettings
-from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
+from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings
+from graphmem.ingest.notes import add_note
 from graphmem.ingest.pipeline import Ingestor
 from graphmem.ingest.resolve import ResolverSettings
 from graphmem.ingest.temporal import TemporalHook, TemporalSettings
+from graphmem.lifecycle import forget as _forget
+from graphmem.lifecycle.states import lifecycle_of
+from graphmem.lifecycle.strength import StrengthSettings
+from graphmem.lifecycle.visible import search as visible_search
 from graphmem.models import (
     DeleteReport,
     Document,
@@ -35,11 +40,14 @@ from graphmem.models import (
     EpisodeReport,
     Event,
     Fact,
+    ForgetReport,
     Hyperedge,
     IngestReport,
+    Lifecycle,
     Link,
     Neighbor,
     Passage,
+    RestoreReport,
     SearchResult,
     Stats,
 )
@@ -55,7 +63,7 @@ from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
 from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
-from graphmem.store.base import Store, Warmable, WriteBatch
+from graphmem.store.base import Store, Warmable
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -106,9 +114,10 @@ class Memory:
     (:class:`~graphmem.retrieve.passages.PassageSearchSettings`), ``episode_search``
     (:class:`~graphmem.retrieve.episodes.EpisodeSearchSettings`), ``episode_ingest``
     (:class:`~graphmem.ingest.episodes.EpisodeIngestSettings`), ``resolver``, ``temporal`` (the
-    functional-predicate rule, run by :attr:`temporal_hook`) and ``hyperedges`` (run by
-    :attr:`hyperedge_hook`). ``retrieval=``, ``episodes=`` and ``episodic=`` are the deprecated
-    names of the first three.
+    functional-predicate rule, run by :attr:`temporal_hook`), ``hyperedges`` (run by
+    :attr:`hyperedge_hook`) and ``strength`` (the forgetting curve:
+    :class:`~graphmem.lifecycle.strength.StrengthSettings`). ``retrieval=``, ``episodes=`` and
+    ``episodic=`` are the deprecated names of the first three.
     """
 
     def __init__(
@@ -125,6 +134,7 @@ class Memory:
         temporal: TemporalSettings | None = None,
         hyperedges: HyperSettings | None = None,
         namer: Namer | str | None = "auto",
+        strength: StrengthSettings | None = None,
         retrieval: PassageSearchSettings | None = None,
         episodes: EpisodeIngestSettings | None = None,
         episodic: EpisodeSearchSettings | None = None,
@@ -157,6 +167,7 @@ class Memory:
         self.episode_search = episode_search or EpisodeSearchSettings()
         self._namer_spec = namer
         self._namer: Namer | None = None
+        self.strength = strength or StrengthSettings()
 
     # -- helpers ------------------------------------------------------------------------------
     def _ns(self, namespace: str | None) -> str:
@@ -315,34 +326,7 @@ class Memory:
         extractor finds in ``text``.
         """
         ns = self._ns(namespace)
-        if not isinstance(text, str) or not text.strip():
-            raise InputError("the note is empty", field="text")
-        names = list(members) if members is not None else self._note_names(text)
-        batch = WriteBatch(namespace=ns)
-        ids: list[str] = []
-        for name in names:
-            if is_kind(name, ENTITY):
-                ids.append(name)
-                continue
-            norm = normalize_name(name)
-            if not norm:
-                continue
-            eid = entity_id(ns, name)
-            ids.append(eid)
-            batch.entities.append(Entity(id=eid, namespace=ns, name=name.strip(), normalized=norm))
-        unit = note_unit(ns, text, ids)
-        add_units(self.store, self.embedder, batch, [(unit, None)], self.hyperedge_hook.settings)
-        stored = next(
-            (h for h in batch.hyperedges if unit.id == h.id or set(ids) <= set(h.members)), unit
-        )
-        self._ingestor.commit(ns, batch, IngestReport())
-        return stored
-
-    def _note_names(self, text: str) -> list[str]:
-        if self.extractor is None:
-            return []
-        [ex] = self.extractor.extract([Passage(id="note", text=text)])
-        return [e.name for e in ex.entities]
+        return add_note(self._ingestor, self.hyperedge_hook.settings, ns, text, members)
 
     # -- search -------------------------------------------------------------------------------
     @property
@@ -393,9 +377,10 @@ class Memory:
         ``include``: which units to return, from :data:`UNITS` (default: all but "context",
         the session neighbours of each episode hit). See :mod:`graphmem.retrieve.search`.
         """
-        return self.searcher.search(
-            question, k=k, namespace=namespace, as_of=as_of, between=between, include=include
-        )
+        return visible_search(
+            self.searcher, question, self.strength, k=k, namespace=namespace, as_of=as_of,
+            between=between, include=include,
+        )  # fmt: skip
 
     def explain(self, question: str, *, k: int = 5, namespace: str | None = None) -> Explanation:
         """The subgraph behind an answer: seeds, PageRank scores, facts on the paths, passages.
@@ -444,6 +429,30 @@ class Memory:
         """Every edge (or fact) from each of ``ids`` to a neighbour, in two store calls for all
         of them: what :meth:`neighbors` ranks, unranked and batched (the API's DataLoaders)."""
         return links(self.store, self._ns(namespace), ids)
+
+    # -- lifecycle (see graphmem.lifecycle) ----------------------------------------------------
+    def lifecycle(self, node_id: str, *, namespace: str | None = None) -> Lifecycle | None:
+        """A node's state (active, superseded, merged, archived), strength and history."""
+        return lifecycle_of(self.store, self._ns(namespace), node_id, self.strength)
+
+    def forget(
+        self, *, policy: str, namespace: str | None = None, dry_run: bool = False
+    ) -> ForgetReport:
+        """Archive the facts and episodes ``policy`` selects (``"strength:<x>"``, ``"quota:<n>"``):
+        out of default search, nothing deleted (see :mod:`graphmem.lifecycle.forget`)."""
+        ns = self._ns(namespace)
+        return _forget.forget(self.store, ns, policy, self.strength, dry_run=dry_run)
+
+    def restore(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        all_archived: bool = False,
+        namespace: str | None = None,
+    ) -> RestoreReport:
+        """Bring archived nodes (``ids``, or all of them) back into default search."""
+        ns = self._ns(namespace)
+        return _forget.restore(self.store, ns, ids, all_archived=all_archived)
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         """Delete a source's passages and what only they supported (the source matched exactly)."""

@@ -32,11 +32,14 @@ if TYPE_CHECKING:
         EpisodeReport,
         Event,
         Fact,
+        ForgetReport,
         Hyperedge,
         IngestReport,
+        Lifecycle,
         Link,
         Neighbor,
         Passage,
+        RestoreReport,
         SearchResult,
         Stats,
     )
@@ -145,6 +148,21 @@ class MemoryOperations(Protocol):
     ) -> dict[str, list[Link]]: ...
 
     def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph: ...
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def lifecycle(self, node_id: str, *, namespace: str | None = None) -> Lifecycle | None: ...
+
+    def forget(
+        self, *, policy: str, namespace: str | None = None, dry_run: bool = False
+    ) -> ForgetReport: ...
+
+    def restore(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        all_archived: bool = False,
+        namespace: str | None = None,
+    ) -> RestoreReport: ...
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport: ...
 
@@ -260,6 +278,22 @@ class AsyncMemoryOperations(Protocol):
 
     async def to_networkx(self, namespace: str | None = None) -> nx.MultiDiGraph: ...
 
+    async def lifecycle(
+        self, node_id: str, *, namespace: str | None = None
+    ) -> Lifecycle | None: ...
+
+    async def forget(
+        self, *, policy: str, namespace: str | None = None, dry_run: bool = False
+    ) -> ForgetReport: ...
+
+    async def restore(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        all_archived: bool = False,
+        namespace: str | None = None,
+    ) -> RestoreReport: ...
+
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport: ...
 
     async def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport: ...
@@ -298,6 +332,18 @@ REMOTE_OMISSIONS: dict[str, str] = {
     "warm": (
         "a server warms the namespaces it serves in its own process; a client's call would "
         "only build structures in the server that its next search builds anyway"
+    ),
+    "lifecycle": (
+        "not yet offered over GraphQL as an operation of its own: a client reads a fact's or "
+        "episode's state and history from the lifecycle field of its node type"
+    ),
+    "forget": (
+        "archiving by policy rewrites the state of a whole namespace; it runs where the store "
+        "is (`graphmem forget`), not yet as a server mutation"
+    ),
+    "restore": (
+        "the twin of forget, which runs where the store is (`graphmem restore`); not yet a "
+        "server mutation"
     ),
     "to_networkx": (
         "it copies a whole namespace into memory, which GraphQL's paged, size-limited answers "

@@ -112,11 +112,13 @@ def derived_events(kind: str, node: BaseModel) -> list[LifecycleEvent]:
 def history(
     kind: str, node: BaseModel | None, recorded: Iterable[LifecycleEvent]
 ) -> list[LifecycleEvent]:
-    """Derived and recorded steps in time order (a recorded step after a derived one of the
-    same instant). ``node`` None: a deleted node, whose recorded steps remain."""
+    """The derived steps, then the recorded ones in the order recorded. Not sorted by ``at``:
+    a fact from an episode is stored at ingest (the wall clock) but superseded at the newer
+    episode's time, so the two clocks would put its end before its start. ``node`` None: a
+    deleted node, whose recorded steps remain."""
     steps = derived_events(kind, node) if node is not None else []
     steps.extend(recorded)
-    return sorted(steps, key=lambda e: (utc(e.at), e.recorded))
+    return steps
 
 
 def event_row(event: LifecycleEvent) -> dict[str, Any]:

@@ -1,0 +1,128 @@
+"""Default search without archived nodes (and the strength prior and recalls, when set).
+
+An archived node stays in the store, the graph and its indexes, so walks still pass through it
+and ``as_of`` or ``between`` searches (questions about the past) still return it; a default
+search only leaves it out of the result. To still return as many hits as a search without
+archives would, the search is run again with a larger ``k`` (doubling, up to ``MAX_K``) while
+removing archived hits left a list shorter than the plain search's, and each list is then cut
+to the plain search's length. With nothing archived, the search runs once, as before: restoring
+every archived node gives back the very same results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from graphmem.lifecycle.strength import StrengthSettings, weigh
+from graphmem.models import EpisodeHit, FactHit, SearchResult
+from graphmem.retrieve.limits import MAX_K
+from graphmem.retrieve.search import Between, Searcher
+
+__all__ = ["search"]
+
+_LISTS = ("passages", "facts", "entities", "hyperedges", "episodes")
+
+
+def search(
+    searcher: Searcher,
+    question: str,
+    settings: StrengthSettings,
+    *,
+    k: int = 5,
+    namespace: str | None = None,
+    as_of: datetime | None = None,
+    between: Between | None = None,
+    include: Iterable[str] | None = None,
+) -> SearchResult:
+    """:meth:`Searcher.search`, without the archived nodes unless the question is dated."""
+    ns = searcher.namespace if namespace is None else namespace
+    include = list(include) if include is not None else None
+
+    def run(size: int) -> SearchResult:
+        return searcher.search(
+            question, k=size, namespace=ns, as_of=as_of, between=between, include=include
+        )
+
+    result = run(k)
+    hidden = set() if as_of or between else set(searcher.store.ids_in_state(ns, "archived"))
+    if hidden:
+        result = _visible(run, result, hidden, k)
+    if settings.prior_weight > 0 and len(result.episodes) > 1:
+        _strength_prior(searcher, ns, result, settings)
+    if settings.reinforce_on_recall:
+        shown = [h.fact.id for h in result.facts] + [h.episode.id for h in result.episodes]
+        if shown:
+            searcher.store.record_recalls(ns, shown, datetime.now(UTC))
+    return result
+
+
+def _lengths(result: SearchResult) -> dict[str, int]:
+    return {name: len(getattr(result, name)) for name in _LISTS}
+
+
+def _visible(
+    run: Callable[[int], SearchResult], first: SearchResult, hidden: set[str], k: int
+) -> SearchResult:
+    target = _lengths(first)
+    size, raw, shown = k, first, _drop(first, hidden)
+    while size < MAX_K and any(_lengths(shown)[n] < target[n] for n in _LISTS):
+        size = min(MAX_K, size * 2)
+        wider = run(size)
+        grew = any(_lengths(wider)[n] > _lengths(raw)[n] for n in _LISTS)
+        raw, shown = wider, _drop(wider, hidden)
+        if not grew:
+            break
+    for name in _LISTS:
+        setattr(shown, name, getattr(shown, name)[: target[name]])
+    return shown
+
+
+def _facts(hits: list[FactHit], hidden: set[str]) -> list[FactHit]:
+    return [h for h in hits if h.fact.id not in hidden]
+
+
+def _drop(result: SearchResult, hidden: set[str]) -> SearchResult:
+    out = result.model_copy(deep=False)
+    out.passages = [
+        h.model_copy(update={"facts": _facts(h.facts, hidden)})
+        for h in result.passages
+        if h.passage.id not in hidden
+    ]
+    out.facts = _facts(result.facts, hidden)
+    out.entities = [h for h in result.entities if h.entity.id not in hidden]
+    out.hyperedges = [h for h in result.hyperedges if h.hyperedge.id not in hidden]
+    out.episodes = [
+        h.model_copy(
+            update={
+                "facts": _facts(h.facts, hidden),
+                "context": [e for e in h.context if e.id not in hidden],
+            }
+        )
+        for h in result.episodes
+        if h.episode.id not in hidden
+    ]
+    return out
+
+
+def _strength_prior(
+    searcher: Searcher, ns: str, result: SearchResult, settings: StrengthSettings
+) -> None:
+    """Reorder the episode hits by ``(1 - w) * rank part + w * strength part``, each part the
+    hit's place in its order scaled to [0, 1] (strengths span too many magnitudes to mix as
+    values)."""
+    hits: list[EpisodeHit] = result.episodes
+    weighed = weigh(searcher.store, ns, settings, ids=[h.episode.id for h in hits])
+    n = len(hits)
+    by_strength = sorted(
+        range(n),
+        key=lambda i: (
+            weighed[hits[i].episode.id].log_strength
+            if hits[i].episode.id in weighed
+            else float("-inf")
+        ),
+    )
+    place = {i: r / (n - 1) for r, i in enumerate(by_strength)}
+    w = settings.prior_weight
+    order = sorted(range(n), key=lambda i: -((1 - w) * (1 - i / (n - 1)) + w * place[i]))
+    result.episodes = [hits[i] for i in order]
