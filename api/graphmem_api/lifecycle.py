@@ -4,6 +4,7 @@ and :class:`graphmem.models.LifecycleEvent`; every node type offers them as ``li
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -53,7 +54,7 @@ def to_lifecycle(life: m.Lifecycle) -> Lifecycle:
                 at=e.at,
                 reason=e.reason,
                 actor=e.actor,
-                data=e.data,
+                data=cast(JSON, e.data),
                 recorded=e.recorded,
             )
             for e in life.events
