@@ -4,7 +4,8 @@ A policy names what to archive:
 
 - ``strength:<x>``: every active or superseded fact and episode whose strength (see
   :mod:`~graphmem.lifecycle.strength`) is below ``x`` (0 < x <= 1);
-- ``quota:<n>``: keep the ``n`` strongest of each kind in the namespace, archive the rest.
+- ``quota:<n>``: keep the ``n`` strongest of each kind in the namespace, archive the rest;
+  ``quota:<p>%``: keep that share of each kind (``quota:50%`` archives the weaker half).
 
 Archiving records an ``archived`` step (why: the strength and the policy) and nothing else:
 the node, its edges, its embedding and its history stay, so export, ``as_of`` searches and
@@ -12,8 +13,8 @@ the node, its edges, its embedding and its history stay, so export, ``as_of`` se
 (:mod:`~graphmem.lifecycle.visible`). Restoring records a ``restored`` step back to the state
 the node's own fields give (an ended fact is superseded again, not active).
 
->>> parse_policy("quota:100"), parse_policy("strength:0.05")
-(('quota', 100.0), ('strength', 0.05))
+>>> parse_policy("quota:100"), parse_policy("strength:0.05"), parse_policy("quota:50%")
+(('quota', 100.0), ('strength', 0.05), ('share', 0.5))
 """
 
 from __future__ import annotations
@@ -36,8 +37,16 @@ ARCHIVABLE = frozenset({"active", "superseded"})
 
 
 def parse_policy(policy: str) -> tuple[str, float]:
-    """``("strength", x)`` or ``("quota", n)`` from a policy's text; InputError otherwise."""
+    """``("strength", x)``, ``("quota", n)`` or ``("share", p / 100)`` from a policy's text;
+    InputError otherwise."""
     name, _, value = (policy or "").strip().partition(":")
+    if name == "quota" and value.endswith("%"):
+        try:
+            share = float(value[:-1]) / 100
+        except ValueError:
+            share = float("nan")
+        if 0 <= share <= 1:
+            return "share", share
     try:
         number = float(value)
     except ValueError:
@@ -47,7 +56,8 @@ def parse_policy(policy: str) -> tuple[str, float]:
     if name == "quota" and number >= 0 and number == int(number):
         return name, number
     raise InputError(
-        f"unknown forget policy {policy!r}: use strength:<x> (0 < x <= 1) or quota:<n> (n >= 0)",
+        f"unknown forget policy {policy!r}: use strength:<x> (0 < x <= 1), quota:<n> (n >= 0) "
+        "or quota:<p>% (0 to 100)",
         field="policy",
     )
 
@@ -86,7 +96,7 @@ def forget(
             state="archived",
             at=at,
             reason=_reason(w, name, value),
-            actor=f"forget:{name}:{value:g}",
+            actor=f"forget:{policy.strip()}",
             data={"strength": w.strength, "log_strength": w.log_strength},
         )
         for w in chosen
@@ -102,13 +112,16 @@ def _select(live: list[Weighed], name: str, value: float) -> list[Weighed]:
     chosen: list[Weighed] = []
     for kind in STRENGTH_KINDS:
         mine = sorted((w for w in live if w.kind == kind), key=lambda w: (-w.log_strength, w.id))
-        chosen.extend(mine[int(value) :])
+        keep = round(value * len(mine)) if name == "share" else int(value)
+        chosen.extend(mine[keep:])
     return chosen
 
 
 def _reason(w: Weighed, name: str, value: float) -> str:
     if name == "strength":
         return f"strength {w.strength:.3g} below {value:g}"
+    if name == "share":
+        return f"among the weakest {1 - value:.0%} of {w.kind}s (strength {w.strength:.3g})"
     return f"beyond the quota of the {value:g} strongest {w.kind}s (strength {w.strength:.3g})"
 
 

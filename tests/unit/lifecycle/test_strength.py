@@ -1,0 +1,115 @@
+"""MemoryBank's curve over a store (issue 22): strength falls with time, rises with repetition
+and with recalls; forget policies pick the weakest, ties by id, and record why."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from graphmem.errors import InputError
+from graphmem.ids import entity_id, episode_id, fact_id
+from graphmem.lifecycle.forget import forget, parse_policy, restore
+from graphmem.lifecycle.strength import StrengthSettings, retention, weigh
+from graphmem.models import Edge, Entity, Episode, Fact
+from graphmem.store.base import WriteBatch
+from graphmem.store.sqlite import SQLiteStore
+
+NS = "s"
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+NOW = T0 + timedelta(days=60)
+
+
+def _episode(day: int, text: str) -> Episode:
+    when = T0 + timedelta(days=day)
+    return Episode(
+        id=episode_id(NS, "c", when.isoformat(), None, text), namespace=NS, text=text, time=when
+    )
+
+
+def _fact(s: str, p: str, o: str) -> Fact:
+    return Fact(
+        id=fact_id(NS, s, p, o), namespace=NS, subject=entity_id(NS, s), predicate=p,
+        object=entity_id(NS, o), text=f"{s} {p} {o}", created_at=T0,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def store() -> Iterator[SQLiteStore]:
+    """Three turns: day 0 and day 30 both say Ada likes jazz; day 50 says Ben likes tea."""
+    s = SQLiteStore(":memory:")
+    jazz, tea = _fact("Ada", "likes", "jazz"), _fact("Ben", "likes", "tea")
+    e0, e30, e50 = _episode(0, "I like jazz"), _episode(30, "Jazz again!"), _episode(50, "Tea.")
+    ents = [Entity(id=entity_id(NS, n), namespace=NS, name=n, normalized=n.lower())
+            for n in ("Ada", "jazz", "Ben", "tea")]  # fmt: skip
+    edges = [
+        Edge(type="EVIDENCE", src=e.id, dst=f.id, namespace=NS)
+        for e, f in ((e0, jazz), (e30, jazz), (e50, tea))
+    ]
+    s.write(WriteBatch(NS, entities=ents, facts=[jazz, tea], episodes=[e0, e30, e50], edges=edges))
+    yield s
+    s.close()
+
+
+def test_retention_is_memorybanks_curve() -> None:
+    assert retention(0, 30) == 1.0
+    assert retention(30, 30) == pytest.approx(math.exp(-1))
+    assert retention(30, 60) > retention(30, 30) > retention(60, 30)
+    assert retention(-5, 30) == 1.0  # a memory from the future has not decayed
+
+
+def test_repetition_and_recency_raise_strength(store: SQLiteStore) -> None:
+    w = weigh(store, NS, StrengthSettings(stability_days=30), now=NOW)
+    jazz, tea = fact_id(NS, "Ada", "likes", "jazz"), fact_id(NS, "Ben", "likes", "tea")
+    # jazz: stated twice (S = 60 days), last on day 30 -> 30 days old; tea: once, 10 days old
+    assert w[jazz].repetitions == 1 and w[tea].repetitions == 0
+    assert w[jazz].last_reinforced == T0 + timedelta(days=30)
+    assert w[jazz].strength == pytest.approx(math.exp(-30 / 60))
+    assert w[tea].strength == pytest.approx(math.exp(-10 / 30))
+    eps = sorted((x for x in w.values() if x.kind == "episode"), key=lambda x: x.last_reinforced)
+    # the day-0 turn is reinforced by its fact's repetition: S = 60 days, 60 days old
+    assert [x.repetitions for x in eps] == [1, 1, 0]
+    assert eps[0].strength == pytest.approx(math.exp(-60 / 60))
+    assert eps[2].strength == pytest.approx(math.exp(-10 / 30))
+    # the log form orders memories whose retention underflows
+    far = weigh(store, NS, StrengthSettings(stability_days=0.01), now=NOW + timedelta(days=3650))
+    assert far[tea].strength == 0.0 and far[jazz].log_strength > far[tea].log_strength
+
+
+def test_a_recall_reinforces(store: SQLiteStore) -> None:
+    tea = fact_id(NS, "Ben", "likes", "tea")
+    before = weigh(store, NS, StrengthSettings(), now=NOW)[tea]
+    store.record_recalls(NS, [tea], T0 + timedelta(days=55))
+    after = weigh(store, NS, StrengthSettings(), now=NOW)[tea]
+    assert after.recalls == 1 and after.last_reinforced == T0 + timedelta(days=55)
+    assert after.strength == pytest.approx(math.exp(-5 / 60)) and after.strength > before.strength
+
+
+def test_policies_archive_the_weakest_and_say_why(store: SQLiteStore) -> None:
+    settings = StrengthSettings(stability_days=30)
+    dry = forget(store, NS, "quota:1", settings, now=NOW, dry_run=True)
+    assert dry.considered == 5 and dry.archived == {"fact": 1, "episode": 2}
+    assert store.ids_in_state(NS, "archived") == []
+    half = forget(store, NS, "quota:50%", settings, now=NOW, dry_run=True)
+    assert half.archived == {"fact": 1, "episode": 1}  # round(0.5 * 3) = 2 episodes kept
+    w = weigh(store, NS, settings, now=NOW)
+    cut = sorted(w.values(), key=lambda x: x.strength)[2].strength
+    by_strength = forget(store, NS, f"strength:{cut}", settings, now=NOW)
+    assert set(by_strength.ids) == {i for i, x in w.items() if x.strength < cut}
+    events = store.lifecycle_events(NS, by_strength.ids)
+    for i in by_strength.ids:
+        [e] = events[i]
+        assert e.actor == f"forget:strength:{cut}" and "below" in (e.reason or "")
+        assert e.data["strength"] == pytest.approx(w[i].strength)
+    # archived nodes are not weighed again
+    again = forget(store, NS, "quota:0", settings, now=NOW)
+    assert not set(again.ids) & set(by_strength.ids)
+    assert restore(store, NS, all_archived=True).restored == 5
+
+
+@pytest.mark.parametrize("policy", ["", "quota", "quota:x", "quota:150%", "strength:-1", "age:1"])
+def test_bad_policies(policy: str) -> None:
+    with pytest.raises(InputError, match="forget policy"):
+        parse_policy(policy)
