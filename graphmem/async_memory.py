@@ -26,6 +26,7 @@ from graphmem.ingest.temporal import TemporalSettings
 from graphmem.lifecycle.strength import StrengthSettings
 from graphmem.memory import DocumentLike, EpisodeLike, Memory
 from graphmem.models import (
+    ConsolidateReport,
     DeleteReport,
     Entity,
     Episode,
@@ -262,6 +263,11 @@ class AsyncMemory:
         return await asyncio.to_thread(
             self.sync.forget, policy=policy, namespace=namespace, dry_run=dry_run
         )
+
+    async def consolidate(
+        self, *, namespace: str | None = None, dry_run: bool = False
+    ) -> ConsolidateReport:
+        return await asyncio.to_thread(self.sync.consolidate, namespace=namespace, dry_run=dry_run)
 
     async def restore(
         self,

@@ -27,11 +27,13 @@ from graphmem.ingest.notes import add_note
 from graphmem.ingest.pipeline import Ingestor
 from graphmem.ingest.resolve import ResolverSettings
 from graphmem.ingest.temporal import TemporalHook, TemporalSettings
+from graphmem.lifecycle import consolidate as _consolidate
 from graphmem.lifecycle import forget as _forget
 from graphmem.lifecycle.states import lifecycle_of
 from graphmem.lifecycle.strength import StrengthSettings
 from graphmem.lifecycle.visible import search as visible_search
 from graphmem.models import (
+    ConsolidateReport,
     DeleteReport,
     Document,
     Entity,
@@ -443,6 +445,13 @@ class Memory:
         ns = self._ns(namespace)
         return _forget.forget(self.store, ns, policy, self.strength, dry_run=dry_run)
 
+    def consolidate(
+        self, *, namespace: str | None = None, dry_run: bool = False
+    ) -> ConsolidateReport:
+        """Merge duplicate entities on alias evidence and fold repeated facts, each merge
+        recorded and undone by :meth:`restore` (see :mod:`graphmem.lifecycle.consolidate`)."""
+        return _consolidate.consolidate(self.store, self._ns(namespace), dry_run=dry_run)
+
     def restore(
         self,
         ids: Sequence[str] | None = None,
@@ -450,7 +459,7 @@ class Memory:
         all_archived: bool = False,
         namespace: str | None = None,
     ) -> RestoreReport:
-        """Bring archived nodes (``ids``, or all of them) back into default search."""
+        """Bring archived or merged nodes (``ids``; all archived ones) back into default search."""
         ns = self._ns(namespace)
         return _forget.restore(self.store, ns, ids, all_archived=all_archived)
 

@@ -197,6 +197,16 @@ class ForgetReport(BaseModel):
     ids: list[str] = Field(default_factory=list)
 
 
+class ConsolidateReport(BaseModel):
+    """What :meth:`graphmem.Memory.consolidate` merged (or would, with ``dry_run``)."""
+
+    dry_run: bool = False
+    merged_entities: int = 0
+    folded_facts: int = 0
+    #: one per merge: ``{"id", "into", "kind", "evidence"}``
+    merges: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class RestoreReport(BaseModel):
     """What :meth:`graphmem.Memory.restore` brought back into default search."""
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from graphmem.async_memory import AsyncMemory
     from graphmem.memory import DocumentLike, EpisodeLike, Memory
     from graphmem.models import (
+        ConsolidateReport,
         DeleteReport,
         Entity,
         Episode,
@@ -155,6 +156,10 @@ class MemoryOperations(Protocol):
     def forget(
         self, *, policy: str, namespace: str | None = None, dry_run: bool = False
     ) -> ForgetReport: ...
+
+    def consolidate(
+        self, *, namespace: str | None = None, dry_run: bool = False
+    ) -> ConsolidateReport: ...
 
     def restore(
         self,
@@ -286,6 +291,10 @@ class AsyncMemoryOperations(Protocol):
         self, *, policy: str, namespace: str | None = None, dry_run: bool = False
     ) -> ForgetReport: ...
 
+    async def consolidate(
+        self, *, namespace: str | None = None, dry_run: bool = False
+    ) -> ConsolidateReport: ...
+
     async def restore(
         self,
         ids: Sequence[str] | None = None,
@@ -340,6 +349,10 @@ REMOTE_OMISSIONS: dict[str, str] = {
     "forget": (
         "archiving by policy rewrites the state of a whole namespace; it runs where the store "
         "is (`graphmem forget`), not yet as a server mutation"
+    ),
+    "consolidate": (
+        "not yet in the client: the server offers it as the consolidate mutation, which a "
+        "client can send with its own GraphQL request"
     ),
     "restore": (
         "the twin of forget, which runs where the store is (`graphmem restore`); not yet a "

@@ -27,7 +27,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from graphmem.cli.lifecycle import forget_command, restore_command, show_command
+from graphmem.cli.lifecycle import (
+    consolidate_command,
+    forget_command,
+    restore_command,
+    show_command,
+)
 from graphmem.cli.mcp import mcp_command
 from graphmem.cli.options import NamespaceOpt, StoreOpt
 from graphmem.cli.server import keys_app, schema_command, serve_command
@@ -59,6 +64,7 @@ app.command("mcp")(mcp_command)
 app.command("show")(show_command)
 app.command("forget")(forget_command)
 app.command("restore")(restore_command)
+app.command("consolidate")(consolidate_command)
 
 ExtractorOpt = Annotated[
     str,

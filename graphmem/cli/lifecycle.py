@@ -1,9 +1,11 @@
-"""``graphmem show``, ``forget`` and ``restore``: a node's lifecycle, archiving, restoring.
+"""``graphmem show``, ``forget``, ``restore`` and ``consolidate``: a node's lifecycle,
+archiving, restoring, merging duplicates.
 
     graphmem show f:2c0d…                     # state, strength, the node and its history
     graphmem forget --policy quota:5000       # keep the 5000 strongest facts and episodes
     graphmem forget --policy strength:0.05 --dry-run
     graphmem restore ep:1f3a… | --all-archived
+    graphmem consolidate [--dry-run]          # merge duplicate entities, fold repeated facts
 
 Thin layers over ``Memory.lifecycle``, ``Memory.forget`` and ``Memory.restore``
 (:mod:`graphmem.lifecycle`); registered in :mod:`graphmem.cli.app`.
@@ -99,16 +101,39 @@ def forget_command(
 
 
 def restore_command(
-    node_ids: Annotated[list[str] | None, typer.Argument(help="archived node ids")] = None,
+    node_ids: Annotated[
+        list[str] | None, typer.Argument(help="archived or merged node ids")
+    ] = None,
     all_archived: Annotated[
         bool, typer.Option("--all-archived", help="restore every archived node")
     ] = False,
     store: StoreOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
-    """Bring archived nodes back into default search."""
+    """Bring archived nodes back into default search, or undo merges (ids)."""
     if bool(node_ids) == all_archived:
         raise InputError("give node ids or --all-archived (one of them)")
     with open_existing(store, namespace) as mem:
         report = mem.restore(None if all_archived else node_ids, all_archived=all_archived)
     console.print_json(report.model_dump_json(exclude={"ids"}))
+
+
+def consolidate_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="report what would merge; change nothing")
+    ] = False,
+    store: StoreOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Merge duplicate entities on alias evidence and fold repeated facts; every merge is
+    recorded (graphmem show) and undone by graphmem restore <id>."""
+    with open_existing(store, namespace) as mem:
+        report = mem.consolidate(dry_run=dry_run)
+        ids = [i for m in report.merges for i in (m["id"], m["into"])]
+        nodes = mem.get_nodes(ids)
+    for m in report.merges:
+        a, b = (_label(nodes[i]) if i in nodes else i for i in (m["id"], m["into"]))
+        why = ", ".join(m["evidence"])
+        console.print(f"{m['kind']} {m['id']} {a!r} -> {m['into']} {b!r} ({why})", markup=False)
+    verb = "would merge" if dry_run else "merged"
+    err.print(f"{verb} {report.merged_entities} entities, folded {report.folded_facts} facts")

@@ -132,13 +132,17 @@ def restore(
     *,
     all_archived: bool = False,
 ) -> RestoreReport:
-    """Bring archived nodes (``ids``, or every one with ``all_archived``) back into default
-    search; ids that are not archived are left as they are."""
+    """Bring archived or merged nodes (``ids``, or every archived one with ``all_archived``)
+    back into default search (a merge is undone); other ids are left as they are."""
     if all_archived == (ids is not None):
         raise InputError("pass ids or all_archived=True (one of them)", field="ids")
-    archived = store.ids_in_state(namespace, "archived")
-    known = set(archived)
-    wanted = archived if ids is None else [i for i in dict.fromkeys(ids) if i in known]
+    if ids is None:
+        wanted = store.ids_in_state(namespace, "archived")
+        was = dict.fromkeys(wanted, "archived")
+    else:
+        states = store.lifecycle_states(namespace, list(ids))
+        was = {i: states[i] for i in dict.fromkeys(ids) if states.get(i) in ("archived", "merged")}
+        wanted = list(was)
     if not wanted:
         return RestoreReport()
     found = nodes(store, namespace, wanted)
@@ -147,10 +151,10 @@ def restore(
         LifecycleEvent(
             node_id=i,
             kind=node_kind(i),
-            event="restored",
+            event="restored" if was[i] == "archived" else "unmerged",
             state=base_state(found[i]) if i in found else "active",
             at=at,
-            reason="restored on request",
+            reason="restored on request" if was[i] == "archived" else "merge undone on request",
             actor="restore",
         )
         for i in wanted

@@ -76,7 +76,7 @@ class Weighed:
         return math.exp(self.log_strength)
 
 
-def _pages(store: Store, namespace: str, kind: NodeKind) -> Iterator[list[str]]:
+def id_pages(store: Store, namespace: str, kind: NodeKind) -> Iterator[list[str]]:
     after: str | None = None
     while True:
         page = store.list_ids(namespace, kind, after=after, limit=MAX_LIST_IDS)
@@ -159,7 +159,7 @@ def _listed(
     if kind not in kinds:
         return
     if ids is None:
-        yield from _pages(store, namespace, kind)
+        yield from id_pages(store, namespace, kind)
         return
     prefix = FACT if kind == "fact" else EPISODE
     mine = [i for i in ids if is_kind(i, prefix)]

@@ -1,6 +1,7 @@
-"""Default search without archived nodes (and the strength prior and recalls, when set).
+"""Default search without archived and merged nodes (and the strength prior and recalls, when
+set).
 
-An archived node stays in the store, the graph and its indexes, so walks still pass through it
+An archived (or merged) node stays in the store, the graph and its indexes, so walks still pass through it
 and ``as_of`` or ``between`` searches (questions about the past) still return it; a default
 search only leaves it out of the result. To still return as many hits as a search without
 archives would, the search is run again with a larger ``k`` (doubling, up to ``MAX_K``) while
@@ -15,13 +16,15 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from graphmem.lifecycle.strength import StrengthSettings, weigh
-from graphmem.models import EpisodeHit, FactHit, SearchResult
+from graphmem.models import EpisodeHit, FactHit, LifecycleState, SearchResult
 from graphmem.retrieve.limits import MAX_K
 from graphmem.retrieve.search import Between, Searcher
 
 __all__ = ["search"]
 
 _LISTS = ("passages", "facts", "entities", "hyperedges", "episodes")
+#: states that leave default search (a merged node's place is taken by the node it merged into)
+HIDDEN: tuple[LifecycleState, ...] = ("archived", "merged")
 
 
 def search(
@@ -45,7 +48,10 @@ def search(
         )
 
     result = run(k)
-    hidden = set() if as_of or between else set(searcher.store.ids_in_state(ns, "archived"))
+    hidden: set[str] = set()
+    if as_of is None and between is None:
+        for state in HIDDEN:
+            hidden.update(searcher.store.ids_in_state(ns, state))
     if hidden:
         result = _visible(run, result, hidden, k)
     if settings.prior_weight > 0 and len(result.episodes) > 1:

@@ -104,3 +104,26 @@ async def test_every_node_kind_has_a_lifecycle(
     _, body = await gql(client, LIFE, {"id": ent})
     life = body["data"]["node"]["lifecycle"]
     assert life["state"] == "active" and life["strength"] is None  # entities carry no strength
+
+
+CONSOLIDATE = """mutation($dry: Boolean!) { consolidate(dryRun: $dry) {
+  dryRun mergedEntities foldedFacts merges } }"""
+
+
+async def test_consolidate_mutation_records_merges_once(
+    populated: tuple[Memory, GraphmemApp], client: httpx.AsyncClient
+) -> None:
+    mem = populated[0]
+    mem.add_note("UK and the United Kingdom are one country.", members=["UK", "United Kingdom"])
+    _, dry = await gql(client, CONSOLIDATE, {"dry": True})
+    got = dry["data"]["consolidate"]
+    assert got["dryRun"] and got["mergedEntities"] >= 1
+    uk = next(m for m in got["merges"] if m["evidence"] == ["acronym"])
+    assert mem.lifecycle(uk["id"]).state == "active"  # type: ignore[union-attr]
+    _, done = await gql(client, CONSOLIDATE, {"dry": False})
+    assert done["data"]["consolidate"]["merges"] == got["merges"]
+    _, body = await gql(client, LIFE, {"id": uk["id"]})
+    life = body["data"]["node"]["lifecycle"]
+    assert life["state"] == "merged" and life["events"][-1]["data"]["into"] == uk["into"]
+    mem.restore([m["id"] for m in got["merges"]])
+    assert mem.lifecycle(uk["id"]).state == "active"  # type: ignore[union-attr]

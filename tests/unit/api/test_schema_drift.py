@@ -45,6 +45,7 @@ MIRRORED = [
     (models.EpisodeReport, "EpisodeReport"),
     (models.Lifecycle, "Lifecycle"),
     (models.LifecycleEvent, "LifecycleEvent"),
+    (models.ConsolidateReport, "ConsolidateReport"),
 ]
 
 
