@@ -59,13 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", required=True)
     ap.add_argument("--policy", default="quota:50%")
     ap.add_argument("--stability-days", type=float, default=StrengthSettings().stability_days)
+    ap.add_argument("--content-weight", type=float, default=StrengthSettings().content_weight)
     ap.add_argument("--random", action="store_true", help="archive a random share instead")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="questions (stratified)")
     args = ap.parse_args(argv)
 
     ds = load_conversation(args.folder)
-    settings = StrengthSettings(stability_days=args.stability_days)
+    settings = StrengthSettings(
+        stability_days=args.stability_days, content_weight=args.content_weight
+    )
     with Memory(
         args.store, extractor="nlp", namespace=bench_namespace(ds.name, "nlp"), strength=settings
     ) as mem:
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 "folder": ds.name,
                 "policy": "random" if args.random else args.policy,
                 "stability_days": args.stability_days,
+                "content_weight": args.content_weight,
                 "questions": before.questions,
                 "episodes": before.episodes,
                 "episodes_archived": episodes,

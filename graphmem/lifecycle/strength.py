@@ -3,10 +3,14 @@
 The retention of a memory ``t`` days after it was last reinforced is ``R = exp(-t / S)``, and its
 stability ``S`` grows by one unit with each reinforcement, as in MemoryBank. Here:
 
-- ``S = stability_days * (1 + repetitions + recalls)``;
+- ``S = stability_days * (1 + repetitions + recalls + content_weight * facts)``;
 - ``repetitions``: of a fact, how many passages and episodes state it beyond the first (its
   STATES and EVIDENCE edges, minus one); of an episode, the most any fact it produced was stated
   elsewhere (a turn whose content comes up again is reinforced with it);
+- ``facts``: of an episode, how many facts it states (0 for a fact). Not in MemoryBank, which
+  weighs summaries of equal worth: a turn that states nothing ("Haha, nice!") is the first to
+  forget. On locomo_dev it halves the evidence turns a forget of the weaker half archives (see
+  ``benchmarks/forget_bench.py``);
 - ``recalls``: how often it was retrieved, counted only where the memory is set to
   (``StrengthSettings.reinforce_on_recall``; :meth:`Store.record_recalls`);
 - ``t``: days from its last reinforcement (an episode's ``time``, a fact's newest evidence: the
@@ -43,13 +47,15 @@ class StrengthSettings:
     """Parameters of the forgetting curve (see the module docstring).
 
     ``stability_days``: ``S`` of a memory stated once and never recalled (after that many days
-    its retention is 1/e). ``reinforce_on_recall``: each search counts a recall of the facts and
+    its retention is 1/e). ``content_weight``: what each fact an episode states adds to its
+    stability, in units of ``stability_days``. ``reinforce_on_recall``: each search counts a recall of the facts and
     episodes it returns (one write per search), raising their stability. ``prior_weight``: how
     much strength reorders default search's episodes (0: not at all, the default; see
     :mod:`graphmem.lifecycle.visible`).
     """
 
     stability_days: float = 30.0
+    content_weight: float = 1.0
     reinforce_on_recall: bool = False
     prior_weight: float = 0.0
 
@@ -70,6 +76,8 @@ class Weighed:
     repetitions: int
     recalls: int
     last_reinforced: datetime
+    #: facts it states (episodes)
+    facts: int = 0
 
     @property
     def strength(self) -> float:
@@ -142,10 +150,14 @@ def weigh(
         stated = sources.get(fid, set())
         seen = [times[s] for s in stated if s in times]
         last = max(seen) if seen else utc(fact.created_at)
-        out[fid] = _weighed(fid, "fact", max(len(stated) - 1, 0), last, recalled, clock, settings)
+        reps = max(len(stated) - 1, 0)
+        out[fid] = _weighed(fid, "fact", reps, 0, last, recalled, clock, settings)
     for eid, ep in episodes.items():
         reps = max((len(sources.get(f, ())) - 1 for f in produced.get(eid, ())), default=0)
-        out[eid] = _weighed(eid, "episode", max(reps, 0), utc(ep.time), recalled, clock, settings)
+        n_facts = len(produced.get(eid, ()))
+        out[eid] = _weighed(
+            eid, "episode", max(reps, 0), n_facts, utc(ep.time), recalled, clock, settings
+        )
     return out
 
 
@@ -171,6 +183,7 @@ def _weighed(
     node_id: str,
     kind: NodeKind,
     repetitions: int,
+    facts: int,
     last: datetime,
     recalled: dict[str, tuple[int, datetime]],
     now: datetime,
@@ -179,6 +192,6 @@ def _weighed(
     n, at = recalled.get(node_id, (0, last))
     if n and utc(at) > last:
         last = utc(at)
-    stability = settings.stability_days * (1 + repetitions + n)
+    stability = settings.stability_days * (1 + repetitions + n + settings.content_weight * facts)
     days = max((now - last).total_seconds() / _DAY, 0.0)
-    return Weighed(node_id, kind, -days / stability, repetitions, n, last)
+    return Weighed(node_id, kind, -days / stability, repetitions, n, last, facts)

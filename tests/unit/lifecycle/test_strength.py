@@ -69,10 +69,13 @@ def test_repetition_and_recency_raise_strength(store: SQLiteStore) -> None:
     assert w[jazz].strength == pytest.approx(math.exp(-30 / 60))
     assert w[tea].strength == pytest.approx(math.exp(-10 / 30))
     eps = sorted((x for x in w.values() if x.kind == "episode"), key=lambda x: x.last_reinforced)
-    # the day-0 turn is reinforced by its fact's repetition: S = 60 days, 60 days old
-    assert [x.repetitions for x in eps] == [1, 1, 0]
-    assert eps[0].strength == pytest.approx(math.exp(-60 / 60))
-    assert eps[2].strength == pytest.approx(math.exp(-10 / 30))
+    # the day-0 turn is reinforced by its fact's repetition and by the fact it states:
+    # S = 30 * (1 + 1 + 1) days, 60 days old
+    assert [x.repetitions for x in eps] == [1, 1, 0] and [x.facts for x in eps] == [1, 1, 1]
+    assert eps[0].strength == pytest.approx(math.exp(-60 / 90))
+    assert eps[2].strength == pytest.approx(math.exp(-10 / 60))
+    plain = weigh(store, NS, StrengthSettings(stability_days=30, content_weight=0), now=NOW)
+    assert plain[eps[0].id].strength == pytest.approx(math.exp(-60 / 60))  # MemoryBank's own
     # the log form orders memories whose retention underflows
     far = weigh(store, NS, StrengthSettings(stability_days=0.01), now=NOW + timedelta(days=3650))
     assert far[tea].strength == 0.0 and far[jazz].log_strength > far[tea].log_strength
@@ -113,3 +116,27 @@ def test_policies_archive_the_weakest_and_say_why(store: SQLiteStore) -> None:
 def test_bad_policies(policy: str) -> None:
     with pytest.raises(InputError, match="forget policy"):
         parse_policy(policy)
+
+
+def test_the_strength_prior_reorders_episodes_only_when_set(store: SQLiteStore) -> None:
+    from types import SimpleNamespace
+
+    from graphmem.lifecycle.visible import _strength_prior
+    from graphmem.models import EpisodeHit, SearchResult
+
+    eps = store.get_episodes(NS, store.list_ids(NS, "episode"))
+    weighed = weigh(store, NS, StrengthSettings())  # at the wall clock, as search weighs
+    strongest = max(eps, key=lambda i: weighed[i].log_strength)
+    # ranked weakest first, so the prior has something to move
+    ranked = sorted(eps.values(), key=lambda e: weighed[e.id].log_strength)
+    result = SearchResult(
+        question="q",
+        episodes=[EpisodeHit(episode=e, score=1.0 - i / 10) for i, e in enumerate(ranked)],
+    )
+    searcher = SimpleNamespace(store=store)
+    light = result.model_copy(deep=True)
+    _strength_prior(searcher, NS, light, StrengthSettings(prior_weight=0.1))  # type: ignore[arg-type]
+    assert [h.episode.id for h in light.episodes] == [e.id for e in ranked]
+    heavy = result.model_copy(deep=True)
+    _strength_prior(searcher, NS, heavy, StrengthSettings(prior_weight=0.9))  # type: ignore[arg-type]
+    assert ranked[0].id != strongest and heavy.episodes[0].episode.id == strongest
