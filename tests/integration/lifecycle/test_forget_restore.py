@@ -141,3 +141,20 @@ def test_bad_policies_and_restores_are_refused(mem: Memory) -> None:
         mem.restore(["ep:x"], all_archived=True, namespace=NS)
     assert mem.restore(["ep:not-archived"], namespace=NS).restored == 0
     assert mem.lifecycle("ep:unknown", namespace=NS) is None
+
+
+def test_recalls_count_only_when_asked(mem: Memory) -> None:
+    from graphmem.lifecycle.strength import StrengthSettings
+
+    found = mem.search("Where does Ada live?", k=3, namespace=NS)
+    shown = [h.episode.id for h in found.episodes] + [h.fact.id for h in found.facts]
+    assert shown and mem.store.recalls(NS, shown) == {}  # off by default: a search writes nothing
+    mem.strength = StrengthSettings(reinforce_on_recall=True)
+    before = {i: mem.lifecycle(i, namespace=NS).strength for i in shown}  # type: ignore[union-attr]
+    again = mem.search("Where does Ada live?", k=3, namespace=NS)
+    assert [h.episode.id for h in again.episodes] == [h.episode.id for h in found.episodes]
+    counted = mem.store.recalls(NS, shown)
+    assert set(counted) == set(shown) and {n for n, _ in counted.values()} == {1}
+    for i in shown:  # recalled now: its clock restarts and its stability grows
+        after = mem.lifecycle(i, namespace=NS).strength  # type: ignore[union-attr]
+        assert after is not None and after > before[i]  # type: ignore[operator]
