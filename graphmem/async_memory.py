@@ -292,6 +292,10 @@ class AsyncMemory:
     async def stats(self, namespace: str | None = None) -> Stats:
         return await asyncio.to_thread(self.sync.stats, namespace)
 
+    async def ping(self, timeout: float = 2.0) -> None:
+        """Raise StoreUnavailable unless the store answers in time (see :meth:`Memory.ping`)."""
+        await asyncio.to_thread(self.sync.ping, timeout)
+
     async def warm(self, namespace: str | None = None) -> None:
         """Build the namespace's search structures now (see :meth:`Memory.warm`)."""
         await asyncio.to_thread(self.sync.warm, namespace)

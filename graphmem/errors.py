@@ -7,6 +7,8 @@ Hierarchy::
     ├── InputError           bad user input; names the file, line and field when there is one
     ├── StoreError           a storage backend failed; the backend's own error is the ``__cause__``
     │   ├── ConnectionFailed     cannot reach or log into the backend
+    │   │   └── StoreUnavailable     the backend stopped answering (down, or silent past the
+    │   │                            store's timeout); retry later
     │   └── TransactionFailed    a write batch was rolled back; nothing of it is stored
     ├── ExtractionError      an extractor failed on a passage; the passage is kept for retry
     │   ├── BudgetExceeded       a per-ingest token or cost budget was reached
@@ -20,7 +22,8 @@ Hierarchy::
     │   ├── AuthenticationFailed UNAUTHENTICATED: missing or wrong API key
     │   ├── PermissionDenied     FORBIDDEN: the key may not use that namespace, or write
     │   ├── NotSupported         NOT_IMPLEMENTED: the server's memory lacks the feature
-    │   ├── Unavailable          UNAVAILABLE: the server is starting or stopping
+    │   ├── Unavailable          UNAVAILABLE: the server is starting or stopping, or its
+    │   │                        store is down
     │   └── JobTimeout           an ingest job outlived the caller's wait (also a TimeoutError)
     ├── AccessDenied         an API key may not use that namespace, or may not write
     └── APIError             raised by the API server's resolvers (``graphmem_api.errors``)
@@ -73,6 +76,14 @@ class StoreError(GraphmemError):
 
 class ConnectionFailed(StoreError):
     """Cannot reach the backend, or it refused the credentials."""
+
+
+class StoreUnavailable(ConnectionFailed):
+    """The backend stopped answering: the connection dropped, or no reply came within the
+    store's timeout (a server down or frozen). Transient: the same call may work later.
+
+    The API answers it with ``UNAVAILABLE``, which the client raises as :class:`Unavailable`.
+    """
 
 
 class TransactionFailed(StoreError):
@@ -165,7 +176,7 @@ class NotSupported(RemoteError):
 
 
 class Unavailable(RemoteError):
-    """``UNAVAILABLE``: the server is starting or stopping; retry later."""
+    """``UNAVAILABLE``: the server is starting or stopping, or its store is down; retry later."""
 
     code = "UNAVAILABLE"
 

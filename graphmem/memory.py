@@ -26,6 +26,7 @@ from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings
 from graphmem.ingest.notes import add_note
 from graphmem.ingest.pipeline import Ingestor
 from graphmem.ingest.resolve import ResolverSettings
+from graphmem.ingest.sources import to_document
 from graphmem.ingest.temporal import TemporalHook, TemporalSettings
 from graphmem.lifecycle import consolidate as _consolidate
 from graphmem.lifecycle import forget as _forget
@@ -90,17 +91,6 @@ def _renamed(old_name: str, old: T | None, new_name: str, new: T | None) -> T | 
     if new is not None:
         raise ConfigError(f"pass {new_name}= or {old_name}=, not both")
     return old
-
-
-def _to_document(doc: DocumentLike) -> Document:
-    if isinstance(doc, Document):
-        return doc
-    if isinstance(doc, str):
-        return Document(text=doc)
-    try:
-        return Document.model_validate(doc)
-    except Exception as exc:
-        raise InputError(f"not a document: {exc}") from exc
 
 
 class Memory:
@@ -210,7 +200,7 @@ class Memory:
         what their source stored before (a changed file's old chunks are deleted).
         """
         ns = self._ns(namespace)
-        documents = (_to_document(d) for d in docs)
+        documents = (to_document(d) for d in docs)
         ingest = functools.partial(
             self._ingestor.ingest,
             ns,
@@ -484,6 +474,11 @@ class Memory:
 
     def stats(self, namespace: str | None = None) -> Stats:
         return self.store.stats(self._ns(namespace))
+
+    def ping(self, timeout: float = 2.0) -> None:
+        """Raise :class:`~graphmem.errors.StoreUnavailable` unless the store answers within
+        ``timeout`` seconds (a cheap round trip; the API's ``/readyz`` asks it)."""
+        self.store.ping(timeout)
 
     def close(self) -> None:
         self.store.close()

@@ -179,6 +179,8 @@ class MemoryOperations(Protocol):
 
     def stats(self, namespace: str | None = None) -> Stats: ...
 
+    def ping(self, timeout: float = 2.0) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -313,6 +315,8 @@ class AsyncMemoryOperations(Protocol):
 
     async def stats(self, namespace: str | None = None) -> Stats: ...
 
+    async def ping(self, timeout: float = 2.0) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -357,6 +361,10 @@ REMOTE_OMISSIONS: dict[str, str] = {
     "restore": (
         "the twin of forget, which runs where the store is (`graphmem restore`); not yet a "
         "server mutation"
+    ),
+    "ping": (
+        "it asks whether the memory's store answers, where the store is; a client asks the "
+        "server's /readyz, which pings the store"
     ),
     "to_networkx": (
         "it copies a whole namespace into memory, which GraphQL's paged, size-limited answers "

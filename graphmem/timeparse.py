@@ -70,10 +70,13 @@ def _parse(text: str, base_iso: str) -> datetime | None:
     import dateparser  # slow to import; only needed when text has times
 
     base = datetime.fromisoformat(base_iso)
-    if m := _SEASON.match(text):
-        return _season(m.group(1).lower(), m.group(2).lower(), base)
-    if m := _WEEKEND.match(text):
-        return _weekend(m.group(1).lower(), base)
+    try:
+        if m := _SEASON.match(text):
+            return _season(m.group(1).lower(), m.group(2).lower(), base)
+        if m := _WEEKEND.match(text):
+            return _weekend(m.group(1).lower(), base)
+    except (OverflowError, ValueError):
+        return None  # "next summer" in December 9999 lies past the calendar's end
     for pattern, repl in _WORDS:
         text = pattern.sub(repl, text)
     settings: dict[str, Any] = {

@@ -24,34 +24,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from cross_web import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET, UnsetType
-
-from graphmem.keys import KeyFile, KeyRing, Principal, token_from_headers
-from graphmem_api.context import Context, Runtime
+from graphmem.keys import Principal, token_from_headers
+from graphmem_api.context import Runtime
 from graphmem_api.errors import (
-    BAD_REQUEST,
-    CODES,
     INTERNAL,
     LIMIT_EXCEEDED,
     NOT_FOUND,
     UNAUTHENTICATED,
     UNAVAILABLE,
-    coded,
     error_body,
 )
 from graphmem_api.graphiql import is_graphiql_path, send_page, serve_graphiql
-from graphmem_api.guard import BadJson, decode_json, serve_revocable
+from graphmem_api.guard import serve_revocable
 from graphmem_api.jobs import JobRunner, ingest_job
 from graphmem_api.schema import build_schema
 from graphmem_api.settings import Settings
+from graphmem_api.view import GraphQLView, unauthenticated
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -89,83 +77,13 @@ def warm_up(memory: Any, namespace: str) -> float:
     return took
 
 
-class _View(GraphQL[Context, None]):
-    """Strawberry's ASGI view, with our context, websocket auth and JSON errors everywhere."""
-
-    def __init__(self, app: GraphmemApp, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.app = app
-
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        scope = request.scope
-        return Context(
-            runtime=scope["graphmem.runtime"],
-            principal=scope.get("graphmem.principal"),
-            request_id=scope["graphmem.request_id"],
-            session=scope.get("graphmem.session"),
-        )
-
-    def decode_json(self, data: str | bytes) -> object:
-        return decode_json(data, self.app.settings.limits.max_json_depth)
-
-    def parse_json(self, data: str | bytes) -> Any:
-        try:
-            return self.decode_json(data)
-        except BadJson as exc:
-            raise HTTPException(400, exc.reason) from exc
-        except json.JSONDecodeError as exc:
-            raise HTTPException(400, f"the request body is not valid JSON: {exc}") from exc
-
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        if context.principal is None:
-            params = context.connection_params or {}
-            token = params.get("apiKey") or params.get("api_key")
-            auth = params.get("Authorization") or params.get("authorization")
-            if not token and isinstance(auth, str) and auth.lower().startswith("bearer "):
-                token = auth[7:].strip()
-            principal = self.app.settings.keys.authenticate(
-                token if isinstance(token, str) else None
-            )
-            if principal is None:
-                raise ConnectionRejectionError(
-                    {"message": _unauthenticated(self.app.settings.keys), "code": UNAUTHENTICATED}
-                )
-            context.principal = principal
-            if context.session is not None:  # the watcher of revoked keys looks here
-                context.session["principal"] = principal
-        unset: UnsetType = UNSET
-        return unset
-
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        # ErrorCodes codes errors inside the operation; an exception that escaped it (a crashing
-        # validation rule) arrives here uncoded, so code it (and mask it) here.
-        if result.errors:
-            result.errors = [
-                e if (e.extensions or {}).get("code") in CODES else coded(e) for e in result.errors
-            ]
-        return await super().process_result(request, result)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        try:
-            response: Response = await self.run(Request(scope, receive))
-        except HTTPException as exc:
-            code = NOT_FOUND if exc.status_code == 404 else BAD_REQUEST
-            response = JSONResponse(error_body(exc.reason, code), status_code=exc.status_code)
-        await response(scope, receive, send)
-
-
 class GraphmemApp:
     """The ASGI application. Build it with :func:`create_app`."""
 
     def __init__(self, memory_or_factory: Any, settings: Settings) -> None:
         self.settings = settings
         self.schema = build_schema(settings.limits)
-        self.view = _View(
+        self.view = GraphQLView(
             self,
             schema=self.schema,
             graphql_ide=None,  # our own page, with vendored assets (graphmem_api.graphiql)
@@ -317,6 +235,24 @@ class GraphmemApp:
                     },
                 )
 
+    async def _store_down(self) -> str | None:
+        """Why the memory's store is not answering (a ping bounded by ``ready_ping_timeout``,
+        on a thread of its own), or None when it answers."""
+        assert self.runtime is not None
+        ping = getattr(self.runtime.memory, "ping", None)
+        if ping is None:
+            return None
+        bound = self.settings.ready_ping_timeout
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(loop.run_in_executor(None, ping, bound), bound + 1.0)
+        except TimeoutError:
+            return f"the store did not answer within {bound:g} s"
+        except Exception as exc:
+            log.warning("readiness: the store is unavailable: %s", exc)
+            return "the store is unavailable; the server log has the details"
+        return None
+
     async def _route(
         self, scope: Scope, receive: Receive, send: Send, rid: str, seen: dict[str, Any]
     ) -> None:
@@ -329,6 +265,9 @@ class GraphmemApp:
             body: dict[str, Any] = {"status": self.state}
             if ok and self.runtime is not None:
                 body["jobs_active"] = self.runtime.jobs.active()
+                down = await self._store_down()
+                if down is not None:
+                    ok, body["status"], body["store"] = False, "unavailable", down
             await _json(send, 200 if ok else 503, body)
             return
         if self.settings.explorer and (path == "/explore" or path.startswith("/explore/")):
@@ -355,7 +294,7 @@ class GraphmemApp:
             return
         principal = self.settings.keys.authenticate(token_from_headers(headers))
         if principal is None:
-            message = _unauthenticated(self.settings.keys)
+            message = unauthenticated(self.settings.keys)
             await _json(send, 401, error_body(message, UNAUTHENTICATED))
             return
         seen["key"] = principal.key_id
@@ -415,17 +354,13 @@ class GraphmemApp:
         scope["graphmem.request_id"] = uuid.uuid4().hex[:16]
         scope["graphmem.session"] = session
         await serve_revocable(
-            lambda out: self.view(scope, receive, out), self.settings.keys, session, send
+            lambda inbox, out: self.view(scope, inbox, out),
+            self.settings.keys,
+            session,
+            receive,
+            send,
+            max_json_depth=self.settings.limits.max_json_depth,
         )
-
-
-def _unauthenticated(keys: KeyRing | KeyFile) -> str:
-    if keys.empty:
-        return (
-            "this server's key file holds no API keys, so every request is refused; "
-            "create one with `graphmem keys create`"
-        )
-    return "missing or wrong API key"
 
 
 def _wants_html(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from graphmem.errors import (
     AccessDenied,
@@ -27,6 +28,7 @@ from graphmem.errors import (
     GraphmemError,
     InputError,
     NotFound,
+    StoreUnavailable,
 )
 
 log = logging.getLogger("graphmem_api")
@@ -69,6 +71,12 @@ _LIMIT_MESSAGES = (
 )
 
 
+#: what a caller learns of a store outage (the details, hosts included, go to the server log)
+STORE_DOWN = (
+    "the memory's store is unavailable (down, or not answering within its timeout); retry later"
+)
+
+
 class APIError(GraphmemError):
     """An error the API answers with on purpose: a message for the caller and a code."""
 
@@ -100,6 +108,15 @@ def classify(error: GraphQLError) -> tuple[str, str]:
         return LIMIT_EXCEEDED, str(original)
     if isinstance(original, InputError | ConfigError):
         return BAD_REQUEST, str(original)
+    if isinstance(original, StoreUnavailable):
+        return UNAVAILABLE, STORE_DOWN
+    if isinstance(original, InvalidOperationTypeError):
+        # Only the legacy graphql-ws websocket protocol gets here (HTTP refuses these earlier).
+        return BAD_REQUEST, (
+            f"{original.operation_type.value} operations are not served over the legacy "
+            "graphql-ws protocol, which carries subscriptions only: send queries and mutations "
+            "by POST /graphql, or use the graphql-transport-ws protocol"
+        )
     if original is not None and not isinstance(original, GraphmemError | GraphQLError):
         # graphql-core wraps bad variable values in plain exceptions raised by our scalars.
         if isinstance(original, ValueError | TypeError) and error.path is None:
@@ -121,10 +138,16 @@ def coded(error: GraphQLError) -> GraphQLError:
     """``error`` with ``extensions.code`` set, masked when it is an unexpected failure."""
     code, message = classify(error)
     extensions = dict(error.extensions or {})
+    if code == UNAVAILABLE and message == STORE_DOWN:
+        ref = uuid.uuid4().hex[:12]
+        log.warning(
+            "store unavailable (reference %s): %s", ref, error.original_error or error.message
+        )
+        message = f"{message} (reference {ref})"
     if code == INTERNAL:
-        ref = extensions.get("reference")
-        if not isinstance(ref, str):
-            ref = uuid.uuid4().hex[:12]
+        given = extensions.get("reference")
+        ref = given if isinstance(given, str) else uuid.uuid4().hex[:12]
+        if not isinstance(given, str):
             _log_internal(error, ref)
         message = f"internal error (reference {ref}); the server log has the details"
         extensions = {"reference": ref}
@@ -157,13 +180,22 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
+        # The result's errors and the pre-execution errors may hold the same error objects:
+        # each is coded (and logged, with its reference) once.
+        done: dict[int, GraphQLError] = {}
+
+        def once(e: GraphQLError) -> GraphQLError:
+            if id(e) not in done:
+                done[id(e)] = coded(e)
+            return done[id(e)]
+
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if result is not None and errors:
-            result.errors = [coded(e) for e in errors]
+            result.errors = [once(e) for e in errors]
         pre = self.execution_context.pre_execution_errors
         if pre:
-            self.execution_context.pre_execution_errors = [coded(e) for e in pre]
+            self.execution_context.pre_execution_errors = [once(e) for e in pre]
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         # Subscription events go out one by one, not through on_operation's end.

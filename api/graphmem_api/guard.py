@@ -6,7 +6,8 @@
   encoded as UTF-8: :class:`UnicodeArguments` refuses it in any field argument, naming the
   argument and where in it (``ingest`` documents are checked one by one instead, so that the
   good ones of a batch are still stored; see :func:`surrogate_at`).
-- A websocket lives for minutes: :func:`serve_revocable` closes it once its key is revoked.
+- A websocket lives for minutes: :func:`serve_revocable` closes it once its key is revoked,
+  and at the first malformed message (4400), which strawberry would otherwise crash on.
 
 >>> surrogate_at({"a": ["ok", "bad \\ud800"]})
 ('.a[1]', 4)
@@ -184,13 +185,61 @@ def checked_documents(
     return out, indexes, rejected
 
 
+#: websocket close code for a malformed message (graphql-transport-ws: Bad Request)
+MALFORMED = 4400
+_OPTIONAL_OBJECTS = ("variables", "extensions")
+
+
+def ws_message_problem(text: str, max_depth: int) -> str | None:
+    """Why a websocket text message is malformed (a close reason under 123 bytes), or None.
+
+    Strawberry's handlers index a message's fields unchecked (``payload["query"]``), so a
+    message without them would kill the socket with no close code; they are checked here first.
+
+    >>> ws_message_problem('{"type": "start", "id": "1", "payload": {}}', 32)
+    'payload.query must be a string'
+    >>> ws_message_problem('{"type": "ping"}', 32) is None
+    True
+    """
+    try:
+        message = decode_json(text, max_depth)
+    except json.JSONDecodeError:
+        return "a message must be valid JSON"
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "a message must be a JSON object with a string type"
+    kind = message["type"]
+    if kind in ("start", "subscribe", "stop", "complete") and not (
+        isinstance(message.get("id"), str) and message["id"]
+    ):
+        return f"a {kind} message needs a string id"
+    if kind not in ("start", "subscribe"):
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return "payload must be an object"
+    if not isinstance(payload.get("query"), str):
+        return "payload.query must be a string"
+    if not isinstance(payload.get("operationName"), str | None):
+        return "payload.operationName must be a string or null"
+    for name in _OPTIONAL_OBJECTS:
+        if not isinstance(payload.get(name), dict | None):
+            return f"payload.{name} must be an object or null"
+    return None
+
+
 async def serve_revocable(
-    view: Callable[[Callable[[Message], Awaitable[None]]], Awaitable[None]],
+    view: Callable[
+        [Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+    ],
     keys: KeyRing | KeyFile,
     session: dict[str, Any],
+    receive: Callable[[], Awaitable[Message]],
     send: Callable[[Message], Awaitable[None]],
+    *,
+    max_json_depth: int = 32,
 ) -> None:
-    """Run one websocket session (``view(send)``), closing it once its key no longer holds.
+    """Run one websocket session (``view(receive, send)``), closing it once its key no longer
+    holds, or with code 4400 at the first malformed message (:func:`ws_message_problem`).
 
     ``session["principal"]`` is who the socket authenticated as (set on ``connection_init``
     when the key came in its payload). The key file is looked at every ``keys.interval``
@@ -206,7 +255,17 @@ async def serve_revocable(
             closed = True
         await send(message)
 
-    task = asyncio.ensure_future(view(guarded))
+    async def checked() -> Message:
+        message = await receive()
+        text = message.get("text") if message["type"] == "websocket.receive" else None
+        problem = ws_message_problem(text, max_json_depth) if text is not None else None
+        if problem is None:
+            return message
+        log.info("closing a websocket after a malformed message: %s", problem)
+        await guarded({"type": "websocket.close", "code": MALFORMED, "reason": problem})
+        return {"type": "websocket.disconnect", "code": MALFORMED}
+
+    task = asyncio.ensure_future(view(checked, guarded))
     pause = max(float(getattr(keys, "interval", 1.0)), 0.1)
     try:
         while not task.done():

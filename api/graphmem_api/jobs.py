@@ -26,13 +26,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from graphmem.errors import BudgetExceeded, ConfigError, GraphmemError, InputError, NotFound
+from graphmem.errors import (
+    BudgetExceeded,
+    ConfigError,
+    GraphmemError,
+    InputError,
+    NotFound,
+    StoreUnavailable,
+)
 from graphmem.models import IngestReport
 from graphmem_api.errors import (
     BAD_REQUEST,
     INTERNAL,
     LIMIT_EXCEEDED,
     NOT_FOUND,
+    STORE_DOWN,
     UNAVAILABLE,
     APIError,
 )
@@ -119,6 +127,9 @@ def _error_code(exc: BaseException) -> tuple[str, str]:
         return BAD_REQUEST, str(exc)
     if isinstance(exc, NotFound):
         return NOT_FOUND, str(exc)
+    if isinstance(exc, StoreUnavailable):
+        log.warning("an ingest job stopped: %s", exc)
+        return UNAVAILABLE, STORE_DOWN + "; re-run the ingest then: it resumes"
     return INTERNAL, ""
 
 
@@ -298,9 +309,10 @@ def merge_reports(a: IngestReport, b: IngestReport) -> IngestReport:
 def ingest_job(memory: Memory) -> Callable[[Job], IngestReport]:
     """The job function: ``memory.add_many`` one batch (one transaction) at a time.
 
-    A batch that fails on bad input is ingested again document by document, so one bad
-    document is reported (``job.rejected``, by its index in the request) and its good
-    neighbours are still stored. Other failures (the store, the model) fail the job.
+    A batch that fails on bad input (or on a date past the calendar's ends: OverflowError) is
+    ingested again document by document, so one bad document is reported (``job.rejected``, by
+    its index in the request) and its good neighbours are still stored. Other failures (the
+    store, the model) fail the job.
     """
 
     def run(job: Job) -> IngestReport:
@@ -327,12 +339,12 @@ def ingest_job(memory: Memory) -> Callable[[Job], IngestReport]:
             part = docs[start : start + size]
             try:
                 got = add(part, size)
-            except (InputError, ValueError):
+            except (InputError, ValueError, OverflowError):
                 got = IngestReport()
                 for doc, index in zip(part, indexes[start : start + size], strict=True):
                     try:
                         one = add([doc], 1)
-                    except (InputError, ValueError) as exc:
+                    except (InputError, ValueError, OverflowError) as exc:
                         job.reject(index, _why(index, exc))
                     else:
                         got = merge_reports(got, one)

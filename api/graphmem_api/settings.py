@@ -39,3 +39,5 @@ class Settings:
     access_log: bool = True
     #: embed a query and run one search before ``/readyz`` says ready (the first search is fast)
     warm_up: bool = True
+    #: seconds ``/readyz`` waits for the store to answer its ping before it says unavailable
+    ready_ping_timeout: float = 2.0

@@ -9,14 +9,22 @@ graphmem, dense (the same store's passage vectors) and BM25 (over the same chunk
 
 ``reachable`` counts the quotes whose chunk is stored: 100% means every gold is retrievable.
 
+A quote is looked for in the text the loader extracted (for HTML, the visible text), first as
+written, then as :func:`locate_quote` reads it: markup and character references of the page's
+source resolved, whitespace ignored (a ``<br>`` or a table cell's end becomes a newline or
+nothing), typographic quotes, dashes and spaces as their plain forms.
+
 >>> run = run_documents_bench("examples/data/notes")  # doctest: +SKIP
 >>> run.methods["graphmem"]["recall@5"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import html
+import re
 import tempfile
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +45,48 @@ if TYPE_CHECKING:
 
 DOCS = "docs"
 QUESTIONS = "questions.jsonl"
+
+
+_TAG = re.compile(r"<[^>]*>")
+_PLAIN = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"',
+                        "–": "-", "—": "-", "−": "-", "…": "..."})  # fmt: skip
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """``text`` with whitespace dropped and characters in their plain forms, and for each
+    character of the result the index in ``text`` it came from."""
+    out: list[str] = []
+    at: list[int] = []
+    for i, c in enumerate(text):
+        if c.isspace():
+            continue
+        for f in unicodedata.normalize("NFKC", c.translate(_PLAIN)):
+            if not f.isspace():
+                out.append(f)
+                at.append(i)
+    return "".join(out), at
+
+
+def locate_quote(text: str, quote: str) -> tuple[int, int] | None:
+    r"""(start, end) of ``quote`` in ``text``: as written, else with the quote's markup and
+    character references resolved, whitespace ignored and typography folded; None if absent.
+
+    >>> text = "Ingrid leads\nProject Kelp.\n\nSunita RaoFirmware Lead\nIt’s May."
+    >>> [text[slice(*locate_quote(text, q))] for q in ("leads Project", "Rao Firmware",
+    ...                                                "<b>It&#39;s</b> May")]
+    ['leads\nProject', 'RaoFirmware', 'It’s May']
+    """
+    at = text.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+    want, _ = _folded(html.unescape(_TAG.sub(" ", quote)))
+    if not want:
+        return None
+    have, index = _folded(text)
+    found = have.find(want)
+    if found < 0:
+        return None
+    return index[found], index[found + len(want) - 1] + 1
 
 
 def is_documents_folder(path: str | Path) -> bool:
@@ -160,15 +210,14 @@ def run_documents_bench(
             stored = set(mem.store.existing_passages(namespace, list(chunks)))
             for q in questions:
                 for i, (source, quote) in enumerate(q.gold):
-                    doc = by_source[source]
-                    at = doc.text.find(quote)
-                    if at < 0:
+                    span = locate_quote(by_source[source].text, quote)
+                    if span is None:
                         raise InputError(
-                            f"question {q.id!r}: quote not in {source}: {quote!r}",
+                            f"question {q.id!r}: quote not in {source} (as its text reads "
+                            f"once loaded): {quote!r}",
                             path=str(folder / QUESTIONS),
                             field=f"gold[{i}]",
                         )
-                    span = (at, at + len(quote))
                     hits = _covering(passages_of[source], span)
                     for pid in hits:
                         labels.setdefault(pid, set()).add(f"{q.id}#{i}")

@@ -115,16 +115,27 @@ def time_windows(question: str, when: datetime | None) -> list[Window]:
             continue
         half = next((h for word, h in _HALF if word in expr), 3.0)
         at = utc(at)
-        out.append((at - timedelta(days=half), min(base, at + timedelta(days=half))))
+        out.append((_shift(at, -half), min(base, _shift(at, half))))
     for m in _MONTH.finditer(question):
         month = _MONTHS[m.group(1).lower()]
         year = base.year if month <= base.month else base.year - 1
+        if year < datetime.min.year:
+            continue  # "in May" asked in January of year 1: no May before it
         start = base.replace(
             year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0
         )
-        days = calendar.monthrange(year, month)[1]
-        out.append((start, start + timedelta(days=days)))
+        out.append((start, _shift(start, calendar.monthrange(year, month)[1])))
     return out
+
+
+def _shift(t: datetime, days: float) -> datetime:
+    """``t`` moved by ``days``, clamped to the calendar's ends (years 1 and 9999), so a
+    question asked at its edge gets a narrower window rather than an OverflowError."""
+    try:
+        return t + timedelta(days=days)
+    except OverflowError:
+        edge = datetime.max if days > 0 else datetime.min
+        return edge.replace(tzinfo=t.tzinfo)
 
 
 def in_windows(t: datetime, windows: Sequence[Window]) -> bool:

@@ -394,6 +394,11 @@ class Store(Protocol):
 
     def namespaces(self) -> list[str]: ...
 
+    def ping(self, timeout: float) -> None:
+        """Raise :class:`~graphmem.errors.StoreUnavailable` unless the store answers within
+        ``timeout`` seconds (a server) or its file is still there to read and write (SQLite)."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -8,19 +8,25 @@ in a temporary directory.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import random
+import socket
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
 from graphmem.memory import Memory
 from graphmem.store.base import Store
 from graphmem_api import Settings, create_app
 from graphmem_api.app import GraphmemApp
+from graphmem_api.server import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CORPUS = ROOT / "examples" / "data" / "demo_corpus.jsonl"
@@ -165,3 +171,45 @@ def make_app(mem: Memory, **settings: Any) -> GraphmemApp:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+class HashEmbedder:
+    """Vectors from a text's hash: no model to load, for tests that do not rank by meaning."""
+
+    name, dim = "hash-16", 16
+
+    def embed(self, texts: Any, *, kind: str = "passage") -> Any:
+        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], np.uint8) for t in texts]
+        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), 16) + 1.0
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Served:
+    """The app under uvicorn on 127.0.0.1 (websockets need a real socket)."""
+
+    def __init__(self, app: GraphmemApp) -> None:
+        self.port = free_port()
+        self.server = make_server(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(60)

@@ -8,7 +8,10 @@ URL forms accepted by :func:`open_cypher_store` (and so by ``Memory(store=...)``
 - ``falkordb://[user:password@]host:6379[/graph]`` (the graph defaults to ``graphmem``);
   ``falkordbs://`` for TLS.
 
-Both take ``?timeout=SECONDS`` (socket timeout of one statement).
+Both take ``?timeout=SECONDS``: how long one statement may wait for its reply (default
+:data:`DEFAULT_TIMEOUT`, 30 s). A server that is down or frozen then fails the call with
+:class:`~graphmem.errors.StoreUnavailable` within that bound instead of blocking; raise it for
+very large single reads or writes on a slow server.
 
 >>> _split("falkordb://:s3cret@db.example:6380/memory?timeout=30")[1:]
 ('db.example', 6380, '', 's3cret', 'memory', {'timeout': '30'})
@@ -20,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from graphmem.errors import ConfigError
+from graphmem.store.cypher.dialect import DEFAULT_TIMEOUT
 from graphmem.store.cypher.store import CypherStore
 
 NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
@@ -28,7 +32,14 @@ FALKORDB_SCHEMES = ("falkordb", "falkordbs")
 #: :func:`graphmem.store.open_store`
 SCHEMES = {**dict.fromkeys(NEO4J_SCHEMES, "neo4j"), **dict.fromkeys(FALKORDB_SCHEMES, "falkordb")}
 
-__all__ = ["FALKORDB_SCHEMES", "NEO4J_SCHEMES", "SCHEMES", "CypherStore", "open_cypher_store"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "FALKORDB_SCHEMES",
+    "NEO4J_SCHEMES",
+    "SCHEMES",
+    "CypherStore",
+    "open_cypher_store",
+]
 
 
 def _split(url: str) -> tuple[str, str, int | None, str, str, str, dict[str, str]]:
@@ -91,7 +102,7 @@ def open_cypher_store(url: str, **opts: Any) -> CypherStore:
     if scheme in FALKORDB_SCHEMES:
         from graphmem.store.cypher.falkordb import FalkorDBDialect
 
-        timeout = _timeout(query, opts, 600.0)
+        timeout = _timeout(query, opts, DEFAULT_TIMEOUT)
         graph = str(opts.pop("graph", None) or FalkorDBDialect.parse_graph_name(path))
         dialect: Any = FalkorDBDialect(
             host=host,
@@ -106,7 +117,7 @@ def open_cypher_store(url: str, **opts: Any) -> CypherStore:
     else:
         from graphmem.store.cypher.neo4j import Neo4jDialect
 
-        timeout = _timeout(query, opts, 600.0)
+        timeout = _timeout(query, opts, DEFAULT_TIMEOUT)
         base = f"{scheme}://{host}:{port or 7687}"
         dialect = Neo4jDialect(
             base,

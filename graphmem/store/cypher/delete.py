@@ -5,19 +5,41 @@ it; an entity stays while a passage MENTIONS it, an episode gives EVIDENCE for i
 fact has it as subject or object, or a remaining hyperedge or event lists it. Every relationship
 touching a removed node goes with it (``DETACH DELETE``), and so do removed facts' ``RELATES``.
 
-The work reads what to delete, then deletes it (one query on FalkorDB, one transaction on Neo4j).
-Stubs left without any relationship are swept afterwards, in a second small unit of work: a stub
-is invisible to every read, so a sweep that does not happen costs only space.
+The work reads what to delete, then deletes it (one query on FalkorDB, one transaction on Neo4j),
+and with it, as the embedded store does, the namespace's extraction-cache rows of the deleted
+passages and episodes (the whole namespace's, for a namespace) and the cached vectors that no
+stored node of any namespace uses any more (:func:`purge_caches`). Stubs left without any
+relationship are swept afterwards, in a second small unit of work: a stub is invisible to every
+read, so a sweep that does not happen costs only space.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from graphmem.models import DeleteReport, Passage
-from graphmem.store.base import NODE_KINDS, count_fields
+from graphmem.store.base import NODE_KINDS, cache_prefix, count_fields
 from graphmem.store.cypher.dialect import Dialect, Transaction
 
 _PROVENANCE = {"STATES", "EVIDENCE"}
 _MEMBERSHIP = {"CONNECTS", "INVOLVES"}
+
+
+def purge_caches(
+    dialect: Dialect, tx: Transaction, prefixes: Iterable[str], keys: Iterable[str]
+) -> None:
+    """Delete the extraction-cache rows under ``prefixes`` and the vectors of ``keys`` that no
+    stored node uses once this unit of work's deletions are done (written after them)."""
+    tx.write(dialect.statement("purge_extractions"), {"prefixes": sorted(set(prefixes))})
+    keys = sorted(set(keys))
+    if keys:
+        models = sorted({str(r[0]) for r in tx.read(dialect.statement("list_models"), {})})
+        tx.write(dialect.statement("purge_vectors"), {"keys": keys, "models": models})
+
+
+def _embed_keys(dialect: Dialect, tx: Transaction, ns: str, ids: Iterable[str]) -> set[str]:
+    stmt = dialect.statement("embed_keys_of")
+    return {str(r[0]) for r in tx.read(stmt, {"ns": ns, "ids": sorted(set(ids))})}
 
 
 class SourceDeleter:
@@ -134,7 +156,9 @@ class SourceDeleter:
                 {"ns": self.ns, "ids": sorted(dead_facts)},
             )
         doomed = sorted(gone | dead_entities)
+        keys = _embed_keys(self.dialect, tx, self.ns, doomed)
         tx.write(self.dialect.statement("delete_nodes"), {"ns": self.ns, "ids": doomed})
+        purge_caches(self.dialect, tx, [cache_prefix(self.ns, r) for r in roots], keys)
         self.swept = (around | touched) - set(doomed)
         return DeleteReport(
             passages=len(passages),
@@ -183,10 +207,15 @@ class NamespaceDeleter:
         for kind, n, _ in tx.read(self.dialect.statement("count_nodes"), {"ns": self.ns}):
             if kind in counts:
                 counts[kind] = int(n)
+        keys = {
+            str(r[0])
+            for r in tx.read(self.dialect.statement("namespace_embed_keys"), {"ns": self.ns})
+        }
         tx.write(self.dialect.statement("delete_namespace"), {"ns": self.ns})
         tx.write(self.dialect.statement("delete_namespace_record"), {"ns": self.ns})
         tx.write(self.dialect.statement("delete_lifecycle_events"), {"ns": self.ns})
         tx.write(self.dialect.statement("delete_lifecycle_states"), {"ns": self.ns})
+        purge_caches(self.dialect, tx, [cache_prefix(self.ns)], keys)
         return DeleteReport(
             **count_fields(counts),
         )

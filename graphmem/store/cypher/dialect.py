@@ -45,6 +45,11 @@ KIND_LABELS: dict[str, str] = {
 }
 #: the relationship a fact adds between its subject and object entities
 FACT_REL = "RELATES"
+#: seconds one statement may wait for its reply (a store URL's ``?timeout=`` overrides it): a
+#: server that is down or frozen fails the call with StoreUnavailable within it instead of
+#: blocking, with room for the largest single query graphmem sends (a 50,000-node page of a
+#: graph read, a batch write) on a busy machine
+DEFAULT_TIMEOUT = 30.0
 #: the weight of each relationship type in the PageRank graph (facts weigh 1; the other types
 #: as graphmem.store.graph.EDGE_WEIGHTS decides)
 PPR_WEIGHTS: dict[str, float] = {FACT_REL: 1.0, **EDGE_WEIGHTS}
@@ -130,6 +135,10 @@ class Dialect(Protocol):
 
     def graph_nodes(self, namespace: str, kinds: Sequence[str]) -> Iterator[list[str]]:
         """Ids of the namespace's nodes of these kinds, in pages."""
+        ...
+
+    def ping(self, timeout: float) -> None:
+        """Raise StoreUnavailable unless the server answers within ``timeout`` seconds."""
         ...
 
     def close(self) -> None: ...

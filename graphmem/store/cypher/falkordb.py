@@ -37,31 +37,39 @@ What FalkorDB 4.16 does differently, and how the statements cope (found by runni
   checked before writing;
 - replies carry 15 significant digits of a double (stored values are exact).
 
->>> encode({"name": 'O"Brien `x` }', "n": [1, 2.5, None, True]})
-'{name:"O\\\\"Brien `x` }",n:[1,2.5,null,true]}'
+Parameters are written by :mod:`graphmem.store.cypher.params`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-import numpy as np
-
-from graphmem.errors import ConfigError, ConnectionFailed, InputError, StoreError, TransactionFailed
-from graphmem.store.cypher.dialect import Params, RecordingTransaction, Row, Transaction
-from graphmem.store.cypher.queries import NAME_PATTERN, Statement, load
+from graphmem.errors import (
+    ConfigError,
+    ConnectionFailed,
+    StoreError,
+    StoreUnavailable,
+    TransactionFailed,
+)
+from graphmem.store.cypher.dialect import (
+    DEFAULT_TIMEOUT,
+    Params,
+    RecordingTransaction,
+    Row,
+    Transaction,
+)
+from graphmem.store.cypher.params import compose, header
+from graphmem.store.cypher.queries import Statement, load
 from graphmem.store.lexical import redisearch_query
 
 T = TypeVar("T")
 
 _GRAPH_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-_PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 #: nodes per page when reading a whole namespace (internal-id ranges, so no SKIP scans)
 PAGE = 50_000
 #: the schema statements, in order (each creates one index; "already indexed" is fine)
@@ -84,100 +92,6 @@ SCHEMA = (
 )
 
 
-def _encode_str(value: str) -> str:
-    if "\x00" in value:
-        # FalkorDB reads the query as a C string: a NUL would cut it short.
-        raise InputError("text contains a NUL character, which FalkorDB cannot store")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _encode_float(value: float) -> str:
-    if not math.isfinite(value):
-        raise InputError(f"not a finite number: {value!r}")
-    return repr(float(value))
-
-
-def encode(value: Any) -> str:
-    """A Python value as a Cypher literal for FalkorDB's parameter header."""
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return _encode_str(value)
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        return _encode_float(float(value))
-    if isinstance(value, np.ndarray):
-        arr = value.astype(np.float64, copy=False).ravel()
-        if not np.isfinite(arr).all():
-            raise InputError("a vector contains NaN or infinity")
-        return "[" + ",".join(map(repr, arr.tolist())) + "]"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(encode(v) for v in value) + "]"
-    if isinstance(value, dict):
-        parts = []
-        for key, item in value.items():
-            if not isinstance(key, str) or not NAME_PATTERN.match(key):
-                raise ConfigError(f"map key {key!r} is not a plain identifier")
-            parts.append(f"{key}:{encode(item)}")
-        return "{" + ",".join(parts) + "}"
-    raise ConfigError(f"cannot send a {type(value).__name__} to FalkorDB")
-
-
-#: a map key as json.dumps writes it: '"key":' right after '{' or ','. Inside a JSON string every
-#: quote is escaped, so this never matches text inside a value.
-_JSON_KEY = re.compile(r'[{,]"([^"\\]*)":')
-
-
-def _fast_encode(value: Any) -> str | None:
-    """``encode`` through json.dumps (C speed), or None when only the slow path is exact."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return None
-    if "\\u" in text and re.search(r"(?<!\\)(?:\\\\)*\\u", text):
-        return None  # a control character as \uXXXX, which FalkorDB does not decode: slow path
-    keys = set(_JSON_KEY.findall(text))
-    if not all(NAME_PATTERN.match(k) for k in keys):
-        return None
-    # JSON quotes map keys, Cypher does not. The escapes json uses besides \uXXXX (\" \\ \n \r
-    # \t \b \f) mean the same in FalkorDB's string literals.
-    for key in keys:
-        text = text.replace(f'"{key}":', f"{key}:")
-    return text
-
-
-def header(params: Mapping[str, Any]) -> str:
-    """``CYPHER a=1 b="x" `` (empty when there are no parameters)."""
-    if not params:
-        return ""
-    parts = []
-    for key, value in params.items():
-        text = _fast_encode(value)
-        parts.append(f"{key}={text if text is not None else encode(value)}")
-    return "CYPHER " + " ".join(parts) + " "
-
-
-def compose(writes: Sequence[tuple[Statement, Mapping[str, Any]]]) -> tuple[str, dict[str, Any]]:
-    """Several write statements as one query: each a ``CALL {}`` subquery, parameters renamed."""
-    if len(writes) == 1:
-        stmt, params = writes[0]
-        return stmt.text, dict(params)
-    parts: list[str] = []
-    merged: dict[str, Any] = {}
-    for i, (stmt, params) in enumerate(writes):
-        prefix = f"w{i}_"
-
-        def rename(m: re.Match[str], prefix: str = prefix) -> str:
-            return "$" + prefix + m.group(1)
-
-        parts.append("CALL {\n" + _PARAM_USE.sub(rename, stmt.text) + "\n}")
-        merged.update({prefix + k: v for k, v in params.items()})
-    return "\n".join(parts) + "\nRETURN 1", merged
-
-
 class FalkorDBDialect:
     """FalkorDB through its native client. ``url`` is only used in messages.
 
@@ -197,7 +111,7 @@ class FalkorDBDialect:
         graph: str = "graphmem",
         username: str | None = None,
         password: str | None = None,
-        timeout: float = 600.0,
+        timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = 5.0,
         retries: int = 2,
         ssl: bool = False,
@@ -207,6 +121,14 @@ class FalkorDBDialect:
         self.display_url = f"{'falkordbs' if ssl else 'falkordb'}://{host}:{port}/{graph}"
         self.graph_name = graph
         self.retries = retries
+        self.timeout = timeout
+        self._address: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "username": username,
+            "password": password,
+            "ssl": ssl,
+        }
         self._vector_indexes: set[str] = set()
         try:
             from falkordb import FalkorDB
@@ -300,20 +222,14 @@ class FalkorDBDialect:
                     return self._graph.ro_query(query)
                 return self._graph.query(query)
             except (rex.ConnectionError, rex.TimeoutError) as exc:
-                # Reads are safe to retry; so are writes: every write is an idempotent MERGE.
+                # A dropped connection is retried (reads are safe to retry; so are writes: every
+                # write is an idempotent MERGE); a timeout is not: a frozen server would hold the
+                # caller for several timeouts, and a slow query would only run again.
                 attempt += 1
-                if attempt <= self.retries:
+                if attempt <= self.retries and not isinstance(exc, rex.TimeoutError):
                     time.sleep(0.2 * attempt)
                     continue
-                if read_only:
-                    raise ConnectionFailed(
-                        f"lost FalkorDB at {self.display_url} while {what}: {exc}"
-                    ) from exc
-                raise ConnectionFailed(
-                    f"lost FalkorDB at {self.display_url} while {what}: {exc}. The write is "
-                    "either wholly stored or not at all (FalkorDB applies a query atomically); "
-                    "re-run it once the server is back: it repairs, never duplicates."
-                ) from exc
+                raise self._unavailable(exc, what, write=not read_only) from exc
             except rex.ResponseError as exc:
                 if read_only:
                     raise StoreError(f"FalkorDB failed while {what}: {exc}") from exc
@@ -322,6 +238,46 @@ class FalkorDBDialect:
                 ) from exc
             except rex.RedisError as exc:
                 raise StoreError(f"FalkorDB failed while {what}: {exc}") from exc
+
+    def _unavailable(self, exc: Exception, what: str, *, write: bool) -> StoreUnavailable:
+        import redis.exceptions as rex
+
+        if isinstance(exc, rex.TimeoutError):
+            lost = (
+                f"FalkorDB at {self.display_url} did not answer within {self.timeout:g} s while "
+                f"{what} (is it frozen? the bound is the store URL's ?timeout=SECONDS)"
+            )
+        else:
+            lost = f"lost FalkorDB at {self.display_url} while {what}: {exc}"
+        if write:
+            lost += (
+                ". The write is either wholly stored or not at all (FalkorDB applies a query "
+                "atomically); re-run it once the server is back: it repairs, never duplicates."
+            )
+        return StoreUnavailable(lost)
+
+    def ping(self, timeout: float) -> None:
+        """Raise :class:`StoreUnavailable` unless the server answers PING within ``timeout``
+        seconds (on a connection of its own, so a long query elsewhere does not delay it)."""
+        import redis
+        import redis.exceptions as rex
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # no retries: redis-py's default would retry a silent server ten times
+        client = redis.Redis(
+            **self._address,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+        try:
+            client.ping()
+        except rex.RedisError as exc:
+            raise self._unavailable(exc, "answering a ping", write=False) from exc
+        finally:
+            with contextlib.suppress(Exception):
+                client.close()
 
     def read(self, stmt: Statement, params: Params) -> list[Row]:
         stmt.check_params(params)
@@ -346,6 +302,8 @@ class FalkorDBDialect:
         except rex.ResponseError as exc:
             if "already indexed" not in str(exc):
                 raise StoreError(f"FalkorDB could not run {stmt.name}: {exc}") from exc
+        except (rex.ConnectionError, rex.TimeoutError) as exc:
+            raise self._unavailable(exc, f"running {stmt.name}", write=False) from exc
         except rex.RedisError as exc:
             raise ConnectionFailed(f"lost FalkorDB at {self.display_url}: {exc}") from exc
 

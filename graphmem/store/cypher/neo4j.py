@@ -7,8 +7,15 @@
   the vector indexes (``gm_vector_<Label>``, cosine) are created once the embedding dimension is
   known, and waited for.
 - Errors are translated at this boundary: unreachable server and refused credentials become
-  :class:`~graphmem.errors.ConnectionFailed` (raised when the store is opened), a rejected write
-  :class:`~graphmem.errors.TransactionFailed`, anything else :class:`~graphmem.errors.StoreError`.
+  :class:`~graphmem.errors.ConnectionFailed` (raised when the store is opened), a server lost
+  later (or a transaction past ``timeout``) :class:`~graphmem.errors.StoreUnavailable`, a
+  rejected write :class:`~graphmem.errors.TransactionFailed`, anything else
+  :class:`~graphmem.errors.StoreError`.
+- ``timeout`` (the URL's ``?timeout=``) bounds every read and write transaction on the server
+  (the driver's transaction timeout), sending a request (``connection_write_timeout``) and
+  :meth:`Neo4jDialect.ping` (on a thread, so even a frozen server answers within it). The
+  driver has no read timeout of its own: a server frozen mid-reply is noticed by the
+  transaction timeout only once it runs again, or by the OS's TCP keep-alive.
 - When the server has the Graph Data Science library, :meth:`Neo4jDialect.pagerank` runs
   personalized PageRank there (``gds.pageRank.stream`` with weighted ``sourceNodes``) on a
   projection of one namespace, re-projected after writes.
@@ -22,11 +29,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from graphmem.errors import ConfigError, ConnectionFailed, StoreError, TransactionFailed
-from graphmem.store.cypher.dialect import Params, Row, Transaction
+from graphmem.errors import (
+    ConfigError,
+    ConnectionFailed,
+    StoreError,
+    StoreUnavailable,
+    TransactionFailed,
+)
+from graphmem.store.cypher.dialect import DEFAULT_TIMEOUT, Params, Row, Transaction
 from graphmem.store.cypher.queries import Statement, load
 from graphmem.store.lexical import lucene_query
 
@@ -96,7 +110,7 @@ class Neo4jDialect:
         user: str = "neo4j",
         password: str = "",
         database: str | None = None,
-        timeout: float = 600.0,
+        timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = 10.0,
         max_retry_time: float = 30.0,
         driver: Any = None,
@@ -125,6 +139,7 @@ class Neo4jDialect:
                 # fails after connect_timeout instead of the driver's 60 s.
                 connection_acquisition_timeout=connect_timeout,
                 max_transaction_retry_time=max_retry_time,
+                connection_write_timeout=timeout,
             )
         self._driver = driver
         self._user = user
@@ -186,12 +201,45 @@ class Neo4jDialect:
         if isinstance(exc, nex.AuthError):
             return ConnectionFailed(f"Neo4j at {self.display_url} refused the credentials: {exc}")
         if isinstance(exc, nex.ServiceUnavailable | nex.SessionExpired):
-            return ConnectionFailed(f"lost Neo4j at {self.display_url} while {what}: {exc}")
+            return StoreUnavailable(f"lost Neo4j at {self.display_url} while {what}: {exc}")
+        if "TransactionTimedOut" in str(getattr(exc, "code", "") or ""):
+            return StoreUnavailable(
+                f"Neo4j at {self.display_url} did not finish {what} within {self.timeout:g} s "
+                "(the store URL's ?timeout=SECONDS)"
+            )
         if write:
             return TransactionFailed(
                 f"Neo4j rolled back the transaction while {what}; nothing of it is stored: {exc}"
             )
         return StoreError(f"Neo4j failed while {what}: {exc}")
+
+    def _bounded(self, work: Callable[[Any], T], timeout: float | None) -> Callable[[Any], T]:
+        from neo4j import unit_of_work
+
+        bounded: Callable[[Any], T] = unit_of_work(timeout=timeout)(work)
+        return bounded
+
+    def ping(self, timeout: float) -> None:
+        """Raise :class:`StoreUnavailable` unless the server answers within ``timeout``."""
+        failed: list[BaseException] = []
+
+        def check() -> None:
+            try:
+                self._driver.verify_connectivity()
+            except BaseException as exc:
+                failed.append(exc)
+
+        worker = threading.Thread(target=check, name="graphmem-neo4j-ping", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise StoreUnavailable(
+                f"Neo4j at {self.display_url} did not answer a ping within {timeout:g} s"
+            )
+        if failed:
+            raise StoreUnavailable(
+                f"Neo4j at {self.display_url} did not answer a ping: {failed[0]}"
+            ) from failed[0]
 
     def read(self, stmt: Statement, params: Params) -> list[Row]:
         from neo4j import exceptions as nex
@@ -203,12 +251,17 @@ class Neo4jDialect:
 
         try:
             with self._session() as session:
-                rows: list[Row] = session.execute_read(work)
+                rows: list[Row] = session.execute_read(self._bounded(work, self.timeout))
                 return rows
         except (nex.Neo4jError, nex.DriverError) as exc:
             raise self._translate(exc, f"running {stmt.name}", write=False) from exc
 
     def transaction(self, work: Callable[[Transaction], T], *, what: str) -> T:
+        return self._write(work, what, self.timeout)
+
+    def _write(self, work: Callable[[Transaction], T], what: str, timeout: float | None) -> T:
+        """Run ``work`` in one write transaction the server ends after ``timeout`` seconds
+        (None: no bound, for schema changes that wait for indexes)."""
         from neo4j import exceptions as nex
 
         def run(tx: Any) -> T:
@@ -216,7 +269,7 @@ class Neo4jDialect:
 
         try:
             with self._session() as session:
-                out: T = session.execute_write(run)
+                out: T = session.execute_write(self._bounded(run, timeout))
         except (nex.Neo4jError, nex.DriverError) as exc:
             raise self._translate(exc, what, write=True) from exc
         self._stale.update(self._projected)
@@ -226,7 +279,8 @@ class Neo4jDialect:
         def work(tx: Transaction) -> list[Row]:
             return tx.read(stmt, params)
 
-        return self.transaction(work, what=f"running {stmt.name}")
+        # schema statements wait for indexes (up to 300 s): not bounded by the query timeout
+        return self._write(work, f"running {stmt.name}", None)
 
     # -- schema -------------------------------------------------------------------------------
     def ensure_schema(self) -> None:

@@ -13,8 +13,8 @@ Layout in the graph (the same for both dialects):
 - the caches are ``GmVector`` (model, key) and ``GmExtraction`` (key) nodes; ``GmNamespace`` and
   ``GmModel`` record each namespace's embedding model and each model's dimension.
 
-Every write of a batch goes through one :meth:`Dialect.transaction`, reads first, then writes;
-what that guarantees on each server is in :mod:`~graphmem.store.cypher.dialect`.
+Every write of a batch goes through one :meth:`Dialect.transaction`, reads first, then writes
+(what that guarantees on each server: :mod:`~graphmem.store.cypher.dialect`).
 
 >>> from graphmem.store import open_store               # doctest: +SKIP
 >>> store = open_store("falkordb://127.0.0.1:6379/memory")  # doctest: +SKIP
@@ -26,7 +26,6 @@ import json
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -116,12 +115,7 @@ class CypherStore(CypherLifecycle):
     def __enter__(self) -> CypherStore:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -130,6 +124,9 @@ class CypherStore(CypherLifecycle):
                 self._closed = True
                 self._views.clear()
                 self.dialect.close()
+
+    def ping(self, timeout: float) -> None:
+        self._open().ping(timeout)
 
     def _open(self) -> Dialect:
         if self._closed:
@@ -232,7 +229,8 @@ class CypherStore(CypherLifecycle):
         return sorted(str(r[0]) for r in rows if r[0] is not None)
 
     def delete_namespace(self, namespace: str) -> DeleteReport:
-        """Delete every node and edge of ``namespace`` (the caches stay)."""
+        """Delete every node and edge of ``namespace``, its extraction-cache rows and the
+        vectors no other namespace uses."""
         with self._lock:
             self._open()
             work = NamespaceDeleter(self.dialect, namespace)

@@ -17,7 +17,13 @@ from contextlib import contextmanager, suppress
 from os import PathLike
 from pathlib import Path
 
-from graphmem.errors import ConnectionFailed, GraphmemError, StoreError, TransactionFailed
+from graphmem.errors import (
+    ConnectionFailed,
+    GraphmemError,
+    StoreError,
+    StoreUnavailable,
+    TransactionFailed,
+)
 from graphmem.store.sqlite.schema import apply_migrations, check_file, integrity_problems
 
 
@@ -187,6 +193,23 @@ class SQLiteFile:
             raise StoreError(
                 f"{self.path} is corrupt: {shown} (restore a backup, or run sqlite3's .recover)"
             )
+
+    def ping(self, timeout: float) -> None:
+        """Raise :class:`StoreUnavailable` if the store is closed, or its file is gone or can
+        no longer be read and written (the open connection would go on working on a deleted
+        file until it closes, losing what is written). Takes no lock: an ingest holding the
+        file for minutes does not make the store unready."""
+        if self._conn is None:
+            raise StoreUnavailable(f"{self.url}: the store is closed")
+        if self.path == ":memory:":
+            return
+        try:
+            with open(self.path, "r+b") as f:
+                header = f.read(16)
+        except OSError as exc:
+            raise StoreUnavailable(f"{self.url}: the file cannot be opened: {exc}") from exc
+        if header != b"SQLite format 3\x00":
+            raise StoreUnavailable(f"{self.url}: the file is no longer a SQLite database")
 
     def close(self) -> None:
         """Close the file. Further calls raise :class:`StoreError`."""

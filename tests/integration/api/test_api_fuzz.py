@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 import httpx
@@ -30,8 +30,10 @@ SCALARS = {
     "DateTime": st.datetimes(timezones=st.just(UTC)).map(lambda d: nodes.String(d.isoformat())),
     "JSON": st.just(nodes.Object([])),
 }
+#: bounded: a fixed number of examples each, none allowed more than 10 s (a generous bound on a
+#: busy 2-core machine; an example that hangs fails instead of stalling the suite)
 FUZZ = dict(
-    deadline=None,
+    deadline=timedelta(seconds=10),
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     database=None,

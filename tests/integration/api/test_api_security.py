@@ -9,37 +9,26 @@ hash embedder: none of this depends on the model, so no model is loaded.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 import websockets
 
 from graphmem.keys import create_key, revoke_key
 from graphmem.memory import Memory
 from graphmem_api.app import GraphmemApp
-from graphmem_api.server import build_app, make_server
+from graphmem_api.server import build_app
+
+from support.api import HashEmbedder, Served
 
 SEARCH = "query($q: String!) { search(question: $q, k: 2) { passages { passage { text } } } }"
 INGEST = "mutation($d: [DocumentInput!]!) { ingest(documents: $d, batchSize: 8) { id } }"
 JOB = "query($id: ID!) { job(id: $id) { status done total rejected { index message } } }"
-
-
-class HashEmbedder:
-    name, dim = "hash-16", 16
-
-    def embed(self, texts: Any, *, kind: str = "passage") -> Any:
-        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], np.uint8) for t in texts]
-        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), 16) + 1.0
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def new_memory(path: Path) -> Memory:
@@ -147,33 +136,6 @@ def test_an_empty_key_file_refuses_every_request(tmp_path: Path) -> None:
 
     asyncio.run(run())
     mem.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Served:
-    """The app under uvicorn on 127.0.0.1 (websockets need a real socket)."""
-
-    def __init__(self, app: GraphmemApp) -> None:
-        self.port = _free_port()
-        self.server = make_server(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(60)
 
 
 async def _open_session(url: str, *, header: str | None = None, payload: Any = None) -> Any:

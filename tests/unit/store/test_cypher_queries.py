@@ -6,7 +6,7 @@ import pytest
 
 from graphmem.errors import ConfigError, InputError
 from graphmem.store.cypher import _split, open_cypher_store, redact
-from graphmem.store.cypher.falkordb import _fast_encode, compose, encode, header
+from graphmem.store.cypher.params import _fast_encode, compose, encode, header
 from graphmem.store.cypher.queries import DIALECTS, Statement, check_name, load, names, parse
 
 
