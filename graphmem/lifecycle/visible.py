@@ -40,7 +40,8 @@ def search(
 ) -> SearchResult:
     """:meth:`Searcher.search`, without the archived nodes unless the question is dated."""
     ns = searcher.namespace if namespace is None else namespace
-    include = list(include) if include is not None else None
+    if include is not None and not isinstance(include, str):
+        include = list(include)  # a generator would be used up by the first of several runs
 
     def run(size: int) -> SearchResult:
         return searcher.search(

@@ -140,3 +140,25 @@ def test_the_strength_prior_reorders_episodes_only_when_set(store: SQLiteStore) 
     heavy = result.model_copy(deep=True)
     _strength_prior(searcher, NS, heavy, StrengthSettings(prior_weight=0.9))  # type: ignore[arg-type]
     assert ranked[0].id != strongest and heavy.episodes[0].episode.id == strongest
+
+
+def test_search_takes_include_as_a_word_or_a_generator(store: SQLiteStore) -> None:
+    # one word is one unit (not its letters); a generator is read once, for every run
+    from graphmem.lifecycle.visible import search
+    from graphmem.retrieve.search import Searcher
+
+    class Flat:
+        model = "flat"
+        dim = 4
+
+        def embed(self, texts: list[str], kind: str = "passage") -> object:
+            import numpy as np
+
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    searcher = Searcher(store, Flat(), namespace=NS)  # type: ignore[arg-type]
+    word = search(searcher, "jazz", StrengthSettings(), include="episodes")
+    gen = search(searcher, "jazz", StrengthSettings(), include=(u for u in ["episodes"]))
+    assert word.passages == gen.passages == [] and word.model_dump(exclude={"timings_ms"}) == (
+        gen.model_dump(exclude={"timings_ms"})
+    )
