@@ -1,12 +1,13 @@
 """Default search without archived and merged nodes (and the strength prior and recalls, when
 set).
 
-An archived (or merged) node stays in the store, the graph and its indexes, so walks still pass through it
-and ``as_of`` or ``between`` searches (questions about the past) still return it; a default
-search only leaves it out of the result. To still return as many hits as a search without
-archives would, the search is run again with a larger ``k`` (doubling, up to ``MAX_K``) while
-removing archived hits left a list shorter than the plain search's, and each list is then cut
-to the plain search's length. With nothing archived, the search runs once, as before: restoring
+An archived (or merged) node stays in the store, the graph and its indexes, so walks still pass
+through it and ``as_of`` or ``between`` searches (questions about the past) still return it; a
+default search only leaves it out of the result. To still return as many hits as a search
+without archives would, the search is run again with a larger ``k`` (doubling, up to ``MAX_K``)
+while removing archived hits left a list shorter than the plain search's; only such a list is
+taken from the wider search (cut to the plain search's length), the others keep the plain
+search's order. With nothing archived or merged, the search runs once, as before: restoring
 every archived node gives back the very same results.
 """
 
@@ -72,17 +73,23 @@ def _visible(
     run: Callable[[int], SearchResult], first: SearchResult, hidden: set[str], k: int
 ) -> SearchResult:
     target = _lengths(first)
-    size, raw, shown = k, first, _drop(first, hidden)
-    while size < MAX_K and any(_lengths(shown)[n] < target[n] for n in _LISTS):
+    out = _drop(first, hidden)
+    # Only a list that lost hits is taken from a wider search: the others keep the plain
+    # search's order (a wider k may order a list a little differently).
+    short = {n for n in _LISTS if len(getattr(out, n)) < target[n]}
+    size, raw = k, first
+    while short and size < MAX_K:
         size = min(MAX_K, size * 2)
         wider = run(size)
-        grew = any(_lengths(wider)[n] > _lengths(raw)[n] for n in _LISTS)
-        raw, shown = wider, _drop(wider, hidden)
-        if not grew:
+        shown = _drop(wider, hidden)
+        for name in sorted(short):
+            setattr(out, name, getattr(shown, name)[: target[name]])
+            if len(getattr(out, name)) == target[name]:
+                short.discard(name)
+        if not any(_lengths(wider)[n] > _lengths(raw)[n] for n in short):
             break
-    for name in _LISTS:
-        setattr(shown, name, getattr(shown, name)[: target[name]])
-    return shown
+        raw = wider
+    return out
 
 
 def _facts(hits: list[FactHit], hidden: set[str]) -> list[FactHit]:
