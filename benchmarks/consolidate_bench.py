@@ -16,6 +16,7 @@ import sys
 
 from graphmem.bench.common import bench_namespace
 from graphmem.bench.conversation import load_conversation
+from graphmem.bench.conversation_result import ConversationRun
 from graphmem.bench.conversation_runner import run_conversation
 from graphmem.memory import Memory
 
@@ -30,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     ds = load_conversation(args.folder)
 
-    def recall(run: object) -> dict[str, float]:
-        methods = getattr(run, "methods")["graphmem"]
+    def recall(run: ConversationRun) -> dict[str, float]:
+        methods = run.methods["graphmem"]
         return {f"R@{k}": round(100 * float(methods[f"recall@{k}"]), 2) for k in KS}
 
     with Memory(args.store, extractor="nlp", namespace=bench_namespace(ds.name, "nlp")) as mem:
