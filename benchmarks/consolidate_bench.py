@@ -1,5 +1,6 @@
 """A conversation folder's evidence-turn recall before and after ``consolidate`` (issue 22:
-every ``graphmem bench`` folder unchanged or better), then with every merge undone.
+every ``graphmem bench`` folder unchanged or better), then with every merge undone (session
+units, ``--summaries``, stay: a restore undoes merges only).
 
 Each run is ``graphmem bench``'s conversation run (:func:`graphmem.bench.conversation_runner.
 run_conversation`) on a store the conversations are in (else they are ingested first).
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("folder")
     ap.add_argument("--store", required=True)
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--summaries", action="store_true", help="also a unit per session")
     args = ap.parse_args(argv)
     ds = load_conversation(args.folder)
 
@@ -38,12 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     with Memory(args.store, extractor="nlp", namespace=bench_namespace(ds.name, "nlp")) as mem:
         before = run_conversation(mem, ds, KS, limit=args.limit, progress=False)
         merged: dict[str, list[str]] = {}
-        counts = {"entities": 0, "facts": 0}
+        counts = {"entities": 0, "facts": 0, "session_units": 0}
         for ns in before.namespaces:
-            report = mem.consolidate(namespace=ns)
+            report = mem.consolidate(namespace=ns, summaries=args.summaries)
             merged[ns] = [m["id"] for m in report.merges]
             counts["entities"] += report.merged_entities
             counts["facts"] += report.folded_facts
+            counts["session_units"] += report.session_units
         after = run_conversation(mem, ds, KS, limit=args.limit, progress=False)
         for ns, ids in merged.items():
             if ids:

@@ -265,9 +265,11 @@ class AsyncMemory:
         )
 
     async def consolidate(
-        self, *, namespace: str | None = None, dry_run: bool = False
+        self, *, namespace: str | None = None, dry_run: bool = False, summaries: bool = False
     ) -> ConsolidateReport:
-        return await asyncio.to_thread(self.sync.consolidate, namespace=namespace, dry_run=dry_run)
+        return await asyncio.to_thread(
+            self.sync.consolidate, namespace=namespace, dry_run=dry_run, summaries=summaries
+        )
 
     async def restore(
         self,

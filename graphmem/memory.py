@@ -436,11 +436,14 @@ class Memory:
         return _forget.forget(self.store, ns, policy, self.strength, dry_run=dry_run)
 
     def consolidate(
-        self, *, namespace: str | None = None, dry_run: bool = False
+        self, *, namespace: str | None = None, dry_run: bool = False, summaries: bool = False
     ) -> ConsolidateReport:
         """Merge duplicate entities on alias evidence and fold repeated facts, each merge
-        recorded and undone by :meth:`restore` (see :mod:`graphmem.lifecycle.consolidate`)."""
-        return _consolidate.consolidate(self.store, self._ns(namespace), dry_run=dry_run)
+        recorded and undone by :meth:`restore`; ``summaries``: a unit per session too (see
+        :mod:`graphmem.lifecycle.consolidate`)."""
+        units = self.embedder if summaries else None
+        ns = self._ns(namespace)
+        return _consolidate.consolidate(self.store, ns, dry_run=dry_run, summaries=units)
 
     def restore(
         self,

@@ -203,6 +203,8 @@ class ConsolidateReport(BaseModel):
     dry_run: bool = False
     merged_entities: int = 0
     folded_facts: int = 0
+    #: session summaries written (``summaries=True``)
+    session_units: int = 0
     #: one per merge: ``{"id", "into", "kind", "evidence"}``
     merges: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -158,7 +158,7 @@ class MemoryOperations(Protocol):
     ) -> ForgetReport: ...
 
     def consolidate(
-        self, *, namespace: str | None = None, dry_run: bool = False
+        self, *, namespace: str | None = None, dry_run: bool = False, summaries: bool = False
     ) -> ConsolidateReport: ...
 
     def restore(
@@ -294,7 +294,7 @@ class AsyncMemoryOperations(Protocol):
     ) -> ForgetReport: ...
 
     async def consolidate(
-        self, *, namespace: str | None = None, dry_run: bool = False
+        self, *, namespace: str | None = None, dry_run: bool = False, summaries: bool = False
     ) -> ConsolidateReport: ...
 
     async def restore(

@@ -82,6 +82,7 @@ class ConsolidateReport:
     dry_run: bool
     merged_entities: int
     folded_facts: int
+    session_units: int = strawberry.field(description="session summaries written")
     merges: list[JSON] = strawberry.field(description="{id, into, kind, evidence} per merge")
 
 
@@ -90,6 +91,7 @@ def to_consolidate_report(report: ConsolidateModel) -> ConsolidateReport:
         dry_run=report.dry_run,
         merged_entities=report.merged_entities,
         folded_facts=report.folded_facts,
+        session_units=report.session_units,
         merges=[cast(JSON, x) for x in report.merges],
     )
 
@@ -142,14 +144,21 @@ class MemoryMutations:
 
     @strawberry.mutation(
         description="Merge duplicate entities on alias evidence and fold repeated facts; each "
-        "merge is recorded in the nodes' lifecycle and undone by a restore (nothing is deleted)."
+        "merge is recorded in the nodes' lifecycle and undone by a restore (nothing is deleted). "
+        "`summaries`: also a memory unit per session of episodes (extractive)."
     )
     async def consolidate(
-        self, info: Info, namespace: str | None = None, dry_run: bool = False
+        self,
+        info: Info,
+        namespace: str | None = None,
+        dry_run: bool = False,
+        summaries: bool = False,
     ) -> ConsolidateReport:
         ctx = info.context
         ns = ctx.namespace(namespace, write=not dry_run)
-        report = await ctx.runtime.call(ctx.memory.consolidate, namespace=ns, dry_run=dry_run)
+        report = await ctx.runtime.call(
+            ctx.memory.consolidate, namespace=ns, dry_run=dry_run, summaries=summaries
+        )
         return to_consolidate_report(report)
 
     @strawberry.mutation(

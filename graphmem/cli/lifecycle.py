@@ -122,13 +122,16 @@ def consolidate_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="report what would merge; change nothing")
     ] = False,
+    summaries: Annotated[
+        bool, typer.Option("--summaries", help="also a summary unit per session of episodes")
+    ] = False,
     store: StoreOpt = None,
     namespace: NamespaceOpt = None,
 ) -> None:
     """Merge duplicate entities on alias evidence and fold repeated facts; every merge is
     recorded (graphmem show) and undone by graphmem restore <id>."""
     with open_existing(store, namespace) as mem:
-        report = mem.consolidate(dry_run=dry_run)
+        report = mem.consolidate(dry_run=dry_run, summaries=summaries)
         ids = [i for m in report.merges for i in (m["id"], m["into"])]
         nodes = mem.get_nodes(ids)
     for m in report.merges:
@@ -136,4 +139,7 @@ def consolidate_command(
         why = ", ".join(m["evidence"])
         console.print(f"{m['kind']} {m['id']} {a!r} -> {m['into']} {b!r} ({why})", markup=False)
     verb = "would merge" if dry_run else "merged"
-    err.print(f"{verb} {report.merged_entities} entities, folded {report.folded_facts} facts")
+    err.print(
+        f"{verb} {report.merged_entities} entities, folded {report.folded_facts} facts, "
+        f"{report.session_units} session summaries"
+    )

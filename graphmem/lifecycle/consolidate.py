@@ -41,7 +41,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from graphmem.embed.base import Embedder
 from graphmem.lifecycle.strength import id_pages
+from graphmem.lifecycle.summaries import session_units
 from graphmem.models import ConsolidateReport, Entity, Fact, LifecycleEvent
 from graphmem.names import fold
 from graphmem.store.base import Store
@@ -179,8 +181,10 @@ def consolidate(
     dry_run: bool = False,
     entities: bool = True,
     facts: bool = True,
+    summaries: Embedder | None = None,
 ) -> ConsolidateReport:
-    """Find and (unless ``dry_run``) record the merges of ``namespace`` (see above)."""
+    """Find and (unless ``dry_run``) record the merges of ``namespace`` (see above); with an
+    embedder as ``summaries``, also write a unit per session (:mod:`~graphmem.lifecycle.summaries`)."""
     merges: list[Merge] = []
     recorded: dict[str, str] = {}
     if entities:
@@ -215,6 +219,11 @@ def consolidate(
             for m in merges
         ],
     )
+    if summaries is not None:
+        units = session_units(store, summaries, namespace)
+        report.session_units = len(units.hyperedges)
+        if units.hyperedges and not dry_run:
+            store.write(units)
     if dry_run or not merges:
         return report
     at = datetime.now(UTC)

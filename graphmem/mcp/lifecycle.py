@@ -27,13 +27,16 @@ def register_lifecycle(server: MCPServer[Any], backend: Backend) -> None:
         dry_run: Annotated[
             bool, Field(description="only report what would merge; change nothing")
         ] = False,
+        summaries: Annotated[
+            bool, Field(description="also store one summary unit per conversation session")
+        ] = False,
     ) -> Annotated[CallToolResult, ConsolidateReport]:
         """Merge duplicate entities ("Priya" into "Priya Natarajan", "UK" into "United Kingdom")
         on alias evidence and fold repeated facts. Every merge is recorded and can be undone;
         nothing is deleted."""
 
         def run(m: Memory, ns: str) -> ConsolidateReport:
-            return m.consolidate(namespace=ns, dry_run=dry_run)
+            return m.consolidate(namespace=ns, dry_run=dry_run, summaries=summaries)
 
         report = await (backend.read(run) if dry_run else backend.write(run))
         verb = "Would merge" if dry_run else "Merged"

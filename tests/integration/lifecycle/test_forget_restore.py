@@ -158,3 +158,25 @@ def test_recalls_count_only_when_asked(mem: Memory) -> None:
     for i in shown:  # recalled now: its clock restarts and its stability grows
         after = mem.lifecycle(i, namespace=NS).strength  # type: ignore[union-attr]
         assert after is not None and after > before[i]  # type: ignore[operator]
+
+
+def test_session_summaries_are_units_a_search_finds(mem: Memory) -> None:
+    sessions = {e["session"] for e in EPISODES}
+    units_before = mem.stats(NS).hyperedges
+    dry = mem.consolidate(namespace=NS, summaries=True, dry_run=True)
+    assert dry.session_units == len(sessions) and mem.stats(NS).hyperedges == units_before
+    done = mem.consolidate(namespace=NS, summaries=True)
+    assert done.session_units == len(sessions)
+    units = mem.store.get_hyperedges(NS, mem.store.list_ids(NS, "hyperedge", limit=1000))
+    by_session = {u.description.split(" ")[1]: u for u in units.values() if u.kind == "session"}
+    assert set(by_session) == sessions
+    first = by_session["ada-1"]
+    assert "Lisbon" in first.description and "(2020-01-10)" in first.description
+    assert first.members  # the entities its turns produced
+    eps = mem.store.get_episodes(NS, mem.store.list_ids(NS, "episode", limit=1000)).values()
+    linked = {e.src for e in mem.store.edges_of(NS, [first.id], ["EVIDENCE"]) if e.dst == first.id}
+    assert linked == {e.id for e in eps if e.session == "ada-1"}  # its episodes point at it
+    found = mem.search("What did Ada say when she lived in Lisbon by the river?", k=5,
+                       namespace=NS, include=["hyperedges"])  # fmt: skip
+    assert first.id in [h.hyperedge.id for h in found.hyperedges]
+    assert mem.consolidate(namespace=NS, summaries=True).session_units == 0  # written once
