@@ -24,8 +24,10 @@ from graphmem.ingest.episodes import EpisodeIngestSettings
 from graphmem.ingest.hyperedges import HyperSettings
 from graphmem.ingest.resolve import ResolverSettings
 from graphmem.ingest.temporal import TemporalSettings
+from graphmem.lifecycle.strength import StrengthSettings
 from graphmem.memory import Memory
 from graphmem.models import (
+    ConsolidateReport,
     DeleteReport,
     Entity,
     Episode,
@@ -33,11 +35,14 @@ from graphmem.models import (
     Event,
     Fact,
     FactHit,
+    ForgetReport,
     Hyperedge,
     IngestReport,
+    Lifecycle,
     Link,
     Neighbor,
     Passage,
+    RestoreReport,
     SearchResult,
     Stats,
 )
@@ -73,6 +78,7 @@ class AsyncMemory:
         temporal: TemporalSettings | None = None,
         hyperedges: HyperSettings | None = None,
         namer: Namer | str | None = "auto",
+        strength: StrengthSettings | None = None,
         retrieval: PassageSearchSettings | None = None,
         episodes: EpisodeIngestSettings | None = None,
         episodic: EpisodeSearchSettings | None = None,
@@ -90,6 +96,7 @@ class AsyncMemory:
             temporal=temporal,
             hyperedges=hyperedges,
             namer=namer,
+            strength=strength,
             retrieval=retrieval,
             episodes=episodes,
             episodic=episodic,
@@ -284,6 +291,34 @@ class AsyncMemory:
         namespace: str | None = None,
     ) -> dict[str, int]:
         return await asyncio.to_thread(self.sync.export, out, format=format, namespace=namespace)
+
+    async def lifecycle(self, node_id: str, *, namespace: str | None = None) -> Lifecycle | None:
+        return await asyncio.to_thread(self.sync.lifecycle, node_id, namespace=namespace)
+
+    async def forget(
+        self, *, policy: str, namespace: str | None = None, dry_run: bool = False
+    ) -> ForgetReport:
+        return await asyncio.to_thread(
+            self.sync.forget, policy=policy, namespace=namespace, dry_run=dry_run
+        )
+
+    async def consolidate(
+        self, *, namespace: str | None = None, dry_run: bool = False, summaries: bool = False
+    ) -> ConsolidateReport:
+        return await asyncio.to_thread(
+            self.sync.consolidate, namespace=namespace, dry_run=dry_run, summaries=summaries
+        )
+
+    async def restore(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        all_archived: bool = False,
+        namespace: str | None = None,
+    ) -> RestoreReport:
+        return await asyncio.to_thread(
+            self.sync.restore, ids, all_archived=all_archived, namespace=namespace
+        )
 
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         return await asyncio.to_thread(self.sync.delete, source=source, namespace=namespace)

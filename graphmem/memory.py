@@ -21,19 +21,25 @@ from graphmem.errors import ConfigError, InputError
 from graphmem.extract.base import Extractor
 from graphmem.extract.make import EXTRACTORS as EXTRACTORS
 from graphmem.extract.make import make_extractor as make_extractor
-from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind, normalize_name
+from graphmem.ids import ENTITY, check_namespace, entity_id, is_kind
 from graphmem.ingest.episodes import EpisodeIngestor, EpisodeIngestSettings
-from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings, add_units, note_unit
+from graphmem.ingest.hyperedges import HyperedgeHook, HyperSettings
+from graphmem.ingest.notes import add_note
 from graphmem.ingest.pipeline import Ingestor
 from graphmem.ingest.resolve import ResolverSettings
-
-# the file readers behind `graphmem ingest`: documents and episodes for add_many / add_episodes
 from graphmem.ingest.sources import FileProblem as FileProblem
 from graphmem.ingest.sources import iter_jsonl as iter_jsonl
 from graphmem.ingest.sources import read_documents as read_documents
 from graphmem.ingest.sources import read_episodes as read_episodes
+from graphmem.ingest.sources import to_document
 from graphmem.ingest.temporal import TemporalHook, TemporalSettings
+from graphmem.lifecycle import consolidate as _consolidate
+from graphmem.lifecycle import forget as _forget
+from graphmem.lifecycle.states import lifecycle_of
+from graphmem.lifecycle.strength import StrengthSettings
+from graphmem.lifecycle.visible import search as visible_search
 from graphmem.models import (
+    ConsolidateReport,
     DeleteReport,
     Document,
     Entity,
@@ -43,18 +49,21 @@ from graphmem.models import (
     Event,
     Fact,
     FactHit,
+    ForgetReport,
     Hyperedge,
     IngestReport,
+    Lifecycle,
     Link,
     Neighbor,
     Passage,
+    RestoreReport,
     SearchResult,
     Stats,
     top_facts,
 )
 from graphmem.operations import DocumentLike as DocumentLike
 from graphmem.operations import EpisodeLike as EpisodeLike
-from graphmem.operations import progress_step, renamed, to_document
+from graphmem.operations import progress_step, renamed
 from graphmem.retrieve.asof import warm as warm_asof
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer
@@ -68,7 +77,8 @@ from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
 from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
-from graphmem.store.base import Store, Warmable, WriteBatch
+from graphmem.store.base import Store, Warmable
+from graphmem.store.export import delete_prefix, export_as
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -93,9 +103,10 @@ class Memory:
     (:class:`~graphmem.retrieve.passages.PassageSearchSettings`), ``episode_search``
     (:class:`~graphmem.retrieve.episodes.EpisodeSearchSettings`), ``episode_ingest``
     (:class:`~graphmem.ingest.episodes.EpisodeIngestSettings`), ``resolver``, ``temporal`` (the
-    functional-predicate rule, run by :attr:`temporal_hook`) and ``hyperedges`` (run by
-    :attr:`hyperedge_hook`). ``retrieval=``, ``episodes=`` and ``episodic=`` are the deprecated
-    names of the first three.
+    functional-predicate rule, run by :attr:`temporal_hook`), ``hyperedges`` (run by
+    :attr:`hyperedge_hook`) and ``strength`` (the forgetting curve:
+    :class:`~graphmem.lifecycle.strength.StrengthSettings`). ``retrieval=``, ``episodes=`` and
+    ``episodic=`` are the deprecated names of the first three.
     """
 
     def __init__(
@@ -112,6 +123,7 @@ class Memory:
         temporal: TemporalSettings | None = None,
         hyperedges: HyperSettings | None = None,
         namer: Namer | str | None = "auto",
+        strength: StrengthSettings | None = None,
         retrieval: PassageSearchSettings | None = None,
         episodes: EpisodeIngestSettings | None = None,
         episodic: EpisodeSearchSettings | None = None,
@@ -145,6 +157,7 @@ class Memory:
         self.episode_search = episode_search or EpisodeSearchSettings()
         self._namer_spec = namer
         self._namer: Namer | None = None
+        self.strength = strength or StrengthSettings()
 
     # -- helpers ------------------------------------------------------------------------------
     def _ns(self, namespace: str | None) -> str:
@@ -280,34 +293,7 @@ class Memory:
         extractor finds in ``text``.
         """
         ns = self._ns(namespace)
-        if not isinstance(text, str) or not text.strip():
-            raise InputError("the note is empty", field="text")
-        names = list(members) if members is not None else self._note_names(text)
-        batch = WriteBatch(namespace=ns)
-        ids: list[str] = []
-        for name in names:
-            if is_kind(name, ENTITY):
-                ids.append(name)
-                continue
-            norm = normalize_name(name)
-            if not norm:
-                continue
-            eid = entity_id(ns, name)
-            ids.append(eid)
-            batch.entities.append(Entity(id=eid, namespace=ns, name=name.strip(), normalized=norm))
-        unit = note_unit(ns, text, ids)
-        add_units(self.store, self.embedder, batch, [(unit, None)], self.hyperedge_hook.settings)
-        stored = next(
-            (h for h in batch.hyperedges if unit.id == h.id or set(ids) <= set(h.members)), unit
-        )
-        self._ingestor.commit(ns, batch, IngestReport())
-        return stored
-
-    def _note_names(self, text: str) -> list[str]:
-        if self.extractor is None:
-            return []
-        [ex] = self.extractor.extract([Passage(id="note", text=text)])
-        return [e.name for e in ex.entities]
+        return add_note(self._ingestor, self.hyperedge_hook.settings, ns, text, members)
 
     # -- search -------------------------------------------------------------------------------
     @property
@@ -358,9 +344,10 @@ class Memory:
         ``include``: which units to return, from :data:`UNITS` (default: all but "context",
         the session neighbours of each episode hit). See :mod:`graphmem.retrieve.search`.
         """
-        return self.searcher.search(
-            question, k=k, namespace=namespace, as_of=as_of, between=between, include=include
-        )
+        return visible_search(
+            self.searcher, question, self.strength, k=k, namespace=namespace, as_of=as_of,
+            between=between, include=include,
+        )  # fmt: skip
 
     def search_facts(
         self,
@@ -443,14 +430,41 @@ class Memory:
     ) -> dict[str, int]:
         """Write the namespace's nodes and edges (no embeddings) to ``out`` as ``"jsonl"`` or
         ``"graphml"`` (:meth:`to_networkx`'s graph); the counts written, by kind."""
-        from graphmem.store.export import export_namespace
-        from graphmem.store.networkx_graph import write_graphml
+        return export_as(self.store, self._ns(namespace), out, format)
 
-        if format == "graphml":
-            return write_graphml(self.to_networkx(namespace), out)  # type: ignore[arg-type]
-        if format != "jsonl":
-            raise InputError(f"unknown export format {format!r}: use jsonl or graphml")
-        return export_namespace(self.store, self._ns(namespace), out)  # type: ignore[arg-type]
+    # -- lifecycle (see graphmem.lifecycle) ----------------------------------------------------
+    def lifecycle(self, node_id: str, *, namespace: str | None = None) -> Lifecycle | None:
+        """A node's state (active, superseded, merged, archived), strength and history."""
+        return lifecycle_of(self.store, self._ns(namespace), node_id, self.strength)
+
+    def forget(
+        self, *, policy: str, namespace: str | None = None, dry_run: bool = False
+    ) -> ForgetReport:
+        """Archive the facts and episodes ``policy`` selects (``"strength:<x>"``, ``"quota:<n>"``):
+        out of default search, nothing deleted (see :mod:`graphmem.lifecycle.forget`)."""
+        ns = self._ns(namespace)
+        return _forget.forget(self.store, ns, policy, self.strength, dry_run=dry_run)
+
+    def consolidate(
+        self, *, namespace: str | None = None, dry_run: bool = False, summaries: bool = False
+    ) -> ConsolidateReport:
+        """Merge duplicate entities on alias evidence and fold repeated facts, each merge
+        recorded and undone by :meth:`restore`; ``summaries``: a unit per session too (see
+        :mod:`graphmem.lifecycle.consolidate`)."""
+        units = self.embedder if summaries else None
+        ns = self._ns(namespace)
+        return _consolidate.consolidate(self.store, ns, dry_run=dry_run, summaries=units)
+
+    def restore(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        all_archived: bool = False,
+        namespace: str | None = None,
+    ) -> RestoreReport:
+        """Bring archived or merged nodes (``ids``; all archived ones) back into default search."""
+        ns = self._ns(namespace)
+        return _forget.restore(self.store, ns, ids, all_archived=all_archived)
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport:
         """Delete a source's passages and what only they supported (the source matched exactly)."""
@@ -458,15 +472,7 @@ class Memory:
 
     def delete_prefix(self, prefix: str, *, namespace: str | None = None) -> DeleteReport:
         """Delete every source that starts with ``prefix`` (``"eng/"``), one source at a time."""
-        if not prefix:
-            raise InputError("an empty prefix would delete every source: use delete_namespace")
-        ns = self._ns(namespace)
-        total = DeleteReport()
-        for source in self.store.sources(ns, prefix):
-            report = self.store.delete_source(ns, source)
-            for name, value in report:
-                setattr(total, name, getattr(total, name) + value)
-        return total
+        return delete_prefix(self.store, self._ns(namespace), prefix)
 
     def delete_namespace(self, namespace: str) -> DeleteReport:
         return self.store.delete_namespace(self._ns(namespace))
@@ -481,8 +487,7 @@ class Memory:
             check(self._ns(namespace))
 
     def ping(self, timeout: float = 2.0) -> None:
-        """Raise :class:`~graphmem.errors.StoreUnavailable` unless the store answers within
-        ``timeout`` seconds (a cheap round trip; the API's ``/readyz`` asks it)."""
+        """Raise :class:`~graphmem.errors.StoreUnavailable` unless the store answers in time."""
         self.store.ping(timeout)
 
     def close(self) -> None:

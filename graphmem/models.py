@@ -145,6 +145,77 @@ class EpisodeIn(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+# ---------------------------------------------------------------- lifecycle
+
+#: where a fact, episode or unit stands: in search (active), ended by a newer fact
+#: (superseded), folded into another node (merged), or out of default search (archived)
+LifecycleState = Literal["active", "superseded", "merged", "archived"]
+LIFECYCLE_STATES: tuple[LifecycleState, ...] = ("active", "superseded", "merged", "archived")
+
+
+class LifecycleEvent(BaseModel):
+    """One step in a node's life: what happened, when, why, and by which policy or actor.
+
+    ``recorded`` is False for the steps read off the node itself (its ``created_at``, a fact's
+    ``expired_at``), which no store row records.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    node_id: str
+    kind: str
+    #: "stored", "superseded", "archived", "restored", "merged", "unmerged", "folded", ...
+    event: str
+    #: the node's state after this step
+    state: LifecycleState
+    at: datetime
+    reason: str | None = None
+    #: the policy or actor: "forget:strength<0.1", "restore", "temporal", "consolidate"...
+    actor: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    recorded: bool = True
+
+
+class Lifecycle(BaseModel):
+    """A node's state, its strength (facts and episodes) and its history, oldest step first."""
+
+    id: str
+    kind: str
+    state: LifecycleState = "active"
+    strength: float | None = None
+    events: list[LifecycleEvent] = Field(default_factory=list)
+
+
+class ForgetReport(BaseModel):
+    """What :meth:`graphmem.Memory.forget` archived (or would, with ``dry_run``)."""
+
+    policy: str
+    dry_run: bool = False
+    #: candidates weighed (active facts and episodes)
+    considered: int = 0
+    archived: dict[str, int] = Field(default_factory=dict)
+    ids: list[str] = Field(default_factory=list)
+
+
+class ConsolidateReport(BaseModel):
+    """What :meth:`graphmem.Memory.consolidate` merged (or would, with ``dry_run``)."""
+
+    dry_run: bool = False
+    merged_entities: int = 0
+    folded_facts: int = 0
+    #: session summaries written (``summaries=True``)
+    session_units: int = 0
+    #: one per merge: ``{"id", "into", "kind", "evidence"}``
+    merges: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class RestoreReport(BaseModel):
+    """What :meth:`graphmem.Memory.restore` brought back into default search."""
+
+    restored: int = 0
+    ids: list[str] = Field(default_factory=list)
+
+
 # ---------------------------------------------------------------- results
 
 

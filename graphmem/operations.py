@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
-from graphmem.errors import ConfigError, InputError
+from graphmem.errors import ConfigError
 from graphmem.models import Document, EpisodeIn
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from graphmem.async_memory import AsyncMemory
     from graphmem.memory import Memory
     from graphmem.models import (
+        ConsolidateReport,
         DeleteReport,
         Entity,
         Episode,
@@ -39,11 +40,14 @@ if TYPE_CHECKING:
         Event,
         Fact,
         FactHit,
+        ForgetReport,
         Hyperedge,
         IngestReport,
+        Lifecycle,
         Link,
         Neighbor,
         Passage,
+        RestoreReport,
         SearchResult,
         Stats,
     )
@@ -181,6 +185,25 @@ class MemoryOperations(Protocol):
         format: str = "jsonl",
         namespace: str | None = None,
     ) -> dict[str, int]: ...
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def lifecycle(self, node_id: str, *, namespace: str | None = None) -> Lifecycle | None: ...
+
+    def forget(
+        self, *, policy: str, namespace: str | None = None, dry_run: bool = False
+    ) -> ForgetReport: ...
+
+    def consolidate(
+        self, *, namespace: str | None = None, dry_run: bool = False, summaries: bool = False
+    ) -> ConsolidateReport: ...
+
+    def restore(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        all_archived: bool = False,
+        namespace: str | None = None,
+    ) -> RestoreReport: ...
 
     def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport: ...
 
@@ -321,6 +344,25 @@ class AsyncMemoryOperations(Protocol):
         format: str = "jsonl",
         namespace: str | None = None,
     ) -> dict[str, int]: ...
+    async def lifecycle(
+        self, node_id: str, *, namespace: str | None = None
+    ) -> Lifecycle | None: ...
+
+    async def forget(
+        self, *, policy: str, namespace: str | None = None, dry_run: bool = False
+    ) -> ForgetReport: ...
+
+    async def consolidate(
+        self, *, namespace: str | None = None, dry_run: bool = False, summaries: bool = False
+    ) -> ConsolidateReport: ...
+
+    async def restore(
+        self,
+        ids: Sequence[str] | None = None,
+        *,
+        all_archived: bool = False,
+        namespace: str | None = None,
+    ) -> RestoreReport: ...
 
     async def delete(self, *, source: str, namespace: str | None = None) -> DeleteReport: ...
 
@@ -381,6 +423,22 @@ REMOTE_OMISSIONS: dict[str, str] = {
         "a store's integrity is checked where the store is, by its operator (`graphmem stats` "
         "checks before it counts); a server answers /readyz for its own health"
     ),
+    "lifecycle": (
+        "not yet offered over GraphQL as an operation of its own: a client reads a fact's or "
+        "episode's state and history from the lifecycle field of its node type"
+    ),
+    "forget": (
+        "archiving by policy rewrites the state of a whole namespace; it runs where the store "
+        "is (`graphmem forget`), not yet as a server mutation"
+    ),
+    "consolidate": (
+        "not yet in the client: the server offers it as the consolidate mutation, which a "
+        "client can send with its own GraphQL request"
+    ),
+    "restore": (
+        "the twin of forget, which runs where the store is (`graphmem restore`); not yet a "
+        "server mutation"
+    ),
     "ping": (
         "it asks whether the memory's store answers, where the store is; a client asks the "
         "server's /readyz, which pings the store"
@@ -405,21 +463,6 @@ if TYPE_CHECKING:
         """mypy checks the local classes against the protocols, types included."""
         checked: tuple[MemoryOperations, AsyncMemoryOperations] = (memory, amemory)
         return list(checked)
-
-
-# -- what the local implementations share ---------------------------------------------------
-
-
-def to_document(doc: DocumentLike) -> Document:
-    """A :class:`Document` from one, from its text, or from a dict of its fields."""
-    if isinstance(doc, Document):
-        return doc
-    if isinstance(doc, str):
-        return Document(text=doc)
-    try:
-        return Document.model_validate(doc)
-    except Exception as exc:
-        raise InputError(f"not a document: {exc}") from exc
 
 
 def renamed(old_name: str, old: T | None, new_name: str, new: T | None) -> T | None:

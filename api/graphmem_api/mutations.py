@@ -1,7 +1,7 @@
 # mypy: disallow-untyped-decorators=False
 # (strawberry.mutation is untyped when it decorates a resolver)
 """The mutations that give a remote client the rest of ``Memory``'s writes: ``addEpisodes``,
-``addNote`` and ``deletePrefix`` (see :mod:`graphmem.operations`; ``retryFailed``, a job, is
+``addNote``, ``consolidate`` and ``deletePrefix`` (see :mod:`graphmem.operations`; ``retryFailed``, a job, is
 beside ``ingest``).
 
 :class:`MemoryMutations` is a base of the schema's ``Mutation``; each resolver calls the one
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
 
+from graphmem.models import ConsolidateReport as ConsolidateModel
 from graphmem.models import EpisodeIn, EpisodeReport
 from graphmem_api import types as t
 from graphmem_api.context import Context
@@ -75,6 +77,25 @@ def to_episode_report(report: EpisodeReport) -> t.EpisodeReport:
     return t.EpisodeReport(**{name: data.get(name, 0) for name in names})
 
 
+@strawberry.type(description="What a consolidation merged (or would, in a dry run).")
+class ConsolidateReport:
+    dry_run: bool
+    merged_entities: int
+    folded_facts: int
+    session_units: int = strawberry.field(description="session summaries written")
+    merges: list[JSON] = strawberry.field(description="{id, into, kind, evidence} per merge")
+
+
+def to_consolidate_report(report: ConsolidateModel) -> ConsolidateReport:
+    return ConsolidateReport(
+        dry_run=report.dry_run,
+        merged_entities=report.merged_entities,
+        folded_facts=report.folded_facts,
+        session_units=report.session_units,
+        merges=[cast(JSON, x) for x in report.merges],
+    )
+
+
 @strawberry.type
 class MemoryMutations:
     @strawberry.mutation(
@@ -120,6 +141,25 @@ class MemoryMutations:
             )
         unit = await ctx.runtime.call(ctx.memory.add_note, text, members=members, namespace=ns)
         return t.to_hyperedge(unit)
+
+    @strawberry.mutation(
+        description="Merge duplicate entities on alias evidence and fold repeated facts; each "
+        "merge is recorded in the nodes' lifecycle and undone by a restore (nothing is deleted). "
+        "`summaries`: also a memory unit per session of episodes (extractive)."
+    )
+    async def consolidate(
+        self,
+        info: Info,
+        namespace: str | None = None,
+        dry_run: bool = False,
+        summaries: bool = False,
+    ) -> ConsolidateReport:
+        ctx = info.context
+        ns = ctx.namespace(namespace, write=not dry_run)
+        report = await ctx.runtime.call(
+            ctx.memory.consolidate, namespace=ns, dry_run=dry_run, summaries=summaries
+        )
+        return to_consolidate_report(report)
 
     @strawberry.mutation(
         description="Delete every source that starts with `prefix`, and what only they supported."

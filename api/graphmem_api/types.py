@@ -19,6 +19,7 @@ from strawberry.scalars import JSON
 from graphmem import models as m
 from graphmem_api.context import Context
 from graphmem_api.errors import NOT_FOUND, APIError
+from graphmem_api.lifecycle import Lifecycle, node_lifecycle
 from graphmem_api.limits import check_range
 from graphmem_api.loaders import decode_cursor, encode_cursor, kind_of_id, page, walk
 
@@ -85,6 +86,10 @@ class Node:
             info.context, self.namespace, str(self.id), depth, first, after
         )
         return connection
+
+    @strawberry.field(description="Its state (active, superseded, merged, archived) and history.")
+    async def lifecycle(self, info: strawberry.Info[Context, None]) -> Lifecycle | None:
+        return await node_lifecycle(info.context, self.namespace, str(self.id))
 
 
 @strawberry.type(description="A unit of source text.")

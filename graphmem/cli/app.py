@@ -26,6 +26,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from graphmem.cli.lifecycle import (
+    consolidate_command,
+    forget_command,
+    restore_command,
+    show_command,
+)
 from graphmem.cli.mcp import mcp_command
 from graphmem.cli.options import NamespaceOpt, StoreOpt
 from graphmem.cli.server import keys_app, schema_command, serve_command
@@ -55,6 +61,10 @@ app.command("serve")(serve_command)
 app.command("schema")(schema_command)
 app.add_typer(keys_app, name="keys")
 app.command("mcp")(mcp_command)
+app.command("show")(show_command)
+app.command("forget")(forget_command)
+app.command("restore")(restore_command)
+app.command("consolidate")(consolidate_command)
 
 ExtractorOpt = Annotated[
     str,

@@ -12,7 +12,7 @@ re-exported here; episodes are JSON lines (:func:`read_episodes`). Errors name t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,20 @@ from graphmem.ingest.folders import read_documents as read_documents
 from graphmem.ingest.loaders import SUFFIXES as SUFFIXES
 from graphmem.ingest.loaders import FileProblem as FileProblem
 from graphmem.ingest.loaders import iter_jsonl as iter_jsonl
+from graphmem.models import Document
+
+
+def to_document(doc: Document | str | Mapping[str, Any]) -> Document:
+    """A :class:`Document` from one, from a text, or from a mapping of its fields."""
+    if isinstance(doc, Document):
+        return doc
+    if isinstance(doc, str):
+        return Document(text=doc)
+    try:
+        return Document.model_validate(doc)
+    except Exception as exc:
+        raise InputError(f"not a document: {exc}") from exc
+
 
 #: fields an episode line may have (``session_time`` is the conversation layout's name for time)
 EPISODE_FIELDS = {"text", "time", "session_time", "speaker", "session", "source", "metadata"}

@@ -23,6 +23,7 @@ from graphmem.errors import ConfigError, StoreError
 from graphmem.ids import check_namespace
 from graphmem.mcp.auth import SCOPE, ApiKeyHeader, KeyVerifier, RevokedStreams, caller_middleware
 from graphmem.mcp.backend import Backend, Caller
+from graphmem.mcp.lifecycle import register_lifecycle
 from graphmem.mcp.tools import register
 from graphmem.memory import DEFAULT_STORE_URL
 
@@ -89,6 +90,7 @@ def build_server(
         **auth,
     )
     register(server, backend)
+    register_lifecycle(server, backend)
     return server
 
 

@@ -33,6 +33,8 @@ from graphmem.models import (
     Event,
     Fact,
     Hyperedge,
+    LifecycleEvent,
+    LifecycleState,
     Passage,
     Stats,
 )
@@ -357,6 +359,35 @@ class Store(Protocol):
 
     def adjacent(self, namespace: str, ids: Sequence[str]) -> Mapping[str, list[tuple[str, float]]]:
         """PageRank-graph neighbours of each id, with edge weights, in one round trip."""
+        ...
+
+    # -- lifecycle (see graphmem.store.states) ------------------------------------------------
+    def record_lifecycle(self, namespace: str, events: Sequence[LifecycleEvent]) -> None:
+        """Append ``events`` to their nodes' histories and make each event's state its node's
+        recorded state (the last one given for a node wins), in one transaction."""
+        ...
+
+    def lifecycle_events(
+        self, namespace: str, ids: Sequence[str]
+    ) -> dict[str, list[LifecycleEvent]]:
+        """The recorded events of each of ``ids``, in the order recorded (ids without any are
+        left out)."""
+        ...
+
+    def lifecycle_states(self, namespace: str, ids: Sequence[str]) -> dict[str, LifecycleState]:
+        """The recorded state of each of ``ids`` that has one."""
+        ...
+
+    def ids_in_state(self, namespace: str, state: LifecycleState) -> list[str]:
+        """Ids whose recorded state is ``state``, ascending."""
+        ...
+
+    def record_recalls(self, namespace: str, ids: Sequence[str], at: datetime) -> None:
+        """Count one retrieval of each of ``ids`` at ``at`` (the strength of facts and episodes)."""
+        ...
+
+    def recalls(self, namespace: str, ids: Sequence[str]) -> dict[str, tuple[int, datetime]]:
+        """(times retrieved, last time) of each of ``ids`` retrieved at least once."""
         ...
 
     def stats(self, namespace: str) -> Stats: ...

@@ -2,13 +2,17 @@
 
 One JSON object per line, in this order:
 
-- ``{"type": "node", "kind": "passage", "data": {...}}`` for each node, by kind (in
-  :data:`~graphmem.store.base.NODE_KINDS` order), then by id; ``data`` is the model's
-  ``model_dump(mode="json")``. Embeddings are not part of a node (stores cache them by text
+- ``{"type": "node", "kind": "passage", "state": "active", "data": {...}}`` for each node, by
+  kind (in :data:`~graphmem.store.base.NODE_KINDS` order), then by id; ``state`` is its
+  lifecycle state (active, superseded, merged, archived: :mod:`graphmem.store.states`) and
+  ``data`` the model's ``model_dump(mode="json")``. Embeddings are not part of a node (stores cache them by text
   hash), so none are written.
 - ``{"type": "edge", "edge": {...}}`` for each stored edge (an :class:`~graphmem.models.Edge`),
   once, grouped by source node in the same order as the nodes, then by (type, target). Facts'
   subject/object links are fields of the fact, not stored edges.
+- ``{"type": "lifecycle", "event": {...}}`` for each recorded lifecycle event (a
+  :class:`~graphmem.models.LifecycleEvent`), last, node by node in node order, each node's in
+  the order recorded. The steps a node's own fields give (stored, superseded) are not repeated.
 
 The same data always gives the same bytes. Memory stays bounded by ``batch``: nodes are read a
 page of :meth:`~graphmem.store.base.Store.list_ids` at a time, and each edge is written from the
@@ -26,7 +30,8 @@ first pass wrote. The export is not a snapshot: run it while nothing writes the 
 ...                                                 namespace="demo")]))
 >>> out = io.StringIO()
 >>> export_namespace(store, "demo", out)
-{'passage': 0, 'entity': 1, 'fact': 0, 'event': 0, 'hyperedge': 0, 'episode': 0, 'edges': 0}
+{'passage': 0, 'entity': 1, 'fact': 0, 'event': 0, 'hyperedge': 0, 'episode': 0, 'edges': 0, \
+'lifecycle': 0}
 >>> line = json.loads(out.getvalue())
 >>> line["type"], line["kind"], line["data"]["name"]
 ('node', 'entity', 'Ada')
@@ -45,10 +50,11 @@ from typing import IO, Any
 from pydantic import BaseModel
 
 from graphmem.errors import InputError
-from graphmem.models import Edge
+from graphmem.models import DeleteReport, Edge, add_reports
 from graphmem.store.base import MAX_LIST_IDS, NODE_KINDS, NodeKind, Store
+from graphmem.store.states import state_of
 
-__all__ = ["export_namespace"]
+__all__ = ["delete_prefix", "export_as", "export_namespace"]
 
 Getter = Callable[[str, Sequence[str]], Mapping[str, BaseModel]]
 
@@ -61,7 +67,8 @@ def export_namespace(
     batch: int = 500,
 ) -> dict[str, int]:
     """Write ``namespace``'s nodes and edges to ``out`` (a text stream, or a file path) as JSON
-    Lines; return how many of each were written: one count per node kind, and ``"edges"``.
+    Lines; return how many of each were written: one count per node kind, ``"edges"`` and
+    ``"lifecycle"`` (recorded events).
 
     A path is written to a temporary file beside it and renamed over it at the end, so a failed
     export leaves no partial file. ``batch`` (1 to 10000) is how many ids are read per call.
@@ -98,10 +105,12 @@ def _export(store: Store, namespace: str, out: IO[str], batch: int) -> dict[str,
         get = _getter(store, kind)
         for page in _pages(store, namespace, kind, batch):
             nodes = get(namespace, page)
+            recorded = store.lifecycle_states(namespace, page)
             for node_id in page:
                 node = nodes.get(node_id)  # None: deleted since it was listed
                 if node is not None:
-                    out.write(_line("node", kind, node.model_dump(mode="json")))
+                    state = state_of(node, recorded.get(node_id))
+                    out.write(_line("node", kind, node.model_dump(mode="json"), state))
                     counts[kind] += 1
     edges = 0
     for kind in NODE_KINDS:
@@ -115,7 +124,23 @@ def _export(store: Store, namespace: str, out: IO[str], batch: int) -> dict[str,
             for page in _pages(store, namespace, kind, batch):
                 edges += _write_edges(out, _orphan_edges(store, namespace, page))
     counts["edges"] = edges
+    counts["lifecycle"] = _write_lifecycle(store, namespace, out, batch)
     return counts
+
+
+def _write_lifecycle(store: Store, namespace: str, out: IO[str], batch: int) -> int:
+    """The recorded lifecycle events of the namespace's nodes, node by node in node order."""
+    n = 0
+    for kind in NODE_KINDS:
+        for page in _pages(store, namespace, kind, batch):
+            history = store.lifecycle_events(namespace, page)
+            for node_id in page:
+                for event in history.get(node_id, ()):
+                    body = event.model_dump(mode="json", exclude={"recorded"})
+                    head = {"type": "lifecycle", "event": body}
+                    out.write(json.dumps(head, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    n += 1
+    return n
 
 
 def _pages(store: Store, namespace: str, kind: NodeKind, batch: int) -> Iterator[list[str]]:
@@ -167,10 +192,34 @@ def _write_edges(out: IO[str], edges: Iterable[Edge]) -> int:
     return n
 
 
-def _line(type_: str, kind: str | None, body: dict[str, Any]) -> str:
+def _line(type_: str, kind: str | None, body: dict[str, Any], state: str | None = None) -> str:
     head: dict[str, Any] = {"type": type_}
     if kind is None:
         head["edge"] = body
     else:
-        head.update(kind=kind, data=body)
+        head.update(kind=kind, state=state, data=body)
     return json.dumps(head, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def export_as(
+    store: Store, namespace: str, out: Path | IO[str] | IO[bytes], format: str = "jsonl"
+) -> dict[str, int]:
+    """:meth:`graphmem.Memory.export`: ``"jsonl"`` (:func:`export_namespace`) or ``"graphml"``
+    (the networkx graph of :mod:`graphmem.store.networkx_graph`)."""
+    from graphmem.store.networkx_graph import to_networkx, write_graphml
+
+    if format == "graphml":
+        return write_graphml(to_networkx(store, namespace), out)  # type: ignore[arg-type]
+    if format != "jsonl":
+        raise InputError(f"unknown export format {format!r}: use jsonl or graphml")
+    return export_namespace(store, namespace, out)  # type: ignore[arg-type]
+
+
+def delete_prefix(store: Store, namespace: str, prefix: str) -> DeleteReport:
+    """:meth:`graphmem.Memory.delete_prefix`: every source starting with ``prefix``, one at a time."""
+    if not prefix:
+        raise InputError("an empty prefix would delete every source: use delete_namespace")
+    total = DeleteReport()
+    for source in store.sources(namespace, prefix):
+        total = add_reports(total, store.delete_source(namespace, source))
+    return total

@@ -1,7 +1,8 @@
 """One namespace as a networkx ``MultiDiGraph``, and as a GraphML file.
 
 The graph holds every node of the namespace (passages, entities, facts, events, hyperedges and
-episodes; ``kind`` says which, and a hyperedge's own kind is ``hyperedge_kind``) with its properties, every stored edge (``type``, ``weight`` and
+episodes; ``kind`` says which, a hyperedge's own kind is ``hyperedge_kind``, and ``state`` is its
+lifecycle state: :mod:`graphmem.store.states`) with its properties, every stored edge (``type``, ``weight`` and
 its properties; keyed by type), and one ``RELATES`` edge per fact from its subject to its object
 (keyed by the fact's id), since a fact is both a node and a relation in the stores. So the graph
 has ``Stats`` node counts summed, and ``stats.edges + stats.facts`` edges.
@@ -36,6 +37,7 @@ from pydantic import BaseModel
 
 from graphmem.models import Fact
 from graphmem.store.base import NODE_KINDS, NodeKind, Store, node_getter
+from graphmem.store.states import state_of
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -82,6 +84,7 @@ def to_networkx(store: Store, namespace: str) -> nx.MultiDiGraph:
         assert get is not None  # every NODE_KINDS kind has one
         for page in _pages(store, namespace, kind):
             found = get(namespace, page)
+            recorded = store.lifecycle_states(namespace, page)
             for node_id in page:
                 node: BaseModel | None = found.get(node_id)
                 if node is None:  # deleted since it was listed
@@ -89,7 +92,8 @@ def to_networkx(store: Store, namespace: str) -> nx.MultiDiGraph:
                 attrs = scalar_attrs(node.model_dump(mode="json", exclude={"id"}))
                 if "kind" in attrs:  # a hyperedge's own kind ("note"...) beside the node kind
                     attrs[f"{kind}_kind"] = attrs.pop("kind")
-                graph.add_node(node_id, kind=kind, **attrs)
+                state = state_of(node, recorded.get(node_id))
+                graph.add_node(node_id, kind=kind, state=state, **attrs)
                 if isinstance(node, Fact):
                     facts.append(node)
     for kind in NODE_KINDS:

@@ -31,7 +31,7 @@ MAX_TOP_MODULES = 10
 LAYERS: dict[str, tuple[str, ...]] = {
     "ground": ("errors", "models", "ids", "validity", "names", "timeparse", "endpoint"),
     "parts": ("store", "extract", "embed"),
-    "core": ("ingest", "retrieve", "viz"),
+    "core": ("ingest", "retrieve", "viz", "lifecycle"),
     "facade": ("memory", "async_memory", "operations"),
     "surfaces": ("cli", "keys", "mcp", "client", "integrations", "bench", ""),
 }

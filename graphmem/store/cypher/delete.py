@@ -213,6 +213,8 @@ class NamespaceDeleter:
         }
         tx.write(self.dialect.statement("delete_namespace"), {"ns": self.ns})
         tx.write(self.dialect.statement("delete_namespace_record"), {"ns": self.ns})
+        tx.write(self.dialect.statement("delete_lifecycle_events"), {"ns": self.ns})
+        tx.write(self.dialect.statement("delete_lifecycle_states"), {"ns": self.ns})
         purge_caches(self.dialect, tx, [cache_prefix(self.ns)], keys)
         return DeleteReport(
             **count_fields(counts),

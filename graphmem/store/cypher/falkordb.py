@@ -86,6 +86,9 @@ SCHEMA = (
     "create_model_key",
     "create_fulltext_index",
     "create_episode_fulltext_index",
+    "create_lifecycle_index",
+    "create_state_key",
+    "create_state_index",
 )
 
 

@@ -59,6 +59,9 @@ SCHEMA = (
     "create_model_key",
     "create_fulltext_index",
     "create_episode_fulltext_index",
+    "create_lifecycle_index",
+    "create_state_key",
+    "create_state_index",
 )
 #: oldest Neo4j with ``CREATE VECTOR INDEX ... IF NOT EXISTS`` and ``db.index.vector.queryNodes``
 MIN_VERSION = (5, 15)

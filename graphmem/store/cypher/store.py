@@ -56,6 +56,7 @@ from graphmem.store.cypher import rows as R
 from graphmem.store.cypher.delete import NamespaceDeleter, SourceDeleter, StaleDeleter
 from graphmem.store.cypher.dialect import KIND_LABELS, PPR_WEIGHTS, Dialect
 from graphmem.store.cypher.graphview import CypherGraphView
+from graphmem.store.cypher.lifecycle import CypherLifecycle
 from graphmem.store.cypher.write import (
     BatchWriter,
     backfill_passage_text,
@@ -88,7 +89,7 @@ _MODELS: dict[NodeKind, type[BaseModel]] = {
 }
 
 
-class CypherStore:
+class CypherStore(CypherLifecycle):
     """A :class:`~graphmem.store.base.Store` on a Cypher server, through a :class:`Dialect`.
 
     Open one with :func:`graphmem.store.open_store` (``neo4j://``, ``bolt://``,

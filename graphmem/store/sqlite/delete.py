@@ -268,6 +268,8 @@ def delete_namespace(conn: sqlite3.Connection, ns: str) -> DeleteReport:
     purge_caches(conn, ns, None, keys)
     conn.execute("DELETE FROM edges WHERE namespace = ?", (ns,))
     conn.execute("DELETE FROM namespaces WHERE namespace = ?", (ns,))
+    conn.execute("DELETE FROM lifecycle_events WHERE namespace = ?", (ns,))
+    conn.execute("DELETE FROM lifecycle_states WHERE namespace = ?", (ns,))
     return DeleteReport(
         **count_fields(counts),
     )

@@ -13,7 +13,7 @@ queries filter on, ``embed_key`` (the hash of the text whose embedding stands fo
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
 >>> apply_migrations(conn)
 ['0001_initial', '0002_lexical_index', '0003_passage_sources', '0004_canonical_synonyms', \
-'0005_scoped_caches', '0006_episode_lexical_index']
+'0005_scoped_caches', '0006_episode_lexical_index', '0008_lifecycle']
 >>> apply_migrations(conn)
 []
 """
@@ -216,6 +216,37 @@ _EPISODE_LEXICAL = (
     END""",
 )
 
+# Lifecycle (issue 22): every step of a node's life, appended in rowid order (the history), and
+# each node's current recorded state, one row per node that has one. A node with no row is in
+# the state its own fields give (see graphmem.store.states). ``recalls`` and ``last_recalled``
+# count retrievals for the strength of a fact or episode. The rows outlive a delete of their
+# node on purpose (the audit trail); deleting the namespace removes them.
+_LIFECYCLE = (
+    """CREATE TABLE lifecycle_events (
+        namespace TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        event TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reason TEXT,
+        actor TEXT,
+        data TEXT NOT NULL
+    )""",
+    "CREATE INDEX lifecycle_events_node ON lifecycle_events (namespace, node_id)",
+    """CREATE TABLE lifecycle_states (
+        namespace TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        since TEXT NOT NULL,
+        recalls INTEGER NOT NULL DEFAULT 0,
+        last_recalled TEXT,
+        PRIMARY KEY (namespace, node_id)
+    )""",
+    "CREATE INDEX lifecycle_states_state ON lifecycle_states (namespace, state)",
+)
+
 #: every migration, in the order it is applied
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
@@ -224,6 +255,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0004_canonical_synonyms", _CANONICAL),
     Migration("0005_scoped_caches", _SCOPED_CACHES),
     Migration("0006_episode_lexical_index", _EPISODE_LEXICAL),
+    Migration("0008_lifecycle", _LIFECYCLE),
 )
 
 #: node kind -> table name (the same words, kept explicit so a typo cannot reach SQL)

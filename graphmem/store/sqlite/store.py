@@ -67,7 +67,7 @@ from graphmem.store.graph import CSRGraph, GraphProjection, ppr_edges
 from graphmem.store.lexical import TextKind, check_text_query, fts5_query, query_terms, text_table
 from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite import reads as _reads
-from graphmem.store.sqlite.connection import SQLiteFile
+from graphmem.store.sqlite.lifecycle import LifecycleRows
 from graphmem.store.sqlite.load import (
     GRAPH_KINDS,
     load_fact_table,
@@ -94,7 +94,7 @@ class _Namespace:
     facts: FactTable | None = None
 
 
-class SQLiteStore(SQLiteFile):
+class SQLiteStore(LifecycleRows):
     """The default store: a single SQLite file, or ``":memory:"``.
 
     ``busy_timeout``: seconds a write waits for another process's transaction.

@@ -147,6 +147,8 @@ def test_injection_strings_are_stored_as_data(store: CypherStore) -> None:
         "GmExtraction",
         "GmNamespace",
         "GmModel",
+        "GmLifecycle",
+        "GmState",
         *KIND_LABELS.values(),
     }
     # Hostile sources delete exactly their own passage.

@@ -78,6 +78,7 @@ def test_to_networkx_has_the_stores_nodes_and_edges(db: Path, embedder: LocalEmb
         note["description"] == "Ada and Grace met in Lisbon."
         and len(json.loads(note["members"])) == 3
     )
+
     for _, data in graph.nodes(data=True):
         assert all(isinstance(v, (str, int, float, bool)) for v in data.values())
 
@@ -105,3 +106,23 @@ def test_graphml_export_round_trips(db: Path, tmp_path: Path, embedder: LocalEmb
     )
     bad = CliRunner().invoke(app, ["export", "--store", f"sqlite:///{db}", "--format", "gexf"])
     assert bad.exit_code != 0 and "use jsonl or graphml" in str(bad.exception)
+
+
+def test_every_node_carries_its_lifecycle_state(db: Path, embedder: LocalEmbedder) -> None:
+    with Memory(f"sqlite:///{db}", embedder=embedder, extractor=None) as mem:
+        before = mem.to_networkx()
+        assert {s for _, s in before.nodes(data="state")} == {"active"}
+        mem.forget(policy="quota:0")
+        try:
+            after = mem.to_networkx()
+        finally:
+            mem.restore(all_archived=True)
+        assert dict(mem.to_networkx().nodes(data="state")) == dict(before.nodes(data="state"))
+    weighed = {n for n, d in before.nodes(data=True) if d["kind"] in ("fact", "episode")}
+    assert weighed and {after.nodes[n]["state"] for n in weighed} == {"archived"}
+    others = set(before) - weighed
+    assert {after.nodes[n]["state"] for n in others} == {"active"}
+    for n in weighed:  # nothing lost
+        assert {k: v for k, v in after.nodes[n].items() if k != "state"} == {
+            k: v for k, v in before.nodes[n].items() if k != "state"
+        }

@@ -43,6 +43,9 @@ MIRRORED = [
     (models.Neighbor, "NeighborEdge"),
     (models.Document, "DocumentInput"),
     (models.EpisodeReport, "EpisodeReport"),
+    (models.Lifecycle, "Lifecycle"),
+    (models.LifecycleEvent, "LifecycleEvent"),
+    (models.ConsolidateReport, "ConsolidateReport"),
 ]
 
 

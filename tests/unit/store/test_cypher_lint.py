@@ -25,7 +25,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
+from graphmem.models import (
+    Edge,
+    Entity,
+    Episode,
+    Event,
+    Fact,
+    Hyperedge,
+    LifecycleEvent,
+    Passage,
+)
 from graphmem.store.base import WriteBatch, embed_key
 from graphmem.store.cypher import queries
 from graphmem.store.cypher.dialect import KIND_LABELS
@@ -218,6 +227,13 @@ def workload(store: CypherStore) -> None:
     assert dialect.pagerank(ns, {a.id: 1.0}, {"MENTIONS": 1.0}, damping=0.5, tol=1e-6, max_iter=50)
     store.stats(ns)
     store.namespaces()
+    event = LifecycleEvent(node_id=a.id, kind="entity", event="archived", state="archived", at=t0)
+    store.record_lifecycle(ns, [event])
+    store.lifecycle_events(ns, [a.id])
+    store.lifecycle_states(ns, [a.id])
+    store.ids_in_state(ns, "archived")
+    store.record_recalls(ns, [a.id], t0)
+    store.recalls(ns, [a.id])
     store.delete_source(ns, "doc")
     store.delete_namespace(ns)
 

@@ -22,7 +22,7 @@ from graphmem.ids import (
     normalize_name,
     passage_id,
 )
-from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, Passage
+from graphmem.models import Edge, Entity, Episode, Event, Fact, Hyperedge, LifecycleEvent, Passage
 from graphmem.store import open_store
 from graphmem.store.base import NODE_KINDS, Store, WriteBatch, embed_key, kind_of
 from graphmem.store.export import export_namespace
@@ -160,6 +160,7 @@ def test_counts_match_stats(store: Store) -> None:
         "hyperedge": stats.hyperedges,
         "episode": stats.episodes,
         "edges": stats.edges,
+        "lifecycle": 0,
     }
     assert counts["passage"] == 7 and counts["entity"] == 9 and counts["edges"] == 7 * 6 + 6 + 1
     rows = lines(text)
@@ -174,7 +175,8 @@ def test_every_line_parses_back_into_what_the_store_holds(store: Store) -> None:
     nodes = [r for r in rows if r["type"] == "node"]
     edges = [r for r in rows if r["type"] == "edge"]
     assert rows == nodes + edges  # every node line comes first
-    assert all(set(r) == {"type", "kind", "data"} for r in nodes)
+    assert all(set(r) == {"type", "kind", "state", "data"} for r in nodes)
+    assert {r["state"] for r in nodes} == {"active"}
     assert all(set(r) == {"type", "edge"} for r in edges)
     # Nodes by kind, then id; each is the stored model, unchanged by the JSON round trip.
     assert [(r["kind"], r["data"]["id"]) for r in nodes] == sorted(
@@ -309,3 +311,33 @@ def test_a_bad_batch_is_refused_before_anything_is_written(
         export_namespace(store, NS, path, batch=batch)
     assert info.value.field == "batch"
     assert not path.exists()
+
+
+def test_states_and_recorded_history_are_exported(store: Store) -> None:
+    ids = store.list_ids(NS, "passage", limit=2)
+    at = datetime(2024, 5, 1, tzinfo=UTC)
+    store.record_lifecycle(
+        NS,
+        [
+            LifecycleEvent(
+                node_id=ids[0], kind="passage", event="archived", state="archived", at=at
+            ),
+            LifecycleEvent(node_id=ids[1], kind="passage", event="merged", state="merged", at=at),
+            LifecycleEvent(node_id=ids[0], kind="passage", event="restored", state="active", at=at),
+            LifecycleEvent(node_id=ids[1], kind="passage", event="x", state="archived", at=at),
+        ],
+    )
+    text, counts = export_text(store, batch=1)
+    rows = lines(text)
+    states = {r["data"]["id"]: r["state"] for r in rows if r["type"] == "node"}
+    assert states[ids[0]] == "active" and states[ids[1]] == "archived"
+    events = [r["event"] for r in rows if r["type"] == "lifecycle"]
+    assert counts["lifecycle"] == len(events) == 4
+    assert rows[-4:] == [r for r in rows if r["type"] == "lifecycle"]  # last
+    assert [(e["node_id"], e["event"]) for e in events] == [
+        (ids[0], "archived"),
+        (ids[0], "restored"),
+        (ids[1], "merged"),
+        (ids[1], "x"),
+    ]
+    assert LifecycleEvent.model_validate(events[0]).at == at
