@@ -91,7 +91,7 @@ FUNCTIONAL: dict[str, str] = _classes(
         "joined the staff of, is working at, is working for",
         "owner": "owned by, is owned by, was owned by, belongs to, belonged to, acquired by, "
         "was acquired by, is acquired by, bought by, was bought by, sold to, was sold to",
-        "spouse": "married to, is married to, was married to, married, marries, wed, weds",
+        "partner": "married to, is married to, was married to, married, marries, wed, weds",
         "location": "located in, is located in, headquartered in, is headquartered in",
         "capital": "has capital, has the capital, capital is",
     }

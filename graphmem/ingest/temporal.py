@@ -32,15 +32,17 @@ predicate is in) are in :mod:`graphmem.validity`; the ``as_of`` views of the gra
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from graphmem.ids import EPISODE, FACT, PASSAGE, is_kind, normalize_predicate, of_kind, text_hash
+from graphmem.ingest.slots import THRESHOLD, SlotKey, SlotMatcher
 from graphmem.models import Edge, Episode, Fact, IngestReport, Passage
 from graphmem.store.base import Store, WriteBatch
-from graphmem.validity import Anchor, fact_class, utc
+from graphmem.validity import fact_class, utc
 
 if TYPE_CHECKING:
     from graphmem.embed.base import Embedder
@@ -72,6 +74,7 @@ class _Version:
     other: str
     start: datetime
     end: datetime | None = None
+    successor: _Version | None = None
     fact: Fact | None = None
     stored: Fact | None = None
     extra: list[Fact] = field(default_factory=list)
@@ -79,9 +82,24 @@ class _Version:
 
 @dataclass(frozen=True)
 class TemporalSettings:
-    """``enabled``: apply the functional rule on ingest (as a batch hook)."""
+    """``enabled``: apply the functional rule on ingest (as a batch hook). ``slots``: also end
+    facts that fill the same slot in other words (:mod:`graphmem.ingest.slots`), matching
+    relations by embedding at ``slot_threshold``; off, only the fixed classes of
+    :mod:`graphmem.validity` end facts."""
 
     enabled: bool = True
+    slots: bool = True
+    slot_threshold: float = THRESHOLD
+
+
+#: How a fact's slot is found: the fixed classes, or a :class:`SlotMatcher`'s ``slot``.
+Classifier = Callable[[Fact], SlotKey | None]
+
+
+def fixed_slot(fact: Fact) -> SlotKey | None:
+    """The slot of ``fact`` by :func:`graphmem.validity.fact_class` alone."""
+    found = fact_class(fact)
+    return None if found is None else (found[0], found[1], None)
 
 
 @dataclass(frozen=True)
@@ -93,25 +111,48 @@ class TemporalHook:
     """
 
     settings: TemporalSettings = field(default_factory=TemporalSettings)
+    _matchers: dict[str, SlotMatcher] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def matcher(self, embedder: Embedder) -> SlotMatcher:
+        """One matcher per embedding model, kept: its relation decisions are cached."""
+        with self._lock:
+            found = self._matchers.get(embedder.name)
+            if found is None:
+                found = SlotMatcher(embedder, self.settings.slot_threshold)
+                self._matchers[embedder.name] = found
+            return found
 
     def __call__(
         self, store: Store, embedder: Embedder, batch: WriteBatch, report: IngestReport
     ) -> None:
         if self.settings.enabled and batch.facts:
-            apply_functional_rule(store, batch)
+            classify: Classifier = fixed_slot
+            if self.settings.slots:
+                matcher = self.matcher(embedder)
+                matcher.prime(batch.facts)
+                classify = matcher.slot
+            apply_functional_rule(store, batch, classify=classify)
 
 
 _PROVENANCE = ("STATES", "EVIDENCE")
 
 
-def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None = None) -> int:
+def apply_functional_rule(
+    store: Store,
+    batch: WriteBatch,
+    now: datetime | None = None,
+    classify: Classifier = fixed_slot,
+) -> int:
     """Set the validity of ``batch``'s facts and of the stored facts they end; returns facts ended.
 
     Each touched timeline (class, anchor) is rebuilt from every statement of it: the batch's and
     the stored facts' (their ``valid_at`` and the times of the episodes and passages that state
     them), in time order, so the result does not depend on the order statements arrived in.
     Rewrites ``batch.facts`` (adding the stored facts that change and new versions) and points
-    provenance edges at the version each source's time falls in.
+    provenance edges at the version each source's time falls in. ``classify`` names each fact's
+    slot (:func:`fixed_slot`, or a :class:`~graphmem.ingest.slots.SlotMatcher`'s); an ended fact's
+    ``superseded_by`` names the first version of its slot's next value.
     """
     now = now or datetime.now(UTC)
     ns = batch.namespace
@@ -135,7 +176,7 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
         times = sorted({t for _, t in sources if t is not None})
         if told is not None and not sources:
             times = [told]
-        cls = fact_class(f)
+        cls = classify(f)
         if cls is None or not times:
             if times:
                 old = stored.valid_at if stored is not None else None
@@ -151,14 +192,14 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
             group.append(_Assertion(told, f, _family(f), other))
     if not new:
         return 0
-    stored_groups = _stored_groups(store, ns, new)
+    stored_groups = _stored_groups(store, ns, new, classify)
     prov = _provenance(store, ns, [f.id for fs in stored_groups.values() for f in fs])
     ended = 0
     redirects: list[Edge] = []
     for key, fresh in new.items():
         assertions = list(fresh)
         for f in stored_groups.get(key, []):
-            _, other = _key(f, fact_class(f))  # type: ignore[arg-type]
+            _, other = _key(f, classify(f))  # type: ignore[arg-type]
             start = utc(f.valid_at)  # type: ignore[arg-type]
             assertions.append(_Assertion(start, f, _family(f), other))
             for e, t in prov.get(f.id, []):
@@ -192,19 +233,20 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
     return ended
 
 
-def _key(f: Fact, cls: tuple[str, Anchor]) -> tuple[tuple[str, str], str]:
-    name, anchor_end = cls
+def _key(f: Fact, cls: SlotKey) -> tuple[tuple[str, str], str]:
+    name, anchor_end, value = cls
     if anchor_end == "subject":
-        return (name, f.subject), f.object
+        # a value read from the relation ("is vegetarian for years") stands for the object
+        return (name, f.subject), f.object if value is None else f"value:{value}"
     return (name, f.object), f.subject
 
 
 def _stored_groups(
-    store: Store, ns: str, groups: dict[tuple[str, str], list[_Assertion]]
+    store: Store, ns: str, groups: dict[tuple[str, str], list[_Assertion]], classify: Classifier
 ) -> dict[tuple[str, str], list[Fact]]:
     out: dict[tuple[str, str], list[Fact]] = {}
     for fact in store.facts_between(ns, sorted({a for _, a in groups})):
-        cls = fact_class(fact)
+        cls = classify(fact)
         if cls is None or fact.valid_at is None:
             continue
         key, _ = _key(fact, cls)
@@ -267,7 +309,8 @@ def _timeline(
             versions.append(v)
         placed.append((a, v))
     for i, v in enumerate(versions):
-        v.end = next((w.start for w in versions[i + 1 :] if w.other != v.other), None)
+        v.successor = next((w for w in versions[i + 1 :] if w.other != v.other), None)
+        v.end = None if v.successor is None else v.successor.start
     # a version's sample fact (for text and ids): any statement of it
     for a, v in placed:
         if v.fact is None or (a.fact.id < v.fact.id):
@@ -304,6 +347,8 @@ def _settle(fact: Fact, v: _Version, before: Fact | None, now: datetime) -> bool
     """Write the version's times into ``fact``; True when they differ from ``before``."""
     fact.valid_at = v.start
     fact.invalid_at = v.end
+    next_fact = None if v.successor is None else v.successor.fact
+    fact.superseded_by = None if next_fact is None else next_fact.id
     if v.end is None:
         fact.expired_at = None
     elif before is not None and before.expired_at is not None:
@@ -312,11 +357,9 @@ def _settle(fact: Fact, v: _Version, before: Fact | None, now: datetime) -> bool
         fact.expired_at = now
     if before is None:
         return True
-    return (_opt(before.valid_at), _opt(before.invalid_at), _opt(before.expired_at)) != (
-        _opt(fact.valid_at),
-        _opt(fact.invalid_at),
-        _opt(fact.expired_at),
-    )
+    was = (_opt(before.valid_at), _opt(before.invalid_at), _opt(before.expired_at))
+    now_ = (_opt(fact.valid_at), _opt(fact.invalid_at), _opt(fact.expired_at))
+    return was != now_ or before.superseded_by != fact.superseded_by
 
 
 def _opt(value: datetime | None) -> datetime | None:
