@@ -166,6 +166,12 @@ def fact_class(fact: Fact) -> tuple[str, Anchor] | None:
     return None
 
 
+def is_changing(fact: Fact) -> bool:
+    """Does ``fact`` hold one value of something that changes? In a fixed class, or ended (slot
+    matching, :mod:`graphmem.ingest.slots`, ends facts of relations no fixed class names)."""
+    return fact_class(fact) is not None or fact.invalid_at is not None
+
+
 def predicate_class(predicate: str) -> tuple[str, Anchor] | None:
     """The functional class of ``predicate`` and which end anchors it, or None."""
     norm = normalize_predicate(predicate)

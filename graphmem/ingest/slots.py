@@ -64,6 +64,8 @@ class SlotSeed:
     copulas: frozenset[str]
     spellings: dict[str, str]
     excludes: dict[str, tuple[str, ...]]
+    #: slot -> a pattern of the questions that ask for it ("Where does Dana work?": employer)
+    questions: dict[str, re.Pattern[str]]
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +78,18 @@ def load_seed() -> SlotSeed:
     values = {normalize_predicate(v): s for s, words in raw["values"].items() for v in words}
     copulas = frozenset(normalize_predicate(c) for c in raw["copulas"])
     excludes = {s: tuple(words) for s, words in raw.get("object_excludes", {}).items()}
-    return SlotSeed(exemplars, values, copulas, dict(raw["spellings"]), excludes)
+    questions = {s: re.compile(p, re.IGNORECASE) for s, p in raw.get("questions", {}).items()}
+    return SlotSeed(exemplars, values, copulas, dict(raw["spellings"]), excludes, questions)
+
+
+def question_slots(question: str, seed: SlotSeed | None = None) -> set[str]:
+    """The slots ``question`` asks for by its words (empty: it names none).
+
+    >>> sorted(question_slots("Where does Dana currently work?"))
+    ['employer']
+    """
+    seed = seed or load_seed()
+    return {s for s, p in seed.questions.items() if p.search(question)}
 
 
 def _spell(text: str, seed: SlotSeed) -> str:

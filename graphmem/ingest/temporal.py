@@ -177,6 +177,8 @@ def apply_functional_rule(
         if told is not None and not sources:
             times = [told]
         cls = classify(f)
+        if cls is not None:
+            f.slot = cls[0]
         if cls is None or not times:
             if times:
                 old = stored.valid_at if stored is not None else None
@@ -210,6 +212,7 @@ def apply_functional_rule(
         for v in versions:
             for fact in [v.fact, *v.extra]:
                 assert fact is not None
+                fact.slot = key[0]
                 stored = v.stored if fact is v.fact else fact
                 before = stored_rows.get(fact.id) or (stored if stored is not None else None)
                 if _settle(fact, v, before, now) or before is None:
@@ -359,7 +362,7 @@ def _settle(fact: Fact, v: _Version, before: Fact | None, now: datetime) -> bool
         return True
     was = (_opt(before.valid_at), _opt(before.invalid_at), _opt(before.expired_at))
     now_ = (_opt(fact.valid_at), _opt(fact.invalid_at), _opt(fact.expired_at))
-    return was != now_ or before.superseded_by != fact.superseded_by
+    return was != now_ or (before.superseded_by, before.slot) != (fact.superseded_by, fact.slot)
 
 
 def _opt(value: datetime | None) -> datetime | None:
