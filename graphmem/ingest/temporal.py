@@ -19,6 +19,12 @@ newer fact's time) and its ``expired_at`` (memory time: now). So:
 - restating a fact after it ended ("moved back to Boston") stores a new *version* of it: a fact
   with the same text and a new id (:func:`version_id`), so each stretch of time has its own row.
 
+**Slots.** Beyond the fixed classes, :class:`TemporalSettings` ``slots`` (on by default) groups
+facts by the slot they fill whatever their wording (:mod:`graphmem.ingest.slots`: "took a job at"
+and "works for" are one employer; "is vegetarian" and "went vegan" one diet, the value standing
+for the other end). An ended fact's ``superseded_by`` names the first fact of the next value and
+its ``slot`` the slot; both stay in every store, and ``as_of`` still finds the ended fact.
+
 A fact's time is the extractor's ``valid_at`` when it gave one, else the time of what stated it
 (an episode's time, a document's ``time``). Facts with no time (a document without a time) never
 end another fact and are never ended by this rule. The facts of other predicates keep every value
