@@ -208,9 +208,13 @@ class SlotMatcher:
         name = self.predicate_slot(fact.predicate)
         if not name:
             return None
-        words = set(object_text(fact).split())
-        if any(w in words for w in self.seed.excludes.get(name, ())):
+        written = object_text(fact)
+        if any(w in written.split() for w in self.seed.excludes.get(name, ())):
             return None  # "joined a book club" is no employer
+        # "works as a nurse" and "is a nurse" are one value of the role, not two
+        value = _value(written, self.seed)
+        if value is not None and self.seed.values[value] == name:
+            return name, "subject", value
         return name, "subject", None
 
 

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING
 
 from graphmem.ids import EPISODE, FACT, PASSAGE, is_kind, normalize_predicate, of_kind, text_hash
 from graphmem.ingest.slots import THRESHOLD, SlotKey, SlotMatcher
+from graphmem.ingest.statements import add_statements
 from graphmem.models import Edge, Episode, Fact, IngestReport, Passage
 from graphmem.store.base import Store, WriteBatch
 from graphmem.validity import fact_class, utc
@@ -132,7 +133,11 @@ class TemporalHook:
     def __call__(
         self, store: Store, embedder: Embedder, batch: WriteBatch, report: IngestReport
     ) -> None:
-        if self.settings.enabled and batch.facts:
+        if not self.settings.enabled:
+            return
+        if self.settings.slots and batch.episodes:
+            add_statements(store, embedder, batch)
+        if batch.facts:
             classify: Classifier = fixed_slot
             if self.settings.slots:
                 matcher = self.matcher(embedder)

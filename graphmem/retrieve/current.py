@@ -16,7 +16,7 @@ Two steps of the episode ranking's last stage (:func:`graphmem.retrieve.episodes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from graphmem.ids import FACT, is_kind
 from graphmem.ingest.slots import question_slots
@@ -24,7 +24,9 @@ from graphmem.models import Fact
 from graphmem.retrieve.asof import stale_episodes
 from graphmem.retrieve.episode_rank import Window
 from graphmem.store.base import Store
-from graphmem.validity import is_changing, is_current, overlaps, valid_at
+from graphmem.validity import is_changing, is_current, overlaps, utc, valid_at
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def superseded(
@@ -70,6 +72,19 @@ def holding_leads(
 ) -> list[str]:
     """Episodes stating the slot facts that hold at ``when`` (or in ``windows``) and best match
     the question, best fact first (see the module docstring)."""
+    asked = question_slots(question)
+    if asked and named:
+        # the question names its subject and the slot: the slot's facts that hold then are the
+        # answer whatever their wording's cosine ("Dana took at Google" reads badly), newest first
+        held = [
+            f
+            for f in store.facts_between(namespace, sorted(named))
+            if f.slot in asked and f.subject in named and _holds(f, when, windows)
+        ]
+        if held:
+            held.sort(key=lambda f: (utc(f.valid_at) if f.valid_at else _EARLIEST, f.id))
+            held.reverse()
+            return _stating(store, namespace, [f.id for f in held])
     picked: list[tuple[str, float]] = []
     for fid, sim in fact_hits:
         f = fact_rows.get(fid)
@@ -79,13 +94,17 @@ def holding_leads(
             continue
         if _holds(f, when, windows):
             picked.append((fid, sim))
-    asked = question_slots(question)
     of_slot = [(f, s) for f, s in picked if fact_rows[f].slot in asked]
     picked = of_slot or picked
     if not picked:
         return []
     best = max(s for _, s in picked)
     keep = [f for f, s in sorted(picked, key=lambda t: -t[1]) if s >= best - margin]
+    return _stating(store, namespace, keep)
+
+
+def _stating(store: Store, namespace: str, keep: list[str]) -> list[str]:
+    """Episodes (and passages) with an EVIDENCE edge to ``keep``'s facts, by their first fact."""
     rank = {f: i for i, f in enumerate(keep)}
     found: dict[str, int] = {}
     for e in store.edges_of(namespace, keep, ["EVIDENCE"]):
