@@ -426,13 +426,8 @@ class Ingestor:
             new_entities = [e for e in batch.entities if e.id not in known_entities]
             found_synonyms = 0
             if new_entities:
-                # a hook may add entities (ingest/statements.py), embedded into batch.vectors
-                got = [vectors.get(embed_key(e)) for e in new_entities]
-                rows = [
-                    v if v is not None else batch.vectors[embed_key(e)]
-                    for v, e in zip(got, new_entities, strict=True)
-                ]
-                mat = np.stack(rows).astype(np.float32)
+                vecs = {**batch.vectors, **vectors}  # hooks add entities (ingest/statements.py)
+                mat = np.stack([vecs[embed_key(e)] for e in new_entities]).astype(np.float32)
                 types = {e.id: e.type for e in new_entities}
                 syn = synonym_edges(
                     self.store, namespace, [e.id for e in new_entities], mat, self.resolver, types
