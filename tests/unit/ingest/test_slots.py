@@ -8,11 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from graphmem.embed.base import TextKind, Vectors, normalize_rows
-from graphmem.ids import entity_id
+from graphmem.ids import entity_id, episode_id
 from graphmem.ingest.slots import SlotMatcher, load_seed, question_slots, rule_slot
-from graphmem.ingest.temporal import fixed_slot
-from graphmem.models import Fact
+from graphmem.ingest.temporal import TemporalHook, fixed_slot
+from graphmem.models import Episode, Fact, IngestReport
 from graphmem.retrieve.current import lead
+from graphmem.store.base import WriteBatch
 from graphmem.store.sqlite import SQLiteStore
 
 from support.temporal import NS, day, say
@@ -109,3 +110,33 @@ def test_lead_moves_only_candidates_in_the_window() -> None:
     assert lead(order, ["d", "zz", "b"], window=5) == ["d", "b", "a", "c", "e"]
     assert lead(order, ["e"], window=3) == order
     assert lead(order, [], window=5) == order
+
+
+def turn(when: int, text: str, speaker: str = "Dana") -> Episode:
+    t = day(when)
+    return Episode(
+        id=episode_id(NS, "s", t.isoformat(), speaker, text),
+        namespace=NS,
+        text=f"{speaker}: {text}",
+        time=t,
+        speaker=speaker,
+    )
+
+
+def test_first_person_statements_become_facts_that_end_each_other() -> None:
+    store, hook = SQLiteStore(":memory:"), TemporalHook()
+    for when, text, speaker in [
+        (0, "I'm vegetarian.", "Dana"),
+        (1, "I'm vegan, by the way.", "assistant"),  # a bot's words are no statement of Dana's
+        (5, "I went vegan a few weeks ago.", "Dana"),
+        (6, "I have a vegan friend and I was keto once.", "Dana"),
+    ]:
+        batch = WriteBatch(namespace=NS, episodes=[turn(when, text, speaker)])
+        hook(store, Counting(), batch, IngestReport())
+        store.write(batch)
+    facts = {f.text: f for f in store.facts_between(NS, [entity_id(NS, "Dana")])}
+    assert set(facts) == {"Dana is vegetarian", "Dana is vegan"}
+    old, new = facts["Dana is vegetarian"], facts["Dana is vegan"]
+    assert old.invalid_at == day(5) and old.superseded_by == new.id and old.slot == "diet"
+    assert new.invalid_at is None and new.valid_at == day(5)
+    assert store.facts_between(NS, [entity_id(NS, "assistant")]) == []
