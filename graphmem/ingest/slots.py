@@ -52,6 +52,10 @@ _TIME_WORDS = frozenset(("for", "in", "since", "at", "on", "from", "after", "las
 #: A relation's last word when it is one of these: exemplars must end with the same one, or none
 #: when it ends with none ("works as" is a role, "works at" an employer, "took" is not "took at").
 PREPOSITIONS = frozenset(("as", "at", "by", "for", "in", "to", "with", "from", "of", "on", "into"))
+_INTENT = re.compile(
+    r"\b(?:wants?|wanted|plans?|planned|planning|hopes?|hoping|would|wish(?:es)?|intends?|"
+    r"thinking|considering|dreams?|tries|trying|asks?|asked|going to|might|may|could|should)\b"
+)
 _ARTICLES = ("a ", "an ", "the ", "fully ", "strictly ", "now ", "totally ", "completely ")
 
 
@@ -125,7 +129,7 @@ def rule_slot(fact: Fact, seed: SlotSeed | None = None) -> SlotKey | None:
     if fixed is not None:
         return fixed[0], fixed[1], None
     pred = _spell(normalize_predicate(fact.predicate), seed)
-    fav = _FAVORITE.search(pred) or _FAVORITE.search(_spell(normalize_predicate(fact.text), seed))
+    fav = _FAVORITE.search(pred)
     if fav is not None:
         return f"favorite {fav.group(1).strip()}", "subject", None
     if pred in seed.copulas:
@@ -203,8 +207,11 @@ class SlotMatcher:
         found = rule_slot(fact, self.seed)
         if found is not None:
             return found
-        if normalize_predicate(fact.predicate) in self.seed.copulas:
+        pred = normalize_predicate(fact.predicate)
+        if pred in self.seed.copulas:
             return None  # a copula without a known value: "is tired", "is at home"
+        if _INTENT.search(pred):
+            return None  # a wish or a plan is no state: "wants to see", "plans to move to"
         name = self.predicate_slot(fact.predicate)
         if not name:
             return None

@@ -100,8 +100,9 @@ def add_statements(store: Store, embedder: Embedder, batch: WriteBatch) -> int:
             for name in (speaker, obj):
                 eid = entity_id(ns, name)
                 if eid not in entities:
+                    kind = "PERSON" if name == speaker else None
                     entities[eid] = Entity(
-                        id=eid, namespace=ns, name=name, normalized=normalize_name(name)
+                        id=eid, namespace=ns, name=name, normalized=normalize_name(name), type=kind
                     )
                     new_nodes.append(entities[eid])
             fact = Fact(

@@ -141,9 +141,25 @@ class TemporalHook:
             classify: Classifier = fixed_slot
             if self.settings.slots:
                 matcher = self.matcher(embedder)
-                matcher.prime(batch.facts)
-                classify = matcher.slot
+                people = _people(store, batch)
+                matcher.prime([f for f in batch.facts if f.subject in people])
+
+                def classify(f: Fact) -> SlotKey | None:
+                    # beyond the fixed classes, slots are a person's: "Chicago is with plenty of
+                    # cafes" or "the novel serves as a commentary" fill none
+                    return fixed_slot(f) or (matcher.slot(f) if f.subject in people else None)
+
             apply_functional_rule(store, batch, classify=classify)
+
+
+def _people(store: Store, batch: WriteBatch) -> set[str]:
+    """Subjects of ``batch``'s facts that are persons (speakers, PERSON entities)."""
+    subjects = {f.subject for f in batch.facts}
+    types = {e.id: e.type for e in batch.entities if e.id in subjects}
+    rest = sorted(subjects - set(types))
+    if rest:
+        types.update({i: e.type for i, e in store.get_entities(batch.namespace, rest).items()})
+    return {i for i, t in types.items() if t == "PERSON"}
 
 
 _PROVENANCE = ("STATES", "EVIDENCE")
