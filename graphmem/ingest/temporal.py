@@ -44,7 +44,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from graphmem.ids import EPISODE, FACT, PASSAGE, is_kind, normalize_predicate, of_kind, text_hash
+from graphmem.ids import (
+    EPISODE,
+    FACT,
+    PASSAGE,
+    entity_id,
+    is_kind,
+    normalize_predicate,
+    of_kind,
+    text_hash,
+)
 from graphmem.ingest.slots import THRESHOLD, SlotKey, SlotMatcher
 from graphmem.ingest.statements import add_statements
 from graphmem.models import Edge, Episode, Fact, IngestReport, Passage
@@ -153,13 +162,15 @@ class TemporalHook:
 
 
 def _people(store: Store, batch: WriteBatch) -> set[str]:
-    """Subjects of ``batch``'s facts that are persons (speakers, PERSON entities)."""
+    """Subjects of ``batch``'s facts that are persons: its episodes' speakers (whatever type the
+    extractor gave their names: "Felix" may come out ORG) and PERSON entities."""
     subjects = {f.subject for f in batch.facts}
+    speakers = {entity_id(batch.namespace, e.speaker) for e in batch.episodes if e.speaker}
     types = {e.id: e.type for e in batch.entities if e.id in subjects}
     rest = sorted(subjects - set(types))
     if rest:
         types.update({i: e.type for i, e in store.get_entities(batch.namespace, rest).items()})
-    return {i for i, t in types.items() if t == "PERSON"}
+    return {i for i, t in types.items() if t == "PERSON"} | (subjects & speakers)
 
 
 _PROVENANCE = ("STATES", "EVIDENCE")
