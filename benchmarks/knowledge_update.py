@@ -52,7 +52,9 @@ def main() -> None:
     systems = [k for k, v in ku[0].items() if isinstance(v, dict) and "ranks" in v] if ku else []
     for s in systems:
         wins = [r["id"] for r in ku if newest_first(r, s, times)]
-        print(f"{s}: newest above superseded in {len(wins)}/{len(ku)} = {100 * len(wins) / len(ku):.1f}%")
+        print(
+            f"{s}: newest above superseded in {len(wins)}/{len(ku)} = {100 * len(wins) / len(ku):.1f}%"
+        )
 
 
 if __name__ == "__main__":

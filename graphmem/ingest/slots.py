@@ -16,6 +16,11 @@ How a fact's slot is found, in order:
    slot's (not one of the phrases that fill no slot, such as "visited" or "used to live in") and
    the cosine is at least :data:`THRESHOLD`.
 
+Relations of a wish or a plan ("wants to see") fill no slot at step 4, and the ingest hook
+(:class:`graphmem.ingest.temporal.TemporalHook`) asks steps 2-4 only for facts whose subject is a
+person (a speaker, a PERSON entity); first-person statements the extractor misses ("I'm
+vegetarian") are read by :mod:`graphmem.ingest.statements`.
+
 Step 4's threshold was chosen on labelled relation pairs (``tests/data/lifecycle/slot_pairs.jsonl``,
 ``benchmarks/slot_pairs.py``): the lowest cosine at which pair precision stays at or above 0.95
 with margin. Decisions are cached per relation, since relations repeat.
