@@ -56,7 +56,10 @@ class Fact(_Node):
     """One (subject, predicate, object) statement; ``subject``/``object`` are entity ids.
 
     ``valid_at``/``invalid_at``: when it held in the world. ``created_at``/``expired_at``: when
-    memory learned it and when a newer fact superseded it.
+    memory learned it and when a newer fact superseded it. ``superseded_by``: the id of the fact
+    that replaced it (the next value of its slot), when one did; the fact itself is kept.
+    ``slot``: what the fact holds one value of (``residence``, ``diet``…), when ingest found it
+    (:mod:`graphmem.ingest.slots`).
     """
 
     subject: str
@@ -68,6 +71,8 @@ class Fact(_Node):
     invalid_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     expired_at: datetime | None = None
+    superseded_by: str | None = None
+    slot: str | None = None
 
 
 class Event(_Node):

@@ -78,7 +78,7 @@ FUNCTIONAL: dict[str, str] = _classes(
         "joined the staff of, is working at, is working for",
         "owner": "owned by, is owned by, was owned by, belongs to, belonged to, acquired by, "
         "was acquired by, is acquired by, bought by, was bought by, sold to, was sold to",
-        "spouse": "married to, is married to, was married to, married, marries, wed, weds",
+        "partner": "married to, is married to, was married to, married, marries, wed, weds",
         "location": "located in, is located in, headquartered in, is headquartered in",
         "capital": "has capital, has the capital, capital is",
     }
@@ -151,6 +151,12 @@ def fact_class(fact: Fact) -> tuple[str, Anchor] | None:
         if obj.startswith(role + " "):
             return "role", "object"
     return None
+
+
+def is_changing(fact: Fact) -> bool:
+    """Does ``fact`` hold one value of something that changes? In a fixed class, or ended (slot
+    matching, :mod:`graphmem.ingest.slots`, ends facts of relations no fixed class names)."""
+    return fact_class(fact) is not None or fact.invalid_at is not None
 
 
 def predicate_class(predicate: str) -> tuple[str, Anchor] | None:

@@ -122,6 +122,12 @@ class Fact(Node):
     invalid_at: datetime | None
     created_at: datetime
     expired_at: datetime | None
+    superseded_by: strawberry.ID | None = strawberry.field(
+        default=None, description="The fact that replaced this one (the next value of its slot)."
+    )
+    slot: str | None = strawberry.field(
+        default=None, description="What the fact holds one value of (residence, diet...)."
+    )
 
     @strawberry.field(description="The subject entity (batched).")
     async def subject_entity(self, info: strawberry.Info[Context, None]) -> Entity | None:
@@ -200,6 +206,8 @@ def _fact(f: m.Fact) -> Fact:
         invalid_at=f.invalid_at,
         created_at=f.created_at,
         expired_at=f.expired_at,
+        superseded_by=None if f.superseded_by is None else strawberry.ID(f.superseded_by),
+        slot=f.slot,
     )
 
 

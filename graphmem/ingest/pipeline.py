@@ -426,7 +426,8 @@ class Ingestor:
             new_entities = [e for e in batch.entities if e.id not in known_entities]
             found_synonyms = 0
             if new_entities:
-                mat = np.stack([vectors[embed_key(e)] for e in new_entities]).astype(np.float32)
+                vecs = {**batch.vectors, **vectors}  # hooks add entities (ingest/statements.py)
+                mat = np.stack([vecs[embed_key(e)] for e in new_entities]).astype(np.float32)
                 types = {e.id: e.type for e in new_entities}
                 syn = synonym_edges(
                     self.store, namespace, [e.id for e in new_entities], mat, self.resolver, types

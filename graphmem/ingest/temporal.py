@@ -19,6 +19,12 @@ newer fact's time) and its ``expired_at`` (memory time: now). So:
 - restating a fact after it ended ("moved back to Boston") stores a new *version* of it: a fact
   with the same text and a new id (:func:`version_id`), so each stretch of time has its own row.
 
+**Slots.** Beyond the fixed classes, :class:`TemporalSettings` ``slots`` (on by default) groups
+facts by the slot they fill whatever their wording (:mod:`graphmem.ingest.slots`: "took a job at"
+and "works for" are one employer; "is vegetarian" and "went vegan" one diet, the value standing
+for the other end). An ended fact's ``superseded_by`` names the first fact of the next value and
+its ``slot`` the slot; both stay in every store, and ``as_of`` still finds the ended fact.
+
 A fact's time is the extractor's ``valid_at`` when it gave one, else the time of what stated it
 (an episode's time, a document's ``time``). Facts with no time (a document without a time) never
 end another fact and are never ended by this rule. The facts of other predicates keep every value
@@ -32,15 +38,27 @@ predicate is in) are in :mod:`graphmem.validity`; the ``as_of`` views of the gra
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from graphmem.ids import EPISODE, FACT, PASSAGE, is_kind, normalize_predicate, of_kind, text_hash
+from graphmem.ids import (
+    EPISODE,
+    FACT,
+    PASSAGE,
+    entity_id,
+    is_kind,
+    normalize_predicate,
+    of_kind,
+    text_hash,
+)
+from graphmem.ingest.slots import THRESHOLD, SlotKey, SlotMatcher
+from graphmem.ingest.statements import add_statements
 from graphmem.models import Edge, Episode, Fact, IngestReport, Passage
 from graphmem.store.base import Store, WriteBatch
-from graphmem.validity import Anchor, fact_class, utc
+from graphmem.validity import fact_class, utc
 
 if TYPE_CHECKING:
     from graphmem.embed.base import Embedder
@@ -72,6 +90,7 @@ class _Version:
     other: str
     start: datetime
     end: datetime | None = None
+    successor: _Version | None = None
     fact: Fact | None = None
     stored: Fact | None = None
     extra: list[Fact] = field(default_factory=list)
@@ -79,9 +98,24 @@ class _Version:
 
 @dataclass(frozen=True)
 class TemporalSettings:
-    """``enabled``: apply the functional rule on ingest (as a batch hook)."""
+    """``enabled``: apply the functional rule on ingest (as a batch hook). ``slots``: also end
+    facts that fill the same slot in other words (:mod:`graphmem.ingest.slots`), matching
+    relations by embedding at ``slot_threshold``; off, only the fixed classes of
+    :mod:`graphmem.validity` end facts."""
 
     enabled: bool = True
+    slots: bool = True
+    slot_threshold: float = THRESHOLD
+
+
+#: How a fact's slot is found: the fixed classes, or a :class:`SlotMatcher`'s ``slot``.
+Classifier = Callable[[Fact], SlotKey | None]
+
+
+def fixed_slot(fact: Fact) -> SlotKey | None:
+    """The slot of ``fact`` by :func:`graphmem.validity.fact_class` alone."""
+    found = fact_class(fact)
+    return None if found is None else (found[0], found[1], None)
 
 
 @dataclass(frozen=True)
@@ -93,25 +127,70 @@ class TemporalHook:
     """
 
     settings: TemporalSettings = field(default_factory=TemporalSettings)
+    _matchers: dict[str, SlotMatcher] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def matcher(self, embedder: Embedder) -> SlotMatcher:
+        """One matcher per embedding model, kept: its relation decisions are cached."""
+        with self._lock:
+            found = self._matchers.get(embedder.name)
+            if found is None:
+                found = SlotMatcher(embedder, self.settings.slot_threshold)
+                self._matchers[embedder.name] = found
+            return found
 
     def __call__(
         self, store: Store, embedder: Embedder, batch: WriteBatch, report: IngestReport
     ) -> None:
-        if self.settings.enabled and batch.facts:
-            apply_functional_rule(store, batch)
+        if not self.settings.enabled:
+            return
+        if self.settings.slots and batch.episodes:
+            add_statements(store, embedder, batch)
+        if batch.facts:
+            classify: Classifier = fixed_slot
+            if self.settings.slots:
+                matcher = self.matcher(embedder)
+                people = _people(store, batch)
+                matcher.prime([f for f in batch.facts if f.subject in people])
+
+                def classify(f: Fact) -> SlotKey | None:
+                    # beyond the fixed classes, slots are a person's: "Chicago is with plenty of
+                    # cafes" or "the novel serves as a commentary" fill none
+                    return fixed_slot(f) or (matcher.slot(f) if f.subject in people else None)
+
+            apply_functional_rule(store, batch, classify=classify)
+
+
+def _people(store: Store, batch: WriteBatch) -> set[str]:
+    """Subjects of ``batch``'s facts that are persons: its episodes' speakers (whatever type the
+    extractor gave their names: "Felix" may come out ORG) and PERSON entities."""
+    subjects = {f.subject for f in batch.facts}
+    speakers = {entity_id(batch.namespace, e.speaker) for e in batch.episodes if e.speaker}
+    types = {e.id: e.type for e in batch.entities if e.id in subjects}
+    rest = sorted(subjects - set(types))
+    if rest:
+        types.update({i: e.type for i, e in store.get_entities(batch.namespace, rest).items()})
+    return {i for i, t in types.items() if t == "PERSON"} | (subjects & speakers)
 
 
 _PROVENANCE = ("STATES", "EVIDENCE")
 
 
-def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None = None) -> int:
+def apply_functional_rule(
+    store: Store,
+    batch: WriteBatch,
+    now: datetime | None = None,
+    classify: Classifier = fixed_slot,
+) -> int:
     """Set the validity of ``batch``'s facts and of the stored facts they end; returns facts ended.
 
     Each touched timeline (class, anchor) is rebuilt from every statement of it: the batch's and
     the stored facts' (their ``valid_at`` and the times of the episodes and passages that state
     them), in time order, so the result does not depend on the order statements arrived in.
     Rewrites ``batch.facts`` (adding the stored facts that change and new versions) and points
-    provenance edges at the version each source's time falls in.
+    provenance edges at the version each source's time falls in. ``classify`` names each fact's
+    slot (:func:`fixed_slot`, or a :class:`~graphmem.ingest.slots.SlotMatcher`'s); an ended fact's
+    ``superseded_by`` names the first version of its slot's next value.
     """
     now = now or datetime.now(UTC)
     ns = batch.namespace
@@ -135,7 +214,9 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
         times = sorted({t for _, t in sources if t is not None})
         if told is not None and not sources:
             times = [told]
-        cls = fact_class(f)
+        cls = classify(f)
+        if cls is not None:
+            f.slot = cls[0]
         if cls is None or not times:
             if times:
                 old = stored.valid_at if stored is not None else None
@@ -151,14 +232,14 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
             group.append(_Assertion(told, f, _family(f), other))
     if not new:
         return 0
-    stored_groups = _stored_groups(store, ns, new)
+    stored_groups = _stored_groups(store, ns, new, classify)
     prov = _provenance(store, ns, [f.id for fs in stored_groups.values() for f in fs])
     ended = 0
     redirects: list[Edge] = []
     for key, fresh in new.items():
         assertions = list(fresh)
         for f in stored_groups.get(key, []):
-            _, other = _key(f, fact_class(f))  # type: ignore[arg-type]
+            _, other = _key(f, classify(f))  # type: ignore[arg-type]
             start = utc(f.valid_at)  # type: ignore[arg-type]
             assertions.append(_Assertion(start, f, _family(f), other))
             for e, t in prov.get(f.id, []):
@@ -169,6 +250,7 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
         for v in versions:
             for fact in [v.fact, *v.extra]:
                 assert fact is not None
+                fact.slot = key[0]
                 stored = v.stored if fact is v.fact else fact
                 before = stored_rows.get(fact.id) or (stored if stored is not None else None)
                 if _settle(fact, v, before, now) or before is None:
@@ -192,19 +274,20 @@ def apply_functional_rule(store: Store, batch: WriteBatch, now: datetime | None 
     return ended
 
 
-def _key(f: Fact, cls: tuple[str, Anchor]) -> tuple[tuple[str, str], str]:
-    name, anchor_end = cls
+def _key(f: Fact, cls: SlotKey) -> tuple[tuple[str, str], str]:
+    name, anchor_end, value = cls
     if anchor_end == "subject":
-        return (name, f.subject), f.object
+        # a value read from the relation ("is vegetarian for years") stands for the object
+        return (name, f.subject), f.object if value is None else f"value:{value}"
     return (name, f.object), f.subject
 
 
 def _stored_groups(
-    store: Store, ns: str, groups: dict[tuple[str, str], list[_Assertion]]
+    store: Store, ns: str, groups: dict[tuple[str, str], list[_Assertion]], classify: Classifier
 ) -> dict[tuple[str, str], list[Fact]]:
     out: dict[tuple[str, str], list[Fact]] = {}
     for fact in store.facts_between(ns, sorted({a for _, a in groups})):
-        cls = fact_class(fact)
+        cls = classify(fact)
         if cls is None or fact.valid_at is None:
             continue
         key, _ = _key(fact, cls)
@@ -267,7 +350,8 @@ def _timeline(
             versions.append(v)
         placed.append((a, v))
     for i, v in enumerate(versions):
-        v.end = next((w.start for w in versions[i + 1 :] if w.other != v.other), None)
+        v.successor = next((w for w in versions[i + 1 :] if w.other != v.other), None)
+        v.end = None if v.successor is None else v.successor.start
     # a version's sample fact (for text and ids): any statement of it
     for a, v in placed:
         if v.fact is None or (a.fact.id < v.fact.id):
@@ -304,6 +388,8 @@ def _settle(fact: Fact, v: _Version, before: Fact | None, now: datetime) -> bool
     """Write the version's times into ``fact``; True when they differ from ``before``."""
     fact.valid_at = v.start
     fact.invalid_at = v.end
+    next_fact = None if v.successor is None else v.successor.fact
+    fact.superseded_by = None if next_fact is None else next_fact.id
     if v.end is None:
         fact.expired_at = None
     elif before is not None and before.expired_at is not None:
@@ -312,11 +398,9 @@ def _settle(fact: Fact, v: _Version, before: Fact | None, now: datetime) -> bool
         fact.expired_at = now
     if before is None:
         return True
-    return (_opt(before.valid_at), _opt(before.invalid_at), _opt(before.expired_at)) != (
-        _opt(fact.valid_at),
-        _opt(fact.invalid_at),
-        _opt(fact.expired_at),
-    )
+    was = (_opt(before.valid_at), _opt(before.invalid_at), _opt(before.expired_at))
+    now_ = (_opt(fact.valid_at), _opt(fact.invalid_at), _opt(fact.expired_at))
+    return was != now_ or (before.superseded_by, before.slot) != (fact.superseded_by, fact.slot)
 
 
 def _opt(value: datetime | None) -> datetime | None:

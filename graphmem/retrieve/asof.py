@@ -203,12 +203,15 @@ def _changing(table: FactTable) -> tuple[_Times, dict[str, IntArray]]:
         return found
     classes: dict[tuple[str, str], bool] = {}
     row_of: dict[str, int] = {}
-    for r, (fid, p, text) in enumerate(zip(table.ids, table.predicates, table.texts, strict=True)):
+    rows = zip(table.ids, table.predicates, table.texts, table.invalid_at, strict=True)
+    for r, (fid, p, text, ended) in enumerate(rows):
         changing = classes.get((p, text))
         if changing is None:
             changing = fact_class(cast("Fact", _ClassRow(p, text))) is not None
             classes[(p, text)] = changing
-        if changing:
+        # an ended fact changed, whatever its class: slot matching (graphmem.ingest.slots) ends
+        # facts of relations no fixed class names
+        if changing or ended is not None:
             row_of[fid] = r
     by_episode: dict[str, set[int]] = {}
     for src, dst in table.evidence:
@@ -223,7 +226,7 @@ def _changing(table: FactTable) -> tuple[_Times, dict[str, IntArray]]:
 def stale_episodes(
     store: Store, namespace: str, episode_ids: Sequence[str], when: datetime | None
 ) -> set[str] | None:
-    """Episodes whose changing facts (:func:`~graphmem.validity.fact_class`) all no longer held
+    """Episodes whose changing facts (:func:`~graphmem.validity.is_changing`) all no longer held
     at ``when`` (None: now); None when the store keeps no fact table."""
     if not isinstance(store, HasFactTable):
         return None

@@ -43,8 +43,9 @@ import numpy as np
 
 from graphmem.ids import EPISODE, FACT, PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Episode, Fact
-from graphmem.retrieve.asof import graph_as_of, stale_episodes
+from graphmem.retrieve.asof import graph_as_of
 from graphmem.retrieve.base import Between, Request, Retrieval
+from graphmem.retrieve.current import holding_leads, lead, superseded
 from graphmem.retrieve.episode_rank import (
     asks_count,
     asks_now,
@@ -60,7 +61,7 @@ from graphmem.retrieve.ppr import Engine, personalized_pagerank
 from graphmem.retrieve.scores import minmax
 from graphmem.store.base import Store, Vector
 from graphmem.store.graph import GraphView
-from graphmem.validity import fact_class, is_current, overlaps, utc, valid_at
+from graphmem.validity import overlaps, utc, valid_at
 
 _WHEN = re.compile(
     r"^\s*(?:when\b|what (?:day|date|time|month|year|week)\b|how long ago\b|since when\b)"
@@ -105,6 +106,10 @@ class EpisodeSearchSettings:
     w_superseded: float = 0.5
     stale_places: int = 4
     rerank: int = 50
+    #: a question about a state now or in a window it names: the turns stating the slot facts
+    #: that hold then (within this of the best such fact's cosine) lead (retrieve/current.py;
+    #: negative: off)
+    lead_margin: float = 0.05
     recency_weight: float = 0.0
     recency_half_life_days: float = 30.0
     #: neighbours (each way, in the session) returned as context of each hit
@@ -279,8 +284,16 @@ def retrieve_episodes(
     ref = utc(as_of or now or max(utc(ep.time) for ep in rows.values()))
     age = np.array([max(0.0, (ref - utc(rows[i].time)).total_seconds() / 86400) for i in ids])
     comp = Components(ids, d, p, ari, nbr, timed, age)
+    leads: list[str] = []
+    windows = time_windows(question, as_of or now) if asks_past(question) else []
+    if cfg.lead_margin >= 0 and (windows or asks_now(question)):
+        named = {graph.node_id(i) for i in named_entities(graph, namespace, question)}
+        when = as_of or now
+        leads = holding_leads(
+            store, namespace, question, fact_hits, fact_rows, named, when, windows, cfg.lead_margin
+        )
     ranked = _final_order(
-        store, namespace, comp, first, dense_ids, lex_ids, rows, question, as_of, k, cfg
+        store, namespace, comp, first, dense_ids, lex_ids, rows, question, as_of, k, cfg, leads
     )
     context = context_of(graph, [i for i, _ in ranked], cfg.context) if cfg.context else {}
     return EpisodeRetrieval(
@@ -350,9 +363,11 @@ def _final_order(
     as_of: datetime | None,
     k: int,
     cfg: EpisodeSearchSettings,
+    leads: Sequence[str] = (),
 ) -> list[tuple[str, float]]:
     """The first stage fused with the graph's ranking at the gate's weight; stale turns down,
-    dense's and BM25's best kept near the top, count questions spread over sessions."""
+    ``leads`` (retrieve/current.py) up, dense's and BM25's best kept near the top, count
+    questions spread over sessions."""
     graph_score = graph_scores(comp, cfg)
     ids = comp.ids
     walked = [ids[j] for j in np.lexsort((np.arange(len(ids)), -graph_score)) if graph_score[j] > 0]
@@ -372,6 +387,7 @@ def _final_order(
         shift = window if present else round(cfg.w_superseded * cfg.stale_places)
         place = {t: i + (shift + 0.5 if t in stale else 0) for i, t in enumerate(order)}
         order = sorted(order, key=lambda t: place[t])
+    order = lead(order, leads, max(k, cfg.rerank))
     bests = [r[0] for r in (dense_ids, lex_ids) if r]
     order = keep_best(order, bests, cfg.keep_best_depth)
     if cfg.spread_cap > 0 and asks_count(question):
@@ -459,30 +475,6 @@ def _arigraph(
         total = max(totals.get(ep, 1), 1)
         out[pos[ep]] = n / total * math.log(1 + total)
     return out, relevant
-
-
-def superseded(
-    store: Store, namespace: str, episode_ids: Sequence[str], when: datetime | None
-) -> set[str]:
-    """Episodes whose functional facts all no longer held at ``when`` (None: now)."""
-    fast = stale_episodes(store, namespace, episode_ids, when)
-    if fast is not None:
-        return fast
-    evidence: dict[str, list[str]] = {}
-    wanted = set(episode_ids)
-    for e in store.edges_of(namespace, list(episode_ids), ["EVIDENCE"]):
-        if e.src in wanted and is_kind(e.dst, FACT):
-            evidence.setdefault(e.src, []).append(e.dst)
-    facts = store.get_facts(namespace, sorted({f for fs in evidence.values() for f in fs}))
-    out: set[str] = set()
-    for ep, fids in evidence.items():
-        changing = [facts[f] for f in fids if f in facts and fact_class(facts[f]) is not None]
-        if not changing:
-            continue
-        held = [(is_current(f) if when is None else valid_at(f, when)) for f in changing]
-        if not any(held):
-            out.add(ep)
-    return out
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,23 @@ def test_fact_upsert_replaces_the_row_and_the_graph_follows(store: Store, ns: NS
     assert store.stats(a).facts == 2
 
 
+def test_a_superseded_fact_keeps_its_replacement_and_slot(store: Store, ns: NS) -> None:
+    a = ns("a")
+    moved = T0 + timedelta(days=40)
+    new = fact(a, "Dana", "relocated to", "Edinburgh", valid_at=moved)
+    old = fact(a, "Dana", "lives in", "Leeds", valid_at=T0, invalid_at=moved)
+    old = old.model_copy(update={"superseded_by": new.id, "slot": "residence", "expired_at": T0})
+    new = new.model_copy(update={"slot": "residence"})
+    entities = [ent(a, n) for n in ("Dana", "Leeds", "Edinburgh")]
+    store.write(WriteBatch(a, entities=entities, facts=[old, new]))
+    got = store.get_facts(a, [old.id, new.id])
+    assert got[old.id] == old and got[new.id] == new
+    assert got[old.id].superseded_by == new.id and got[new.id].superseded_by is None
+    dana = entity_id(a, "Dana")
+    then = {f.id for f in store.facts_between(a, [dana], as_of=T0 + timedelta(days=1))}
+    assert then == {old.id}  # superseded, still there as of its time
+
+
 def test_passage_retry_updates_status_error_and_metadata(store: Store, ns: NS) -> None:
     a = ns("a")
     failed = passage(a, "Hard text.", "doc", status="failed", error="timeout", metadata={"n": 1})

@@ -123,6 +123,10 @@ def fact_rows(facts: Sequence[Fact]) -> tuple[list[Row], list[Row]]:
             active=active,
             valid_ts=timestamp(f.valid_at),
             invalid_ts=timestamp(f.invalid_at),
+            # the replacement and the slot as properties too, so a Cypher query can follow the
+            # chain of values ((old)-[:superseded_by]->(new) by id) without reading JSON
+            superseded_by=f.superseded_by,
+            slot=f.slot,
         )
         nodes.append({"id": f.id, "props": props})
         rels.append(
