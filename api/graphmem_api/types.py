@@ -22,6 +22,39 @@ from graphmem_api.errors import NOT_FOUND, APIError
 from graphmem_api.lifecycle import Lifecycle, node_lifecycle
 from graphmem_api.limits import check_range
 from graphmem_api.loaders import decode_cursor, encode_cursor, kind_of_id, page, walk
+from graphmem_api.reports import (
+    DeleteReport as DeleteReport,
+)
+from graphmem_api.reports import (
+    DocumentInput as DocumentInput,
+)
+from graphmem_api.reports import (
+    EpisodeReport as EpisodeReport,
+)
+from graphmem_api.reports import (
+    IngestReport as IngestReport,
+)
+from graphmem_api.reports import (
+    Job as Job,
+)
+from graphmem_api.reports import (
+    JobError as JobError,
+)
+from graphmem_api.reports import (
+    JobStatus as JobStatus,
+)
+from graphmem_api.reports import (
+    RejectedDocument as RejectedDocument,
+)
+from graphmem_api.reports import (
+    Stats as Stats,
+)
+from graphmem_api.reports import (
+    TimeRange as TimeRange,
+)
+from graphmem_api.reports import (
+    Viewer as Viewer,
+)
 
 
 @strawberry.enum(description="What a search returns besides the ranking itself.")
@@ -356,115 +389,6 @@ class SearchResult:
     )
     timings_ms: JSON
     subgraph: Subgraph
-
-
-@strawberry.type
-class IngestReport:
-    passages_added: int
-    passages_skipped: int
-    passages_failed: int
-    entities_added: int
-    facts_added: int
-    events_added: int
-    synonym_edges: int
-    extraction_calls: int
-    extraction_cache_hits: int
-    texts_embedded: int
-    embedding_cache_hits: int
-    documents_unresolved: int
-    usage: JSON
-    seconds: float
-
-
-@strawberry.type(description="What recording episodes did.")
-class EpisodeReport(IngestReport):
-    episodes_added: int
-    episodes_skipped: int
-
-
-@strawberry.input(description="A time interval; either end may be open.")
-class TimeRange:
-    start: datetime | None = None
-    end: datetime | None = None
-
-
-@strawberry.type
-class DeleteReport:
-    passages: int
-    entities: int
-    facts: int
-    events: int
-    hyperedges: int
-    episodes: int
-
-
-@strawberry.type
-class Stats:
-    namespace: str
-    passages: int
-    entities: int
-    facts: int
-    events: int
-    hyperedges: int
-    episodes: int
-    edges: int
-    failed_passages: int
-
-
-@strawberry.enum
-class JobStatus(enum.Enum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-@strawberry.type
-class JobError:
-    message: str
-    code: str
-
-
-@strawberry.type(description="A document an ingest did not store; the others were stored.")
-class RejectedDocument:
-    index: int = strawberry.field(description="its position in the `documents` argument")
-    message: str
-
-
-@strawberry.type(description="A background ingest: poll `job(id)` or subscribe to `jobProgress`.")
-class Job:
-    id: strawberry.ID
-    namespace: str
-    status: JobStatus
-    total: int = strawberry.field(description="documents submitted")
-    done: int = strawberry.field(description="documents processed so far")
-    progress: float = strawberry.field(description="done / total, 0 to 1")
-    report: IngestReport | None = strawberry.field(description="set once the job has finished")
-    error: JobError | None
-    rejected: list[RejectedDocument] = strawberry.field(
-        description="documents not stored (not Unicode text, ...), each with why"
-    )
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-@strawberry.type(description="Who the API key is and what it may touch.")
-class Viewer:
-    key_id: str | None = strawberry.field(description="null on an open server")
-    namespaces: list[str] | None = strawberry.field(description="null: every namespace")
-    read_only: bool
-    default_namespace: str
-
-
-@strawberry.input(description="One text to ingest.")
-class DocumentInput:
-    text: str
-    source: str | None = None
-    title: str | None = None
-    time: datetime | None = None
-    metadata: JSON | None = None
 
 
 async def neighbor_connection(
