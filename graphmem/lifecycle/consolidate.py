@@ -42,11 +42,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from graphmem.embed.base import Embedder
-from graphmem.lifecycle.strength import id_pages
 from graphmem.lifecycle.summaries import session_units
 from graphmem.models import ConsolidateReport, Entity, Fact, LifecycleEvent
 from graphmem.names import fold
-from graphmem.store.base import Store
+from graphmem.store.base import Store, id_pages
 from graphmem.store.states import state_of
 
 __all__ = ["EVIDENCE_WEIGHTS", "Merge", "consolidate", "entity_merges", "fact_folds"]
