@@ -15,14 +15,10 @@ import pytest
 from graphmem import Memory
 from graphmem.embed.local import LocalEmbedder
 
+from support.temporal import temporal_episodes
+
 ROOT = Path(__file__).resolve().parents[3]
-DATA = ROOT / "tests" / "data" / "temporal_episodes.jsonl"
-ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
-EPISODES = [
-    {k: r[k] for k in ("session", "time", "speaker", "text")}
-    for r in ROWS
-    if r["type"] == "episode"
-]
+EPISODES = temporal_episodes()
 
 
 def cli(store: str, *args: str, code: int = 0) -> str:
