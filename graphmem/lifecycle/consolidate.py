@@ -185,15 +185,15 @@ def consolidate(
     """Find and (unless ``dry_run``) record the merges of ``namespace`` (see above); with an
     embedder as ``summaries``, also write a unit per session (:mod:`~graphmem.lifecycle.summaries`)."""
     merges: list[Merge] = []
-    recorded: dict[str, str] = {}
+    state_now: dict[str, str] = {}
     if entities:
         found = [
             e
             for page in id_pages(store, namespace, "entity")
             for e in store.get_entities(namespace, page).values()
         ]
-        recorded.update(store.lifecycle_states(namespace, [e.id for e in found]))
-        live = [e for e in found if recorded.get(e.id, "active") == "active"]
+        state_now.update(store.lifecycle_states(namespace, [e.id for e in found]))
+        live = [e for e in found if state_now.get(e.id, "active") == "active"]
         merges.extend(entity_merges(live))
     if facts:
         found_f = [
@@ -202,8 +202,9 @@ def consolidate(
             for f in store.get_facts(namespace, page).values()
         ]
         states = store.lifecycle_states(namespace, [f.id for f in found_f])
-        recorded.update(states)
-        live_f = [f for f in found_f if state_of(f, states.get(f.id)) in ("active", "superseded")]
+        # a fact's state may come from its own fields (superseded) with nothing recorded
+        state_now.update({f.id: state_of(f, states.get(f.id)) for f in found_f})
+        live_f = [f for f in found_f if state_now[f.id] in ("active", "superseded")]
         stated: dict[str, set[str]] = {}
         ids = [f.id for f in live_f]
         for edge in store.edges_of(namespace, ids, ["STATES", "EVIDENCE"]) if ids else []:
@@ -236,7 +237,7 @@ def consolidate(
                 data={"into": m.into, "evidence": list(m.evidence)},
             )
         )  # fmt: skip
-        kept = recorded.get(m.into)
+        kept = state_now.get(m.into)
         events.append(
             LifecycleEvent(
                 node_id=m.into, kind=m.kind, event="absorbed",
