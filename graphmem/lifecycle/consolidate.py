@@ -23,6 +23,8 @@ measure it (``benchmarks/consolidation_eval.py``).
 **Facts.** Facts with the same subject and object whose predicates and texts read alike once
 the verbs "to be" and "to have" are folded ("Ada is in Lisbon", "Ada was in Lisbon") fold into
 the oldest one (same ends and predicate are not enough: "is two alerts", "is four alerts").
+A fact that still holds never folds into one that has ended, nor the other way round: the
+folded fact leaves default search, and the current value must not leave with it.
 
 A merge records ``merged`` on the duplicate (state merged, ``data.into``, the evidence) and
 ``absorbed`` on the node kept (its state unchanged; ``data.from``; for facts ``data.count``,
@@ -43,7 +45,7 @@ from datetime import UTC, datetime
 
 from graphmem.embed.base import Embedder
 from graphmem.lifecycle.summaries import session_units
-from graphmem.models import ConsolidateReport, Entity, Fact, LifecycleEvent
+from graphmem.models import ConsolidateReport, Entity, Fact, LifecycleEvent, is_current
 from graphmem.names import fold
 from graphmem.store.base import Store, id_pages
 from graphmem.store.states import state_of
@@ -156,9 +158,9 @@ def _reads(text: str) -> str:
 
 def fact_folds(facts: Sequence[Fact], statements: dict[str, set[str]]) -> list[Merge]:
     """Facts that repeat one another (same ends, alike predicates), folded into the oldest."""
-    groups: dict[tuple[str, str, str, str], list[Fact]] = {}
+    groups: dict[tuple[str, str, str, str, bool], list[Fact]] = {}
     for f in facts:
-        key = (f.subject, f.object, _reads(f.predicate), _reads(f.text))
+        key = (f.subject, f.object, _reads(f.predicate), _reads(f.text), is_current(f))
         groups.setdefault(key, []).append(f)
     out: list[Merge] = []
     for group in groups.values():

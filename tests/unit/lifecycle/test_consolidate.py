@@ -133,6 +133,16 @@ def test_merges_are_recorded_hidden_and_undone(store: SQLiteStore) -> None:
     assert restore(store, NS, all_archived=True).restored == 0  # merges are undone by id only
 
 
+def test_a_fact_that_holds_never_folds_into_an_ended_one() -> None:
+    old = fact("Ada", "is", "vegetarian", "Ada is vegetarian", 0)
+    old.expired_at, old.superseded_by = T0 + timedelta(days=2), "f:vegan"
+    now = fact("Ada", "was", "vegetarian", "Ada was vegetarian", 4)  # alike, and still open
+    assert fact_folds([old, now], {}) == []
+    again = fact("Ada", "was", "vegetarian", "Ada was vegetarian", 1)
+    again.expired_at = T0 + timedelta(days=2)
+    assert [(m.id, m.into) for m in fact_folds([old, now, again], {})] == [(again.id, old.id)]
+
+
 def test_a_superseded_fact_stays_superseded_when_it_absorbs_a_repeat() -> None:
     s = SQLiteStore(":memory:")
     try:
