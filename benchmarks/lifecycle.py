@@ -21,7 +21,6 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +31,9 @@ from graphmem.bench.baselines import BM25Index
 from graphmem.embed.local import LocalEmbedder
 from graphmem.ingest.temporal import TemporalSettings
 from graphmem.models import EpisodeIn
+from graphmem.timeparse import parse_iso
 
 Ranker = Callable[[dict[str, Any]], list[str]]
-
-
-def _utc(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def load(folder: Path) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
@@ -77,7 +70,7 @@ def graphmem_ranker(
         mem.add_episodes([episode(t) for t in rows], namespace=conv)
 
     def rank(q: dict[str, Any]) -> list[str]:
-        when = _utc(q["as_of"]) or _utc(q["question_time"])
+        when = parse_iso(q["as_of"]) or parse_iso(q["question_time"])
         res = mem.search(
             q["question"], k=10, include=["episodes"], as_of=when, namespace=q["conversation_id"]
         )
@@ -95,9 +88,9 @@ def baseline_rankers(
     bm25 = {c: BM25Index(ts) for c, ts in texts.items()}
 
     def visible(q: dict[str, Any]) -> np.ndarray:
-        when = _utc(q["as_of"]) or _utc(q["question_time"])
+        when = parse_iso(q["as_of"]) or parse_iso(q["question_time"])
         rows = turns[q["conversation_id"]]
-        return np.array([_utc(t["session_time"]) <= when for t in rows])  # type: ignore[operator]
+        return np.array([parse_iso(t["session_time"]) <= when for t in rows])  # type: ignore[operator]
 
     def dense(q: dict[str, Any]) -> list[str]:
         c = q["conversation_id"]

@@ -23,6 +23,8 @@ measure it (``benchmarks/consolidation_eval.py``).
 **Facts.** Facts with the same subject and object whose predicates and texts read alike once
 the verbs "to be" and "to have" are folded ("Ada is in Lisbon", "Ada was in Lisbon") fold into
 the oldest one (same ends and predicate are not enough: "is two alerts", "is four alerts").
+A fact that still holds never folds into one that has ended, nor the other way round: the
+folded fact leaves default search, and the current value must not leave with it.
 
 A merge records ``merged`` on the duplicate (state merged, ``data.into``, the evidence) and
 ``absorbed`` on the node kept (its state unchanged; ``data.from``; for facts ``data.count``,
@@ -42,11 +44,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from graphmem.embed.base import Embedder
-from graphmem.lifecycle.strength import id_pages
 from graphmem.lifecycle.summaries import session_units
-from graphmem.models import ConsolidateReport, Entity, Fact, LifecycleEvent
+from graphmem.models import ConsolidateReport, Entity, Fact, LifecycleEvent, is_current
 from graphmem.names import fold
-from graphmem.store.base import Store
+from graphmem.store.base import Store, id_pages
 from graphmem.store.states import state_of
 
 __all__ = ["EVIDENCE_WEIGHTS", "Merge", "consolidate", "entity_merges", "fact_folds"]
@@ -157,9 +158,9 @@ def _reads(text: str) -> str:
 
 def fact_folds(facts: Sequence[Fact], statements: dict[str, set[str]]) -> list[Merge]:
     """Facts that repeat one another (same ends, alike predicates), folded into the oldest."""
-    groups: dict[tuple[str, str, str, str], list[Fact]] = {}
+    groups: dict[tuple[str, str, str, str, bool], list[Fact]] = {}
     for f in facts:
-        key = (f.subject, f.object, _reads(f.predicate), _reads(f.text))
+        key = (f.subject, f.object, _reads(f.predicate), _reads(f.text), is_current(f))
         groups.setdefault(key, []).append(f)
     out: list[Merge] = []
     for group in groups.values():
@@ -186,15 +187,15 @@ def consolidate(
     """Find and (unless ``dry_run``) record the merges of ``namespace`` (see above); with an
     embedder as ``summaries``, also write a unit per session (:mod:`~graphmem.lifecycle.summaries`)."""
     merges: list[Merge] = []
-    recorded: dict[str, str] = {}
+    state_now: dict[str, str] = {}
     if entities:
         found = [
             e
             for page in id_pages(store, namespace, "entity")
             for e in store.get_entities(namespace, page).values()
         ]
-        recorded.update(store.lifecycle_states(namespace, [e.id for e in found]))
-        live = [e for e in found if recorded.get(e.id, "active") == "active"]
+        state_now.update(store.lifecycle_states(namespace, [e.id for e in found]))
+        live = [e for e in found if state_now.get(e.id, "active") == "active"]
         merges.extend(entity_merges(live))
     if facts:
         found_f = [
@@ -203,8 +204,9 @@ def consolidate(
             for f in store.get_facts(namespace, page).values()
         ]
         states = store.lifecycle_states(namespace, [f.id for f in found_f])
-        recorded.update(states)
-        live_f = [f for f in found_f if state_of(f, states.get(f.id)) in ("active", "superseded")]
+        # a fact's state may come from its own fields (superseded) with nothing recorded
+        state_now.update({f.id: state_of(f, states.get(f.id)) for f in found_f})
+        live_f = [f for f in found_f if state_now[f.id] in ("active", "superseded")]
         stated: dict[str, set[str]] = {}
         ids = [f.id for f in live_f]
         for edge in store.edges_of(namespace, ids, ["STATES", "EVIDENCE"]) if ids else []:
@@ -237,7 +239,7 @@ def consolidate(
                 data={"into": m.into, "evidence": list(m.evidence)},
             )
         )  # fmt: skip
-        kept = recorded.get(m.into)
+        kept = state_now.get(m.into)
         events.append(
             LifecycleEvent(
                 node_id=m.into, kind=m.kind, event="absorbed",

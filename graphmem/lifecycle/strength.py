@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 from graphmem.ids import EPISODE, FACT, PASSAGE, is_kind
 from graphmem.models import Episode, Fact, Passage
-from graphmem.store.base import MAX_LIST_IDS, NodeKind, Store
+from graphmem.store.base import NodeKind, Store, id_pages
 from graphmem.validity import utc
 
 __all__ = ["StrengthSettings", "Weighed", "retention", "weigh"]
@@ -82,17 +82,6 @@ class Weighed:
     @property
     def strength(self) -> float:
         return math.exp(self.log_strength)
-
-
-def id_pages(store: Store, namespace: str, kind: NodeKind) -> Iterator[list[str]]:
-    after: str | None = None
-    while True:
-        page = store.list_ids(namespace, kind, after=after, limit=MAX_LIST_IDS)
-        if page:
-            yield page
-        if len(page) < MAX_LIST_IDS:
-            return
-        after = page[-1]
 
 
 def _when(node: Passage | Episode | Fact | None) -> datetime | None:

@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from graphmem.embed.base import Embedder
 from graphmem.ids import ENTITY, FACT, hyperedge_id, is_kind
 from graphmem.ingest.hyperedges import HyperSettings, ensure_vectors
-from graphmem.lifecycle.strength import id_pages
 from graphmem.models import Edge, Episode, Hyperedge
-from graphmem.store.base import Store, WriteBatch
+from graphmem.store.base import Store, WriteBatch, id_pages
 
 __all__ = ["session_units"]
 

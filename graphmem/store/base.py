@@ -450,3 +450,17 @@ class Warmable(Protocol):
     """A store that builds a namespace's in-memory search structures on demand (SQLite)."""
 
     def warm(self, namespace: str) -> None: ...
+
+
+def id_pages(
+    store: Store, namespace: str, kind: NodeKind, limit: int = MAX_LIST_IDS
+) -> Iterator[list[str]]:
+    """Every id of ``kind`` in ``namespace``, in :meth:`Store.list_ids` pages of ``limit``."""
+    after: str | None = None
+    while True:
+        page = store.list_ids(namespace, kind, after=after, limit=limit)
+        if page:
+            yield page
+        if len(page) < limit:
+            return
+        after = page[-1]

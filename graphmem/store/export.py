@@ -43,7 +43,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,7 +51,7 @@ from pydantic import BaseModel
 
 from graphmem.errors import InputError
 from graphmem.models import DeleteReport, Edge, add_reports
-from graphmem.store.base import MAX_LIST_IDS, NODE_KINDS, NodeKind, Store
+from graphmem.store.base import MAX_LIST_IDS, NODE_KINDS, NodeKind, Store, id_pages
 from graphmem.store.states import state_of
 
 __all__ = ["delete_prefix", "export_as", "export_namespace"]
@@ -103,7 +103,7 @@ def _export(store: Store, namespace: str, out: IO[str], batch: int) -> dict[str,
     stored_edges = store.stats(namespace).edges
     for kind in NODE_KINDS:
         get = _getter(store, kind)
-        for page in _pages(store, namespace, kind, batch):
+        for page in id_pages(store, namespace, kind, batch):
             nodes = get(namespace, page)
             recorded = store.lifecycle_states(namespace, page)
             for node_id in page:
@@ -114,14 +114,14 @@ def _export(store: Store, namespace: str, out: IO[str], batch: int) -> dict[str,
                     counts[kind] += 1
     edges = 0
     for kind in NODE_KINDS:
-        for page in _pages(store, namespace, kind, batch):
+        for page in id_pages(store, namespace, kind, batch):
             mine = set(page)
             edges += _write_edges(
                 out, (e for e in store.edges_of(namespace, page) if e.src in mine)
             )
     if edges < stored_edges:
         for kind in NODE_KINDS:
-            for page in _pages(store, namespace, kind, batch):
+            for page in id_pages(store, namespace, kind, batch):
                 edges += _write_edges(out, _orphan_edges(store, namespace, page))
     counts["edges"] = edges
     counts["lifecycle"] = _write_lifecycle(store, namespace, out, batch)
@@ -132,7 +132,7 @@ def _write_lifecycle(store: Store, namespace: str, out: IO[str], batch: int) -> 
     """The recorded lifecycle events of the namespace's nodes, node by node in node order."""
     n = 0
     for kind in NODE_KINDS:
-        for page in _pages(store, namespace, kind, batch):
+        for page in id_pages(store, namespace, kind, batch):
             history = store.lifecycle_events(namespace, page)
             for node_id in page:
                 for event in history.get(node_id, ()):
@@ -141,17 +141,6 @@ def _write_lifecycle(store: Store, namespace: str, out: IO[str], batch: int) -> 
                     out.write(json.dumps(head, ensure_ascii=False, separators=(",", ":")) + "\n")
                     n += 1
     return n
-
-
-def _pages(store: Store, namespace: str, kind: NodeKind, batch: int) -> Iterator[list[str]]:
-    after: str | None = None
-    while True:
-        page = store.list_ids(namespace, kind, after=after, limit=batch)
-        if page:
-            yield page
-        if len(page) < batch:
-            return
-        after = page[-1]
 
 
 def _getter(store: Store, kind: NodeKind) -> Getter:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ from typing import IO, TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from graphmem.models import Fact
-from graphmem.store.base import NODE_KINDS, NodeKind, Store, node_getter
+from graphmem.store.base import NODE_KINDS, Store, id_pages, node_getter
 from graphmem.store.states import state_of
 
 if TYPE_CHECKING:
@@ -62,17 +62,6 @@ def scalar_attrs(data: Mapping[str, Any]) -> dict[str, str | int | float | bool]
     return out
 
 
-def _pages(store: Store, namespace: str, kind: NodeKind) -> Iterator[list[str]]:
-    after: str | None = None
-    while True:
-        page = store.list_ids(namespace, kind, after=after, limit=_PAGE)
-        if page:
-            yield page
-        if len(page) < _PAGE:
-            return
-        after = page[-1]
-
-
 def to_networkx(store: Store, namespace: str) -> nx.MultiDiGraph:
     """``namespace`` of ``store`` as a ``networkx.MultiDiGraph`` (see the module docstring)."""
     import networkx as nx
@@ -82,7 +71,7 @@ def to_networkx(store: Store, namespace: str) -> nx.MultiDiGraph:
     for kind in NODE_KINDS:
         get = node_getter(store, kind)
         assert get is not None  # every NODE_KINDS kind has one
-        for page in _pages(store, namespace, kind):
+        for page in id_pages(store, namespace, kind, _PAGE):
             found = get(namespace, page)
             recorded = store.lifecycle_states(namespace, page)
             for node_id in page:
@@ -97,7 +86,7 @@ def to_networkx(store: Store, namespace: str) -> nx.MultiDiGraph:
                 if isinstance(node, Fact):
                     facts.append(node)
     for kind in NODE_KINDS:
-        for page in _pages(store, namespace, kind):
+        for page in id_pages(store, namespace, kind, _PAGE):
             mine = set(page)
             # each stored edge once: from the page that holds its source
             for edge in store.edges_of(namespace, page):

@@ -93,6 +93,12 @@ def derived_events(kind: str, node: BaseModel) -> list[LifecycleEvent]:
         data: dict[str, Any] = {}
         if node.invalid_at is not None:
             data["invalid_at"] = utc(node.invalid_at).isoformat()
+        reason = "a newer fact filled the same slot"
+        if node.superseded_by is not None:
+            data["superseded_by"] = node.superseded_by
+            reason += f" ({node.superseded_by})"
+        if node.slot is not None:
+            data["slot"] = node.slot
         out.append(
             LifecycleEvent(
                 node_id=node_id,
@@ -100,7 +106,7 @@ def derived_events(kind: str, node: BaseModel) -> list[LifecycleEvent]:
                 event="superseded",
                 state="superseded",
                 at=utc(node.expired_at),
-                reason="a newer fact filled the same slot",
+                reason=reason,
                 actor="temporal",
                 data=data,
                 recorded=False,

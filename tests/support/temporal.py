@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from graphmem.ids import entity_id, episode_id, fact_id
 from graphmem.ingest.temporal import apply_functional_rule
@@ -11,7 +14,23 @@ from graphmem.store.base import WriteBatch
 from graphmem.store.sqlite import SQLiteStore
 
 NS = "t"
+#: episodes whose facts change (homes, employers, owners), and checks of the answer at a time
+TEMPORAL_EPISODES = Path(__file__).resolve().parents[1] / "data" / "temporal_episodes.jsonl"
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def temporal_episodes() -> list[dict[str, Any]]:
+    """The episodes of :data:`TEMPORAL_EPISODES` as ``Memory.add_episodes`` takes them."""
+    rows = [
+        json.loads(line)
+        for line in TEMPORAL_EPISODES.read_text(encoding="utf-8").splitlines()
+        if line
+    ]
+    return [
+        {k: r[k] for k in ("session", "time", "speaker", "text")}
+        for r in rows
+        if r["type"] == "episode"
+    ]
 
 
 def day(n: int) -> datetime:

@@ -4,7 +4,6 @@ and default search leaves archived episodes out as ``Memory.search`` does."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -21,18 +20,11 @@ from support.api import (
     make_app,
     new_memory,
 )
+from support.temporal import temporal_episodes
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[3]
-ROWS = [
-    json.loads(line)
-    for line in (ROOT / "tests" / "data" / "temporal_episodes.jsonl").read_text().splitlines()
-]
-EPISODES = [
-    {k: r[k] for k in ("session", "time", "speaker", "text")}
-    for r in ROWS
-    if r["type"] == "episode"
-]
+EPISODES = temporal_episodes()
 LIFE = """
 query($id: ID!) { node(id: $id) { id
   lifecycle { id kind state strength events { nodeId event state actor reason recorded data } }

@@ -15,17 +15,13 @@ import pytest
 from graphmem import Memory
 from graphmem.embed.local import LocalEmbedder
 
+from support.temporal import temporal_episodes
+
 ROOT = Path(__file__).resolve().parents[3]
-DATA = ROOT / "tests" / "data" / "temporal_episodes.jsonl"
-ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
-EPISODES = [
-    {k: r[k] for k in ("session", "time", "speaker", "text")}
-    for r in ROWS
-    if r["type"] == "episode"
-]
+EPISODES = temporal_episodes()
 
 
-def cli(store: str, *args: str, code: int = 0) -> str:
+def run(store: str, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -43,7 +39,18 @@ def cli(store: str, *args: str, code: int = 0) -> str:
         check=False,
     )
     assert done.returncode == code, done.stderr
-    return done.stdout
+    return done
+
+
+def cli(store: str, *args: str, code: int = 0) -> str:
+    return run(store, *args, code=code).stdout
+
+
+def refused(store: str, *args: str, code: int) -> str:
+    """What a refused command says (an uncaught exception would exit 1 too, with a traceback)."""
+    done = run(store, *args, code=code)
+    assert "Traceback" not in done.stderr, done.stderr
+    return " ".join(done.stderr.split())
 
 
 def steps(out: str) -> list[str]:
@@ -95,6 +102,6 @@ def test_one_fact_stored_superseded_archived_restored(store: str, embedder: Loca
 
 
 def test_show_and_restore_refuse_what_they_cannot_do(store: str) -> None:
-    cli(store, "show", "f:nothing", code=1)
-    cli(store, "restore", code=2)
-    cli(store, "forget", "--policy", "age:3", code=2)
+    assert "no node 'f:nothing'" in refused(store, "show", "f:nothing", code=1)
+    assert "--all-archived" in refused(store, "restore", code=2)
+    assert "age:3" in refused(store, "forget", "--policy", "age:3", code=2)

@@ -7,7 +7,6 @@ same search made in process and rendered by graphmem.cli.render.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,14 +20,10 @@ from graphmem.cli.render import RESULT_FACTS, render_text, unit_ended, validity
 from graphmem.embed.local import LocalEmbedder
 from graphmem.validity import is_current
 
+from support.temporal import temporal_episodes
+
 ROOT = Path(__file__).resolve().parents[3]
-DATA = ROOT / "tests" / "data" / "temporal_episodes.jsonl"
-ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
-EPISODES = [
-    {k: r[k] for k in ("session", "time", "speaker", "text")}
-    for r in ROWS
-    if r["type"] == "episode"
-]
+EPISODES = temporal_episodes()
 NOTE = (
     "Kestrel\n\n"
     "Kestrel is the data platform project at Fernhill.\n"

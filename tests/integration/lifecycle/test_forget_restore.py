@@ -17,14 +17,10 @@ from graphmem.errors import InputError
 from graphmem.models import SearchResult
 from graphmem.store.export import export_namespace
 
+from support.temporal import temporal_episodes
+
 ROOT = Path(__file__).resolve().parents[3]
-DATA = ROOT / "tests" / "data" / "temporal_episodes.jsonl"
-ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
-EPISODES = [
-    {k: r[k] for k in ("session", "time", "speaker", "text")}
-    for r in ROWS
-    if r["type"] == "episode"
-]
+EPISODES = temporal_episodes()
 NS = "life"
 QUESTIONS = [
     "Where does Ada live?",

@@ -37,6 +37,8 @@ INIT = {
 }
 #: texts per batch of MCP's add_memories (graphmem.mcp.tools.BATCH)
 BATCH = 16
+#: seconds within which a revoked key's SSE stream must end
+ENDS_WITHIN = 5.0
 
 
 def revoke(keys: Path, key_id: str) -> float:
@@ -106,7 +108,9 @@ def test_revoked_key_ends_its_sse_stream_and_is_refused(tmp_path: Path) -> None:
         assert "at" in ended, "the SSE stream was still open 30 s after the key was revoked"
         took = ended["at"] - revoked_at
         print(f"SSE stream of the revoked key ended {took:.2f}s after `graphmem keys revoke`")
-        assert ended["by"] == "server" and took < 2.5, (ended, took)
+        # the server ends it within about a second (measured 0.13 s); the bound leaves room for
+        # a loaded 2-core CI machine and still tells it from an unguarded stream (20 s+)
+        assert ended["by"] == "server" and took < ENDS_WITHIN, (ended, took)
 
         # further writes, on the same session, are refused
         call = {

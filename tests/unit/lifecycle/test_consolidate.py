@@ -131,3 +131,30 @@ def test_merges_are_recorded_hidden_and_undone(store: SQLiteStore) -> None:
     assert [e.event for e in store.lifecycle_events(NS, [priya])[priya]] == ["merged", "unmerged"]
     assert store.lifecycle_states(NS, [priya]) == {priya: "active"}
     assert restore(store, NS, all_archived=True).restored == 0  # merges are undone by id only
+
+
+def test_a_fact_that_holds_never_folds_into_an_ended_one() -> None:
+    old = fact("Ada", "is", "vegetarian", "Ada is vegetarian", 0)
+    old.expired_at, old.superseded_by = T0 + timedelta(days=2), "f:vegan"
+    now = fact("Ada", "was", "vegetarian", "Ada was vegetarian", 4)  # alike, and still open
+    assert fact_folds([old, now], {}) == []
+    again = fact("Ada", "was", "vegetarian", "Ada was vegetarian", 1)
+    again.expired_at = T0 + timedelta(days=2)
+    assert [(m.id, m.into) for m in fact_folds([old, now, again], {})] == [(again.id, old.id)]
+
+
+def test_a_superseded_fact_stays_superseded_when_it_absorbs_a_repeat() -> None:
+    s = SQLiteStore(":memory:")
+    try:
+        a = fact("Ada", "is in", "Lisbon", "Ada is in Lisbon", 0)
+        b = fact("Ada", "was in", "Lisbon", "Ada was in Lisbon", 1)
+        for f in (a, b):  # both ended by a move, as ingest ends them (no recorded state)
+            f.expired_at = T0 + timedelta(days=5)
+        s.write(WriteBatch(NS, entities=[ent("Ada"), ent("Lisbon")], facts=[a, b]))
+        done = consolidate(s, NS, entities=False)
+        assert [(m["id"], m["into"]) for m in done.merges] == [(b.id, a.id)]
+        [absorbed] = s.lifecycle_events(NS, [a.id])[a.id]
+        assert absorbed.event == "absorbed" and absorbed.state == "superseded"
+        assert s.lifecycle_states(NS, [a.id, b.id]) == {a.id: "superseded", b.id: "merged"}
+    finally:
+        s.close()
