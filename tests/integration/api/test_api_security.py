@@ -180,7 +180,9 @@ def test_a_key_revoked_while_serving_closes_its_websockets(
             revoke_key(keys, "a")
             assert await _closed_code(by_header, 5) == 4403
             assert await _closed_code(by_payload, 5) == 4403
-            assert time.monotonic() - started < 3
+            # measured well under 1 s; the bound leaves room for a busy 2-core CI machine and
+            # still tells it from a session that outlives its key (the bug: 45 s and more)
+            assert time.monotonic() - started < 6
             assert await _alive(other)  # the key that was not revoked keeps its session
             await other.close()
             with pytest.raises(websockets.ConnectionClosed):  # and a new session is refused

@@ -417,6 +417,9 @@ def test_server_stopped_mid_ingest(how: str) -> None:
         store = open_store(url)
         assert isinstance(store, CypherStore)
         started = threading.Event()
+        # batch 3 waits for the kill: on a busy machine batches 2 and 3 could otherwise both be
+        # written before the main thread gets to kill the server, and nothing would fail
+        killed = threading.Event()
         errors: list[BaseException] = []
         written: list[int] = []
 
@@ -425,6 +428,8 @@ def test_server_stopped_mid_ingest(how: str) -> None:
                 for i, batch in enumerate(batches):
                     if i == 2:
                         started.set()
+                    if i == 3:
+                        killed.wait(300)
                     store.write(batch)
                     written.append(i)
             except BaseException as exc:  # the test inspects it
@@ -437,6 +442,7 @@ def test_server_stopped_mid_ingest(how: str) -> None:
         assert started.wait(300)
         time.sleep(0.05)  # batch 2 is on its way to the server
         server.kill() if how == "kill" else server.stop()
+        killed.set()
         thread.join(300)
         assert not thread.is_alive()
         assert len(errors) == 1, f"the writer should fail once, wrote {written}"
