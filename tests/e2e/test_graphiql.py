@@ -7,9 +7,7 @@ render GraphiQL, load the schema, and run a query against a key-protected server
 
 from __future__ import annotations
 
-import hashlib
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 
 from graphmem import Memory
 from graphmem.keys import create_key
+
+from support.api import HashEmbedder, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -37,23 +36,6 @@ ARGS = [
 ]
 
 
-class HashEmbedder:
-    """Deterministic vectors from a hash: no model needed to check a page."""
-
-    name, dim = "hash-16", 16
-
-    def embed(self, texts: Any, *, kind: str = "passage") -> Any:
-        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], np.uint8) for t in texts]
-        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), 16) + 1.0
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     from graphmem_api.server import build_app, make_server
@@ -62,7 +44,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     key = create_key(tmp / "keys.json", ["default"], key_id="ui")
     mem = Memory(f"sqlite:///{tmp / 'g.db'}", embedder=HashEmbedder(), extractor=None)  # type: ignore[arg-type]
     mem.add_many([{"text": "Ada Lovelace wrote the first program.", "source": "s1"}])
-    port = _free_port()
+    port = free_port()
     app = build_app(memory=mem, keys=tmp / "keys.json", graphiql=True, access_log=False)
     server = make_server(app, host="127.0.0.1", port=port, log_level="warning")
     thread = threading.Thread(target=server.run, daemon=True)
