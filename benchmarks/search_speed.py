@@ -8,7 +8,8 @@ process's first answer (issue 23, item 2). Run on demand; nothing imports it.
 (caches neither side keeps across runs), then ``--rounds`` times timed, each graphmem search
 (``Memory.search(k=5)``, default units) followed by a dense search of the same question
 (embedding + vector search, k=5), so the ratios hold under whatever else loads the machine.
-``--profile`` runs one more pass under cProfile and prints graphmem's functions by cumulative
+``--unseen`` warms up on other questions, so that
+rows the store keeps parsed are met as a new question meets them. ``--profile`` runs one more pass under cProfile and prints graphmem's functions by cumulative
 time; ``--first`` times a new process from its start to its first answer (and its import).
 """
 
@@ -65,14 +66,24 @@ def main() -> None:
     ap.add_argument("--questions", type=Path, required=True, help="a questions.jsonl")
     ap.add_argument("-n", type=int, default=100, help="questions to ask")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument(
+        "--unseen",
+        action="store_true",
+        help="warm up on other questions (the last n of the file), so no timed question was "
+        "asked before: what the store caches per row is then met cold, as by a new question",
+    )
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--first", type=int, default=0, help="new processes to time")
     args = ap.parse_args()
     lines = args.questions.read_text().splitlines()
-    qs = [json.loads(line)["question"] for line in lines][: args.n]
+    every = [json.loads(line)["question"] for line in lines]
+    qs = every[: args.n]
+    warm = every[-args.n :] if args.unseen else qs
+    if args.unseen and (set(warm) & set(qs) or args.rounds != 1):
+        raise SystemExit("--unseen needs at least 2n questions in the file and --rounds 1")
     mem = Memory(f"sqlite:///{args.db}")
     ns = args.namespace
-    for q in qs:  # untimed
+    for q in warm:  # untimed
         mem.search(q, k=K, namespace=ns)
         dense_search(mem.store, mem.embedder, ns, [q], K)
     g_ms: list[float] = []
