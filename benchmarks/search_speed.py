@@ -1,15 +1,16 @@
 """Passage search speed against dense search in the same process, stage by stage, and a new
 process's first answer (issue 23, item 2). Run on demand; nothing imports it.
 
-    PYTHONPATH=. python benchmarks/search_speed.py /tmp/mt.db bench.musique_train.triples \\
-        --questions ../shared/bench/musique_train/questions.jsonl --profile --first
+    PYTHONPATH=. python benchmarks/search_speed.py /tmp/mt.db bench.musique_train.precomputed \\
+        --questions ../shared/bench/musique_train/questions.jsonl --profile --first 3
 
 ``db`` is a bench store (``graphmem bench --store``). Every question is asked once untimed
 (caches neither side keeps across runs), then ``--rounds`` times timed, each graphmem search
 (``Memory.search(k=5)``, default units) followed by a dense search of the same question
 (embedding + vector search, k=5), so the ratios hold under whatever else loads the machine.
-``--unseen`` warms up on other questions, so that
-rows the store keeps parsed are met as a new question meets them. ``--profile`` runs one more pass under cProfile and prints graphmem's functions by cumulative
+``--unseen`` warms up on other questions, so no timed question was
+asked before (anything kept between searches is met as a new question meets it). ``--profile``
+runs one more pass under cProfile and prints graphmem's functions by cumulative
 time; ``--first`` times a new process from its start to its first answer (and its import).
 """
 
@@ -70,7 +71,7 @@ def main() -> None:
         "--unseen",
         action="store_true",
         help="warm up on other questions (the last n of the file), so no timed question was "
-        "asked before: what the store caches per row is then met cold, as by a new question",
+        "asked before: anything kept between searches is then met as by a new question",
     )
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--first", type=int, default=0, help="new processes to time")
