@@ -150,6 +150,8 @@ def _with_delta(
         new = (adj + delta.tocsr()).tocsr()
         new.data[new.data < 1e-12] = 0.0
         new.eliminate_zeros()
+    if isinstance(graph, CSRGraph):
+        return graph.with_matrix(new)
     ids = [graph.node_id(i) for i in range(graph.num_nodes)]
     return CSRGraph(ids, {nid: i for i, nid in enumerate(ids)}, new)
 

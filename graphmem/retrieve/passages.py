@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from graphmem.errors import GraphmemError
 from graphmem.ids import PASSAGE, entity_id, is_kind, normalize_name
@@ -121,11 +122,20 @@ def entity_seeds(
                 seeds[idx] = max(seeds.get(idx, 0.0), score)
     if seeds:
         order = list(seeds)
-        for idx, (nbrs, _) in zip(order, graph.neighbors(order), strict=True):
-            n_passages = sum(1 for j in nbrs.tolist() if is_kind(graph.node_id(j), PASSAGE))
+        for idx, n_passages in zip(order, passage_degrees(graph, order), strict=True):
             if n_passages > 1:
                 seeds[idx] /= n_passages
     return seeds
+
+
+def passage_degrees(graph: GraphView, nodes: list[int]) -> list[int]:
+    """How many passages each of ``nodes`` links to (a name found everywhere says little)."""
+    rows = graph.neighbors(nodes)
+    mask_of = getattr(graph, "prefix_mask", None)
+    if callable(mask_of):  # in memory: one array lookup per row, not a string test per neighbour
+        mask: npt.NDArray[np.bool_] = mask_of(PASSAGE)
+        return [int(np.count_nonzero(mask[nbrs])) for nbrs, _ in rows]
+    return [sum(1 for j in nbrs.tolist() if is_kind(graph.node_id(j), PASSAGE)) for nbrs, _ in rows]
 
 
 def _as_of(
@@ -173,7 +183,7 @@ def retrieve(
     settings: PassageSearchSettings | None = None,
     *,
     as_of: datetime | None = None,
-    named: Sequence[str] = (),
+    named: Sequence[str] | Callable[[], Sequence[str]] = (),
     question: str = "",
     recognize: Recognizer | None = None,
     lexical: Callable[[], list[tuple[str, float]]] | None = None,
@@ -182,7 +192,7 @@ def retrieve(
 
     ``as_of``: seed only with facts valid then, and walk the graph of the facts valid then
     (:func:`graphmem.retrieve.asof.graph_as_of`). ``named``: ids of entities named in the question,
-    seeded with ``settings.named_weight``. ``question``: its text, for the BM25 half of the first
+    seeded with ``settings.named_weight`` (or a callable giving them, asked once the walk needs them). ``question``: its text, for the BM25 half of the first
     stage (when the store has a full-text index and ``settings.bm25_weight`` > 0).
     ``recognize``: keeps the matched facts that bear on the question (an LLM's recognition).
     ``lexical``: waits for the BM25 hits :func:`lexical_hits` gives, already under way.
@@ -220,10 +230,12 @@ def retrieve(
             idx = graph.index_of(eid)
             if idx is not None and w > 0:
                 seeds[idx] = seeds.get(idx, 0.0) + w * settings.entity_weight
-    if named and settings.named_weight > 0:
-        named_idx = [i for i in (graph.index_of(e) for e in named) if i is not None]
-        for idx, (nbrs, _) in zip(named_idx, graph.neighbors(named_idx), strict=True):
-            n_passages = sum(1 for j in nbrs.tolist() if is_kind(graph.node_id(j), PASSAGE))
+    # the names are waited for only here, so the namer (under way since the question was
+    # embedded) overlaps the vector searches and fact reads above
+    named_ids = () if settings.named_weight <= 0 else named() if callable(named) else named
+    if named_ids:
+        named_idx = [i for i in (graph.index_of(e) for e in named_ids) if i is not None]
+        for idx, n_passages in zip(named_idx, passage_degrees(graph, named_idx), strict=True):
             seeds[idx] = seeds.get(idx, 0.0) + settings.named_weight / max(1, n_passages)
     if not seeds:
         order = keep_best(first, bests, settings.keep_best_depth)
@@ -304,7 +316,10 @@ class PassageRetriever:
 
     def __call__(self, request: Request) -> Retrieval:
         r = request
-        named = self.named(r.namespace, r.question, r.names)
+
+        def named() -> list[str]:
+            return self.named(r.namespace, r.question, r.names)
+
         recognize = self.recognizer if self.settings.llm_recognition else None
         return retrieve(
             r.store,

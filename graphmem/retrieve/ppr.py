@@ -136,9 +136,17 @@ def _exact_vector(
     p = s.copy()
     restart = (1.0 - damping) * s
     keep = np.where(dangling, damping, 0.0).astype(dtype)
+    # In place, in the order `restart + damping * (walk @ p) + keep * p` rounds (IEEE addition
+    # commutes), so the scores are the same bits: one buffer per step instead of six arrays.
+    scratch = np.empty_like(p)
     for _ in range(max_iter):
-        nxt = restart + damping * (walk @ p) + keep * p
-        delta = float(np.abs(nxt - p).sum())
+        nxt = walk @ p
+        nxt *= damping
+        nxt += restart
+        np.multiply(keep, p, out=scratch)
+        nxt += scratch
+        np.subtract(nxt, p, out=scratch)
+        delta = float(np.abs(scratch, out=scratch).sum())
         p = nxt
         if delta < tol:
             break

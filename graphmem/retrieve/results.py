@@ -123,64 +123,72 @@ def format_result(store: Store, namespace: str, question: str, found: Retrieval)
     by_passage = store.facts_of_passages(ns, pids)
     fact_ids = {f for fs in by_passage.values() for f in fs} | {f for f, _ in found.facts}
     facts = store.get_facts(ns, sorted(fact_ids))
-    names_needed = {f.subject for f in facts.values()} | {f.object for f in facts.values()}
+    matched = dict(found.facts)
+
+    def score(f: Fact) -> float:
+        s = matched.get(f.id)
+        if s is None:
+            s = found.node_scores.get(f.subject, 0.0) + found.node_scores.get(f.object, 0.0)
+        return s
+
+    # Each passage shows its 5 best linked facts: only those (and the matched ones) are made
+    # into hits and need their entities' names, not every fact the passages state.
+    shown: dict[str, list[Fact]] = {}
+    for pid in pids:
+        linked = [
+            f
+            for f in (facts.get(fid) for fid in by_passage.get(pid, []))
+            if f is not None
+            and (f.subject in found.seeds or f.object in found.seeds or f.id in matched)
+        ]
+        linked.sort(key=lambda f: -score(f))
+        shown[pid] = linked[:5]
+    matched_facts = [facts[fid] for fid, _ in found.facts if fid in facts]
     top_entities = found.top(ENTITY, TOP_ENTITIES)
-    names_needed |= {e for e, _ in top_entities} | set(found.seeds)
+    names_needed = {
+        e for fs in (*shown.values(), matched_facts) for f in fs for e in (f.subject, f.object)
+    }
+    names_needed |= {e for e, _ in top_entities}
     entities = store.get_entities(ns, sorted(of_kind(names_needed, ENTITY)))
 
     def name(eid: str) -> str:
         ent = entities.get(eid)
         return ent.name if ent else eid
 
-    matched = dict(found.facts)
-
-    def fact_hit(fid: str) -> FactHit | None:
-        f = facts.get(fid)
-        if f is None:
-            return None
-        score = matched.get(fid)
-        if score is None:
-            score = found.node_scores.get(f.subject, 0.0) + found.node_scores.get(f.object, 0.0)
+    def fact_hit(f: Fact) -> FactHit:
         return FactHit(
-            fact=f, score=score, subject_name=name(f.subject), object_name=name(f.object)
+            fact=f, score=score(f), subject_name=name(f.subject), object_name=name(f.object)
         )
 
     hits: list[PassageHit] = []
-    for pid, score in found.hits:
+    for pid, pscore in found.hits:
         passage = passages.get(pid)
         if passage is None:
             continue
-        linked = [
-            h
-            for h in (fact_hit(fid) for fid in by_passage.get(pid, []))
-            if h is not None
-            and (
-                h.fact.subject in found.seeds
-                or h.fact.object in found.seeds
-                or h.fact.id in matched
-            )
-        ]
-        linked.sort(key=lambda h: -h.score)
+        linked_hits = [fact_hit(f) for f in shown.get(pid, [])]
         path: list[str] = []
-        for h in linked[:3]:
+        for h in linked_hits[:3]:
             for eid in (h.fact.subject, h.fact.object):
                 if eid in found.seeds and name(eid) not in path:
                     path.append(name(eid))
         hits.append(
             PassageHit(
                 passage=passage,
-                score=score,
+                score=pscore,
                 dense_score=found.dense.get(pid),
-                facts=linked[:5],
+                facts=linked_hits,
                 path=path,
             )
         )
-    matched_hits = [h for h in (fact_hit(fid) for fid, _ in found.facts) if h is not None]
     entity_hits = [
         EntityHit(entity=entities[eid], score=s) for eid, s in top_entities if eid in entities
     ]
     return SearchResult(
-        question=question, passages=hits, facts=matched_hits, entities=entity_hits, mode=found.mode
+        question=question,
+        passages=hits,
+        facts=[fact_hit(f) for f in matched_facts],
+        entities=entity_hits,
+        mode=found.mode,
     )
 
 

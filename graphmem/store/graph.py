@@ -101,12 +101,24 @@ class CSRGraph:
         # derived once per view (a view never changes): PageRank's walk matrix, ids by kind
         self._transition: tuple[sp.csr_matrix, npt.NDArray[np.bool_]] | None = None
         self._by_prefix: dict[str, IntArray] = {}
+        self._masks: dict[str, npt.NDArray[np.bool_]] = {}
         self._degrees: FloatArray | None = None
         self._derive_lock = threading.Lock()
 
     @property
     def num_nodes(self) -> int:
         return int(self._adj.shape[0])
+
+    def with_matrix(self, adj: sp.csr_matrix) -> CSRGraph:
+        """The same nodes over other edge weights (an as-of view): the id list, the index and
+        the ids by kind are shared, not rebuilt node by node."""
+        if adj.shape != self._adj.shape:
+            raise ValueError(f"expected a {self._adj.shape} matrix, got {adj.shape}")
+        view = CSRGraph(self._ids, self._index, adj)
+        with self._derive_lock:
+            view._by_prefix = dict(self._by_prefix)
+            view._masks = dict(self._masks)
+        return view
 
     def index_of(self, node_id: str) -> int | None:
         i = self._index.get(node_id)
@@ -154,6 +166,18 @@ class CSRGraph:
                     (i for i in range(self.num_nodes) if ids[i].startswith(prefix)), dtype=np.int64
                 )
                 self._by_prefix[prefix] = found
+            return found
+
+    def prefix_mask(self, prefix: str) -> npt.NDArray[np.bool_]:
+        """True at the nodes whose id starts with ``prefix``: counts a kind among neighbours
+        with numpy instead of a string test per neighbour."""
+        indices = self.prefix_indices(prefix)
+        with self._derive_lock:
+            found = self._masks.get(prefix)
+            if found is None:
+                found = np.zeros(self.num_nodes, dtype=bool)
+                found[indices] = True
+                self._masks[prefix] = found
             return found
 
 

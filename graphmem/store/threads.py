@@ -18,29 +18,36 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_controller: Any = None
+_blas: list[Any] | None = None
 _lock = threading.Lock()
 
 
-def _get_controller() -> Any:
-    global _controller
+def _blas_libraries() -> list[Any]:
+    """threadpoolctl's controllers of the BLAS libraries loaded when first asked ([] without
+    threadpoolctl), found once: finding them costs tens of milliseconds."""
+    global _blas
     with _lock:
-        if _controller is None:
+        if _blas is None:
             try:
                 from threadpoolctl import ThreadpoolController
             except ImportError:  # optional: without it, BLAS keeps its default pool
-                _controller = False
+                _blas = []
             else:
-                _controller = ThreadpoolController()
-        return _controller
+                _blas = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+        return _blas
 
 
 @contextmanager
 def single_blas_thread() -> Iterator[None]:
-    """Run the block with BLAS limited to one thread (a no-op without threadpoolctl)."""
-    controller = _get_controller()
-    if not controller:
+    """Run the block with BLAS limited to one thread (a no-op without threadpoolctl).
+
+    Sets each library's count directly rather than through ``ThreadpoolController.limit``,
+    which costs ~10x more per call, and a search makes several."""
+    changed = [(lib, n) for lib in _blas_libraries() if (n := lib.get_num_threads()) != 1]
+    for lib, _ in changed:
+        lib.set_num_threads(1)
+    try:
         yield
-        return
-    with controller.limit(limits=1, user_api="blas"):
-        yield
+    finally:
+        for lib, n in changed:
+            lib.set_num_threads(n)
