@@ -10,7 +10,9 @@ Two steps of the episode ranking's last stage (:func:`graphmem.retrieve.episodes
   ``margin`` of the best such fact's cosine), about an entity the question names and of the
   slots its words ask for when they name any (:func:`graphmem.ingest.slots.question_slots`),
   put the turns that state them first, in the order of their facts' cosine. A turn states a fact when an
-  EVIDENCE edge joins them. Only turns already among the candidates move.
+  EVIDENCE edge joins them. Only turns already among the candidates move. A question not asked
+  ``as_of`` a time is led only by facts default search shows: archived and merged facts
+  (:mod:`graphmem.lifecycle.visible`) lead nothing.
 """
 
 from __future__ import annotations
@@ -73,13 +75,17 @@ def holding_leads(
     """Episodes stating the slot facts that hold at ``when`` (or in ``windows``) and best match
     the question, best fact first (see the module docstring)."""
     asked = question_slots(question)
+    hidden = _hidden(store, namespace) if when is None else set()
     if asked and named:
         # the question names its subject and the slot: the slot's facts that hold then are the
         # answer whatever their wording's cosine ("Dana took at Google" reads badly), newest first
         held = [
             f
             for f in store.facts_between(namespace, sorted(named))
-            if f.slot in asked and f.subject in named and _holds(f, when, windows)
+            if f.slot in asked
+            and f.subject in named
+            and f.id not in hidden
+            and _holds(f, when, windows)
         ]
         if held:
             held.sort(key=lambda f: (utc(f.valid_at) if f.valid_at else _EARLIEST, f.id))
@@ -88,7 +94,7 @@ def holding_leads(
     picked: list[tuple[str, float]] = []
     for fid, sim in fact_hits:
         f = fact_rows.get(fid)
-        if f is None or not (f.slot is not None or is_changing(f)):
+        if f is None or f.id in hidden or not (f.slot is not None or is_changing(f)):
             continue
         if named and f.subject not in named and f.object not in named:
             continue
@@ -101,6 +107,11 @@ def holding_leads(
     best = max(s for _, s in picked)
     keep = [f for f, s in sorted(picked, key=lambda t: -t[1]) if s >= best - margin]
     return _stating(store, namespace, keep)
+
+
+def _hidden(store: Store, namespace: str) -> set[str]:
+    """Facts left out of default search (see :data:`graphmem.lifecycle.visible.HIDDEN`)."""
+    return {i for state in ("archived", "merged") for i in store.ids_in_state(namespace, state)}
 
 
 def _stating(store: Store, namespace: str, keep: list[str]) -> list[str]:
