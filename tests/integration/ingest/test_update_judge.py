@@ -148,3 +148,16 @@ def test_llm_update_decisions_are_parsed_cached_and_tolerate_broken_answers(
         finally:
             ex.close()
     assert "no update decision" in caplog.text
+
+
+def test_memory_gives_an_llm_extractor_the_judgment_and_the_offline_one_none(
+    tmp_path: Path, embedder: LocalEmbedder
+) -> None:
+    from graphmem import Memory
+
+    with FakeOpenAI(script([ok("{}")])) as server:
+        ex = LLMExtractor("test-model", base_url=server.url, max_retries=0, timeout=5.0)
+        with Memory(f"sqlite:///{tmp_path / 'a.db'}", embedder=embedder, extractor=ex) as mem:
+            assert mem.temporal_hook.judge == ex.judge_update
+    with Memory(f"sqlite:///{tmp_path / 'b.db'}", embedder=embedder, extractor="nlp") as mem:
+        assert mem.temporal_hook.judge is None
