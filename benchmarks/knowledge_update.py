@@ -6,12 +6,22 @@ sessions the *superseded*; a question counts when the best-ranked newest turn is
 superseded one (a turn not ranked counts as below all). Prints the share for every system.
 
 Run: ``python benchmarks/knowledge_update.py PER_QUESTION.jsonl DATASET_FOLDER``.
+
+A whole history is ~500 turns; ``--cut OUT --others N`` writes, instead, a conversation folder
+with the knowledge-update questions only, each history cut to its answer sessions plus ``N``
+other sessions drawn with a fixed seed (the distractors), for ``graphmem bench OUT
+--per-question``:
+
+    python benchmarks/knowledge_update.py --cut /tmp/ku --others 6 ../shared/bench/longmemeval_dev
+    graphmem bench /tmp/ku --per-question /tmp/ku.jsonl --store sqlite:////tmp/ku.db
+    python benchmarks/knowledge_update.py /tmp/ku.jsonl /tmp/ku
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +29,7 @@ from typing import Any
 def session_times(folder: Path) -> dict[tuple[str, str], str]:
     """(conversation, dia_id) -> the time of its session, as written (sortable per dataset)."""
     out: dict[tuple[str, str], str] = {}
-    for line in (folder / "turns.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (folder / "turns.jsonl").read_text(encoding="utf-8").split("\n"):
         if line:
             t = json.loads(line)
             out[(t["conversation_id"], t["dia_id"])] = t["session_time"]
@@ -41,13 +51,48 @@ def newest_first(row: dict[str, Any], system: str, times: dict[tuple[str, str], 
     return best_new < best_old
 
 
+def cut(folder: Path, out: Path, others: int, seed: int = 0) -> None:
+    """Write the knowledge-update questions of ``folder`` with histories cut (module docstring)."""
+    lines = (folder / "questions.jsonl").read_text("utf-8").split("\n")
+    questions = [json.loads(x) for x in lines if x]
+    ku = [q for q in questions if q.get("category") == 6 and not q.get("abstention")]
+    turns: dict[str, list[dict[str, Any]]] = {}
+    for line in (folder / "turns.jsonl").read_text("utf-8").split("\n"):
+        if line:
+            t = json.loads(line)
+            turns.setdefault(t["conversation_id"], []).append(t)
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    kept: list[dict[str, Any]] = []
+    for q in ku:
+        history = turns.get(q["conversation_id"], [])
+        answer = set(q["answer_session_ids"])
+        rest = sorted({t["session_id"] for t in history} - answer)
+        chosen = answer | set(rng.sample(rest, min(others, len(rest))))
+        kept += [t for t in history if t["session_id"] in chosen]
+    (out / "questions.jsonl").write_text(
+        "".join(json.dumps(q) + "\n" for q in ku), encoding="utf-8"
+    )
+    (out / "turns.jsonl").write_text("".join(json.dumps(t) + "\n" for t in kept), "utf-8")
+    print(f"{len(ku)} questions, {len(kept)} turns -> {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("per_question", type=Path)
-    ap.add_argument("folder", type=Path)
+    ap.add_argument(
+        "per_question", type=Path, help="a --per-question file (or, with --cut, the dataset)"
+    )
+    ap.add_argument("folder", type=Path, nargs="?")
+    ap.add_argument("--cut", type=Path, help="write a cut folder here instead of scoring")
+    ap.add_argument("--others", type=int, default=6)
     a = ap.parse_args()
+    if a.cut is not None:
+        cut(a.per_question, a.cut, a.others)
+        return
+    if a.folder is None:
+        ap.error("the dataset folder is needed to score")
     times = session_times(a.folder)
-    rows = [json.loads(x) for x in a.per_question.read_text("utf-8").splitlines() if x]
+    rows = [json.loads(x) for x in a.per_question.read_text("utf-8").split("\n") if x]
     ku = [r for r in rows if "knowledge" in str(r.get("category", "")) and r["gold"]]
     systems = [k for k, v in ku[0].items() if isinstance(v, dict) and "ranks" in v] if ku else []
     for s in systems:

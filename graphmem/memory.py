@@ -1,5 +1,4 @@
-"""``Memory``: the facade that wires a store, an embedder and an extractor (``AsyncMemory``:
-:mod:`graphmem.async_memory`).
+"""``Memory``: the facade that wires a store, an embedder and an extractor (async: ``AsyncMemory``).
 
 >>> from graphmem import Memory
 >>> with Memory("sqlite:///demo.db") as mem:                      # doctest: +SKIP
@@ -143,7 +142,8 @@ class Memory:
         self.extractor: Extractor | None = make_extractor(extractor)
         self.namespace = check_namespace(namespace)
         self.passage_search = passage_search or PassageSearchSettings()
-        self.temporal_hook = TemporalHook(temporal or TemporalSettings())
+        judge = getattr(self.extractor, "judge_update", None)  # an LLM's: ingest/judge.py
+        self.temporal_hook = TemporalHook(temporal or TemporalSettings(), judge=judge)
         self.hyperedge_hook = HyperedgeHook(hyperedges or HyperSettings())
         self._ingestor = Ingestor(
             self.store,

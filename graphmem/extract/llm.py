@@ -56,6 +56,7 @@ from graphmem.extract.llm_calls import (
 from graphmem.extract.parse import (
     OutputMode,
     ParsedOutput,
+    parse_decision,
     parse_entity_names,
     parse_indices,
 )
@@ -136,7 +137,8 @@ class LLMExtractor:
         #: a request succeeded in ``output_mode`` (a downgrade is then final)
         self._mode_confirmed = False
         self._runner: LoopThread | None = None
-        self._recognized: OrderedDict[tuple[str, tuple[str, ...]], list[int]] = OrderedDict()
+        # recognitions and update decisions, by their call's texts
+        self._recognized: OrderedDict[tuple[str, tuple[str, ...]], Any] = OrderedDict()
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
             weakref.WeakKeyDictionary()
         )
@@ -207,7 +209,8 @@ class LLMExtractor:
         with self._lock:
             if key in self._recognized:
                 self._recognized.move_to_end(key)
-                return self._recognized[key]
+                found: list[int] = self._recognized[key]
+                return found
         kept = self._run(self._arecognize(question, facts))
         if kept is not None:
             with self._lock:
@@ -229,6 +232,43 @@ class LLMExtractor:
             return parse_indices(text, len(facts))
         except ExtractionError as exc:
             log.warning("llm %s: no fact recognition for the question: %s", self.model, exc)
+            return None
+        finally:
+            self.spend.account(acc, passage=False)
+
+    def judge_update(self, held: str, newer: str, slot: str) -> str | None:
+        """Mem0's decision on a candidate conflict: "UPDATE" (``newer`` replaces ``held``), "ADD"
+        or "NOOP"; one short call, cached by its texts; None if the call fails.
+
+        graphmem never deletes on it: an UPDATE ends the held fact (``graphmem.ingest.judge``).
+        """
+        key = ("update", (held, newer, slot))
+        with self._lock:
+            if key in self._recognized:
+                self._recognized.move_to_end(key)
+                cached: str = self._recognized[key][0]
+                return cached
+        decision = self._run(self._ajudge(held, newer, slot))
+        if decision is not None:
+            with self._lock:
+                self._recognized[key] = (decision,)
+                while len(self._recognized) > RECOGNITION_CACHE:
+                    self._recognized.popitem(last=False)
+        return decision
+
+    async def _ajudge(self, held: str, newer: str, slot: str) -> str | None:
+        acc = LLMUsage()
+        try:
+            text = await self._chat(
+                self._state(),
+                prompts.update_messages(held, newer, slot),
+                ("decision",),
+                acc,
+                "update decision",
+            )
+            return parse_decision(text)
+        except ExtractionError as exc:
+            log.warning("llm %s: no update decision: %s", self.model, exc)
             return None
         finally:
             self.spend.account(acc, passage=False)

@@ -401,6 +401,27 @@ def parse_entity_names(text: str) -> list[str]:
     return [e.name for e in out.entities]
 
 
+DECISIONS = ("UPDATE", "ADD", "NOOP")
+
+
+def parse_decision(text: str) -> str:
+    """The decision of an update answer (``{"decision": "UPDATE"}`` or the bare word).
+
+    >>> parse_decision('{"decision": "update"}'), parse_decision("NOOP.")
+    ('UPDATE', 'NOOP')
+    """
+    try:
+        value, _ = load_json(text)
+    except UnparseableOutput:
+        value = text
+    if isinstance(value, dict):
+        value = next((v for k, v in value.items() if k.lower() == "decision"), None)
+    word = str(value or "").strip().strip(".").upper()
+    if word not in DECISIONS:
+        raise UnparseableOutput(f"no decision among {', '.join(DECISIONS)}", output=text)
+    return word
+
+
 def parse_indices(text: str, n: int) -> list[int]:
     """The fact numbers of a recognition answer (``{"relevant": [...]}`` or a bare list), those
     in ``range(n)``, in order, once each; numbers given as text count.
@@ -446,7 +467,7 @@ _EVENTS: dict[str, Any] = {
 
 
 def output_schema(*fields: str) -> dict[str, Any]:
-    """A strict JSON schema for an answer with the given top-level lists.
+    """A strict JSON schema for an answer with the given top-level fields.
 
     >>> sorted(output_schema("named_entities", "triples")["properties"])
     ['named_entities', 'triples']
@@ -456,6 +477,7 @@ def output_schema(*fields: str) -> dict[str, Any]:
         "triples": _TRIPLES,
         "events": _EVENTS,
         "relevant": {"type": "array", "items": {"type": "integer"}},
+        "decision": {"type": "string", "enum": list(DECISIONS)},
     }
     return {
         "type": "object",

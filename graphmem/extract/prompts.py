@@ -211,6 +211,32 @@ RECOGNITION_SYSTEM = (
 )
 
 
+UPDATE_SYSTEM = (
+    "You keep a memory of facts about people. Given a fact already held and a newer statement "
+    "about the same person, decide: UPDATE if the newer statement gives a new value of the same "
+    "attribute (it replaces the held fact), ADD if both can be true at once, NOOP if it says the "
+    'same thing again. Answer with JSON only: {"decision": "UPDATE" | "ADD" | "NOOP"}.'
+)
+
+
+def update_messages(held: str, newer: str, slot: str) -> list[Message]:
+    """Mem0's update decision for one candidate conflict: does ``newer`` replace ``held``?"""
+    return [
+        {"role": "system", "content": UPDATE_SYSTEM},
+        {
+            "role": "user",
+            "content": "Held (employer): Ana works for Acme\nNewer: Ana joined Initech",
+        },
+        {"role": "assistant", "content": _dump({"decision": "UPDATE"})},
+        {
+            "role": "user",
+            "content": "Held (residence): Ana lives in Leeds\nNewer: Ana visited Rome",
+        },
+        {"role": "assistant", "content": _dump({"decision": "ADD"})},
+        {"role": "user", "content": f"Held ({slot}): {held}\nNewer: {newer}"},
+    ]
+
+
 def recognition_messages(question: str, facts: Sequence[str]) -> list[Message]:
     """HippoRAG 2's recognition memory: which of the facts matched to ``question`` to keep."""
     listing = "\n".join(f"{i}. {fact}" for i, fact in enumerate(facts))

@@ -229,6 +229,17 @@ class SlotMatcher:
             return name, "subject", value
         return name, "subject", None
 
+    def candidate(self, fact: Fact, low: float) -> str | None:
+        """The slot ``fact``'s relation comes near without reaching the threshold (nearest
+        exemplar's cosine in [``low``, threshold)), for a judge to decide; else None."""
+        if rule_slot(fact, self.seed) is not None:
+            return None
+        pred = normalize_predicate(fact.predicate)
+        if pred in self.seed.copulas or _INTENT.search(pred):
+            return None
+        name, sim = self.nearest([pred])[pred]
+        return name if name and low <= sim < self.threshold else None
+
 
 def _prep(phrase: str) -> str:
     last = phrase.rsplit(" ", 1)[-1]

@@ -54,6 +54,7 @@ from graphmem.ids import (
     of_kind,
     text_hash,
 )
+from graphmem.ingest.judge import Judge, judged_slots
 from graphmem.ingest.slots import THRESHOLD, SlotKey, SlotMatcher
 from graphmem.ingest.statements import add_statements
 from graphmem.models import Edge, Episode, Fact, IngestReport, Passage
@@ -106,6 +107,11 @@ class TemporalSettings:
     enabled: bool = True
     slots: bool = True
     slot_threshold: float = THRESHOLD
+    #: with a judge (an LLM extractor): relations whose nearest slot exemplar is at this cosine
+    #: or more (below ``slot_threshold``) are candidate conflicts it decides, at most
+    #: ``max_judgments`` per batch (:mod:`graphmem.ingest.judge`)
+    judge_low: float = 0.5
+    max_judgments: int = 16
 
 
 #: How a fact's slot is found: the fixed classes, or a :class:`SlotMatcher`'s ``slot``.
@@ -127,6 +133,8 @@ class TemporalHook:
     """
 
     settings: TemporalSettings = field(default_factory=TemporalSettings)
+    #: decides candidate conflicts (:mod:`graphmem.ingest.judge`); None: offline slots only
+    judge: Judge | None = None
     _matchers: dict[str, SlotMatcher] = field(default_factory=dict, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
@@ -153,10 +161,20 @@ class TemporalHook:
                 people = _people(store, batch)
                 matcher.prime([f for f in batch.facts if f.subject in people])
 
-                def classify(f: Fact) -> SlotKey | None:
+                def offline(f: Fact) -> SlotKey | None:
                     # beyond the fixed classes, slots are a person's: "Chicago is with plenty of
                     # cafes" or "the novel serves as a commentary" fill none
                     return fixed_slot(f) or (matcher.slot(f) if f.subject in people else None)
+
+                judged: dict[str, SlotKey] = {}
+                if self.judge is not None and self.settings.max_judgments > 0:
+                    judged = judged_slots(
+                        store, batch, matcher, people, offline, self.judge,
+                        low=self.settings.judge_low, limit=self.settings.max_judgments,
+                    )  # fmt: skip
+
+                def classify(f: Fact) -> SlotKey | None:
+                    return judged.get(f.id) or offline(f)
 
             apply_functional_rule(store, batch, classify=classify)
 

@@ -9,6 +9,13 @@ while removing archived hits left a list shorter than the plain search's; only s
 taken from the wider search (cut to the plain search's length), the others keep the plain
 search's order. With nothing archived or merged, the search runs once, as before: restoring
 every archived node gives back the very same results.
+
+Hits left out or reordered change what the result's ``confidence`` and each hit's ``relevance``
+were computed from, so a result that lost hits or was reordered is scored again. The strength
+prior leaves alone the questions whose order comes from what holds when (about now, a window,
+or asked ``as_of``/``between``): strength says how likely a memory is to be recalled, not
+whether it is still true (the same test as the episode ranking's leads). Recalls (``reinforce_on_recall``) are access statistics, counted for
+every caller, read-only API keys included, as a file system's access time is.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from datetime import UTC, datetime
 
 from graphmem.lifecycle.strength import StrengthSettings, weigh
 from graphmem.models import EpisodeHit, FactHit, LifecycleState, SearchResult
+from graphmem.retrieve.episode_rank import asks_now, asks_past, time_windows
 from graphmem.retrieve.limits import MAX_K
+from graphmem.retrieve.relevance import score_result
 from graphmem.retrieve.search import Between, Searcher
 
 __all__ = ["search"]
@@ -54,15 +63,36 @@ def search(
     if as_of is None and between is None:
         for state in HIDDEN:
             hidden.update(searcher.store.ids_in_state(ns, state))
+    changed = False
     if hidden:
+        before = _shown(result)
         result = _visible(run, result, hidden, k)
-    if settings.prior_weight > 0 and len(result.episodes) > 1:
+        changed = _shown(result) != before
+    dated = as_of is not None or between is not None or _holds_led(question)
+    if settings.prior_weight > 0 and len(result.episodes) > 1 and not dated:
+        before = _shown(result)
         _strength_prior(searcher, ns, result, settings)
+        changed = changed or _shown(result) != before
+    if changed:
+        vector = searcher.embedder.embed([result.question], kind="query")[0]
+        score_result(result, vector, searcher.store, searcher.embedder)
     if settings.reinforce_on_recall:
         shown = [h.fact.id for h in result.facts] + [h.episode.id for h in result.episodes]
         if shown:
             searcher.store.record_recalls(ns, shown, datetime.now(UTC))
     return result
+
+
+def _holds_led(question: str) -> bool:
+    """Is the episode order led by what holds then (as :mod:`graphmem.retrieve.current` does)?"""
+    if asks_now(question):
+        return True
+    return asks_past(question) and bool(time_windows(question, datetime.now(UTC)))
+
+
+def _shown(result: SearchResult) -> list[str]:
+    """The ids of the hits the confidence is computed from, in order."""
+    return [h.passage.id for h in result.passages] + [h.episode.id for h in result.episodes]
 
 
 def _lengths(result: SearchResult) -> dict[str, int]:

@@ -10,19 +10,31 @@ Two steps of the episode ranking's last stage (:func:`graphmem.retrieve.episodes
   ``margin`` of the best such fact's cosine), about an entity the question names and of the
   slots its words ask for when they name any (:func:`graphmem.ingest.slots.question_slots`),
   put the turns that state them first, in the order of their facts' cosine. A turn states a fact when an
-  EVIDENCE edge joins them. Only turns already among the candidates move.
+  EVIDENCE edge joins them. Only turns already among the candidates move. A question not asked
+  ``as_of`` a time is led only by facts default search shows: archived and merged facts
+  (:mod:`graphmem.lifecycle.visible`) lead nothing.
+- :func:`newer_first`: a value restated later ("I need 120 stars now, not 300") is what holds, even
+  when no slot or fact records it (quantities, counts, plans). Among the turns of the window that
+  each cover most of the question's content words, restatements of one thing, the newer take the
+  places of the older; every other turn keeps its place, so the window's set is unchanged. Only
+  a question in the first person ("How many stars do I need?"): an assistant's user restates
+  their own values; about others ("What did Caroline paint?") a later turn is not a correction.
+  A question that asks for an earlier state ("initially", "before", "used to", a window it
+  names) keeps its order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from graphmem.ids import FACT, is_kind
 from graphmem.ingest.slots import question_slots
-from graphmem.models import Fact
+from graphmem.models import Episode, Fact
 from graphmem.retrieve.asof import stale_episodes
-from graphmem.retrieve.episode_rank import Window
+from graphmem.retrieve.episode_rank import Window, asks_past, time_windows
+from graphmem.retrieve.relevance import content_words
 from graphmem.store.base import Store
 from graphmem.validity import is_changing, is_current, overlaps, utc, valid_at
 
@@ -73,13 +85,17 @@ def holding_leads(
     """Episodes stating the slot facts that hold at ``when`` (or in ``windows``) and best match
     the question, best fact first (see the module docstring)."""
     asked = question_slots(question)
+    hidden = _hidden(store, namespace) if when is None else set()
     if asked and named:
         # the question names its subject and the slot: the slot's facts that hold then are the
         # answer whatever their wording's cosine ("Dana took at Google" reads badly), newest first
         held = [
             f
             for f in store.facts_between(namespace, sorted(named))
-            if f.slot in asked and f.subject in named and _holds(f, when, windows)
+            if f.slot in asked
+            and f.subject in named
+            and f.id not in hidden
+            and _holds(f, when, windows)
         ]
         if held:
             held.sort(key=lambda f: (utc(f.valid_at) if f.valid_at else _EARLIEST, f.id))
@@ -88,7 +104,7 @@ def holding_leads(
     picked: list[tuple[str, float]] = []
     for fid, sim in fact_hits:
         f = fact_rows.get(fid)
-        if f is None or not (f.slot is not None or is_changing(f)):
+        if f is None or f.id in hidden or not (f.slot is not None or is_changing(f)):
             continue
         if named and f.subject not in named and f.object not in named:
             continue
@@ -101,6 +117,11 @@ def holding_leads(
     best = max(s for _, s in picked)
     keep = [f for f, s in sorted(picked, key=lambda t: -t[1]) if s >= best - margin]
     return _stating(store, namespace, keep)
+
+
+def _hidden(store: Store, namespace: str) -> set[str]:
+    """Facts left out of default search (see :data:`graphmem.lifecycle.visible.HIDDEN`)."""
+    return {i for state in ("archived", "merged") for i in store.ids_in_state(namespace, state)}
 
 
 def _stating(store: Store, namespace: str, keep: list[str]) -> list[str]:
@@ -122,3 +143,56 @@ def lead(order: list[str], leads: Sequence[str], window: int) -> list[str]:
         return order
     moved = set(first)
     return first + [t for t in order if t not in moved]
+
+
+#: cues of a question about an earlier state, whose answer is not the newest restatement
+_EARLIER = re.compile(
+    r"\b(?:initial(?:ly)?|original(?:ly)?|first|before|used to|previous(?:ly)?|former(?:ly)?"
+    r"|ago|earlier|back then|at the (?:start|beginning))\b",
+    re.IGNORECASE,
+)
+
+
+_FIRST_PERSON = re.compile(r"\b(?:I|[Mm]y|[Mm]e|[Mm]ine|I'm|I've|I'd)\b")
+
+
+def _stems(text: str) -> set[str]:
+    # a four-letter prefix joins inflections ("moved"/"move", "finished"/"finishing")
+    return {w[:4] for w in content_words(text)}
+
+
+def newer_first(
+    order: list[str],
+    rows: Mapping[str, Episode],
+    question: str,
+    window: int,
+    cover: float,
+    when: datetime | None = None,
+) -> list[str]:
+    """``order`` with the restatements among its first ``window`` turns newest first (see the
+    module docstring): turns holding at least ``cover`` of the question's content words. Off
+    when the question asks for an earlier state or names a window (read against ``when``)."""
+    asked = _stems(question)
+    if not asked or _EARLIER.search(question) or len(order) < 2:
+        return order
+    if asks_past(question) and time_windows(question, when):
+        return order
+    if not _FIRST_PERSON.search(question):
+        return order
+    head = order[:window]
+    same = [
+        i
+        for i, t in enumerate(head)
+        if t in rows and len(asked & _stems(rows[t].text)) >= cover * len(asked)
+    ]
+    if len(same) < 2:
+        return order
+    newest = sorted(
+        (head[i] for i in same),
+        key=lambda t: (utc(rows[t].time), -head.index(t)),
+        reverse=True,
+    )
+    out = list(head)
+    for place, turn in zip(same, newest, strict=True):
+        out[place] = turn
+    return out + order[window:]

@@ -45,7 +45,7 @@ from graphmem.ids import EPISODE, FACT, PASSAGE, entity_id, is_kind, normalize_n
 from graphmem.models import Episode, Fact
 from graphmem.retrieve.asof import graph_as_of
 from graphmem.retrieve.base import Between, Request, Retrieval
-from graphmem.retrieve.current import holding_leads, lead, superseded
+from graphmem.retrieve.current import holding_leads, lead, newer_first, superseded
 from graphmem.retrieve.episode_rank import (
     asks_count,
     asks_now,
@@ -139,6 +139,11 @@ class EpisodeSearchSettings:
     #: ``spread_depth`` (or k) places (0: off)
     spread_cap: int = 2
     spread_depth: int = 10
+    #: a first-person question about a present state: among the first ``restated_window`` turns,
+    #: those holding ``restated_cover`` of its content words (restatements of one value) are
+    #: put newest first in the places they hold (retrieve/current.py ``newer_first``; 0: off)
+    restated_cover: float = 0.5
+    restated_window: int = 10
 
 
 @dataclass
@@ -387,6 +392,8 @@ def _final_order(
         shift = window if present else round(cfg.w_superseded * cfg.stale_places)
         place = {t: i + (shift + 0.5 if t in stale else 0) for i, t in enumerate(order)}
         order = sorted(order, key=lambda t: place[t])
+    if cfg.restated_cover > 0:
+        order = newer_first(order, rows, question, cfg.restated_window, cfg.restated_cover, as_of)
     order = lead(order, leads, max(k, cfg.rerank))
     bests = [r[0] for r in (dense_ids, lex_ids) if r]
     order = keep_best(order, bests, cfg.keep_best_depth)

@@ -131,3 +131,18 @@ def test_fact_recognition_against_llamacpp(server: LlamaServer) -> None:
     assert calls == 1 and ex.usage.prompt_tokens > 0
     assert kept is None or all(0 <= i < len(facts) for i in kept)
     assert again == kept and ex.usage.calls == (1 if kept is not None else 2)
+
+
+def test_update_decision_against_llamacpp(server: LlamaServer) -> None:
+    """The real model answers the update prompt: a decision (or a tolerated failure), one call,
+    and the same candidate conflict is answered from the cache."""
+    ex = make_extractor(server, output_mode="json_object")
+    try:
+        decision = ex.judge_update("Dana works for Acme", "Dana joined Initech", "employer")
+        calls = ex.usage.calls
+        again = ex.judge_update("Dana works for Acme", "Dana joined Initech", "employer")
+    finally:
+        ex.close()
+    assert calls == 1 and ex.usage.prompt_tokens > 0
+    assert decision in ("UPDATE", "ADD", "NOOP", None)
+    assert again == decision and ex.usage.calls == (1 if decision is not None else 2)

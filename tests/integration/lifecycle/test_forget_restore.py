@@ -14,7 +14,11 @@ import pytest
 from graphmem import Memory
 from graphmem.embed.local import LocalEmbedder
 from graphmem.errors import InputError
-from graphmem.models import SearchResult
+from graphmem.ids import entity_id
+from graphmem.lifecycle.strength import StrengthSettings
+from graphmem.models import LifecycleEvent, SearchResult
+from graphmem.retrieve.current import holding_leads
+from graphmem.retrieve.relevance import score_result
 from graphmem.store.export import export_namespace
 
 from support.temporal import temporal_episodes
@@ -176,3 +180,75 @@ def test_session_summaries_are_units_a_search_finds(mem: Memory) -> None:
                        namespace=NS, include=["hyperedges"])  # fmt: skip
     assert first.id in [h.hyperedge.id for h in found.hyperedges]
     assert mem.consolidate(namespace=NS, summaries=True).session_units == 0  # written once
+
+
+def _archive(mem: Memory, node_id: str, kind: str) -> None:
+    event = LifecycleEvent(
+        node_id=node_id, kind=kind, event="archived", state="archived", at=datetime.now(UTC)
+    )
+    mem.store.record_lifecycle(NS, [event])
+
+
+def test_a_result_without_archived_hits_is_scored_on_what_it_shows(mem: Memory) -> None:
+    question = "Where does Ada live?"
+    top = mem.search(question, k=5, namespace=NS).episodes[0].episode.id
+    _archive(mem, top, "episode")
+    after = mem.search(question, k=5, namespace=NS)
+    assert top not in {h.episode.id for h in after.episodes}
+    # scoring the shown hits again changes nothing: confidence and relevance are theirs
+    again = after.model_copy(deep=True)
+    vector = mem.embedder.embed([question], kind="query")[0]
+    score_result(again, vector, mem.store, mem.embedder)
+    assert again.confidence == pytest.approx(after.confidence)
+    assert [h.relevance for h in again.episodes] == pytest.approx(
+        [h.relevance for h in after.episodes]
+    )
+
+
+def test_an_archived_fact_leads_no_question_about_now(mem: Memory) -> None:
+    ada = entity_id(NS, "Ada")
+    held = [
+        f
+        for f in mem.store.facts_between(NS, [ada])
+        if f.slot == "residence" and f.subject == ada and f.expired_at is None
+    ]
+    assert held, "the fixture states where Ada lives now"
+
+    def leads() -> list[str]:
+        return holding_leads(
+            mem.store, NS, "Where does Ada live now?", [], {}, {ada}, None, [], 0.1
+        )
+
+    before = leads()
+    assert before
+    for f in held:
+        _archive(mem, f.id, "fact")
+    assert not set(leads()) & set(before)
+    # a question asked as of a time still sees the archived fact
+    dated = holding_leads(
+        mem.store, NS, "Where does Ada live now?", [], {}, {ada}, datetime(2030, 1, 1, tzinfo=UTC),
+        [], 0.1,
+    )  # fmt: skip
+    assert set(dated) & set(before)
+
+
+def test_the_strength_prior_leaves_questions_about_now_in_their_order(
+    tmp_path: Path, embedder: LocalEmbedder
+) -> None:
+    question = "Where does Ada live now?"
+    with Memory(f"sqlite:///{tmp_path / 'p.db'}", embedder=embedder, extractor="nlp") as plain:
+        plain.add_episodes(EPISODES, namespace=NS)
+        expected = [h.episode.id for h in plain.search(question, k=5, namespace=NS).episodes]
+        undated = [h.episode.id for h in plain.search("Ada and jazz", k=5, namespace=NS).episodes]
+    prior = StrengthSettings(prior_weight=1.0)
+    with Memory(
+        f"sqlite:///{tmp_path / 'p.db'}", embedder=embedder, extractor="nlp", strength=prior
+    ) as weighted:
+        assert [h.episode.id for h in weighted.search(question, k=5, namespace=NS).episodes] == (
+            expected
+        )
+        # elsewhere the prior does reorder (else this test would prove nothing)
+        ordered = weighted.search("Ada and jazz", k=5, namespace=NS)
+        assert [h.episode.id for h in ordered.episodes] != undated
+        rel = [h.relevance for h in ordered.episodes]
+        assert rel == sorted(rel, reverse=True)
