@@ -31,8 +31,7 @@ import logging
 import threading
 import time
 import weakref
-from collections import OrderedDict
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import openai
@@ -42,11 +41,13 @@ from graphmem.errors import BudgetExceeded, ConfigError, ExtractionError, Unpars
 from graphmem.extract import prompts
 from graphmem.extract.base import Extraction
 from graphmem.extract.llm_calls import (
+    AnswerCache,
     LLMUsage,
     LoopState,
     LoopThread,
     Spend,
     answer_text,
+    backoff,
     describe_error,
     expect_keys,
     lower_mode,
@@ -65,10 +66,11 @@ from graphmem.models import Passage
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 #: HTTP statuses after which no later request can succeed (bad key, model or URL)
 _FATAL_STATUSES = frozenset({401, 403, 404})
-#: questions whose fact recognition is kept (a repeated question costs no call)
+#: short answers kept (a repeated question or candidate conflict costs no call)
 RECOGNITION_CACHE = 1024
 
 
@@ -137,8 +139,8 @@ class LLMExtractor:
         #: a request succeeded in ``output_mode`` (a downgrade is then final)
         self._mode_confirmed = False
         self._runner: LoopThread | None = None
-        # recognitions and update decisions, by their call's texts
-        self._recognized: OrderedDict[tuple[str, tuple[str, ...]], Any] = OrderedDict()
+        # short calls' parsed answers (recognitions, update decisions), by their texts
+        self._answers = AnswerCache(RECOGNITION_CACHE)
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
             weakref.WeakKeyDictionary()
         )
@@ -186,55 +188,21 @@ class LLMExtractor:
 
     async def aquestion_entities(self, question: str) -> list[str]:
         """The async form of :meth:`question_entities`."""
-        acc = LLMUsage()
-        try:
-            text = await self._chat(
-                self._state(),
-                prompts.question_messages(question),
-                ("named_entities",),
-                acc,
-                "question",
-            )
-            return parse_entity_names(text)
-        except ExtractionError as exc:
-            log.warning("llm %s: no entities for the question: %s", self.model, exc)
-            return []
-        finally:
-            self.spend.account(acc, passage=False)
+        what = "entities for the question"
+        text = await self._short(prompts.question_messages(question), "named_entities", what)
+        return self._parsed(text, parse_entity_names, what) or []
 
     def recognize_facts(self, question: str, facts: Sequence[str]) -> list[int] | None:
         """Which of ``facts`` (texts) bear on ``question``, as indices: HippoRAG 2's recognition
         memory, one short call per question, cached by question and facts; None if the call fails."""
-        key = (question, tuple(facts))
-        with self._lock:
-            if key in self._recognized:
-                self._recognized.move_to_end(key)
-                found: list[int] = self._recognized[key]
-                return found
-        kept = self._run(self._arecognize(question, facts))
-        if kept is not None:
-            with self._lock:
-                self._recognized[key] = kept
-                while len(self._recognized) > RECOGNITION_CACHE:
-                    self._recognized.popitem(last=False)
-        return kept
-
-    async def _arecognize(self, question: str, facts: Sequence[str]) -> list[int] | None:
-        acc = LLMUsage()
-        try:
-            text = await self._chat(
-                self._state(),
-                prompts.recognition_messages(question, facts),
-                ("relevant",),
-                acc,
-                "recognition",
-            )
-            return parse_indices(text, len(facts))
-        except ExtractionError as exc:
-            log.warning("llm %s: no fact recognition for the question: %s", self.model, exc)
-            return None
-        finally:
-            self.spend.account(acc, passage=False)
+        messages = prompts.recognition_messages(question, facts)
+        return self._cached(
+            ("recognize", question, *facts),
+            messages,
+            "relevant",
+            "fact recognition for the question",
+            lambda text: parse_indices(text, len(facts)),
+        )
 
     def judge_update(self, held: str, newer: str, slot: str) -> str | None:
         """Mem0's decision on a candidate conflict: "UPDATE" (``newer`` replaces ``held``), "ADD"
@@ -242,33 +210,50 @@ class LLMExtractor:
 
         graphmem never deletes on it: an UPDATE ends the held fact (``graphmem.ingest.judge``).
         """
-        key = ("update", (held, newer, slot))
-        with self._lock:
-            if key in self._recognized:
-                self._recognized.move_to_end(key)
-                cached: str = self._recognized[key][0]
-                return cached
-        decision = self._run(self._ajudge(held, newer, slot))
-        if decision is not None:
-            with self._lock:
-                self._recognized[key] = (decision,)
-                while len(self._recognized) > RECOGNITION_CACHE:
-                    self._recognized.popitem(last=False)
-        return decision
+        messages = prompts.update_messages(held, newer, slot)
+        return self._cached(
+            ("update", held, newer, slot), messages, "decision", "update decision", parse_decision
+        )
 
-    async def _ajudge(self, held: str, newer: str, slot: str) -> str | None:
+    def _cached(
+        self,
+        key: tuple[str, ...],
+        messages: list[prompts.Message],
+        field: str,
+        what: str,
+        parse: Callable[[str], V],
+    ) -> V | None:
+        """A short call's parsed answer, kept by ``key`` (a repeated call costs nothing); None
+        (not kept) if the call or the parse fails."""
+        hit, found = self._answers.get(key)
+        if hit:
+            return found  # type: ignore[no-any-return]
+
+        async def call() -> V | None:
+            return self._parsed(await self._short(messages, field, what), parse, what)
+
+        value = self._run(call())
+        if value is not None:
+            self._answers.put(key, value)
+        return value
+
+    def _parsed(self, text: str | None, parse: Callable[[str], V], what: str) -> V | None:
+        """``parse(text)``; None (logged) for no text or an unreadable one."""
+        if text is None:
+            return None
+        try:
+            return parse(text)
+        except ExtractionError as exc:
+            log.warning("llm %s: no %s: %s", self.model, what, exc)
+            return None
+
+    async def _short(self, messages: list[prompts.Message], field: str, what: str) -> str | None:
+        """One short call's answer text, counted in the spend; None (logged) if it fails."""
         acc = LLMUsage()
         try:
-            text = await self._chat(
-                self._state(),
-                prompts.update_messages(held, newer, slot),
-                ("decision",),
-                acc,
-                "update decision",
-            )
-            return parse_decision(text)
+            return await self._chat(self._state(), messages, (field,), acc, what)
         except ExtractionError as exc:
-            log.warning("llm %s: no update decision: %s", self.model, exc)
+            log.warning("llm %s: no %s: %s", self.model, what, exc)
             return None
         finally:
             self.spend.account(acc, passage=False)
@@ -384,11 +369,11 @@ class LLMExtractor:
                 if exc.status_code not in RETRY_STATUSES:
                     raise ExtractionError(f"{what}: {describe_error(exc)}") from exc
                 retry_after = parse_retry_after(exc.response.headers)
-                await self._backoff(acc, what, attempt, exc, retry_after)
+                await backoff(self.retry, self.model, acc, what, attempt, exc, retry_after)
                 attempt += 1
                 continue
             except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-                await self._backoff(acc, what, attempt, exc, None)
+                await backoff(self.retry, self.model, acc, what, attempt, exc, None)
                 attempt += 1
                 continue
             self.spend.record(acc, response)
@@ -421,32 +406,6 @@ class LLMExtractor:
             if not self._mode_confirmed and lower_mode(mode, self.output_mode) is self.output_mode:
                 log.warning("llm %s: back to response_format=%s", self.model, mode.value)
                 self.output_mode = mode
-
-    async def _backoff(
-        self,
-        acc: LLMUsage,
-        what: str,
-        attempt: int,
-        exc: openai.OpenAIError,
-        retry_after: float | None,
-    ) -> None:
-        if attempt >= self.retry.max_retries:
-            raise ExtractionError(
-                f"{what}: gave up after {attempt + 1} attempts: {describe_error(exc)}"
-            ) from exc
-        delay = self.retry.delay(attempt, retry_after)
-        acc.retries += 1
-        log.warning(
-            "llm %s: %s: %s (attempt %d of %d); retrying in %.2fs%s",
-            self.model,
-            what,
-            describe_error(exc),
-            attempt + 1,
-            self.retry.max_retries + 1,
-            delay,
-            " as Retry-After asks" if retry_after is not None else "",
-        )
-        await asyncio.sleep(delay)
 
     async def _extract_one(self, state: LoopState, passage: Passage) -> Extraction:
         acc = LLMUsage()

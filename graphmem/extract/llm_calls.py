@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -15,8 +16,8 @@ from typing import Any, TypeVar
 import openai
 from pydantic import BaseModel
 
-from graphmem.endpoint import ModelPrice
-from graphmem.errors import UnparseableOutput
+from graphmem.endpoint import ModelPrice, RetryPolicy
+from graphmem.errors import ExtractionError, UnparseableOutput
 from graphmem.extract.parse import OutputMode, ParsedOutput, output_schema, parse_extraction
 from graphmem.extract.prompts import Message
 
@@ -260,11 +261,65 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
+async def backoff(
+    retry: RetryPolicy,
+    model: str,
+    acc: LLMUsage,
+    what: str,
+    attempt: int,
+    exc: openai.OpenAIError,
+    retry_after: float | None,
+) -> None:
+    """Wait before retry ``attempt + 1`` (as ``retry`` and a Retry-After say), counting it in
+    ``acc``; :class:`ExtractionError` when the retries are spent."""
+    if attempt >= retry.max_retries:
+        raise ExtractionError(
+            f"{what}: gave up after {attempt + 1} attempts: {describe_error(exc)}"
+        ) from exc
+    delay = retry.delay(attempt, retry_after)
+    acc.retries += 1
+    log.warning(
+        "llm %s: %s: %s (attempt %d of %d); retrying in %.2fs%s",
+        model,
+        what,
+        describe_error(exc),
+        attempt + 1,
+        retry.max_retries + 1,
+        delay,
+        " as Retry-After asks" if retry_after is not None else "",
+    )
+    await asyncio.sleep(delay)
+
+
+class AnswerCache:
+    """Short calls' parsed answers by key, the ``size`` most recent kept; thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> tuple[bool, Any]:
+        with self._lock:
+            if key not in self._items:
+                return False, None
+            self._items.move_to_end(key)
+            return True, self._items[key]
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 __all__ = [
+    "AnswerCache",
     "LLMUsage",
     "LoopState",
     "LoopThread",
     "answer_text",
+    "backoff",
     "describe_error",
     "expect_keys",
     "lower_mode",
