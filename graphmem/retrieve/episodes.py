@@ -141,7 +141,7 @@ class EpisodeSearchSettings:
     #: dense's and BM25's best turn each stays in the first ``keep_best_depth`` places
     keep_best_depth: int = 5
     #: count and list questions: at most ``spread_cap`` turns of a session in the first
-    #: ``spread_depth`` (or k) places (0: off)
+    #: ``spread_depth`` places (0: off); not k's, which held the rest back past a deep k
     spread_cap: int = 2
     spread_depth: int = 10
 
@@ -399,7 +399,7 @@ def _final_order(
     order = keep_best(order, bests, cfg.keep_best_depth)
     if cfg.spread_cap > 0 and asks_count(question):
         session_of = {t: rows[t].session for t in order if t in rows}
-        order = spread(order, session_of, cap=cfg.spread_cap, depth=max(k, cfg.spread_depth))
+        order = spread(order, session_of, cap=cfg.spread_cap, depth=cfg.spread_depth)
     scores = sorted(fused.values(), reverse=True)
     scores += [scores[-1] if scores else 0.0] * (len(order) - len(scores))
     return list(zip(order, scores, strict=True))[:k]

@@ -212,3 +212,18 @@ def test_bm25_is_asked_for_the_questions_content_words(tmp_path: Path) -> None:
     assert eps[1].id in found_on
     assert eps[1].id not in found_off
     store.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_count_question_is_spread_over_its_first_places_only(tmp_path: Path, seed: int) -> None:
+    # Spread over k's places, a count question asked for 50 turns held the third turn of a
+    # session back past the 50th place: out of the result. Past spread_depth the order is kept.
+    store, q = _noise_store(tmp_path / "n.db", seed)
+    question = "How many times did I mention the cat and the garden?"
+    cfg = EpisodeSearchSettings(spread_cap=1, spread_depth=5)
+    spread_out = [i for i, _ in retrieve_episodes(store, NS, q, question, 20, cfg).hits]
+    plain = retrieve_episodes(store, NS, q, question, 20, replace(cfg, spread_cap=0)).hits
+    sessions = {ep.id: ep.session for ep in store.get_episodes(NS, spread_out[:5]).values()}
+    assert len(set(sessions.values())) == 5
+    assert spread_out[5:] == [i for i, _ in plain if i not in spread_out[:5]][:15]
+    store.close()
