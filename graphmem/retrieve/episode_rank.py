@@ -50,6 +50,16 @@ _PAST = re.compile(
     r"|last|earlier|back then|\w{3,}ed)\b",
     re.IGNORECASE,
 )
+#: left out of the BM25 query: a store's full-text query ORs its words, and these (pronouns
+#: above all) match most chat turns
+_LEX_STOP_WORDS = (
+    "a an the of in on at to for with by from and or is are was were be been do does did what "
+    "when where who whom whose which why how that this these those it its his her their my "
+    "your our has have had not no yes would could should will can may might i me you he she "
+    "we they them him us"
+)
+_LEX_STOP = frozenset(_LEX_STOP_WORDS.split())
+_WORDS = re.compile(r"\w+")
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTH = re.compile(
     r"\b(?:in|during|of|since|early|late|mid)[- ](" + "|".join(_MONTHS) + r")\b", re.IGNORECASE
@@ -76,6 +86,16 @@ _HALF = (
     ("autumn", 46.0),
     ("year", 190.0),
 )
+
+
+def lexical_query(question: str) -> str:
+    """The question's words without stop words and pronouns (all of them when none is left).
+
+    >>> lexical_query("What did I buy for my sister?")
+    'buy sister'
+    """
+    words = [w for w in _WORDS.findall(question) if w.casefold() not in _LEX_STOP]
+    return " ".join(words) or question
 
 
 def asks_count(question: str) -> bool:

@@ -26,9 +26,6 @@ For one question:
 
 Filters: ``as_of`` keeps episodes up to that time (and facts valid then), ``between=(start, end)``
 those inside it (either end may be None). ``context`` gives each hit its session neighbours' ids.
-
->>> EpisodeSearchSettings().w_ppr > 0
-True
 """
 
 from __future__ import annotations
@@ -52,12 +49,14 @@ from graphmem.retrieve.episode_rank import (
     asks_past,
     context_of,
     in_windows,
+    lexical_query,
     session_ranking,
     spread,
     time_windows,
 )
+from graphmem.retrieve.episode_settings import EpisodeSearchSettings as EpisodeSearchSettings
 from graphmem.retrieve.fusion import fuse, graph_gate, keep_best, rrf
-from graphmem.retrieve.ppr import Engine, personalized_pagerank
+from graphmem.retrieve.ppr import personalized_pagerank
 from graphmem.retrieve.scores import minmax
 from graphmem.store.base import Store, Vector
 from graphmem.store.graph import GraphView
@@ -76,74 +75,6 @@ _STOP_WORDS = (
 _STOP = frozenset(_STOP_WORDS.split())
 #: n-grams of the question up to this many words are looked up as entity names
 MAX_NGRAM = 5
-
-
-@dataclass(frozen=True)
-class EpisodeSearchSettings:
-    """Knobs of episodic retrieval (see the module docstring); defaults tuned on locomo_dev."""
-
-    candidates: int = 500
-    fact_top_k: int = 10
-    #: seed the walk with entities named in the question (n-gram lookup)
-    entity_match: bool = True
-    name_weight: float = 1.0
-    #: candidate episodes seed the walk with (min-max dense score) x this
-    episode_seed_weight: float = 0.2
-    damping: float = 0.7
-    engine: Engine = "exact"
-    tol: float = 1e-6
-    max_iter: int = 50
-    w_ppr: float = 1.0
-    w_arigraph: float = 0.1
-    w_neighbors: float = 0.6
-    #: "when" questions: the turns holding a time expression as a ranking of the first stage.
-    #: benchmarks/sweep_episodes.py (locomo_dev + 5 LongMemEval histories): 1.0 against 0.3
-    #: lifts locomo_dev R@10 67.8 to 69.2 (temporal 85.7 to 92.1) and changes no LongMemEval figure
-    w_time: float = 1.0
-    #: episodes whose changing facts (graphmem.ingest.temporal) no longer held at the query's
-    #: time (``as_of``, else now) move down ``w_superseded * stale_places`` places (a question
-    #: about now: below every current one of the best ``rerank``); 0: off
-    w_superseded: float = 0.5
-    stale_places: int = 4
-    rerank: int = 50
-    #: a question about a state now or in a window it names: the turns stating the slot facts
-    #: that hold then (within this of the best such fact's cosine) lead (retrieve/current.py;
-    #: negative: off)
-    lead_margin: float = 0.05
-    recency_weight: float = 0.0
-    recency_half_life_days: float = 30.0
-    #: neighbours (each way, in the session) returned as context of each hit
-    context: int = 0
-    #: BM25 (the store's full-text index over episodes) in the first stage, fused with dense by
-    #: weighted RRF (0: dense alone; a store that does not rank by BM25 counts as 0)
-    bm25_weight: float = 1.0
-    lexical_candidates: int = 100
-    #: the turns of the best sessions (summed RRF of their best ``session_top`` turns) as a third
-    #: ranking of the first stage (0: off). Off by default: on the sweep (locomo_dev and 5
-    #: LongMemEval histories) 0.25 and 0.5 cost LongMemEval R@5 20 points (76.7 to 56.7) for at
-    #: most +1.3 on locomo_dev R@10, so their worst gap to max(dense, BM25) is -6.7 against +2.9
-    session_weight: float = 0.0
-    session_top: int = 3
-    #: turns inside the windows the question's time expressions name ("two weeks ago", "in May",
-    #: read against ``as_of``) as a ranking of the first stage (0: off)
-    window_weight: float = 1.0
-    #: the graph's ranking counts fully when ``gate_high`` of its top ``gate_depth`` are in the
-    #: first stage's top ``gate_depth``, not at all at ``gate_low`` or less
-    gate_depth: int = 10
-    gate_low: float = 0.2
-    gate_high: float = 0.5
-    protect_top: int = 1
-    #: dense's and BM25's best turn each stays in the first ``keep_best_depth`` places
-    keep_best_depth: int = 5
-    #: count and list questions: at most ``spread_cap`` turns of a session in the first
-    #: ``spread_depth`` (or k) places (0: off)
-    spread_cap: int = 2
-    spread_depth: int = 10
-    #: a first-person question about a present state: among the first ``restated_window`` turns,
-    #: those holding ``restated_cover`` of its content words (restatements of one value) are
-    #: put newest first in the places they hold (retrieve/current.py ``newer_first``; 0: off)
-    restated_cover: float = 0.5
-    restated_window: int = 10
 
 
 @dataclass
@@ -322,6 +253,8 @@ def _lexical(
     index does not rank by BM25: FalkorDB's TF-IDF, as on the passage path)."""
     if cfg.bm25_weight <= 0 or not question.strip() or store.text_ranking != "bm25":
         return []
+    if cfg.lexical_stop_words:
+        question = lexical_query(question)
     return store.text_search(namespace, question, n, kind="episode")
 
 
@@ -377,6 +310,7 @@ def _final_order(
     ids = comp.ids
     walked = [ids[j] for j in np.lexsort((np.arange(len(ids)), -graph_score)) if graph_score[j] > 0]
     gate = graph_gate(first, walked, depth=cfg.gate_depth, low=cfg.gate_low, high=cfg.gate_high)
+    gate = min(gate, cfg.gate_max)
     fused = dict(fuse(first, walked, gate=gate, protect=cfg.protect_top))
     pos = {t: i for i, t in enumerate(first)}
     order = sorted(fused, key=lambda t: (-fused[t], pos.get(t, len(pos))))
@@ -399,7 +333,7 @@ def _final_order(
     order = keep_best(order, bests, cfg.keep_best_depth)
     if cfg.spread_cap > 0 and asks_count(question):
         session_of = {t: rows[t].session for t in order if t in rows}
-        order = spread(order, session_of, cap=cfg.spread_cap, depth=max(k, cfg.spread_depth))
+        order = spread(order, session_of, cap=cfg.spread_cap, depth=cfg.spread_depth)
     scores = sorted(fused.values(), reverse=True)
     scores += [scores[-1] if scores else 0.0] * (len(order) - len(scores))
     return list(zip(order, scores, strict=True))[:k]

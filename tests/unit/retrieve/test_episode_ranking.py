@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,14 @@ import pytest
 
 from graphmem.ids import entity_id, episode_id, fact_id
 from graphmem.models import Edge, Entity, Episode, Fact
-from graphmem.retrieve.episode_rank import asks_count, asks_now, asks_past, spread, time_windows
+from graphmem.retrieve.episode_rank import (
+    asks_count,
+    asks_now,
+    asks_past,
+    lexical_query,
+    spread,
+    time_windows,
+)
 from graphmem.retrieve.episodes import EpisodeSearchSettings, retrieve_episodes
 from graphmem.store import open_store
 from graphmem.store.base import Store, WriteBatch, embed_key, embed_text
@@ -162,3 +170,60 @@ def test_spread_caps_turns_per_session_at_the_top() -> None:
     assert out[:5] == ["a0", "a1", "b0", "b1", "c0"]
     assert sorted(out) == sorted(order)
     assert spread(order, session, cap=0, depth=5) == order
+
+
+def test_bm25_is_asked_for_the_questions_content_words(tmp_path: Path) -> None:
+    # Many chat turns are mostly "I" and "what did you": asked with those words, the store's
+    # full-text OR query ranks such a turn above the one that names what the question asks.
+    store = open_store(f"sqlite:///{tmp_path / 'lex.db'}")
+    others = [w for w in WORDS if w != "violin"]
+    texts = [
+        "What did I do? I did what I did, and what did you do? I do what I do.",
+        "Violin lessons went well, my teacher liked the piece.",
+    ] + [f"{w} and {v} on a quiet day" for w, v in itertools.pairwise(others)]
+    eps = [
+        Episode(
+            id=episode_id(NS, "s", (T0 + timedelta(minutes=i)).isoformat(), "user", text),
+            text=text,
+            time=T0 + timedelta(minutes=i),
+            speaker="user",
+            session="s",
+            namespace=NS,
+        )
+        for i, text in enumerate(texts)
+    ]
+    batch = WriteBatch(NS, episodes=eps, embedding_model="test")
+    for node in batch.nodes():
+        batch.vectors[embed_key(node)] = _vec(np.random.default_rng(_seed(embed_text(node))))
+    store.write(batch)
+    question = "What did I do with my violin?"
+    assert lexical_query(question) == "violin"
+    raw = [i for i, _ in store.text_search(NS, question, 5, kind="episode")]
+    assert raw[0] == eps[0].id  # the failure the stop words cause
+    q = _vec(np.random.default_rng(7))
+    on = retrieve_episodes(
+        store, NS, q, question, 5, EpisodeSearchSettings(lexical_stop_words=True)
+    )
+    off = replace(EpisodeSearchSettings(), lexical_stop_words=False)
+    lex_off = retrieve_episodes(store, NS, q, question, 5, off)
+    found_on, found_off = ([i for i, _ in r.hits] for r in (on, lex_off))
+    # dense is noise here: BM25's best turn is kept in the top 5, and it is the violin only
+    # when BM25 is asked for the content words
+    assert eps[1].id in found_on
+    assert eps[1].id not in found_off
+    store.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_count_question_is_spread_over_its_first_places_only(tmp_path: Path, seed: int) -> None:
+    # Spread over k's places, a count question asked for 50 turns held the third turn of a
+    # session back past the 50th place: out of the result. Past spread_depth the order is kept.
+    store, q = _noise_store(tmp_path / "n.db", seed)
+    question = "How many times did I mention the cat and the garden?"
+    cfg = EpisodeSearchSettings(spread_cap=1, spread_depth=5)
+    spread_out = [i for i, _ in retrieve_episodes(store, NS, q, question, 20, cfg).hits]
+    plain = retrieve_episodes(store, NS, q, question, 20, replace(cfg, spread_cap=0)).hits
+    sessions = {ep.id: ep.session for ep in store.get_episodes(NS, spread_out[:5]).values()}
+    assert len(set(sessions.values())) == 5
+    assert spread_out[5:] == [i for i, _ in plain if i not in spread_out[:5]][:15]
+    store.close()
