@@ -77,8 +77,12 @@ class EpisodeSearchSettings:
     #: dense's and BM25's best turn each stays in the first ``keep_best_depth`` places
     keep_best_depth: int = 5
     #: count and list questions: at most ``spread_cap`` turns of a session in the first
-    #: ``spread_depth`` places (0: off); not k's, which held the rest back past a deep k
-    spread_cap: int = 2
+    #: ``spread_depth`` places (0: off); not k's, which held the rest back past a deep k. Off by
+    #: default: "how many stars do I need" is a count question whose evidence is one session's
+    #: turns, pushed out of the top 10 (sweep_episodes.py --halves, locomo_dev + the 9
+    #: LongMemEval knowledge-update questions: worst R@10 gap to max(dense, BM25) -58.3 at 2,
+    #: -30.0 at 0; locomo_dev R@10 +0.1; no change on 4 LongMemEval histories)
+    spread_cap: int = 0
     spread_depth: int = 10
     #: a first-person question about a present state: among the first ``restated_window`` turns,
     #: those holding ``restated_cover`` of its content words (restatements of one value) are
