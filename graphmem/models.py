@@ -155,6 +155,7 @@ class EpisodeIn(BaseModel):
 #: where a fact, episode or unit stands: in search (active), ended by a newer fact
 #: (superseded), folded into another node (merged), or out of default search (archived)
 LifecycleState = Literal["active", "superseded", "merged", "archived"]
+HIDDEN_STATES: tuple[LifecycleState, ...] = ("archived", "merged")  # out of default search
 LIFECYCLE_STATES: tuple[LifecycleState, ...] = ("active", "superseded", "merged", "archived")
 
 

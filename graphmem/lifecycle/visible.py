@@ -14,8 +14,9 @@ Hits left out or reordered change what the result's ``confidence`` and each hit'
 were computed from, so a result that lost hits or was reordered is scored again. The strength
 prior leaves alone the questions whose order comes from what holds when (about now, a window,
 or asked ``as_of``/``between``): strength says how likely a memory is to be recalled, not
-whether it is still true (the same test as the episode ranking's leads). Recalls (``reinforce_on_recall``) are access statistics, counted for
-every caller, read-only API keys included, as a file system's access time is.
+whether it is still true (the same test as the episode ranking's leads). Recalls
+(``reinforce_on_recall``) are access statistics, counted for every caller, read-only API keys
+included, as a file system's access time is.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from graphmem.lifecycle.strength import StrengthSettings, weigh
-from graphmem.models import EpisodeHit, FactHit, LifecycleState, SearchResult
-from graphmem.retrieve.episode_rank import asks_now, asks_past, time_windows
+from graphmem.models import HIDDEN_STATES as HIDDEN
+from graphmem.models import EpisodeHit, FactHit, SearchResult
+from graphmem.retrieve.episode_rank import asks_now, named_windows
 from graphmem.retrieve.limits import MAX_K
 from graphmem.retrieve.relevance import score_result
 from graphmem.retrieve.search import Between, Searcher
@@ -33,8 +35,6 @@ from graphmem.retrieve.search import Between, Searcher
 __all__ = ["search"]
 
 _LISTS = ("passages", "facts", "entities", "hyperedges", "episodes")
-#: states that leave default search (a merged node's place is taken by the node it merged into)
-HIDDEN: tuple[LifecycleState, ...] = ("archived", "merged")
 
 
 def search(
@@ -85,9 +85,7 @@ def search(
 
 def _holds_led(question: str) -> bool:
     """Is the episode order led by what holds then (as :mod:`graphmem.retrieve.current` does)?"""
-    if asks_now(question):
-        return True
-    return asks_past(question) and bool(time_windows(question, datetime.now(UTC)))
+    return asks_now(question) or bool(named_windows(question, datetime.now(UTC)))
 
 
 def _shown(result: SearchResult) -> list[str]:

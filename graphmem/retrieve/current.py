@@ -31,9 +31,9 @@ from datetime import UTC, datetime
 
 from graphmem.ids import FACT, is_kind
 from graphmem.ingest.slots import question_slots
-from graphmem.models import Episode, Fact
+from graphmem.models import HIDDEN_STATES, Episode, Fact
 from graphmem.retrieve.asof import stale_episodes
-from graphmem.retrieve.episode_rank import Window, asks_past, time_windows
+from graphmem.retrieve.episode_rank import Window, named_windows
 from graphmem.retrieve.relevance import content_words
 from graphmem.store.base import Store
 from graphmem.validity import is_changing, is_current, overlaps, utc, valid_at
@@ -120,8 +120,8 @@ def holding_leads(
 
 
 def _hidden(store: Store, namespace: str) -> set[str]:
-    """Facts left out of default search (see :data:`graphmem.lifecycle.visible.HIDDEN`)."""
-    return {i for state in ("archived", "merged") for i in store.ids_in_state(namespace, state)}
+    """Facts left out of default search (:data:`graphmem.models.HIDDEN_STATES`)."""
+    return {i for state in HIDDEN_STATES for i in store.ids_in_state(namespace, state)}
 
 
 def _stating(store: Store, namespace: str, keep: list[str]) -> list[str]:
@@ -175,7 +175,7 @@ def newer_first(
     asked = _stems(question)
     if not asked or _EARLIER.search(question) or len(order) < 2:
         return order
-    if asks_past(question) and time_windows(question, when):
+    if named_windows(question, when):
         return order
     if not _FIRST_PERSON.search(question):
         return order
@@ -187,12 +187,9 @@ def newer_first(
     ]
     if len(same) < 2:
         return order
-    newest = sorted(
-        (head[i] for i in same),
-        key=lambda t: (utc(rows[t].time), -head.index(t)),
-        reverse=True,
-    )
+    # newest first; among turns of one time, the order they had
+    newest = sorted(same, key=lambda i: (-utc(rows[head[i]].time).timestamp(), i))
     out = list(head)
-    for place, turn in zip(same, newest, strict=True):
-        out[place] = turn
+    for place, i in zip(same, newest, strict=True):
+        out[place] = head[i]
     return out + order[window:]

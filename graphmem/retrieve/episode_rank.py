@@ -114,6 +114,12 @@ def asks_past(question: str) -> bool:
     return bool(_PAST.search(question))
 
 
+def named_windows(question: str, when: datetime | None) -> list[Window]:
+    """The windows a question about an earlier state names (:func:`asks_past`, then
+    :func:`time_windows`); none for other questions."""
+    return time_windows(question, when) if asks_past(question) else []
+
+
 def time_windows(question: str, when: datetime | None) -> list[Window]:
     """Windows the question's time expressions name, read against ``when`` (its asking time).
 

@@ -50,6 +50,7 @@ from graphmem.retrieve.episode_rank import (
     context_of,
     in_windows,
     lexical_query,
+    named_windows,
     session_ranking,
     spread,
     time_windows,
@@ -221,7 +222,7 @@ def retrieve_episodes(
     age = np.array([max(0.0, (ref - utc(rows[i].time)).total_seconds() / 86400) for i in ids])
     comp = Components(ids, d, p, ari, nbr, timed, age)
     leads: list[str] = []
-    windows = time_windows(question, as_of or now) if asks_past(question) else []
+    windows = named_windows(question, as_of or now)
     if cfg.lead_margin >= 0 and (windows or asks_now(question)):
         named = {graph.node_id(i) for i in named_entities(graph, namespace, question)}
         when = as_of or now
