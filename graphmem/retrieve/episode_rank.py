@@ -8,7 +8,8 @@ calibrated against another's, and each can be switched off by a weight of 0:
   more than by one turn. A session scores the sum of its best ``top`` turns' first-stage scores,
   and the turns of the best sessions rank first (each session's turns in their own order), so the
   turns around a strong match rise with it.
-- :func:`time_windows` / :func:`in_windows`: "last Saturday", "two weeks ago", "in May", read
+- :func:`time_windows` / :func:`in_windows`: "last Saturday", "two weeks ago", "in May",
+  "on Valentine's day" (:func:`graphmem.timeparse.holidays`), read
   against the question's time (``as_of``), become windows; turns inside one rank first.
 - :func:`spread`: count and list questions ("how many ... have I", "list all ...") need every
   session that holds an instance, so the final order takes at most ``cap`` turns of one session
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 from graphmem.ids import EPISODE, is_kind
 from graphmem.retrieve.fusion import RRF_K
 from graphmem.store.graph import GraphView
-from graphmem.timeparse import RELATIVE, resolve_time
+from graphmem.timeparse import RELATIVE, holidays, resolve_time
 from graphmem.validity import utc
 
 Window = tuple[datetime, datetime]
@@ -129,6 +130,9 @@ def time_windows(question: str, when: datetime | None) -> list[Window]:
     ['2023-05-01', '2023-05-10']
     >>> time_windows("What did I do in May?", datetime(2023, 3, 2, tzinfo=UTC))[0][0].year
     2022
+    >>> w = time_windows("Who called on Valentine's day?", datetime(2023, 3, 2, tzinfo=UTC))
+    >>> [d.date().isoformat() for d in w[0]]
+    ['2023-02-13', '2023-02-16']
     """
     if when is None:
         return []
@@ -151,6 +155,8 @@ def time_windows(question: str, when: datetime | None) -> list[Window]:
             year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0
         )
         out.append((start, _shift(start, calendar.monthrange(year, month)[1])))
+    for _, day in holidays(question, base):  # the day, and one on each side (said late or early)
+        out.append((_shift(day, -1.0), min(base, _shift(day, 2.0))))
     return out
 
 
