@@ -49,8 +49,10 @@ from graphmem.retrieve.episode_rank import (
     asks_past,
     context_of,
     in_windows,
+    interleave,
     lexical_query,
     named_windows,
+    question_parts,
     session_ranking,
     spread,
     time_windows,
@@ -162,13 +164,17 @@ def retrieve_episodes(
     if not hits:
         return EpisodeRetrieval([], {}, [], {}, mode="episodic")
     lex = _lexical(store, namespace, question, max(k, cfg.lexical_candidates), cfg)
+    parts = question_parts(question) if cfg.parts_weight > 0 else []
+    part_hits = [_lexical(store, namespace, p, cfg.parts_candidates, cfg) for p in parts]
     dense = dict(hits)
-    rows = store.get_episodes(namespace, list(dict.fromkeys([e for e, _ in hits + lex])))
+    found = [e for e, _ in hits + lex] + [e for ph in part_hits for e, _ in ph]
+    rows = store.get_episodes(namespace, list(dict.fromkeys(found)))
     if as_of is not None or between is not None:
         rows = {i: ep for i, ep in rows.items() if _keep(ep, as_of, between)}
     dense_ids = [i for i, _ in hits if i in rows]
     lex_ids = [i for i, _ in lex if i in rows]
-    first = _first_stage(dense_ids, lex_ids, rows, question, as_of or now, cfg)
+    part_ids = interleave([[i for i, _ in ph if i in rows] for ph in part_hits])
+    first = _first_stage(dense_ids, lex_ids, rows, question, as_of or now, cfg, part_ids)
     fact_hits = store.vector_search(namespace, "fact", q, cfg.fact_top_k * 3)[0]
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
     if as_of is not None or between is not None:
@@ -266,10 +272,11 @@ def _first_stage(
     question: str,
     when: datetime | None,
     cfg: EpisodeSearchSettings,
+    part_ids: Sequence[str] = (),
 ) -> list[str]:
     """Dense and BM25 fused by weighted RRF, then fused again with the rankings that read the
-    question (its sessions, its time windows, "when" turns holding a time): see
-    :mod:`graphmem.retrieve.episode_rank`."""
+    question (its sessions, its time windows, "when" turns holding a time, the things it
+    compares): see :mod:`graphmem.retrieve.episode_rank`."""
     base = [t for t, _ in rrf([dense_ids, lex_ids], [1.0, cfg.bm25_weight])]
     rankings: list[list[str]] = [dense_ids, lex_ids]
     weights: list[float] = [1.0, cfg.bm25_weight]
@@ -285,6 +292,9 @@ def _first_stage(
     if cfg.w_time > 0 and asks_when(question):
         rankings.append([t for t in base if rows[t].metadata.get("times")])
         weights.append(cfg.w_time)
+    if part_ids:
+        rankings.append(list(part_ids))
+        weights.append(cfg.parts_weight)
     if len(rankings) == 2:
         return base
     return [t for t, _ in rrf(rankings, weights)]
