@@ -130,20 +130,6 @@ def _compares(part: str) -> bool:
     return any(w not in _LEX_STOP for w in words) and " ".join(words) not in _NOT_A_PART
 
 
-def interleave(rankings: Sequence[Sequence[str]]) -> list[str]:
-    """One ranking from several, taking each one's next item in turn (duplicates once).
-
-    >>> interleave([["a", "b", "c"], ["x", "a", "y"]])
-    ['a', 'x', 'b', 'c', 'y']
-    """
-    out: dict[str, None] = {}
-    for rank in range(max((len(r) for r in rankings), default=0)):
-        for r in rankings:
-            if rank < len(r):
-                out.setdefault(r[rank])
-    return list(out)
-
-
 def asks_count(question: str) -> bool:
     """Does the question ask for a count or a list across sessions ("How many ... have I")?"""
     return bool(_COUNT.search(question))

@@ -49,7 +49,6 @@ from graphmem.retrieve.episode_rank import (
     asks_past,
     context_of,
     in_windows,
-    interleave,
     lexical_query,
     named_windows,
     question_parts,
@@ -164,7 +163,7 @@ def retrieve_episodes(
     if not hits:
         return EpisodeRetrieval([], {}, [], {}, mode="episodic")
     lex = _lexical(store, namespace, question, max(k, cfg.lexical_candidates), cfg)
-    parts = question_parts(question) if cfg.parts_weight > 0 else []
+    parts = question_parts(question) if cfg.compare_parts else []
     part_hits = [_lexical(store, namespace, p, cfg.parts_candidates, cfg) for p in parts]
     dense = dict(hits)
     found = [e for e, _ in hits + lex] + [e for ph in part_hits for e, _ in ph]
@@ -173,8 +172,10 @@ def retrieve_episodes(
         rows = {i: ep for i, ep in rows.items() if _keep(ep, as_of, between)}
     dense_ids = [i for i, _ in hits if i in rows]
     lex_ids = [i for i, _ in lex if i in rows]
-    part_ids = interleave([[i for i, _ in ph if i in rows] for ph in part_hits])
-    first = _first_stage(dense_ids, lex_ids, rows, question, as_of or now, cfg, part_ids)
+    # each compared thing's best turn is kept near the top, as dense's and BM25's are
+    part_bests = [next((i for i, _ in ph if i in rows), None) for ph in part_hits]
+    bests = dense_ids[:1] + lex_ids[:1] + [b for b in part_bests if b is not None]
+    first = _first_stage(dense_ids, lex_ids, rows, question, as_of or now, cfg)
     fact_hits = store.vector_search(namespace, "fact", q, cfg.fact_top_k * 3)[0]
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
     if as_of is not None or between is not None:
@@ -236,7 +237,7 @@ def retrieve_episodes(
             store, namespace, question, fact_hits, fact_rows, named, when, windows, cfg.lead_margin
         )
     ranked = _final_order(
-        store, namespace, comp, first, dense_ids, lex_ids, rows, question, as_of, k, cfg, leads
+        store, namespace, comp, first, bests, rows, question, as_of, k, cfg, leads
     )
     context = context_of(graph, [i for i, _ in ranked], cfg.context) if cfg.context else {}
     return EpisodeRetrieval(
@@ -272,11 +273,10 @@ def _first_stage(
     question: str,
     when: datetime | None,
     cfg: EpisodeSearchSettings,
-    part_ids: Sequence[str] = (),
 ) -> list[str]:
     """Dense and BM25 fused by weighted RRF, then fused again with the rankings that read the
-    question (its sessions, its time windows, "when" turns holding a time, the things it
-    compares): see :mod:`graphmem.retrieve.episode_rank`."""
+    question (its sessions, its time windows, "when" turns holding a time): see
+    :mod:`graphmem.retrieve.episode_rank`."""
     base = [t for t, _ in rrf([dense_ids, lex_ids], [1.0, cfg.bm25_weight])]
     rankings: list[list[str]] = [dense_ids, lex_ids]
     weights: list[float] = [1.0, cfg.bm25_weight]
@@ -292,9 +292,6 @@ def _first_stage(
     if cfg.w_time > 0 and asks_when(question):
         rankings.append([t for t in base if rows[t].metadata.get("times")])
         weights.append(cfg.w_time)
-    if part_ids:
-        rankings.append(list(part_ids))
-        weights.append(cfg.parts_weight)
     if len(rankings) == 2:
         return base
     return [t for t, _ in rrf(rankings, weights)]
@@ -305,8 +302,7 @@ def _final_order(
     namespace: str,
     comp: Components,
     first: list[str],
-    dense_ids: list[str],
-    lex_ids: list[str],
+    bests: Sequence[str],
     rows: dict[str, Episode],
     question: str,
     as_of: datetime | None,
@@ -315,7 +311,8 @@ def _final_order(
     leads: Sequence[str] = (),
 ) -> list[tuple[str, float]]:
     """The first stage fused with the graph's ranking at the gate's weight; stale turns down,
-    ``leads`` (retrieve/current.py) up, dense's and BM25's best kept near the top, count
+    ``leads`` (retrieve/current.py) up, ``bests`` (dense's and BM25's best, and the best of each
+    thing the question compares) kept near the top, count
     questions spread over sessions."""
     graph_score = graph_scores(comp, cfg)
     ids = comp.ids
@@ -340,7 +337,6 @@ def _final_order(
     if cfg.restated_cover > 0:
         order = newer_first(order, rows, question, cfg.restated_window, cfg.restated_cover, as_of)
     order = lead(order, leads, max(k, cfg.rerank))
-    bests = [r[0] for r in (dense_ids, lex_ids) if r]
     order = keep_best(order, bests, cfg.keep_best_depth)
     if cfg.spread_cap > 0 and asks_count(question):
         session_of = {t: rows[t].session for t in order if t in rows}
