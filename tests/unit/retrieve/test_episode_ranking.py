@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,6 +51,26 @@ def _seed(text: str) -> int:
 
 def _vec(rng: np.random.Generator) -> np.ndarray:
     return rng.normal(size=DIM).astype(np.float32)
+
+
+def _write_turns(store: Store, texts: list[str], session: Callable[[int], str]) -> list[Episode]:
+    """One user turn per text, a minute apart, in the sessions ``session`` names; noise vectors."""
+    eps = [
+        Episode(
+            id=episode_id(NS, session(i), (T0 + timedelta(minutes=i)).isoformat(), "user", text),
+            text=text,
+            time=T0 + timedelta(minutes=i),
+            speaker="user",
+            session=session(i),
+            namespace=NS,
+        )
+        for i, text in enumerate(texts)
+    ]
+    batch = WriteBatch(NS, episodes=eps, embedding_model="test")
+    for node in batch.nodes():
+        batch.vectors[embed_key(node)] = _vec(np.random.default_rng(_seed(embed_text(node))))
+    store.write(batch)
+    return eps
 
 
 def _noise_store(path: Path, seed: int) -> tuple[Store, np.ndarray]:
@@ -181,21 +202,7 @@ def test_bm25_is_asked_for_the_questions_content_words(tmp_path: Path) -> None:
         "What did I do? I did what I did, and what did you do? I do what I do.",
         "Violin lessons went well, my teacher liked the piece.",
     ] + [f"{w} and {v} on a quiet day" for w, v in itertools.pairwise(others)]
-    eps = [
-        Episode(
-            id=episode_id(NS, "s", (T0 + timedelta(minutes=i)).isoformat(), "user", text),
-            text=text,
-            time=T0 + timedelta(minutes=i),
-            speaker="user",
-            session="s",
-            namespace=NS,
-        )
-        for i, text in enumerate(texts)
-    ]
-    batch = WriteBatch(NS, episodes=eps, embedding_model="test")
-    for node in batch.nodes():
-        batch.vectors[embed_key(node)] = _vec(np.random.default_rng(_seed(embed_text(node))))
-    store.write(batch)
+    eps = _write_turns(store, texts, lambda i: "s")
     question = "What did I do with my violin?"
     assert lexical_query(question) == "violin"
     raw = [i for i, _ in store.text_search(NS, question, 5, kind="episode")]
@@ -238,21 +245,7 @@ def test_each_thing_a_question_compares_is_looked_up_on_its_own(tmp_path: Path) 
     texts += [f"the goats {w} today" for w in WORDS[:10]]
     texts += [f"hooves of the {w} horse" for w in WORDS[:10]]
     texts.append("the goats hooves were long")
-    eps = [
-        Episode(
-            id=episode_id(NS, f"s{i}", (T0 + timedelta(hours=i)).isoformat(), "user", text),
-            text=text,
-            time=T0 + timedelta(hours=i),
-            speaker="user",
-            session=f"s{i}",
-            namespace=NS,
-        )
-        for i, text in enumerate(texts)
-    ]
-    batch = WriteBatch(NS, episodes=eps, embedding_model="test")
-    for node in batch.nodes():
-        batch.vectors[embed_key(node)] = _vec(np.random.default_rng(_seed(embed_text(node))))
-    store.write(batch)
+    eps = _write_turns(store, texts, lambda i: f"s{i}")
     question = "Which did I see to first, fixing the fence or the goats' hooves?"
     hooves = eps[-1].id
     whole = [i for i, _ in store.text_search(NS, lexical_query(question), 5, kind="episode")]
