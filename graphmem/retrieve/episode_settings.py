@@ -79,6 +79,13 @@ class EpisodeSearchSettings:
     gate_low: float = 0.2
     gate_high: float = 0.5
     gate_max: float = 0.8
+    #: ... the cap when the question names none of the candidates' speakers. A first-person
+    #: question to an assistant ("How many issues have I read?") gives the walk nothing to
+    #: follow but the assistant's entity-heavy answers, and it pushed evidence down: on the whole
+    #: longmemeval_dev (no question names a speaker) R@10 79.9 at 0.8, 84.7 at 0.3, 88.0 at 0
+    #: (BM25 80.5); locomo_dev (291 of 304 questions name one) keeps 69.3. sweep_episodes.py
+    #: --halves, both folders: worst R@ gap to max(dense, BM25) -8.0 at 0.8, -0.6 at 0
+    gate_max_unnamed: float = 0.0
     protect_top: int = 1
     #: dense's and BM25's best turn each stays in the first ``keep_best_depth`` places
     keep_best_depth: int = 5

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -75,6 +75,7 @@ _STOP_WORDS = (
     "our has have had not no yes would could should will can may might"
 )
 _STOP = frozenset(_STOP_WORDS.split())
+_WORD = re.compile(r"[^\W\d_]+")
 #: n-grams of the question up to this many words are looked up as entity names
 MAX_NGRAM = 5
 
@@ -122,6 +123,15 @@ def named_entities(graph: GraphView, namespace: str, question: str) -> list[int]
             if idx is not None and idx not in found:
                 found.append(idx)
     return found
+
+
+def names_speaker(question: str, episodes: Iterable[Episode]) -> bool:
+    """Does the question name one of these episodes' speakers ("What did Caroline paint?")?"""
+    words = {w.casefold() for w in _WORD.findall(question)}
+    speakers = {ep.speaker for ep in episodes if ep.speaker}
+    return any(
+        (name := {w.casefold() for w in _WORD.findall(s)}) and name <= words for s in speakers
+    )
 
 
 def _keep(ep: Episode, as_of: datetime | None, between: tuple[datetime | None, ...] | None) -> bool:
@@ -318,7 +328,8 @@ def _final_order(
     ids = comp.ids
     walked = [ids[j] for j in np.lexsort((np.arange(len(ids)), -graph_score)) if graph_score[j] > 0]
     gate = graph_gate(first, walked, depth=cfg.gate_depth, low=cfg.gate_low, high=cfg.gate_high)
-    gate = min(gate, cfg.gate_max)
+    cap = cfg.gate_max if names_speaker(question, rows.values()) else cfg.gate_max_unnamed
+    gate = min(gate, cap)
     fused = dict(fuse(first, walked, gate=gate, protect=cfg.protect_top))
     pos = {t: i for i, t in enumerate(first)}
     order = sorted(fused, key=lambda t: (-fused[t], pos.get(t, len(pos))))
