@@ -23,7 +23,9 @@ def _batch(ns: str) -> WriteBatch:
     rng = np.random.default_rng(len(ns))
     for i in range(5):
         name = f"Person {i}"
-        ent = Entity(id=entity_id(ns, name), name=name, normalized=normalize_name(name), namespace=ns)
+        ent = Entity(
+            id=entity_id(ns, name), name=name, normalized=normalize_name(name), namespace=ns
+        )
         fact = Fact(
             id=fact_id(ns, name, "likes", "Tea"),
             subject=ent.id,
