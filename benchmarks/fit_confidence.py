@@ -31,7 +31,7 @@ from graphmem.bench.metrics import auroc
 from graphmem.memory import Memory
 from graphmem.retrieve.relevance import score_result, similarities
 
-NAMES = ("top_sim", "coverage", "margin", "speaker")
+NAMES = ("top_sim", "coverage", "margin", "speaker", "named")
 
 
 @dataclass
@@ -91,7 +91,7 @@ def collect(name: str, spec: str, cross: bool, k: int) -> tuple[list[Row], list[
                     name,
                     q.id,
                     label,
-                    [f.top_sim, f.coverage, f.margin, f.speaker],
+                    [f.as_dict()[n] for n in NAMES],
                     res.confidence,
                     kind,
                     shown,

@@ -4,8 +4,9 @@ its worst case, as ``benchmarks/sweep.py`` does for passages.
 Each folder is run as ``graphmem bench`` runs it (:func:`graphmem.bench.conversation_runner.
 run_conversation`: a conversation already in the store is not ingested again), once per setting
 of the grid, with dense and BM25 over the same turns as the bar. A folder spec is
-``PATH=STORE_URL``; ``--limit N`` asks N stratified questions of each folder. Per setting and
-folder (and, with ``--halves``, each half of its questions): evidence-turn R@5/R@10 minus
+``PATH=STORE_URL``; ``--limit N`` asks N stratified questions of each folder; ``--ks 5,10,50``
+the cuts judged (LongMemEval's harness asks k = 50). Per setting and
+folder (and, with ``--halves``, each half of its questions): evidence-turn R@k minus
 max(dense, BM25), the worst category gap at R@10, and for folders with session gold
 (LongMemEval) session recall_all@5; the worst of the gaps across folders ranks the settings.
 
@@ -65,13 +66,15 @@ def session_all(q: ConversationQuestion, ranks: list[tuple[str, ...]], k: int) -
     return 1.0 if gold <= set(seen[:k]) else 0.0
 
 
-def cells(run: Any, part: slice, sessions: bool) -> dict[str, dict[str, float]]:
+def cells(
+    run: Any, part: slice, sessions: bool, ks: tuple[int, ...] = KS
+) -> dict[str, dict[str, float]]:
     """Per method: R@k, the R@10 of each category and (with sessions) recall_all@5, in %."""
     out: dict[str, dict[str, float]] = {}
     asked = run.asked[part]
     for m, rankings in run.rankings.items():
-        s = score(asked, rankings[part], KS)
-        row = {f"R@{k}": 100 * float(s[f"recall@{k}"]) for k in KS}
+        s = score(asked, rankings[part], ks)
+        row = {f"R@{k}": 100 * float(s[f"recall@{k}"]) for k in ks}
         for cat, vals in s["by_category"].items():
             if vals.get("n_with_evidence", vals.get("n", 1)):
                 row[f"cat:{cat}"] = 100 * float(vals.get("recall@10", 0.0))
@@ -89,6 +92,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--halves", action="store_true")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--ks", default="5,10", help="cuts judged, comma-separated (10 is kept)")
     ap.add_argument(
         "--grid",
         type=json.loads,
@@ -96,6 +100,7 @@ def main() -> None:
         help="axes as JSON ({name: [values]}) or a JSON list of settings",
     )
     args = ap.parse_args()
+    ks = tuple(sorted({int(k) for k in args.ks.split(",")} | {10}))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     folders = []
@@ -110,13 +115,13 @@ def main() -> None:
         recall: dict[str, Any] = {}
         for name, ds, mem, sessions in folders:
             mem.episode_search = settings_of(point)
-            run = run_conversation(mem, ds, list(KS), limit=args.limit, progress=False)
+            run = run_conversation(mem, ds, list(ks), limit=args.limit, progress=False)
             n = len(run.asked)
             parts = [(name, slice(None))]
             if args.halves:
                 parts += [(name + "/A", slice(0, n // 2)), (name + "/B", slice(n // 2, None))]
             for label, part in parts:
-                c = cells(run, part, sessions)
+                c = cells(run, part, sessions, ks)
                 recall[label] = c
                 g = {}
                 for key in c["graphmem"]:
@@ -151,9 +156,12 @@ def main() -> None:
                 flush=True,
             )
     rows.sort(key=lambda r: (-min(r["worst_gap"], r["worst_category_gap"]), -r["mean_gap"]))
-    print("\nsetting | worst R@ gap | worst category gap | mean | per folder R@5/R@10 gap")
+    cuts = "/".join(f"R@{k}" for k in ks)
+    print(f"\nsetting | worst R@ gap | worst category gap | mean | per folder {cuts} gap")
     for r in rows:
-        per = " | ".join(f"{lb} {g['R@5']:+.1f}/{g['R@10']:+.1f}" for lb, g in r["gap"].items())
+        per = " | ".join(
+            f"{lb} " + "/".join(f"{g[f'R@{k}']:+.1f}" for k in ks) for lb, g in r["gap"].items()
+        )
         print(
             f"{json.dumps(r['setting'])} | {r['worst_gap']:+.1f} | "
             f"{r['worst_category_gap']:+.1f} | {r['mean_gap']:+.1f} | {per}"

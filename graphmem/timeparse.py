@@ -18,6 +18,8 @@ True
 dateparser reads most expressions; the few it does not (seasons, weekends, "a couple of days
 ago", "the past week") are rewritten or computed here first. Seasons are the meteorological ones of
 the northern hemisphere (spring from 1 March, summer June, autumn September, winter December).
+Holidays ("on Valentine's day", "at Thanksgiving") are dated by :func:`holidays`: fixed-date ones,
+Easter, and the US holidays on a weekday of a month, each on its last day before the reference.
 """
 
 from __future__ import annotations
@@ -184,3 +186,127 @@ def date_facts(text: str, extraction: Extraction) -> Extraction:
                     break
         facts.append(f if when is None else f.model_copy(update={"valid_at": when}))
     return extraction.model_copy(update={"facts": facts})
+
+
+# -- holidays ----------------------------------------------------------------------------------
+#: fixed-date holidays people name in chat: (month, day)
+_FIXED = {
+    "new year's day": (1, 1),
+    "valentine's day": (2, 14),
+    "st. patrick's day": (3, 17),
+    "april fools' day": (4, 1),
+    "earth day": (4, 22),
+    "cinco de mayo": (5, 5),
+    "independence day": (7, 4),
+    "the fourth of july": (7, 4),
+    "halloween": (10, 31),
+    "veterans day": (11, 11),
+    "christmas eve": (12, 24),
+    "christmas": (12, 25),
+    "boxing day": (12, 26),
+    "new year's eve": (12, 31),
+}
+#: US holidays on the n-th (negative: from the end) weekday of a month: (month, weekday, n)
+_NTH = {
+    "martin luther king day": (1, 0, 3),
+    "presidents' day": (2, 0, 3),
+    "mother's day": (5, 6, 2),
+    "memorial day": (5, 0, -1),
+    "father's day": (6, 6, 3),
+    "labor day": (9, 0, 1),
+    "thanksgiving": (11, 3, 4),
+}
+_ALIASES = {
+    "new years day": "new year's day",
+    "new year": "new year's day",
+    "valentines day": "valentine's day",
+    "valentine's": "valentine's day",
+    "st patrick's day": "st. patrick's day",
+    "saint patrick's day": "st. patrick's day",
+    "april fool's day": "april fools' day",
+    "fourth of july": "the fourth of july",
+    "july 4th": "the fourth of july",
+    "christmas day": "christmas",
+    "xmas": "christmas",
+    "new years eve": "new year's eve",
+    "mothers day": "mother's day",
+    "fathers day": "father's day",
+    "presidents day": "presidents' day",
+    "mlk day": "martin luther king day",
+    "thanksgiving day": "thanksgiving",
+    "black friday": "black friday",
+    "easter sunday": "easter",
+    "easter": "easter",
+    "good friday": "good friday",
+}
+_HOLIDAY_NAMES = sorted({*_FIXED, *_NTH, *_ALIASES}, key=len, reverse=True)
+#: a name as written without apostrophes -> the holiday it names
+_CANON = {n.replace("'", ""): _ALIASES.get(n, n) for n in _HOLIDAY_NAMES}
+_HOLIDAY = re.compile(
+    r"\b(?:" + "|".join(re.escape(n).replace("'", "['’]?") for n in _HOLIDAY_NAMES) + r")(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _easter(year: int) -> tuple[int, int]:
+    """Western Easter Sunday (the anonymous Gregorian computus): (month, day)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return month, day + 1
+
+
+def _holiday_day(name: str, year: int) -> tuple[int, int]:
+    if name in _FIXED:
+        return _FIXED[name]
+    if name in ("easter", "good friday"):
+        month, day = _easter(year)
+        if name == "good friday":
+            at = datetime(year, month, day) - timedelta(days=2)
+            return at.month, at.day
+        return month, day
+    if name == "black friday":
+        month, day = _holiday_day("thanksgiving", year)
+        return month, day + 1
+    month, weekday, n = _NTH[name]
+    days = [
+        d
+        for d in range(1, 32)
+        if d <= _days_in(year, month) and datetime(year, month, d).weekday() == weekday
+    ]
+    return month, days[n - 1 if n > 0 else n]
+
+
+def _days_in(year: int, month: int) -> int:
+    return (_plus_months(datetime(year, month, 1), 1) - datetime(year, month, 1)).days
+
+
+def holidays(text: str, base: datetime) -> list[tuple[str, datetime]]:
+    """The holidays ``text`` names, each on its last day at or before ``base`` (start of day, in
+    ``base``'s zone): "on Valentine's day" asked in March 2023 is 14 February 2023.
+
+    >>> base = datetime(2023, 3, 2, 8, 0, tzinfo=UTC)
+    >>> [(n, d.date().isoformat()) for n, d in holidays("My flight on Valentine's day?", base)]
+    [("valentine's day", '2023-02-14')]
+    >>> [d.date().isoformat() for _, d in holidays("at Thanksgiving and Easter", base)]
+    ['2022-11-24', '2022-04-17']
+    """
+    out: list[tuple[str, datetime]] = []
+    for m in _HOLIDAY.finditer(text):
+        name = _CANON[m.group(0).lower().replace("’", "").replace("'", "")]
+        for year in (base.year, base.year - 1):
+            if year < 2:
+                break
+            month, day = _holiday_day(name, year)
+            at = base.replace(year=year, month=month, day=day, hour=0, minute=0, second=0)
+            at = at.replace(microsecond=0)
+            if at <= base:
+                if (name, at) not in out:
+                    out.append((name, at))
+                break
+    return out

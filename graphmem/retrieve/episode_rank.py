@@ -8,7 +8,8 @@ calibrated against another's, and each can be switched off by a weight of 0:
   more than by one turn. A session scores the sum of its best ``top`` turns' first-stage scores,
   and the turns of the best sessions rank first (each session's turns in their own order), so the
   turns around a strong match rise with it.
-- :func:`time_windows` / :func:`in_windows`: "last Saturday", "two weeks ago", "in May", read
+- :func:`time_windows` / :func:`in_windows`: "last Saturday", "two weeks ago", "in May",
+  "on Valentine's day" (:func:`graphmem.timeparse.holidays`), read
   against the question's time (``as_of``), become windows; turns inside one rank first.
 - :func:`spread`: count and list questions ("how many ... have I", "list all ...") need every
   session that holds an instance, so the final order takes at most ``cap`` turns of one session
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 from graphmem.ids import EPISODE, is_kind
 from graphmem.retrieve.fusion import RRF_K
 from graphmem.store.graph import GraphView
-from graphmem.timeparse import RELATIVE, resolve_time
+from graphmem.timeparse import RELATIVE, holidays, resolve_time
 from graphmem.validity import utc
 
 Window = tuple[datetime, datetime]
@@ -98,6 +99,37 @@ def lexical_query(question: str) -> str:
     return " ".join(words) or question
 
 
+#: "..., A or B?" (which came first, which one...) and "between A and B"
+_CHOICE = re.compile(r",\s*([^,?]+?)\s+or\s+([^,?]+?)\s*\??\s*$", re.IGNORECASE)
+_BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+?)\s*\??\s*$", re.IGNORECASE)
+_NOT_A_PART = frozenset({"before", "after", "earlier", "later", "not", "neither", "both"})
+
+
+def question_parts(question: str) -> list[str]:
+    """The things a question compares, each as its own BM25 query: "Which did I do first, A or
+    B?" and "How many days between A and B?" need a turn about A *and* one about B, and one query
+    of the whole question favours whichever its words describe better.
+
+    >>> question_parts("Which task did I complete first, fixing the fence or trimming hooves?")
+    ['fixing fence', 'trimming hooves']
+    >>> question_parts("How many days passed between my visit to MoMA and the Met exhibit?")
+    ['visit MoMA', 'Met exhibit']
+    >>> question_parts("Did I go before or after the race?"), question_parts("What is my cat?")
+    ([], [])
+    """
+    for pattern in (_CHOICE, _BETWEEN):
+        m = pattern.search(question)
+        if m is not None and all(_compares(g) for g in m.groups()):
+            return [lexical_query(g) for g in m.groups()]
+    return []
+
+
+def _compares(part: str) -> bool:
+    """Is ``part`` a thing compared (content words, not "before" of "before or after")?"""
+    words = [w.casefold() for w in _WORDS.findall(part)]
+    return any(w not in _LEX_STOP for w in words) and " ".join(words) not in _NOT_A_PART
+
+
 def asks_count(question: str) -> bool:
     """Does the question ask for a count or a list across sessions ("How many ... have I")?"""
     return bool(_COUNT.search(question))
@@ -129,6 +161,9 @@ def time_windows(question: str, when: datetime | None) -> list[Window]:
     ['2023-05-01', '2023-05-10']
     >>> time_windows("What did I do in May?", datetime(2023, 3, 2, tzinfo=UTC))[0][0].year
     2022
+    >>> w = time_windows("Who called on Valentine's day?", datetime(2023, 3, 2, tzinfo=UTC))
+    >>> [d.date().isoformat() for d in w[0]]
+    ['2023-02-13', '2023-02-16']
     """
     if when is None:
         return []
@@ -151,6 +186,8 @@ def time_windows(question: str, when: datetime | None) -> list[Window]:
             year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0
         )
         out.append((start, _shift(start, calendar.monthrange(year, month)[1])))
+    for _, day in holidays(question, base):  # the day, and one on each side (said late or early)
+        out.append((_shift(day, -1.0), min(base, _shift(day, 2.0))))
     return out
 
 

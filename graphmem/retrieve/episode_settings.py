@@ -66,6 +66,12 @@ class EpisodeSearchSettings:
     #: turns inside the windows the question's time expressions name ("two weeks ago", "in May",
     #: read against ``as_of``) as a ranking of the first stage (0: off)
     window_weight: float = 1.0
+    #: a question comparing things ("which first, A or B?", "between A and B"): the best turn of
+    #: each thing asked alone by BM25 (of its first ``parts_candidates``, visible at ``as_of``)
+    #: stays in the top ``keep_best_depth``, as dense's and BM25's best do (retrieve/episode_rank
+    #: ``question_parts``); one query of the whole question favours one side
+    compare_parts: bool = True
+    parts_candidates: int = 10
     #: the graph's weight: ``gate_max`` when ``gate_high`` of its top ``gate_depth`` are in the
     #: first stage's, 0 at ``gate_low``. Below 1 the first stage keeps a share (0.8 against 1:
     #: locomo_dev R@10 the same, R@5 -0.3; LongMemEval 830ce83f's 3rd evidence turn 15th -> 10th)
@@ -73,6 +79,13 @@ class EpisodeSearchSettings:
     gate_low: float = 0.2
     gate_high: float = 0.5
     gate_max: float = 0.8
+    #: ... the cap when the question names none of the candidates' speakers. A first-person
+    #: question to an assistant ("How many issues have I read?") gives the walk nothing to
+    #: follow but the assistant's entity-heavy answers, and it pushed evidence down: on the whole
+    #: longmemeval_dev (no question names a speaker) R@10 79.9 at 0.8, 84.7 at 0.3, 88.0 at 0
+    #: (BM25 80.5); locomo_dev (291 of 304 questions name one) keeps 69.3. sweep_episodes.py
+    #: --halves, both folders: worst R@ gap to max(dense, BM25) -8.0 at 0.8, -0.6 at 0
+    gate_max_unnamed: float = 0.0
     protect_top: int = 1
     #: dense's and BM25's best turn each stays in the first ``keep_best_depth`` places
     keep_best_depth: int = 5

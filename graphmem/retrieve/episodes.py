@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -51,6 +51,7 @@ from graphmem.retrieve.episode_rank import (
     in_windows,
     lexical_query,
     named_windows,
+    question_parts,
     session_ranking,
     spread,
     time_windows,
@@ -74,6 +75,7 @@ _STOP_WORDS = (
     "our has have had not no yes would could should will can may might"
 )
 _STOP = frozenset(_STOP_WORDS.split())
+_WORD = re.compile(r"[^\W\d_]+")
 #: n-grams of the question up to this many words are looked up as entity names
 MAX_NGRAM = 5
 
@@ -123,6 +125,15 @@ def named_entities(graph: GraphView, namespace: str, question: str) -> list[int]
     return found
 
 
+def names_speaker(question: str, episodes: Iterable[Episode]) -> bool:
+    """Does the question name one of these episodes' speakers ("What did Caroline paint?")?"""
+    words = {w.casefold() for w in _WORD.findall(question)}
+    speakers = {ep.speaker for ep in episodes if ep.speaker}
+    return any(
+        (name := {w.casefold() for w in _WORD.findall(s)}) and name <= words for s in speakers
+    )
+
+
 def _keep(ep: Episode, as_of: datetime | None, between: tuple[datetime | None, ...] | None) -> bool:
     t = utc(ep.time)
     if as_of is not None and t > utc(as_of):
@@ -162,12 +173,18 @@ def retrieve_episodes(
     if not hits:
         return EpisodeRetrieval([], {}, [], {}, mode="episodic")
     lex = _lexical(store, namespace, question, max(k, cfg.lexical_candidates), cfg)
+    parts = question_parts(question) if cfg.compare_parts else []
+    part_hits = [_lexical(store, namespace, p, cfg.parts_candidates, cfg) for p in parts]
     dense = dict(hits)
-    rows = store.get_episodes(namespace, list(dict.fromkeys([e for e, _ in hits + lex])))
+    found = [e for e, _ in hits + lex] + [e for ph in part_hits for e, _ in ph]
+    rows = store.get_episodes(namespace, list(dict.fromkeys(found)))
     if as_of is not None or between is not None:
         rows = {i: ep for i, ep in rows.items() if _keep(ep, as_of, between)}
     dense_ids = [i for i, _ in hits if i in rows]
     lex_ids = [i for i, _ in lex if i in rows]
+    # each compared thing's best turn is kept near the top, as dense's and BM25's are
+    part_bests = [next((i for i, _ in ph if i in rows), None) for ph in part_hits]
+    bests = dense_ids[:1] + lex_ids[:1] + [b for b in part_bests if b is not None]
     first = _first_stage(dense_ids, lex_ids, rows, question, as_of or now, cfg)
     fact_hits = store.vector_search(namespace, "fact", q, cfg.fact_top_k * 3)[0]
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
@@ -230,7 +247,7 @@ def retrieve_episodes(
             store, namespace, question, fact_hits, fact_rows, named, when, windows, cfg.lead_margin
         )
     ranked = _final_order(
-        store, namespace, comp, first, dense_ids, lex_ids, rows, question, as_of, k, cfg, leads
+        store, namespace, comp, first, bests, rows, question, as_of, k, cfg, leads
     )
     context = context_of(graph, [i for i, _ in ranked], cfg.context) if cfg.context else {}
     return EpisodeRetrieval(
@@ -295,8 +312,7 @@ def _final_order(
     namespace: str,
     comp: Components,
     first: list[str],
-    dense_ids: list[str],
-    lex_ids: list[str],
+    bests: Sequence[str],
     rows: dict[str, Episode],
     question: str,
     as_of: datetime | None,
@@ -305,13 +321,15 @@ def _final_order(
     leads: Sequence[str] = (),
 ) -> list[tuple[str, float]]:
     """The first stage fused with the graph's ranking at the gate's weight; stale turns down,
-    ``leads`` (retrieve/current.py) up, dense's and BM25's best kept near the top, count
+    ``leads`` (retrieve/current.py) up, ``bests`` (dense's and BM25's best, and the best of each
+    thing the question compares) kept near the top, count
     questions spread over sessions."""
     graph_score = graph_scores(comp, cfg)
     ids = comp.ids
     walked = [ids[j] for j in np.lexsort((np.arange(len(ids)), -graph_score)) if graph_score[j] > 0]
     gate = graph_gate(first, walked, depth=cfg.gate_depth, low=cfg.gate_low, high=cfg.gate_high)
-    gate = min(gate, cfg.gate_max)
+    cap = cfg.gate_max if names_speaker(question, rows.values()) else cfg.gate_max_unnamed
+    gate = min(gate, cap)
     fused = dict(fuse(first, walked, gate=gate, protect=cfg.protect_top))
     pos = {t: i for i, t in enumerate(first)}
     order = sorted(fused, key=lambda t: (-fused[t], pos.get(t, len(pos))))
@@ -330,7 +348,6 @@ def _final_order(
     if cfg.restated_cover > 0:
         order = newer_first(order, rows, question, cfg.restated_window, cfg.restated_cover, as_of)
     order = lead(order, leads, max(k, cfg.rerank))
-    bests = [r[0] for r in (dense_ids, lex_ids) if r]
     order = keep_best(order, bests, cfg.keep_best_depth)
     if cfg.spread_cap > 0 and asks_count(question):
         session_of = {t: rows[t].session for t in order if t in rows}

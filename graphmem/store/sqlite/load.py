@@ -2,6 +2,10 @@
 
 Each function reads with the caller's connection; the caller wraps several of them in one read
 transaction when they must see one state of the file.
+
+Reads in insertion order say ``ORDER BY +rowid``: with a bare ``rowid`` SQLite satisfies the order
+by scanning the whole table (every namespace's rows); the unary plus makes it search the
+namespace's index and sort, so a first query costs what its namespace holds, not the file.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ def load_index(
     blobs: list[bytes] = []
     for node_id, key, vec in conn.execute(
         f"SELECT n.id, n.embed_key, v.vec FROM {NODE_TABLES[kind]} n LEFT JOIN vectors v "
-        "ON v.model = ? AND v.key = n.embed_key WHERE n.namespace = ? ORDER BY n.rowid",
+        "ON v.model = ? AND v.key = n.embed_key WHERE n.namespace = ? ORDER BY +n.rowid",
         (model, namespace),
     ):
         if vec is None:
@@ -78,14 +82,14 @@ def load_projection(conn: sqlite3.Connection, namespace: str) -> GraphProjection
         proj.add_nodes(
             str(r[0])
             for r in conn.execute(
-                f"SELECT id FROM {NODE_TABLES[kind]} WHERE namespace = ? ORDER BY rowid",
+                f"SELECT id FROM {NODE_TABLES[kind]} WHERE namespace = ? ORDER BY +rowid",
                 (namespace,),
             )
         )
     # Plain rows, not models: building 100k pydantic models would dominate the load.
     facts = conn.execute(
         "SELECT subject, object, invalid_at IS NULL AND expired_at IS NULL FROM facts "
-        "WHERE namespace = ? ORDER BY rowid",
+        "WHERE namespace = ? ORDER BY +rowid",
         (namespace,),
     ).fetchall()
     edges = conn.execute(
@@ -100,7 +104,7 @@ def load_fact_table(conn: sqlite3.Connection, namespace: str) -> FactTable:
     rows = conn.execute(
         "SELECT id, subject, object, json_extract(data, '$.predicate'), "
         "json_extract(data, '$.text'), json_extract(data, '$.valid_at'), invalid_at, expired_at "
-        "FROM facts WHERE namespace = ? ORDER BY rowid",
+        "FROM facts WHERE namespace = ? ORDER BY +rowid",
         (namespace,),
     ).fetchall()
     evidence = conn.execute(

@@ -293,7 +293,7 @@ class SQLiteStore(LifecycleRows):
         with self._reading() as conn:
             rows = conn.execute(
                 "SELECT data FROM passages WHERE namespace = ? AND status = 'failed' "
-                "ORDER BY rowid LIMIT ?",
+                "ORDER BY +rowid LIMIT ?",  # +: search the namespace, not scan (see load.py)
                 (namespace, limit),
             ).fetchall()
         return [Passage.model_validate_json(r[0]) for r in rows]

@@ -185,6 +185,24 @@ def test_a_question_about_one_speaker_answered_by_another_loses_confidence() -> 
     assert rel.confidence(mel) < rel.confidence(own)
 
 
+def test_named_measures_whose_turn_covers_the_question_best() -> None:
+    # the question's other words (charity, race) are covered by Melanie's turn, not Caroline's
+    texts = ["I ran a charity race", "lunch was nice", "so tired"]
+    speakers = ["Melanie", "Caroline", "Melanie"]
+    other = rel.features("How was Caroline's charity race?", [0.6] * 3, texts, speakers)
+    own = rel.features("How was Melanie's charity race?", [0.6] * 3, texts, speakers)
+    assert other.named == pytest.approx(-1.0) and own.named == pytest.approx(1.0)
+    nobody = rel.features("How was my charity race?", [0.6] * 3, texts, speakers)
+    assert nobody.named == 0.0
+    both = rel.features(
+        "How was Caroline's charity race?",
+        [0.6] * 2,
+        ["the charity race went well", "I ran a charity race"],
+        ["Caroline", "Melanie"],
+    )
+    assert both.named == pytest.approx(0.0)  # each covers it as well: no lead either way
+
+
 def test_confidence_rises_with_each_feature_it_weighs() -> None:
     base = rel.Features(0.4, 0.5, 0.1, 0.5)
     for name, weight in rel.CONF_WEIGHTS.items():
