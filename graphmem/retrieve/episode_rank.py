@@ -99,37 +99,6 @@ def lexical_query(question: str) -> str:
     return " ".join(words) or question
 
 
-#: "..., A or B?" (which came first, which one...) and "between A and B"
-_CHOICE = re.compile(r",\s*([^,?]+?)\s+or\s+([^,?]+?)\s*\??\s*$", re.IGNORECASE)
-_BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+?)\s*\??\s*$", re.IGNORECASE)
-_NOT_A_PART = frozenset({"before", "after", "earlier", "later", "not", "neither", "both"})
-
-
-def question_parts(question: str) -> list[str]:
-    """The things a question compares, each as its own BM25 query: "Which did I do first, A or
-    B?" and "How many days between A and B?" need a turn about A *and* one about B, and one query
-    of the whole question favours whichever its words describe better.
-
-    >>> question_parts("Which task did I complete first, fixing the fence or trimming hooves?")
-    ['fixing fence', 'trimming hooves']
-    >>> question_parts("How many days passed between my visit to MoMA and the Met exhibit?")
-    ['visit MoMA', 'Met exhibit']
-    >>> question_parts("Did I go before or after the race?"), question_parts("What is my cat?")
-    ([], [])
-    """
-    for pattern in (_CHOICE, _BETWEEN):
-        m = pattern.search(question)
-        if m is not None and all(_compares(g) for g in m.groups()):
-            return [lexical_query(g) for g in m.groups()]
-    return []
-
-
-def _compares(part: str) -> bool:
-    """Is ``part`` a thing compared (content words, not "before" of "before or after")?"""
-    words = [w.casefold() for w in _WORDS.findall(part)]
-    return any(w not in _LEX_STOP for w in words) and " ".join(words) not in _NOT_A_PART
-
-
 def asks_count(question: str) -> bool:
     """Does the question ask for a count or a list across sessions ("How many ... have I")?"""
     return bool(_COUNT.search(question))

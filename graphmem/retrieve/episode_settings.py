@@ -66,12 +66,6 @@ class EpisodeSearchSettings:
     #: turns inside the windows the question's time expressions name ("two weeks ago", "in May",
     #: read against ``as_of``) as a ranking of the first stage (0: off)
     window_weight: float = 1.0
-    #: a question comparing things ("which first, A or B?", "between A and B"): the best turn of
-    #: each thing asked alone by BM25 (of its first ``parts_candidates``, visible at ``as_of``)
-    #: stays in the top ``keep_best_depth``, as dense's and BM25's best do (retrieve/episode_rank
-    #: ``question_parts``); one query of the whole question favours one side
-    compare_parts: bool = True
-    parts_candidates: int = 10
     #: the graph's weight: ``gate_max`` when ``gate_high`` of its top ``gate_depth`` are in the
     #: first stage's, 0 at ``gate_low``. Below 1 the first stage keeps a share (0.8 against 1:
     #: locomo_dev R@10 the same, R@5 -0.3; LongMemEval 830ce83f's 3rd evidence turn 15th -> 10th)

@@ -51,7 +51,6 @@ from graphmem.retrieve.episode_rank import (
     in_windows,
     lexical_query,
     named_windows,
-    question_parts,
     session_ranking,
     spread,
     time_windows,
@@ -173,18 +172,13 @@ def retrieve_episodes(
     if not hits:
         return EpisodeRetrieval([], {}, [], {}, mode="episodic")
     lex = _lexical(store, namespace, question, max(k, cfg.lexical_candidates), cfg)
-    parts = question_parts(question) if cfg.compare_parts else []
-    part_hits = [_lexical(store, namespace, p, cfg.parts_candidates, cfg) for p in parts]
     dense = dict(hits)
-    found = [e for e, _ in hits + lex] + [e for ph in part_hits for e, _ in ph]
-    rows = store.get_episodes(namespace, list(dict.fromkeys(found)))
+    rows = store.get_episodes(namespace, list(dict.fromkeys([e for e, _ in hits + lex])))
     if as_of is not None or between is not None:
         rows = {i: ep for i, ep in rows.items() if _keep(ep, as_of, between)}
     dense_ids = [i for i, _ in hits if i in rows]
     lex_ids = [i for i, _ in lex if i in rows]
-    # each compared thing's best turn is kept near the top, as dense's and BM25's are
-    part_bests = [next((i for i, _ in ph if i in rows), None) for ph in part_hits]
-    bests = dense_ids[:1] + lex_ids[:1] + [b for b in part_bests if b is not None]
+    bests = dense_ids[:1] + lex_ids[:1]  # kept near the top
     first = _first_stage(dense_ids, lex_ids, rows, question, as_of or now, cfg)
     fact_hits = store.vector_search(namespace, "fact", q, cfg.fact_top_k * 3)[0]
     fact_rows = store.get_facts(namespace, [f for f, _ in fact_hits])
@@ -321,9 +315,8 @@ def _final_order(
     leads: Sequence[str] = (),
 ) -> list[tuple[str, float]]:
     """The first stage fused with the graph's ranking at the gate's weight; stale turns down,
-    ``leads`` (retrieve/current.py) up, ``bests`` (dense's and BM25's best, and the best of each
-    thing the question compares) kept near the top, count
-    questions spread over sessions."""
+    ``leads`` (retrieve/current.py) up, ``bests`` (dense's and BM25's best) kept near the top,
+    count questions spread over sessions."""
     graph_score = graph_scores(comp, cfg)
     ids = comp.ids
     walked = [ids[j] for j in np.lexsort((np.arange(len(ids)), -graph_score)) if graph_score[j] > 0]

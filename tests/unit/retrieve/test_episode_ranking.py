@@ -252,32 +252,3 @@ def test_a_count_question_is_spread_over_its_first_places_only(tmp_path: Path, s
     assert len(set(sessions.values())) == 5
     assert spread_out[5:] == [i for i, _ in plain if i not in spread_out[:5]][:15]
     store.close()
-
-
-def test_each_thing_a_question_compares_is_looked_up_on_its_own(tmp_path: Path) -> None:
-    # "Which first, A or B?" needs a turn about A and one about B. Asked as one query, BM25's
-    # top places go to the turns that repeat A's words; the one turn with both of B's (each
-    # common alone) stays below them. Asked alone, B finds it first, and it is kept in the top 5.
-    store = open_store(f"sqlite:///{tmp_path / 'parts.db'}")
-    texts = [f"fixing the fence, then fixing the fence post {i} again" for i in range(6)]
-    texts += [f"the goats {w} today" for w in WORDS[:10]]
-    texts += [f"hooves of the {w} horse" for w in WORDS[:10]]
-    texts.append("the goats hooves were long")
-    eps = _write_turns(store, texts, lambda i: f"s{i}")
-    question = "Which did I see to first, fixing the fence or the goats' hooves?"
-    hooves = eps[-1].id
-    whole = [i for i, _ in store.text_search(NS, lexical_query(question), 5, kind="episode")]
-    assert hooves not in whole  # the failure: one query, one side
-    cfg = EpisodeSearchSettings()
-    for seed in range(4):
-        q = _vec(np.random.default_rng(100 + seed))  # dense is noise here
-        on = [i for i, _ in retrieve_episodes(store, NS, q, question, 5, cfg).hits]
-        assert hooves in on
-        assert set(on) & {e.id for e in eps[:6]}  # and A is there too
-    off = replace(cfg, compare_parts=False)
-    missed = [
-        hooves not in [i for i, _ in retrieve_episodes(store, NS, q, question, 5, off).hits]
-        for q in (_vec(np.random.default_rng(100 + seed)) for seed in range(4))
-    ]
-    assert any(missed)
-    store.close()
