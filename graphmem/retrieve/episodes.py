@@ -163,8 +163,12 @@ def retrieve_episodes(
     as_of: datetime | None = None,
     between: Between | None = None,
     now: datetime | None = None,
+    need_walk: bool = False,
 ) -> EpisodeRetrieval:
-    """Rank the namespace's episodes for one question (see the module docstring)."""
+    """Rank the namespace's episodes for one question (see the module docstring).
+
+    ``need_walk``: run the walk even where it cannot move a rank, for its node scores (the units
+    it reached)."""
     cfg = settings or EpisodeSearchSettings()
     q = np.asarray(query, dtype=np.float32).reshape(1, -1)
     n_cand = max(k, cfg.candidates)
@@ -193,7 +197,11 @@ def retrieve_episodes(
     graph: GraphView = store.graph(namespace)
     if as_of is not None:
         graph = graph_as_of(store, namespace, graph, as_of)
-    seeds = _seeds(graph, namespace, question, fact_hits, fact_rows, hits, cfg)
+    # The graph's weight is capped by whether the question names a speaker; at a cap of 0 the
+    # walk cannot move a rank, so it runs only when a caller reads its scores (units).
+    cap = cfg.gate_max if names_speaker(question, rows.values()) else cfg.gate_max_unnamed
+    walk = cap > 0 or need_walk
+    seeds = _seeds(graph, namespace, question, fact_hits, fact_rows, hits, cfg) if walk else {}
     scores: dict[int, float] = {}
     if seeds and (cfg.w_ppr > 0 or cfg.w_neighbors > 0):
         scores = personalized_pagerank(
@@ -219,7 +227,7 @@ def retrieve_episodes(
 
     ari, evidence = _arigraph(store, namespace, ids, fact_hits)
     nbr = np.zeros(len(ids))
-    if cfg.w_neighbors > 0 or cfg.context > 0:
+    if walk and (cfg.w_neighbors > 0 or cfg.context > 0):
         idx = [graph.index_of(i) for i in ids]
         known = [(j, x) for j, x in enumerate(idx) if x is not None]
         # `at` is dn (in [0, 1]) on the candidates, all episodes, and 0 elsewhere: max = best one.
@@ -241,7 +249,7 @@ def retrieve_episodes(
             store, namespace, question, fact_hits, fact_rows, named, when, windows, cfg.lead_margin
         )
     ranked = _final_order(
-        store, namespace, comp, first, bests, rows, question, as_of, k, cfg, leads
+        store, namespace, comp, first, bests, rows, question, as_of, k, cfg, cap, leads
     )
     context = context_of(graph, [i for i, _ in ranked], cfg.context) if cfg.context else {}
     return EpisodeRetrieval(
@@ -312,6 +320,7 @@ def _final_order(
     as_of: datetime | None,
     k: int,
     cfg: EpisodeSearchSettings,
+    cap: float,
     leads: Sequence[str] = (),
 ) -> list[tuple[str, float]]:
     """The first stage fused with the graph's ranking at the gate's weight; stale turns down,
@@ -321,7 +330,6 @@ def _final_order(
     ids = comp.ids
     walked = [ids[j] for j in np.lexsort((np.arange(len(ids)), -graph_score)) if graph_score[j] > 0]
     gate = graph_gate(first, walked, depth=cfg.gate_depth, low=cfg.gate_low, high=cfg.gate_high)
-    cap = cfg.gate_max if names_speaker(question, rows.values()) else cfg.gate_max_unnamed
     gate = min(gate, cap)
     fused = dict(fuse(first, walked, gate=gate, protect=cfg.protect_top))
     pos = {t: i for i, t in enumerate(first)}
@@ -440,5 +448,13 @@ class EpisodeRetriever:
         if "context" in r.units and cfg.context == 0:
             cfg = replace(cfg, context=1)
         return retrieve_episodes(
-            r.store, r.namespace, r.vector, r.question, r.k, cfg, as_of=r.as_of, between=r.between
+            r.store,
+            r.namespace,
+            r.vector,
+            r.question,
+            r.k,
+            cfg,
+            as_of=r.as_of,
+            between=r.between,
+            need_walk="hyperedges" in r.units,
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import graphmem.retrieve.episodes as episodes_mod
 from graphmem.ids import entity_id, episode_id, fact_id
 from graphmem.models import Edge, Entity, Episode, Fact
 from graphmem.retrieve.episode_rank import (
@@ -183,6 +184,26 @@ def test_the_walk_weighs_only_for_questions_naming_a_speaker(tmp_path: Path, see
         walked = [i for i, _ in retrieve_episodes(store, NS, q, question, 20, open_walk).hits]
         first = [i for i, _ in retrieve_episodes(store, NS, q, question, 20, no_walk).hits]
         assert (walked != first) == walks
+    store.close()
+
+
+def test_the_walk_is_skipped_where_it_cannot_move_a_rank(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, q = _noise_store(tmp_path / "n.db", 1)
+    calls: list[int] = []
+    real = episodes_mod.personalized_pagerank
+    monkeypatch.setattr(
+        episodes_mod, "personalized_pagerank", lambda *a, **kw: calls.append(1) or real(*a, **kw)
+    )
+    question = "the cat in the garden with coffee"  # names no speaker: the walk's cap is 0
+    skipped = retrieve_episodes(store, NS, q, question, 20)
+    assert calls == [] and skipped.node_scores == {}
+    walked = retrieve_episodes(store, NS, q, question, 20, need_walk=True)
+    assert calls == [1] and walked.node_scores
+    assert [i for i, _ in walked.hits] == [i for i, _ in skipped.hits]
+    retrieve_episodes(store, NS, q, "what did the user say about the cat", 20)
+    assert calls == [1, 1]  # a question naming a speaker walks
     store.close()
 
 
