@@ -21,8 +21,10 @@ For one question:
    (:mod:`graphmem.retrieve.episode_rank`). The graph's ranking (``w_ppr * ppr' + w_arigraph *
    ari' + w_neighbors * nbr'``, min-max normalized over the candidates) is fused with it at the
    weight of its agreement with the first stage (``graph_gate``: a graph that says nothing leaves
-   the first stage as it was); a turn whose changing facts had all ended by the query's time
-   moves below the current ones; dense's and BM25's best stay in the top ``keep_best_depth``.
+   the first stage as it was), at most ``gate_max``, or ``gate_max_unnamed`` (0: no walk) when
+   the question names none of the speakers; a turn whose changing facts had all ended by the
+   query's time moves below the current ones; dense's and BM25's best stay in the top
+   ``keep_best_depth``.
 
 Filters: ``as_of`` keeps episodes up to that time (and facts valid then), ``between=(start, end)``
 those inside it (either end may be None). ``context`` gives each hit its session neighbours' ids.
