@@ -24,6 +24,7 @@ Easter, and the US holidays on a weekday of a month, each on its last day before
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from datetime import UTC, datetime, timedelta
@@ -277,13 +278,10 @@ def _holiday_day(name: str, year: int) -> tuple[int, int]:
     days = [
         d
         for d in range(1, 32)
-        if d <= _days_in(year, month) and datetime(year, month, d).weekday() == weekday
+        if d <= calendar.monthrange(year, month)[1]
+        and datetime(year, month, d).weekday() == weekday
     ]
     return month, days[n - 1 if n > 0 else n]
-
-
-def _days_in(year: int, month: int) -> int:
-    return (_plus_months(datetime(year, month, 1), 1) - datetime(year, month, 1)).days
 
 
 def holidays(text: str, base: datetime) -> list[tuple[str, datetime]]:

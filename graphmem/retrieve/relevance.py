@@ -173,7 +173,8 @@ def features(
         return Features(0.0, 0.0, 0.0, 0.0)
     sims, texts = list(sims)[:TOP_HITS], list(texts)[:TOP_HITS]
     words = content_words(question)
-    seen = {w for t in texts for w in content_words(t)}
+    found = [set(content_words(t)) for t in texts]  # each text's words, read once
+    seen = set().union(*found)
     coverage = sum(w in seen for w in words) / len(words) if words else 0.0
     top = max(sims)
     asked = {w.casefold() for w in _WORD.findall(question)}
@@ -185,21 +186,21 @@ def features(
         coverage=coverage,
         margin=top - sims[-1],
         speaker=speaker,
-        named=_named_lead([w for w in words if w not in named], texts, said, named),
+        named=_named_lead([w for w in words if w not in named], found, said, named),
     )
 
 
 def _named_lead(
-    words: Sequence[str], texts: Sequence[str], said: Sequence[str], named: set[str]
+    words: Sequence[str], found: Sequence[set[str]], said: Sequence[str], named: set[str]
 ) -> float:
-    """The best coverage of ``words`` by one turn of a ``named`` speaker, minus that of one turn
-    of anyone else (0 when no one is named or nothing is left to cover)."""
+    """The best coverage of ``words`` by one turn (its content words ``found``) of a ``named``
+    speaker, minus that of one turn of anyone else (0 when no one is named or nothing is left
+    to cover)."""
     if not named or not words:
         return 0.0
     best = {True: 0.0, False: 0.0}
-    for text, who in zip(texts, said, strict=False):
-        found = set(content_words(text))
-        share = sum(w in found for w in words) / len(words)
+    for has, who in zip(found, said, strict=False):
+        share = sum(w in has for w in words) / len(words)
         best[who in named] = max(best[who in named], share)
     return best[True] - best[False]
 
