@@ -1,11 +1,12 @@
 """An in-memory BM25 index of one namespace's texts, scored as SQLite FTS5's ``bm25()``.
 
 The embedded store answers :meth:`~graphmem.store.base.Store.text_search` from one of these per
-(namespace, kind) rather than from its FTS5 table. FTS5 keeps one index for the whole file, so a
-match read every namespace's postings and filtered them afterwards (27 ms a question in a file
-holding 60 chat histories, four times the whole dense search), and its statistics (how rare a
-word is, the mean length) mixed every namespace: one user's ranking moved with another's data.
-Here both are the namespace's own, and a search reads only its postings.
+(namespace, kind) rather than by an FTS5 match. FTS5 keeps one index for the whole file, so a
+match read every namespace's postings and ranked them before keeping the namespace's (27 ms a
+question in a file of 60 chat histories, four times the whole dense search). Here a search reads
+only the namespace's postings; the word statistics (how many texts hold a word, the mean length)
+are the index's own, or a larger corpus's (:class:`CorpusStats`: the SQLite store passes its
+file's, as FTS5 weighs words).
 
 Words are cut as FTS5's ``unicode61`` tokenizer cuts them (letters and digits of any script;
 case and Latin diacritics folded) and stemmed by the Porter algorithm, as its ``porter``
@@ -24,16 +25,17 @@ from the store on the next search.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["TextIndex", "tokens"]
+__all__ = ["CorpusStats", "TextIndex", "tokens"]
 
 K1 = 1.2
 B = 0.75
@@ -71,6 +73,18 @@ def tokens(text: str) -> list[str]:
     # FTS5's porter tokenizer leaves words under 3 or over 64 characters as they are
     stems: list[str] = _stemmer().stemWords(words)
     return [s if 3 <= len(w) <= 64 else w for w, s in zip(words, stems, strict=True)]
+
+
+class CorpusStats(Protocol):
+    """Word statistics of a larger corpus than one index (the SQLite store's whole file)."""
+
+    def shape(self) -> tuple[int, float]:
+        """How many texts, and their mean length in words."""
+        ...
+
+    def doc_freq(self, term: str) -> int:
+        """How many texts hold ``term`` (a query word, folded and stemmed by the corpus)."""
+        ...
 
 
 class TextIndex:
@@ -114,24 +128,32 @@ class TextIndex:
             self._length_cache = np.array(self._lengths, dtype=np.float64)
         return self._length_cache
 
-    def search(self, terms: Sequence[str], k: int) -> list[tuple[str, float]]:
-        """The ``k`` texts best matching any of ``terms``: (id, score), best first."""
+    def search(
+        self, terms: Sequence[str], k: int, stats: CorpusStats | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` texts best matching any of ``terms``: (id, score), best first.
+
+        ``stats``: the corpus the word statistics come from (how many texts, their mean length,
+        how many hold a word); the index's own texts when None."""
         n = len(self.ids)
         if n == 0 or k <= 0:
             return []
+        rows, mean = (n, self._total / n) if stats is None else stats.shape()
         lengths = self._doc_lengths()
-        norm = K1 * (1.0 - B + B * lengths / (self._total / n or 1.0))
+        norm = K1 * (1.0 - B + B * lengths / (mean or 1.0))
         scores = np.zeros(n)
         hit = False
         for term in terms:
-            for word in tokens(term):
-                slot = self._slots.get(word)
-                if slot is None:
-                    continue
+            words = [w for w in tokens(term) if w in self._slots]
+            if not words:
+                continue
+            held = None if stats is None else stats.doc_freq(term)
+            for word in words:
+                slot = self._slots[word]
                 docs = np.frombuffer(self._docs[slot], dtype=np.uint32).astype(np.intp)
                 tf = np.frombuffer(self._counts[slot], dtype=np.uint32).astype(np.float64)
-                found = len(docs)
-                idf = max(float(np.log((n - found + 0.5) / (found + 0.5))), MIN_IDF)
+                found = len(docs) if held is None else max(held, len(docs))
+                idf = max(math.log((rows - found + 0.5) / (found + 0.5)), MIN_IDF)
                 scores[docs] += idf * tf * (K1 + 1.0) / (tf + norm[docs])
                 hit = True
         if not hit:

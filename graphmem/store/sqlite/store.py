@@ -67,6 +67,7 @@ from graphmem.store.graph import CSRGraph, GraphProjection
 from graphmem.store.lexical import TextKind, check_text_query, query_terms, text_table
 from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite import reads as _reads
+from graphmem.store.sqlite.fts import FileStats
 from graphmem.store.sqlite.lifecycle import LifecycleRows
 from graphmem.store.sqlite.load import (
     load_fact_table,
@@ -112,6 +113,8 @@ class SQLiteStore(LifecycleRows):
         self.exact_limit = exact_limit
         self._state: dict[str, NamespaceState] = {}
         self._models: dict[str, tuple[str | None, int | None]] = {}
+        #: FTS5's file-wide word statistics per text table, until the file changes
+        self._file_stats: dict[str, FileStats] = {}
         super().__init__(path, busy_timeout=busy_timeout, url=url, create=create)
 
     def __enter__(self) -> SQLiteStore:
@@ -131,6 +134,7 @@ class SQLiteStore(LifecycleRows):
     def _drop_memory(self) -> None:
         self._state.clear()
         self._models.clear()
+        self._file_stats.clear()
 
     # -- writes -------------------------------------------------------------------------------
     def write(self, batch: WriteBatch) -> WriteResult:
@@ -164,6 +168,7 @@ class SQLiteStore(LifecycleRows):
     def _apply(self, delta: WriteDelta) -> None:
         """Feed a committed batch to what this process holds in memory (lock held)."""
         ns = delta.namespace
+        self._file_stats.clear()
         cached = self._models.get(ns)
         model_changed = cached is not None and cached[0] != delta.model
         if model_changed:
@@ -207,6 +212,7 @@ class SQLiteStore(LifecycleRows):
 
     def _forget(self, namespace: str) -> None:
         with self._lock:
+            self._file_stats.clear()
             self._state.pop(namespace, None)
             self._models.pop(namespace, None)
 
@@ -262,7 +268,12 @@ class SQLiteStore(LifecycleRows):
             sql = "SELECT id, data FROM episodes WHERE namespace = ? AND id IN ({ids})"
             for i, d in select_in(conn, sql, (namespace,), missing):
                 cache[str(i)] = Episode.model_validate_json(d)
-            return {i: cache[i].model_copy() for i in ids if i in cache}
+            # a copy (and of its metadata), so a caller's change never reaches the cache
+            return {
+                i: cache[i].model_copy(update={"metadata": dict(cache[i].metadata)})
+                for i in ids
+                if i in cache
+            }
 
     def failed_passages(self, namespace: str, limit: int = 1000) -> list[Passage]:
         """Passages whose extraction failed, oldest first."""
@@ -367,14 +378,18 @@ class SQLiteStore(LifecycleRows):
         self, namespace: str, query: str, k: int, kind: TextKind = "passage"
     ) -> list[tuple[str, float]]:
         """The ``k`` passages (or episodes) of ``namespace`` best matching ``query`` by BM25: (id,
-        score), best first, from the namespace's own index (:mod:`graphmem.store.textindex`)."""
+        score), best first: the namespace's own postings (:mod:`graphmem.store.textindex`), the
+        file's word statistics (:mod:`graphmem.store.sqlite.fts`), so FTS5's ``bm25()`` scores."""
         check_text_query(query, k)
-        text_table(kind)  # refuses another kind
+        table = text_table(kind)
         terms = query_terms(query)
         if not terms or k == 0:
             return []
         with self._reading() as conn:
-            return self._text_index(conn, namespace, kind).search(terms, k)
+            stats = self._file_stats.get(table)
+            if stats is None:
+                stats = self._file_stats[table] = FileStats(conn, table)
+            return self._text_index(conn, namespace, kind).search(terms, k, stats)
 
     def _text_index(self, conn: sqlite3.Connection, namespace: str, kind: TextKind) -> TextIndex:
         state = self._state.setdefault(namespace, NamespaceState())
