@@ -18,7 +18,7 @@ In memory, per namespace: a :class:`~graphmem.store.graph.GraphProjection` built
 delete or when an existing fact or edge changes its weight), one
 :class:`~graphmem.store.sqlite.vectors.VectorIndex` per node kind and one BM25
 :class:`~graphmem.store.textindex.TextIndex` per text kind, loaded on the first search and
-appended on write. (The FTS5 tables are kept in step by triggers, but no longer searched.)
+appended on write (the FTS5 tables, kept in step by triggers, give the word statistics).
 
 >>> from graphmem.models import Passage
 >>> from graphmem.store.base import WriteBatch
