@@ -32,7 +32,6 @@ those inside it (either end may be None). ``context`` gives each hit its session
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,8 +39,9 @@ from datetime import datetime
 
 import numpy as np
 
-from graphmem.ids import EPISODE, FACT, PASSAGE, entity_id, is_kind, normalize_name
+from graphmem.ids import EPISODE, PASSAGE, entity_id, is_kind, normalize_name
 from graphmem.models import Episode, Fact
+from graphmem.retrieve.arigraph import arigraph_scores
 from graphmem.retrieve.asof import graph_as_of
 from graphmem.retrieve.base import Between, Request, Retrieval
 from graphmem.retrieve.current import holding_leads, lead, newer_first, superseded
@@ -227,7 +227,7 @@ def retrieve_episodes(
     dn = minmax(d)
     p = np.array([node_scores.get(i, 0.0) for i in ids])
 
-    ari, evidence = _arigraph(store, namespace, ids, fact_hits)
+    ari, evidence = arigraph_scores(store, namespace, ids, fact_hits)
     nbr = np.zeros(len(ids))
     if walk and (cfg.w_neighbors > 0 or cfg.context > 0):
         idx = [graph.index_of(i) for i in ids]
@@ -411,32 +411,6 @@ def _seeds(
             if idx is not None and w > 0:
                 seeds[idx] = seeds.get(idx, 0.0) + w * cfg.episode_seed_weight
     return seeds
-
-
-def _arigraph(
-    store: Store, namespace: str, ids: list[str], fact_hits: Sequence[tuple[str, float]]
-) -> tuple[np.ndarray, dict[str, list[str]]]:
-    """AriGraph's episode score: relevant facts evidenced, weighted, times log(1+N)/N."""
-    out = np.zeros(len(ids))
-    if not fact_hits:
-        return out, {}
-    sim = dict(fact_hits)
-    pos = {e: j for j, e in enumerate(ids)}
-    relevant: dict[str, list[str]] = {}
-    for e in store.edges_of(namespace, list(sim), ["EVIDENCE"]):
-        if e.dst in sim and e.src in pos:
-            relevant.setdefault(e.src, []).append(e.dst)
-    if not relevant:
-        return out, {}
-    totals: dict[str, int] = {}
-    for e in store.edges_of(namespace, list(relevant), ["EVIDENCE"]):
-        if e.src in relevant and is_kind(e.dst, FACT):
-            totals[e.src] = totals.get(e.src, 0) + 1
-    for ep, facts in relevant.items():
-        n = sum(max(sim[f], 0.0) for f in set(facts))
-        total = max(totals.get(ep, 1), 1)
-        out[pos[ep]] = n / total * math.log(1 + total)
-    return out, relevant
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Loading what the SQLite store keeps in memory: the graph projection and vector indexes.
+"""Loading what the SQLite store keeps in memory: the graph projection, vector and text indexes.
 
 Each function reads with the caller's connection; the caller wraps several of them in one read
 transaction when they must see one state of the file.
@@ -20,6 +20,7 @@ from graphmem.store.graph import GraphProjection, ppr_edge_rows
 from graphmem.store.sqlite.schema import NODE_TABLES
 from graphmem.store.sqlite.vectors import VectorIndex
 from graphmem.store.sqlite.write import parse_iso, select_in
+from graphmem.store.textindex import TextIndex
 
 #: node kinds that are nodes of the PageRank graph (facts are its edges)
 GRAPH_KINDS: tuple[NodeKind, ...] = ("passage", "entity", "event", "hyperedge", "episode")
@@ -72,6 +73,18 @@ def load_index(
             blobs.append(vec)
     if ids:
         index.append(ids, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), dim))
+    return index
+
+
+def load_text_index(conn: sqlite3.Connection, namespace: str, kind: NodeKind) -> TextIndex:
+    """The BM25 index of the namespace's ``kind`` texts (passages or episodes)."""
+    index = TextIndex()
+    rows = conn.execute(
+        f"SELECT id, json_extract(data, '$.text') FROM {NODE_TABLES[kind]} "
+        "WHERE namespace = ? ORDER BY +rowid",
+        (namespace,),
+    )
+    index.add((str(i), str(t or "")) for i, t in rows)
     return index
 
 

@@ -15,9 +15,10 @@ Durability and concurrency:
 
 In memory, per namespace: a :class:`~graphmem.store.graph.GraphProjection` built on the first
 ``graph(ns)`` and then fed only the facts and edges each write newly inserted (rebuilt after a
-delete or when an existing fact or edge changes its weight), and one
-:class:`~graphmem.store.sqlite.vectors.VectorIndex` per node kind, loaded on the first search and
-appended on write.
+delete or when an existing fact or edge changes its weight), one
+:class:`~graphmem.store.sqlite.vectors.VectorIndex` per node kind and one BM25
+:class:`~graphmem.store.textindex.TextIndex` per text kind, loaded on the first search and
+appended on write (the FTS5 tables, kept in step by triggers, give the word statistics).
 
 >>> from graphmem.models import Passage
 >>> from graphmem.store.base import WriteBatch
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from os import PathLike
 from types import TracebackType
@@ -63,35 +63,28 @@ from graphmem.store.base import (
     count_fields,
     validate_batch,
 )
-from graphmem.store.graph import CSRGraph, GraphProjection, ppr_edges
-from graphmem.store.lexical import TextKind, check_text_query, fts5_query, query_terms, text_table
+from graphmem.store.graph import CSRGraph, GraphProjection
+from graphmem.store.lexical import TextKind, check_text_query, query_terms, text_table
 from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite import reads as _reads
+from graphmem.store.sqlite.fts import FileStats
 from graphmem.store.sqlite.lifecycle import LifecycleRows
 from graphmem.store.sqlite.load import (
-    GRAPH_KINDS,
     load_fact_table,
     load_index,
     load_projection,
+    load_text_index,
     load_vectors,
     namespace_model,
 )
 from graphmem.store.sqlite.schema import NODE_TABLES
+from graphmem.store.sqlite.state import EPISODE_CACHE, NamespaceState, apply_delta
 from graphmem.store.sqlite.vectors import EXACT_LIMIT, VectorIndex
 from graphmem.store.sqlite.write import WriteDelta, apply_batch, select_in, write_result
+from graphmem.store.textindex import TextIndex
 from graphmem.store.threads import single_blas_thread
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass
-class _Namespace:
-    """What this process holds in memory for one namespace (dropped when the file changes)."""
-
-    projection: GraphProjection | None = None
-    vectors: dict[NodeKind, VectorIndex] = field(default_factory=dict)
-    #: every fact as columns (read by as-of views and change checks), dropped on any write
-    facts: FactTable | None = None
 
 
 class SQLiteStore(LifecycleRows):
@@ -118,8 +111,10 @@ class SQLiteStore(LifecycleRows):
         create: bool = True,
     ) -> None:
         self.exact_limit = exact_limit
-        self._state: dict[str, _Namespace] = {}
+        self._state: dict[str, NamespaceState] = {}
         self._models: dict[str, tuple[str | None, int | None]] = {}
+        #: FTS5's file-wide word statistics per text table, until the file changes
+        self._file_stats: dict[str, FileStats] = {}
         super().__init__(path, busy_timeout=busy_timeout, url=url, create=create)
 
     def __enter__(self) -> SQLiteStore:
@@ -139,6 +134,7 @@ class SQLiteStore(LifecycleRows):
     def _drop_memory(self) -> None:
         self._state.clear()
         self._models.clear()
+        self._file_stats.clear()
 
     # -- writes -------------------------------------------------------------------------------
     def write(self, batch: WriteBatch) -> WriteResult:
@@ -172,39 +168,14 @@ class SQLiteStore(LifecycleRows):
     def _apply(self, delta: WriteDelta) -> None:
         """Feed a committed batch to what this process holds in memory (lock held)."""
         ns = delta.namespace
+        self._file_stats.clear()
         cached = self._models.get(ns)
         model_changed = cached is not None and cached[0] != delta.model
         if model_changed:
             self._models.pop(ns, None)
         state = self._state.get(ns)
-        if state is None:
-            return
-        state.facts = None
-        if state.projection is not None:
-            if delta.graph_stale:
-                state.projection = None
-            else:
-                for kind in GRAPH_KINDS:
-                    state.projection.add_nodes(i for i, _ in delta.new_nodes.get(kind, []))
-                state.projection.add_edges(ppr_edges(delta.new_facts, delta.new_edges))
-        for kind, index in list(state.vectors.items()):
-            if (
-                model_changed
-                or kind in delta.stale_vectors
-                or delta.new_vector_keys & index.missing_keys
-            ):
-                del state.vectors[kind]  # reloaded from the file on the next search
-                continue
-            ids, rows = [], []
-            for node_id, key in delta.new_nodes.get(kind, []):
-                vec = delta.vectors.get(key)
-                if vec is None:
-                    index.missing_keys.add(key)
-                else:
-                    ids.append(node_id)
-                    rows.append(vec)
-            if ids:
-                index.append(ids, np.stack(rows))
+        if state is not None:
+            apply_delta(state, delta, model_changed=model_changed)
 
     def delete_source(self, namespace: str, source: str) -> DeleteReport:
         """Delete ``source``'s passages and episodes and what only they supported."""
@@ -241,6 +212,7 @@ class SQLiteStore(LifecycleRows):
 
     def _forget(self, namespace: str) -> None:
         with self._lock:
+            self._file_stats.clear()
             self._state.pop(namespace, None)
             self._models.pop(namespace, None)
 
@@ -286,7 +258,22 @@ class SQLiteStore(LifecycleRows):
         return self._get(Hyperedge, "hyperedges", namespace, ids)
 
     def get_episodes(self, namespace: str, ids: Sequence[str]) -> dict[str, Episode]:
-        return self._get(Episode, "episodes", namespace, ids)
+        """Parsed once and kept (a copy of each is returned); writes replace what they change."""
+        with self._reading() as conn:
+            cache = self._state.setdefault(namespace, NamespaceState()).episodes
+            missing = [i for i in dict.fromkeys(ids) if i not in cache]
+            if len(cache) + len(missing) > EPISODE_CACHE:
+                cache.clear()
+                missing = list(dict.fromkeys(ids))
+            sql = "SELECT id, data FROM episodes WHERE namespace = ? AND id IN ({ids})"
+            for i, d in select_in(conn, sql, (namespace,), missing):
+                cache[str(i)] = Episode.model_validate_json(d)
+            # a copy (and of its metadata), so a caller's change never reaches the cache
+            return {
+                i: cache[i].model_copy(update={"metadata": dict(cache[i].metadata)})
+                for i in ids
+                if i in cache
+            }
 
     def failed_passages(self, namespace: str, limit: int = 1000) -> list[Passage]:
         """Passages whose extraction failed, oldest first."""
@@ -355,7 +342,7 @@ class SQLiteStore(LifecycleRows):
     def _index(
         self, conn: sqlite3.Connection, namespace: str, kind: NodeKind
     ) -> VectorIndex | None:
-        state = self._state.setdefault(namespace, _Namespace())
+        state = self._state.setdefault(namespace, NamespaceState())
         index = state.vectors.get(kind)
         if index is None:
             with self._snapshot(conn):
@@ -391,23 +378,29 @@ class SQLiteStore(LifecycleRows):
         self, namespace: str, query: str, k: int, kind: TextKind = "passage"
     ) -> list[tuple[str, float]]:
         """The ``k`` passages (or episodes) of ``namespace`` best matching ``query`` by BM25: (id,
-        score), best first. FTS5's ``bm25()`` (lower is better) is negated: higher is better."""
+        score), best first: the namespace's own postings (:mod:`graphmem.store.textindex`), the
+        file's word statistics (:mod:`graphmem.store.sqlite.fts`), so FTS5's ``bm25()`` scores."""
         check_text_query(query, k)
         table = text_table(kind)
         terms = query_terms(query)
         if not terms or k == 0:
             return []
         with self._reading() as conn:
-            rows = conn.execute(
-                f"SELECT id, bm25({table}) AS rank FROM {table} "
-                f"WHERE {table} MATCH ? AND namespace = ? ORDER BY rank, id LIMIT ?",
-                (fts5_query(terms), namespace, k),
-            ).fetchall()
-        return [(str(i), -float(r)) for i, r in rows]
+            stats = self._file_stats.get(table)
+            if stats is None:
+                stats = self._file_stats[table] = FileStats(conn, table)
+            return self._text_index(conn, namespace, kind).search(terms, k, stats)
+
+    def _text_index(self, conn: sqlite3.Connection, namespace: str, kind: TextKind) -> TextIndex:
+        state = self._state.setdefault(namespace, NamespaceState())
+        index = state.texts.get(kind)
+        if index is None:
+            index = state.texts[kind] = load_text_index(conn, namespace, kind)
+        return index
 
     # -- graph --------------------------------------------------------------------------------
     def _projection(self, conn: sqlite3.Connection, namespace: str) -> GraphProjection:
-        state = self._state.setdefault(namespace, _Namespace())
+        state = self._state.setdefault(namespace, NamespaceState())
         if state.projection is None:
             with self._snapshot(conn):
                 state.projection = load_projection(conn, namespace)
@@ -420,12 +413,17 @@ class SQLiteStore(LifecycleRows):
 
     def warm(self, namespace: str) -> None:
         """Build what a search of ``namespace`` reads (graph projection and its walk matrix,
-        passage, episode and fact vectors, the fact table) so no query pays it; writes then keep
-        it in step."""
+        passage, episode and fact vectors, text indexes, the fact table, the parsed episodes) so
+        no query pays it; writes then keep it in step."""
         with self._reading() as conn:
             view = self._projection(conn, namespace).view()
             for kind in ("passage", "episode", "fact"):
                 self._index(conn, namespace, kind)
+            for text_kind in ("passage", "episode"):
+                self._text_index(conn, namespace, text_kind)
+            episodes = self._text_index(conn, namespace, "episode").ids
+        if len(episodes) <= EPISODE_CACHE:
+            self.get_episodes(namespace, episodes)
         view.transition()
         self.fact_table(namespace)
         with single_blas_thread():  # finds the BLAS libraries once (~60 ms), not in a query
@@ -434,7 +432,7 @@ class SQLiteStore(LifecycleRows):
     def fact_table(self, namespace: str) -> FactTable:
         """Every fact of the namespace as columns: the same object until a write changes it."""
         with self._reading() as conn:
-            state = self._state.setdefault(namespace, _Namespace())
+            state = self._state.setdefault(namespace, NamespaceState())
             if state.facts is None:
                 with self._snapshot(conn):
                     state.facts = load_fact_table(conn, namespace)

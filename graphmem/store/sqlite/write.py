@@ -54,6 +54,12 @@ class WriteDelta:
     stale_vectors: set[NodeKind] = field(default_factory=set)
     #: embedding keys newly stored with the namespace's model
     new_vector_keys: set[str] = field(default_factory=set)
+    #: kind -> (id, text) of new passages and episodes, for the text indexes
+    new_texts: dict[NodeKind, list[tuple[str, str]]] = field(default_factory=dict)
+    #: kinds where an existing node changed its text: rebuild that text index
+    stale_texts: set[NodeKind] = field(default_factory=set)
+    #: every episode the batch wrote (new or replaced)
+    episode_ids: list[str] = field(default_factory=list)
     #: vectors (of the namespace's model) for ``new_nodes``, filled by the store when it needs them
     vectors: dict[str, Vector] = field(default_factory=dict)
 
@@ -200,6 +206,7 @@ def _write_passages(
                 p = p.model_copy(update={"source": first_source[p.id]})
             inserts.append((ns, p.id, p.source, p.status, key, dump(p)))
             _new_node(delta, "passage", p.id, key)
+            delta.new_texts.setdefault("passage", []).append((p.id, p.text))
     conn.executemany(
         "INSERT INTO passages (namespace, id, source, status, embed_key, data) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -350,6 +357,7 @@ def _write_episodes(
     if not episodes:
         return
     by_id = {e.id: e for e in episodes}
+    delta.episode_ids.extend(by_id)
     old = _existing(conn, "episodes", "embed_key", ns, by_id)
     rows = []
     for e in by_id.values():
@@ -358,8 +366,10 @@ def _write_episodes(
         prev = old.get(e.id)
         if prev is None:
             _new_node(delta, "episode", e.id, key)
-        elif prev[0] != key:
+            delta.new_texts.setdefault("episode", []).append((e.id, e.text))
+        elif prev[0] != key:  # the key hashes the text
             delta.stale_vectors.add("episode")
+            delta.stale_texts.add("episode")
     conn.executemany(
         "INSERT INTO episodes (namespace, id, source, session, time, embed_key, data) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, id) DO UPDATE SET "

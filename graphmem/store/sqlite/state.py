@@ -1,0 +1,74 @@
+"""What the SQLite store holds in memory per namespace, and how a committed write updates it.
+
+Everything here is derived from the file: dropped when another process commits, rebuilt lazily
+by the next read, and fed each of this process's writes so a search after a write does not
+rebuild it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from graphmem.models import Episode
+from graphmem.store.base import FactTable, NodeKind
+from graphmem.store.graph import GraphProjection, ppr_edges
+from graphmem.store.sqlite.load import GRAPH_KINDS
+from graphmem.store.sqlite.vectors import VectorIndex
+from graphmem.store.sqlite.write import WriteDelta
+from graphmem.store.textindex import TextIndex
+
+#: parsed episodes kept per namespace; past it the cache starts again empty
+EPISODE_CACHE = 50_000
+
+
+@dataclass
+class NamespaceState:
+    """One namespace's in-memory structures (each None or empty until a read needs it)."""
+
+    projection: GraphProjection | None = None
+    vectors: dict[NodeKind, VectorIndex] = field(default_factory=dict)
+    #: every fact as columns (read by as-of views and change checks), dropped on any write
+    facts: FactTable | None = None
+    #: BM25 over passage and episode texts, appended on write
+    texts: dict[NodeKind, TextIndex] = field(default_factory=dict)
+    #: episodes already parsed from their JSON (an episode's search reads ~600 of them)
+    episodes: dict[str, Episode] = field(default_factory=dict)
+
+
+def apply_delta(state: NamespaceState, delta: WriteDelta, *, model_changed: bool) -> None:
+    """Feed a committed batch to ``state`` (the store's lock held)."""
+    state.facts = None
+    for episode_id in delta.episode_ids:
+        state.episodes.pop(episode_id, None)
+    if state.projection is not None:
+        if delta.graph_stale:
+            state.projection = None
+        else:
+            for kind in GRAPH_KINDS:
+                state.projection.add_nodes(i for i, _ in delta.new_nodes.get(kind, []))
+            state.projection.add_edges(ppr_edges(delta.new_facts, delta.new_edges))
+    for kind, text_index in list(state.texts.items()):
+        if kind in delta.stale_texts:
+            del state.texts[kind]
+        else:
+            text_index.add(delta.new_texts.get(kind, ()))
+    for kind, index in list(state.vectors.items()):
+        if (
+            model_changed
+            or kind in delta.stale_vectors
+            or delta.new_vector_keys & index.missing_keys
+        ):
+            del state.vectors[kind]  # reloaded from the file on the next search
+            continue
+        ids, rows = [], []
+        for node_id, key in delta.new_nodes.get(kind, []):
+            vec = delta.vectors.get(key)
+            if vec is None:
+                index.missing_keys.add(key)
+            else:
+                ids.append(node_id)
+                rows.append(vec)
+        if ids:
+            index.append(ids, np.stack(rows))

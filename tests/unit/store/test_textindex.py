@@ -1,0 +1,180 @@
+"""The embedded store's BM25: FTS5's scores from the namespace's own postings, kept in step with
+writes, and one namespace's ranking independent of another's data."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from graphmem.models import Episode, Passage
+from graphmem.store.base import WriteBatch
+from graphmem.store.lexical import fts5_query, query_terms
+from graphmem.store.sqlite import SQLiteStore
+from graphmem.store.textindex import TextIndex, tokens
+
+TEXTS = [
+    "The committee assembled in Paris to discuss the treaty.",
+    "Paris is the capital of France and its largest city.",
+    "She played the violin at the concert in Vienna last spring.",
+    "Vienna hosts a famous concert every New Year, broadcast worldwide.",
+    "The treaty was signed after long talks between the delegations.",
+    "A violin maker in Cremona built instruments for the great players.",
+    "Running and cycling are the city's favourite sports.",
+]
+QUESTIONS = [
+    "Where was the treaty discussed?",
+    "Which city hosts the New Year concert?",
+    "who builds violins",
+    "capital of France",
+    "the runners of the city",
+]
+
+
+def _fts5(texts: list[str], question: str) -> list[tuple[str, float]]:
+    """What an FTS5 table (porter unicode61, as the store's) answers, best first."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(text, id UNINDEXED, tokenize='porter unicode61')"
+    )
+    conn.executemany(
+        "INSERT INTO t (text, id) VALUES (?, ?)", [(x, str(i)) for i, x in enumerate(texts)]
+    )
+    rows = conn.execute(
+        "SELECT id, bm25(t) AS r FROM t WHERE t MATCH ? ORDER BY r, id",
+        (fts5_query(query_terms(question)),),
+    ).fetchall()
+    return [(str(i), -float(r)) for i, r in rows]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_scores_are_fts5s(question: str) -> None:
+    index = TextIndex()
+    index.add((str(i), x) for i, x in enumerate(TEXTS))
+    mine = index.search(query_terms(question), 10)
+    theirs = _fts5(TEXTS, question)
+    assert [i for i, _ in mine] == [i for i, _ in theirs]
+    assert [s for _, s in mine] == pytest.approx([s for _, s in theirs], rel=1e-9)
+
+
+def test_words_fold_case_diacritics_and_widths() -> None:
+    assert tokens("Les MISÉRABLES") == tokens("les miserables")
+    assert tokens("ﬁve ２ apples") == tokens("five 2 apples")
+    assert tokens("회동계올림픽") == ["회동계올림픽"]  # Hangul syllables stay whole
+    assert tokens("it's") == ["it", "s"]  # short words are not stemmed (nor emptied)
+
+
+def test_no_match_and_k() -> None:
+    index = TextIndex()
+    assert index.search(["anything"], 3) == []
+    index.add([("a", "one two"), ("b", "two three"), ("c", "three four")])
+    assert index.search(["five"], 3) == []
+    assert [i for i, _ in index.search(["two", "three"], 2)] == ["b", "a"]
+    assert index.search(["two"], 0) == []
+
+
+def _episode(ns: str, i: int, text: str) -> Episode:
+    return Episode(
+        id=f"ep:{ns}:{i}", namespace=ns, text=text, time=datetime(2024, 1, 1, tzinfo=UTC)
+    )
+
+
+def _match(path: str, ns: str, question: str) -> list[tuple[str, float]]:
+    """What the FTS5 table beside the store answers (the search this index replaced)."""
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        "SELECT id, bm25(episodes_fts) AS r FROM episodes_fts WHERE episodes_fts MATCH ? "
+        "AND namespace = ? ORDER BY r, id",
+        (fts5_query(query_terms(question)), ns),
+    ).fetchall()
+    conn.close()
+    return [(str(i), -float(r)) for i, r in rows]
+
+
+def test_the_store_scores_as_fts5_over_the_file(tmp_path: object) -> None:
+    """A namespace's own postings, the file's word statistics: FTS5's scores, also after a
+    write to another namespace changes them."""
+    path = f"{tmp_path}/file.db"
+    with SQLiteStore(path) as store:
+        store.write(WriteBatch("a", episodes=[_episode("a", i, t) for i, t in enumerate(TEXTS)]))
+        noise = [_episode("b", i, f"violin concert number {i} in Vienna") for i in range(30)]
+        for question in [*QUESTIONS, "Vienna concert violin"]:
+            mine = store.text_search("a", question, 10, kind="episode")
+            theirs = _match(path, "a", question)[:10]
+            assert [i for i, _ in mine] == [i for i, _ in theirs]
+            assert [s for _, s in mine] == pytest.approx([s for _, s in theirs], rel=1e-9)
+        before = store.text_search("a", "Vienna concert violin", 5, kind="episode")
+        store.write(WriteBatch("b", episodes=noise))
+        after = store.text_search("a", "Vienna concert violin", 5, kind="episode")
+        assert after != before  # the words are commoner in the file now
+        theirs = _match(path, "a", "Vienna concert violin")[:5]
+        assert [i for i, _ in after] == [i for i, _ in theirs]
+        assert [s for _, s in after] == pytest.approx([s for _, s in theirs], rel=1e-9)
+        assert all(
+            i.startswith("ep:b:") for i, _ in store.text_search("b", "number", 5, kind="episode")
+        )
+
+
+def test_without_a_corpus_an_index_weighs_its_own_words() -> None:
+    small = TextIndex()
+    small.add([("a", "violin lessons"), ("b", "piano lessons"), ("c", "a quiet evening")])
+    alone = dict(small.search(["violin", "lessons"], 3))
+    assert alone["a"] > alone["b"] > 0  # violin is rarer than lessons here
+
+    class Wide:
+        def shape(self) -> tuple[int, float]:
+            return 1000, 2.0
+
+        def doc_freq(self, term: str) -> int:
+            return {"violin": 400, "lessons": 2}.get(term, 0)
+
+    wide = dict(small.search(["violin", "lessons"], 3, Wide()))
+    assert wide["b"] > 0 and wide["a"] > wide["b"]
+    assert wide["b"] > alone["b"]  # lessons is rare in the wider corpus
+
+
+def test_writes_keep_the_index_in_step(tmp_path: object) -> None:
+    with SQLiteStore(":memory:") as store:
+        store.write(WriteBatch("a", episodes=[_episode("a", 0, "we adopted a cat named Miso")]))
+        assert [i for i, _ in store.text_search("a", "cat", 5, kind="episode")] == ["ep:a:0"]
+        # a new episode after the index was built is found without a reload
+        store.write(WriteBatch("a", episodes=[_episode("a", 1, "the cat sleeps on the piano")]))
+        assert {i for i, _ in store.text_search("a", "piano", 5, kind="episode")} == {"ep:a:1"}
+        # a rewritten text replaces the old one
+        store.write(WriteBatch("a", episodes=[_episode("a", 0, "we adopted a dog named Miso")]))
+        assert [i for i, _ in store.text_search("a", "cat", 5, kind="episode")] == ["ep:a:1"]
+        assert [i for i, _ in store.text_search("a", "dog", 5, kind="episode")] == ["ep:a:0"]
+        # passages too, and a deleted source leaves the index
+        store.write(
+            WriteBatch(
+                "a", passages=[Passage(id="p:1", namespace="a", text="a dog park", source="s")]
+            )
+        )
+        assert [i for i, _ in store.text_search("a", "park", 5)] == ["p:1"]
+        store.delete_source("a", "s")
+        assert store.text_search("a", "park", 5) == []
+
+
+def test_another_process_write_is_seen(tmp_path: pytest.TempPathFactory) -> None:
+    path = f"{tmp_path}/two.db"
+    with SQLiteStore(path) as first, SQLiteStore(path) as second:
+        first.write(WriteBatch("a", episodes=[_episode("a", 0, "a red kite")]))
+        assert second.text_search("a", "kite", 5, kind="episode") != []
+        first.write(WriteBatch("a", episodes=[_episode("a", 1, "a blue kite")]))
+        assert {i for i, _ in second.text_search("a", "kite", 5, kind="episode")} == {
+            "ep:a:0",
+            "ep:a:1",
+        }
+
+
+def test_episodes_come_back_as_copies() -> None:
+    with SQLiteStore(":memory:") as store:
+        store.write(WriteBatch("a", episodes=[_episode("a", 0, "first words")]))
+        got = store.get_episodes("a", ["ep:a:0"])["ep:a:0"]
+        got.metadata["mine"] = 1
+        got.text = "changed by a caller"
+        again = store.get_episodes("a", ["ep:a:0"])["ep:a:0"]
+        assert again.text == "first words" and "mine" not in again.metadata
+        store.write(WriteBatch("a", episodes=[_episode("a", 0, "second words")]))
+        assert store.get_episodes("a", ["ep:a:0"])["ep:a:0"].text == "second words"
