@@ -63,7 +63,6 @@ from graphmem.models import (
 from graphmem.operations import DocumentLike as DocumentLike
 from graphmem.operations import EpisodeLike as EpisodeLike
 from graphmem.operations import progress_step, renamed
-from graphmem.retrieve.arigraph import warm as warm_evidence
 from graphmem.retrieve.asof import warm as warm_asof
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer
@@ -271,13 +270,12 @@ class Memory:
 
     def warm(self, namespace: str | None = None) -> None:
         """Build the namespace's search structures now (graph projection, vector and text
-        indexes, the as-of data, the evidence index), so no question pays them; later writes keep them in step. A bulk ingest
-        calls it at its end; a server may call it on open."""
+        indexes, what is derived from the fact table), so no question pays them; later writes
+        keep them in step. A bulk ingest calls it at its end; a server may call it on open."""
         ns = self._ns(namespace)
         if isinstance(self.store, Warmable):
             self.store.warm(ns)
             warm_asof(self.store, ns)
-            warm_evidence(self.store, ns)
 
     def _warm_after(self, ns: str, added: int, batch_size: int, report: R) -> R:
         # Only after a bulk ingest: single adds in a loop would rebuild per call what the next

@@ -25,18 +25,23 @@ from graphmem.store.base import FactTable, HasFactTable, Store
 
 __all__ = ["arigraph_scores"]
 
-#: fact table -> episode (or passage) -> the facts it evidences
-_BY_TABLE: weakref.WeakKeyDictionary[FactTable, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+#: fact table -> (episode or passage -> the facts it evidences, fact -> what evidences it)
+_BY_TABLE: weakref.WeakKeyDictionary[
+    FactTable, tuple[dict[str, list[str]], dict[str, list[str]]]
+] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def _evidenced(table: FactTable) -> dict[str, list[str]]:
+def _evidenced(table: FactTable) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     with _LOCK:
         found = _BY_TABLE.get(table)
     if found is None:
-        found = {}
+        of: dict[str, list[str]] = {}
+        by: dict[str, list[str]] = {}
         for src, dst in table.evidence:
-            found.setdefault(src, []).append(dst)
+            of.setdefault(src, []).append(dst)
+            by.setdefault(dst, []).append(src)
+        found = (of, by)
         with _LOCK:
             _BY_TABLE[table] = found
     return found
@@ -47,21 +52,23 @@ def _evidence_of(
 ) -> tuple[dict[str, list[str]], dict[str, int]]:
     """Each of ``ids`` that evidences one of ``facts``: those facts, and how many it evidences."""
     wanted = set(facts)
-    if isinstance(store, HasFactTable):
-        of = _evidenced(store.fact_table(namespace))
-        relevant = {e: [f for f in of[e] if f in wanted] for e in ids if e in of}
-        relevant = {e: fs for e, fs in relevant.items() if fs}
-        return relevant, {e: len(of[e]) for e in relevant}
     pos = set(ids)
-    relevant = {}
-    for e in store.edges_of(namespace, list(wanted), ["EVIDENCE"]):
-        if e.dst in wanted and e.src in pos:
-            relevant.setdefault(e.src, []).append(e.dst)
+    relevant: dict[str, list[str]] = {}
+    if isinstance(store, HasFactTable):
+        of, by = _evidenced(store.fact_table(namespace))
+        for f in dict.fromkeys(facts):
+            for src in by.get(f, ()):
+                if src in pos:
+                    relevant.setdefault(src, []).append(f)
+        return relevant, {src: len(of[src]) for src in relevant}
+    for edge in store.edges_of(namespace, list(wanted), ["EVIDENCE"]):
+        if edge.dst in wanted and edge.src in pos:
+            relevant.setdefault(edge.src, []).append(edge.dst)
     totals: dict[str, int] = {}
     if relevant:
-        for e in store.edges_of(namespace, list(relevant), ["EVIDENCE"]):
-            if e.src in relevant and is_kind(e.dst, FACT):
-                totals[e.src] = totals.get(e.src, 0) + 1
+        for edge in store.edges_of(namespace, list(relevant), ["EVIDENCE"]):
+            if edge.src in relevant and is_kind(edge.dst, FACT):
+                totals[edge.src] = totals.get(edge.src, 0) + 1
     return relevant, totals
 
 

@@ -61,7 +61,7 @@ from graphmem.retrieve.episode_settings import EpisodeSearchSettings as EpisodeS
 from graphmem.retrieve.fusion import fuse, graph_gate, keep_best, rrf
 from graphmem.retrieve.ppr import personalized_pagerank
 from graphmem.retrieve.scores import minmax
-from graphmem.store.base import Store, Vector
+from graphmem.store.base import LendsEpisodes, Store, Vector
 from graphmem.store.graph import GraphView
 from graphmem.validity import overlaps, utc, valid_at
 
@@ -179,7 +179,7 @@ def retrieve_episodes(
         return EpisodeRetrieval([], {}, [], {}, mode="episodic")
     lex = _lexical(store, namespace, question, max(k, cfg.lexical_candidates), cfg)
     dense = dict(hits)
-    rows = store.get_episodes(namespace, list(dict.fromkeys([e for e, _ in hits + lex])))
+    rows = _episodes(store, namespace, list(dict.fromkeys([e for e, _ in hits + lex])))
     if as_of is not None or between is not None:
         rows = {i: ep for i, ep in rows.items() if _keep(ep, as_of, between)}
     dense_ids = [i for i, _ in hits if i in rows]
@@ -217,7 +217,7 @@ def retrieve_episodes(
         key=lambda t: -t[1],
     )[:n_cand]
     if walked:
-        more = store.get_episodes(namespace, [n for n, _ in walked])
+        more = _episodes(store, namespace, [n for n, _ in walked])
         rows.update({i: ep for i, ep in more.items() if _keep(ep, as_of, between)})
     ids = first + [n for n, _ in walked if n in rows]
     if not ids:
@@ -266,6 +266,13 @@ def retrieve_episodes(
         rows=rows,
         components=comp,
     )
+
+
+def _episodes(store: Store, namespace: str, ids: list[str]) -> dict[str, Episode]:
+    """The candidates, only read here: lent where the store keeps them (the hits copy theirs)."""
+    if isinstance(store, LendsEpisodes):
+        return store.lend_episodes(namespace, ids)
+    return store.get_episodes(namespace, ids)
 
 
 def _lexical(

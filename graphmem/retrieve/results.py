@@ -229,12 +229,17 @@ def episode_hits(
         if ep is None:
             continue
         ctx = sorted(
-            (around[c] for c in found.context.get(eid, []) if c in around),
+            (_own(around[c]) for c in found.context.get(eid, []) if c in around),
             key=lambda e: (e.time, e.metadata.get("seq", 0), e.id),
         )
         ev = [facts[f] for f in dict.fromkeys(found.evidence.get(eid, [])) if f in facts]
-        hits.append(EpisodeHit(episode=ep, score=score, facts=ev, context=ctx))
+        hits.append(EpisodeHit(episode=_own(ep), score=score, facts=ev, context=ctx))
     return hits
+
+
+def _own(ep: Episode) -> Episode:
+    """A copy for the result: the ranking may have read the store's own (lent) episode."""
+    return ep.model_copy(update={"metadata": dict(ep.metadata)})
 
 
 def unit_hits(store: Store, namespace: str, found: Retrieval) -> list[HyperedgeHit]:

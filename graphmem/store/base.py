@@ -446,6 +446,14 @@ class HasFactTable(Protocol):
 
 
 @runtime_checkable
+class LendsEpisodes(Protocol):
+    """A store that keeps parsed episodes and lends them without a copy (SQLite): the caller only
+    reads them, and copies any it hands on (:meth:`Store.get_episodes` returns copies)."""
+
+    def lend_episodes(self, namespace: str, ids: Sequence[str]) -> dict[str, Episode]: ...
+
+
+@runtime_checkable
 class Warmable(Protocol):
     """A store that builds a namespace's in-memory search structures on demand (SQLite)."""
 

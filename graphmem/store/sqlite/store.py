@@ -258,7 +258,14 @@ class SQLiteStore(LifecycleRows):
         return self._get(Hyperedge, "hyperedges", namespace, ids)
 
     def get_episodes(self, namespace: str, ids: Sequence[str]) -> dict[str, Episode]:
-        """Parsed once and kept (a copy of each is returned); writes replace what they change."""
+        """Copies (and of their metadata) of the kept episodes: a caller's change never
+        reaches them."""
+        lent = self.lend_episodes(namespace, ids)
+        return {i: e.model_copy(update={"metadata": dict(e.metadata)}) for i, e in lent.items()}
+
+    def lend_episodes(self, namespace: str, ids: Sequence[str]) -> dict[str, Episode]:
+        """The episodes themselves, parsed once and kept until a write replaces them: read
+        only (a search reads ~600 a question)."""
         with self._reading() as conn:
             cache = self._state.setdefault(namespace, NamespaceState()).episodes
             missing = [i for i in dict.fromkeys(ids) if i not in cache]
@@ -268,12 +275,7 @@ class SQLiteStore(LifecycleRows):
             sql = "SELECT id, data FROM episodes WHERE namespace = ? AND id IN ({ids})"
             for i, d in select_in(conn, sql, (namespace,), missing):
                 cache[str(i)] = Episode.model_validate_json(d)
-            # a copy (and of its metadata), so a caller's change never reaches the cache
-            return {
-                i: cache[i].model_copy(update={"metadata": dict(cache[i].metadata)})
-                for i in ids
-                if i in cache
-            }
+            return {i: cache[i] for i in ids if i in cache}
 
     def failed_passages(self, namespace: str, limit: int = 1000) -> list[Passage]:
         """Passages whose extraction failed, oldest first."""
@@ -423,7 +425,7 @@ class SQLiteStore(LifecycleRows):
                 self._text_index(conn, namespace, text_kind)
             episodes = self._text_index(conn, namespace, "episode").ids
         if len(episodes) <= EPISODE_CACHE:
-            self.get_episodes(namespace, episodes)
+            self.lend_episodes(namespace, episodes)
         view.transition()
         self.fact_table(namespace)
         with single_blas_thread():  # finds the BLAS libraries once (~60 ms), not in a query

@@ -178,3 +178,24 @@ def test_episodes_come_back_as_copies() -> None:
         assert again.text == "first words" and "mine" not in again.metadata
         store.write(WriteBatch("a", episodes=[_episode("a", 0, "second words")]))
         assert store.get_episodes("a", ["ep:a:0"])["ep:a:0"].text == "second words"
+
+
+def test_lent_episodes_are_the_kept_ones_and_hits_copy_them() -> None:
+    from graphmem.retrieve.episodes import EpisodeRetrieval
+    from graphmem.retrieve.results import episode_hits
+    from graphmem.store.base import LendsEpisodes
+
+    with SQLiteStore(":memory:") as store:
+        store.write(WriteBatch("a", episodes=[_episode("a", i, f"turn {i}") for i in range(3)]))
+        assert isinstance(store, LendsEpisodes)
+        lent = store.lend_episodes("a", ["ep:a:0", "ep:a:1"])
+        assert lent["ep:a:0"] is store.lend_episodes("a", ["ep:a:0"])["ep:a:0"]
+        found = EpisodeRetrieval(
+            [("ep:a:1", 0.9), ("ep:a:0", 0.5)], {}, [], {}, mode="episodic", rows=lent
+        )
+        hits = episode_hits(store, "a", found, context=False)
+        assert [h.episode.id for h in hits] == ["ep:a:1", "ep:a:0"]
+        hits[0].episode.metadata["mine"] = 1
+        hits[0].episode.text = "changed by a caller"
+        kept = store.lend_episodes("a", ["ep:a:1"])["ep:a:1"]
+        assert kept.text == "turn 1" and "mine" not in kept.metadata
