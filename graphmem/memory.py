@@ -63,7 +63,6 @@ from graphmem.models import (
 from graphmem.operations import DocumentLike as DocumentLike
 from graphmem.operations import EpisodeLike as EpisodeLike
 from graphmem.operations import progress_step, renamed
-from graphmem.retrieve.asof import warm as warm_asof
 from graphmem.retrieve.episodes import EpisodeSearchSettings
 from graphmem.retrieve.passages import Namer
 from graphmem.retrieve.passages import PassageSearchSettings as PassageSearchSettings
@@ -75,8 +74,9 @@ from graphmem.retrieve.search import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 from graphmem.retrieve.search import UNIT_CANDIDATES as UNIT_CANDIDATES
 from graphmem.retrieve.search import UNITS as UNITS
 from graphmem.retrieve.search import Between, Searcher
+from graphmem.retrieve.warm import warm as warm_namespace
 from graphmem.store import DEFAULT_STORE_URL as DEFAULT_STORE_URL
-from graphmem.store.base import Store, Warmable
+from graphmem.store.base import Store
 from graphmem.store.export import delete_prefix, export_as
 
 if TYPE_CHECKING:
@@ -272,10 +272,7 @@ class Memory:
         """Build the namespace's search structures now (graph projection, vector and text
         indexes, what is derived from the fact table), so no question pays them; later writes
         keep them in step. A bulk ingest calls it at its end; a server may call it on open."""
-        ns = self._ns(namespace)
-        if isinstance(self.store, Warmable):
-            self.store.warm(ns)
-            warm_asof(self.store, ns)
+        warm_namespace(self.store, self._ns(namespace))
 
     def _warm_after(self, ns: str, added: int, batch_size: int, report: R) -> R:
         # Only after a bulk ingest: single adds in a loop would rebuild per call what the next

@@ -22,7 +22,6 @@ import scipy.sparse as sp
 
 from graphmem.ids import ENTITY, is_kind, of_kind
 from graphmem.models import Fact
-from graphmem.retrieve.arigraph import warm as warm_evidence
 from graphmem.store.base import FactTable, HasFactTable, Store
 from graphmem.store.graph import CSRGraph, GraphView
 from graphmem.validity import fact_class, is_current, utc, valid_at
@@ -246,11 +245,9 @@ def stale_episodes(
 
 
 def warm(store: Store, namespace: str) -> None:
-    """Derive what :func:`graph_as_of`, :func:`stale_episodes` and AriGraph's episode score
-    (:mod:`graphmem.retrieve.arigraph`) read from the store's fact table (no-op for stores
-    without one), so the first question does not pay it."""
+    """Derive what :func:`graph_as_of` and :func:`stale_episodes` read from the store's fact
+    table (no-op for stores without one), so the first question does not pay it."""
     if isinstance(store, HasFactTable):
         table = store.fact_table(namespace)
         _view_times(table, store.graph(namespace))
         _changing(table)
-        warm_evidence(store, namespace)

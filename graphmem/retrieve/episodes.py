@@ -197,12 +197,12 @@ def retrieve_episodes(
     fact_hits = fact_hits[: cfg.fact_top_k]
 
     graph: GraphView = store.graph(namespace)
-    if as_of is not None:
-        graph = graph_as_of(store, namespace, graph, as_of)
     # The graph's weight is capped by whether the question names a speaker; at a cap of 0 the
     # walk cannot move a rank, so it runs only when a caller reads its scores (units).
     cap = cfg.gate_max if names_speaker(question, rows.values()) else cfg.gate_max_unnamed
     walk = cap > 0 or need_walk
+    if as_of is not None and walk:  # the past's fact edges: only the walk reads them
+        graph = graph_as_of(store, namespace, graph, as_of)
     seeds = _seeds(graph, namespace, question, fact_hits, fact_rows, hits, cfg) if walk else {}
     scores: dict[int, float] = {}
     if seeds and (cfg.w_ppr > 0 or cfg.w_neighbors > 0):

@@ -204,6 +204,17 @@ def test_the_walk_is_skipped_where_it_cannot_move_a_rank(
     assert [i for i, _ in walked.hits] == [i for i, _ in skipped.hits]
     retrieve_episodes(store, NS, q, "what did the user say about the cat", 20)
     assert calls == [1, 1]  # a question naming a speaker walks
+    # asked as of a time, only a walk reads the past's fact edges
+    views: list[int] = []
+    real_view = episodes_mod.graph_as_of
+    monkeypatch.setattr(
+        episodes_mod, "graph_as_of", lambda *a, **kw: views.append(1) or real_view(*a, **kw)
+    )
+    later = datetime(2100, 1, 1, tzinfo=UTC)
+    dated = retrieve_episodes(store, NS, q, question, 20, as_of=later)
+    assert views == [] and [i for i, _ in dated.hits] == [i for i, _ in skipped.hits]
+    retrieve_episodes(store, NS, q, question, 20, as_of=later, need_walk=True)
+    assert views == [1]
     store.close()
 
 
