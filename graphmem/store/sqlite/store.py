@@ -78,7 +78,12 @@ from graphmem.store.sqlite.load import (
     namespace_model,
 )
 from graphmem.store.sqlite.schema import NODE_TABLES
-from graphmem.store.sqlite.state import EPISODE_CACHE, NamespaceState, apply_delta
+from graphmem.store.sqlite.state import (
+    EPISODE_CACHE,
+    MEMORY_NAMESPACES,
+    NamespaceStates,
+    apply_delta,
+)
 from graphmem.store.sqlite.vectors import EXACT_LIMIT, VectorIndex
 from graphmem.store.sqlite.write import WriteDelta, apply_batch, select_in, write_result
 from graphmem.store.textindex import TextIndex
@@ -92,6 +97,8 @@ class SQLiteStore(LifecycleRows):
 
     ``busy_timeout``: seconds a write waits for another process's transaction.
     ``exact_limit``: rows of one (namespace, kind) above which vector search uses HNSW.
+    ``memory_namespaces``: namespaces whose search structures stay in memory at once (the least
+    recently used one beyond it is dropped and rebuilt from the file when next searched).
 
     >>> with SQLiteStore(":memory:") as store:
     ...     store.namespaces()
@@ -107,11 +114,14 @@ class SQLiteStore(LifecycleRows):
         *,
         busy_timeout: float = 30.0,
         exact_limit: int = EXACT_LIMIT,
+        memory_namespaces: int = MEMORY_NAMESPACES,
         url: str | None = None,
         create: bool = True,
     ) -> None:
         self.exact_limit = exact_limit
-        self._state: dict[str, NamespaceState] = {}
+        if memory_namespaces < 1:
+            raise ConfigError(f"memory_namespaces must be at least 1, got {memory_namespaces}")
+        self._state = NamespaceStates(memory_namespaces)
         self._models: dict[str, tuple[str | None, int | None]] = {}
         #: FTS5's file-wide word statistics per text table, until the file changes
         self._file_stats: dict[str, FileStats] = {}
@@ -213,7 +223,7 @@ class SQLiteStore(LifecycleRows):
     def _forget(self, namespace: str) -> None:
         with self._lock:
             self._file_stats.clear()
-            self._state.pop(namespace, None)
+            self._state.pop(namespace)
             self._models.pop(namespace, None)
 
     # -- caches -------------------------------------------------------------------------------
@@ -267,7 +277,7 @@ class SQLiteStore(LifecycleRows):
         """The episodes themselves, parsed once and kept until a write replaces them: read
         only (a search reads ~600 a question)."""
         with self._reading() as conn:
-            cache = self._state.setdefault(namespace, NamespaceState()).episodes
+            cache = self._state.of(namespace).episodes
             missing = [i for i in dict.fromkeys(ids) if i not in cache]
             if len(cache) + len(missing) > EPISODE_CACHE:
                 cache.clear()
@@ -344,7 +354,7 @@ class SQLiteStore(LifecycleRows):
     def _index(
         self, conn: sqlite3.Connection, namespace: str, kind: NodeKind
     ) -> VectorIndex | None:
-        state = self._state.setdefault(namespace, NamespaceState())
+        state = self._state.of(namespace)
         index = state.vectors.get(kind)
         if index is None:
             with self._snapshot(conn):
@@ -394,7 +404,7 @@ class SQLiteStore(LifecycleRows):
             return self._text_index(conn, namespace, kind).search(terms, k, stats)
 
     def _text_index(self, conn: sqlite3.Connection, namespace: str, kind: TextKind) -> TextIndex:
-        state = self._state.setdefault(namespace, NamespaceState())
+        state = self._state.of(namespace)
         index = state.texts.get(kind)
         if index is None:
             index = state.texts[kind] = load_text_index(conn, namespace, kind)
@@ -402,7 +412,7 @@ class SQLiteStore(LifecycleRows):
 
     # -- graph --------------------------------------------------------------------------------
     def _projection(self, conn: sqlite3.Connection, namespace: str) -> GraphProjection:
-        state = self._state.setdefault(namespace, NamespaceState())
+        state = self._state.of(namespace)
         if state.projection is None:
             with self._snapshot(conn):
                 state.projection = load_projection(conn, namespace)
@@ -434,7 +444,7 @@ class SQLiteStore(LifecycleRows):
     def fact_table(self, namespace: str) -> FactTable:
         """Every fact of the namespace as columns: the same object until a write changes it."""
         with self._reading() as conn:
-            state = self._state.setdefault(namespace, NamespaceState())
+            state = self._state.of(namespace)
             if state.facts is None:
                 with self._snapshot(conn):
                     state.facts = load_fact_table(conn, namespace)
