@@ -34,8 +34,8 @@ class NamespaceState:
     vectors: dict[NodeKind, VectorIndex] = field(default_factory=dict)
     #: every fact as columns (read by as-of views and change checks), dropped on any write
     facts: FactTable | None = None
-    #: BM25 over passage and episode texts, appended on write
-    texts: dict[NodeKind, TextIndex] = field(default_factory=dict)
+    #: BM25 over passage and episode texts, appended on write (None: searched by FTS5's match)
+    texts: dict[NodeKind, TextIndex | None] = field(default_factory=dict)
     #: episodes already parsed from their JSON (an episode's search reads ~600 of them)
     episodes: dict[str, Episode] = field(default_factory=dict)
 
@@ -50,6 +50,12 @@ class NamespaceStates:
 
     def __len__(self) -> int:
         return len(self._by_ns)
+
+    def __getitem__(self, namespace: str) -> NamespaceState:
+        return self._by_ns[namespace]
+
+    def __contains__(self, namespace: object) -> bool:
+        return namespace in self._by_ns
 
     def get(self, namespace: str) -> NamespaceState | None:
         """The namespace's state if held (a write feeds it; it does not count as a use)."""
@@ -87,7 +93,7 @@ def apply_delta(state: NamespaceState, delta: WriteDelta, *, model_changed: bool
     for kind, text_index in list(state.texts.items()):
         if kind in delta.stale_texts:
             del state.texts[kind]
-        else:
+        elif text_index is not None:
             text_index.add(delta.new_texts.get(kind, ()))
     for kind, index in list(state.vectors.items()):
         if (

@@ -216,3 +216,21 @@ def test_memory_holds_the_namespaces_used_last(tmp_path: object) -> None:
         assert narrow._state.get("d") is not None and narrow._state.get("a") is None
     with pytest.raises(ConfigError):
         SQLiteStore(":memory:", memory_namespaces=0)
+
+
+def test_a_namespace_too_large_to_hold_is_searched_by_fts5(tmp_path: object) -> None:
+    path = f"{tmp_path}/large.db"
+    with SQLiteStore(path) as held, SQLiteStore(path, text_index_limit=3) as matched:
+        held.write(WriteBatch("a", episodes=[_episode("a", i, t) for i, t in enumerate(TEXTS)]))
+        held.write(WriteBatch("b", episodes=[_episode("b", 0, "one violin")]))
+        for question in [*QUESTIONS, "Vienna concert violin"]:
+            mine = matched.text_search("a", question, 10, kind="episode")
+            theirs = held.text_search("a", question, 10, kind="episode")
+            assert [i for i, _ in mine] == [i for i, _ in theirs]
+            assert [s for _, s in mine] == pytest.approx([s for _, s in theirs], rel=1e-9)
+        state = matched._state.get("a")
+        assert state is not None and state.texts["episode"] is None  # 7 texts > 3: not held
+        assert matched.text_search("b", "violin", 5, kind="episode")[0][0] == "ep:b:0"
+        matched.write(WriteBatch("a", episodes=[_episode("a", 99, "a harpsichord recital")]))
+        assert matched.text_search("a", "harpsichord", 5, kind="episode")[0][0] == "ep:a:99"
+        matched.warm("a")  # warming a namespace it does not hold is no error
