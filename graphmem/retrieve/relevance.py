@@ -212,17 +212,26 @@ def confidence(f: Features) -> float:
 
 
 def similarities(
-    store: Store, embedder: Embedder, question: Vector, nodes: Sequence[AnyNode]
+    store: Store,
+    embedder: Embedder,
+    question: Vector,
+    nodes: Sequence[AnyNode],
+    known: Mapping[str, float] | None = None,
 ) -> list[float]:
-    """The cosine of each node's embedding (the store's, else embedded here) to ``question``."""
-    keys = {embed_key(n): embed_text(n) for n in nodes}
+    """The cosine of each node's embedding (the store's, else embedded here) to ``question``;
+    ``known``: cosines a retrieval already computed, by node id (not read again)."""
+    known = known or {}
+    keys = {embed_key(n): embed_text(n) for n in nodes if n.id not in known}
     found = dict(store.cached_vectors(embedder.name, list(keys))) if keys else {}
     missing = [k for k in keys if k not in found]
     if missing:
         fresh = embedder.embed([keys[k] for k in missing], kind="passage")
         found.update(zip(missing, fresh, strict=True))
     q = np.asarray(question, dtype=np.float32).reshape(-1)
-    return [float(np.dot(np.asarray(found[embed_key(n)]).reshape(-1), q)) for n in nodes]
+    return [
+        known[n.id] if n.id in known else float(np.dot(np.asarray(found[embed_key(n)]).ravel(), q))
+        for n in nodes
+    ]
 
 
 def _text(hit: Hit) -> str:
@@ -233,10 +242,14 @@ def _text(hit: Hit) -> str:
 
 
 def score_result(
-    result: SearchResult, question: Vector, store: Store, embedder: Embedder
+    result: SearchResult,
+    question: Vector,
+    store: Store,
+    embedder: Embedder,
+    known: Mapping[str, float] | None = None,
 ) -> Features:
     """Set every hit's ``relevance`` and the result's ``confidence`` and ``answerable``; returns
-    the features the confidence came from."""
+    the features the confidence came from (``known``: as :func:`similarities`)."""
     kinds: list[list[tuple[AnyNode, HasRelevance]]] = [
         [(h.passage, h) for h in result.passages],
         [(h.episode, h) for h in result.episodes],
@@ -245,7 +258,7 @@ def score_result(
         [(h.hyperedge, h) for h in result.hyperedges],
     ]
     flat = [pair for kind in kinds for pair in kind]
-    sims = iter(similarities(store, embedder, question, [n for n, _ in flat]))
+    sims = iter(similarities(store, embedder, question, [n for n, _ in flat], known))
     sim_of: dict[int, float] = {}
     for kind in kinds:
         own = [next(sims) for _ in kind]

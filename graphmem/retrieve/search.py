@@ -223,7 +223,7 @@ class Searcher:
         found = self._retrieve(request)
         t2 = time.perf_counter()
         result = _format(found)
-        score_result(result, vector, self.store, self.embedder)
+        score_result(result, vector, self.store, self.embedder, _cosines(found))
         t3 = time.perf_counter()
         result.timings_ms = {
             "embed": (t1 - t0) * 1e3,
@@ -281,6 +281,16 @@ def _walked_units(passages: Retrieval, episodes: EpisodeRetrieval | None) -> dic
             if is_kind(nid, HYPEREDGE):
                 scores[nid] = scores.get(nid, 0.0) + s
     return scores
+
+
+def _cosines(found: Retrieved) -> dict[str, float]:
+    """The question's cosines the retrievers already computed (dense candidates, and the facts
+    the episode search matched), so scoring the hits does not read their vectors again."""
+    known = dict(found.passages.dense)
+    if found.episodes is not None:
+        known.update(found.episodes.dense)
+        known.update(found.episodes.facts)
+    return known
 
 
 def _format(found: Retrieved) -> SearchResult:

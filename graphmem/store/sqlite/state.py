@@ -7,6 +7,7 @@ rebuild it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,8 @@ from graphmem.store.textindex import TextIndex
 
 #: parsed episodes kept per namespace; past it the cache starts again empty
 EPISODE_CACHE = 50_000
+#: namespaces whose structures a store keeps in memory at once, by default
+MEMORY_NAMESPACES = 64
 
 
 @dataclass
@@ -31,10 +34,48 @@ class NamespaceState:
     vectors: dict[NodeKind, VectorIndex] = field(default_factory=dict)
     #: every fact as columns (read by as-of views and change checks), dropped on any write
     facts: FactTable | None = None
-    #: BM25 over passage and episode texts, appended on write
-    texts: dict[NodeKind, TextIndex] = field(default_factory=dict)
+    #: BM25 over passage and episode texts, appended on write (None: searched by FTS5's match)
+    texts: dict[NodeKind, TextIndex | None] = field(default_factory=dict)
     #: episodes already parsed from their JSON (an episode's search reads ~600 of them)
     episodes: dict[str, Episode] = field(default_factory=dict)
+
+
+class NamespaceStates:
+    """The states of the ``limit`` namespaces used last; an older one is dropped (its next read
+    builds it again from the file), so a store serving many users holds a bounded set."""
+
+    def __init__(self, limit: int = MEMORY_NAMESPACES) -> None:
+        self.limit = limit
+        self._by_ns: OrderedDict[str, NamespaceState] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._by_ns)
+
+    def __getitem__(self, namespace: str) -> NamespaceState:
+        return self._by_ns[namespace]
+
+    def __contains__(self, namespace: object) -> bool:
+        return namespace in self._by_ns
+
+    def get(self, namespace: str) -> NamespaceState | None:
+        """The namespace's state if held (a write feeds it; it does not count as a use)."""
+        return self._by_ns.get(namespace)
+
+    def of(self, namespace: str) -> NamespaceState:
+        """The namespace's state, made if needed, now the most recently used."""
+        state = self._by_ns.get(namespace)
+        if state is None:
+            state = self._by_ns[namespace] = NamespaceState()
+        self._by_ns.move_to_end(namespace)
+        while len(self._by_ns) > self.limit:
+            self._by_ns.popitem(last=False)
+        return state
+
+    def pop(self, namespace: str) -> None:
+        self._by_ns.pop(namespace, None)
+
+    def clear(self) -> None:
+        self._by_ns.clear()
 
 
 def apply_delta(state: NamespaceState, delta: WriteDelta, *, model_changed: bool) -> None:
@@ -52,7 +93,7 @@ def apply_delta(state: NamespaceState, delta: WriteDelta, *, model_changed: bool
     for kind, text_index in list(state.texts.items()):
         if kind in delta.stale_texts:
             del state.texts[kind]
-        else:
+        elif text_index is not None:
             text_index.add(delta.new_texts.get(kind, ()))
     for kind, index in list(state.vectors.items()):
         if (

@@ -67,21 +67,24 @@ from graphmem.store.graph import CSRGraph, GraphProjection
 from graphmem.store.lexical import TextKind, check_text_query, query_terms, text_table
 from graphmem.store.sqlite import delete as _delete
 from graphmem.store.sqlite import reads as _reads
-from graphmem.store.sqlite.fts import FileStats
+from graphmem.store.sqlite.fts import TEXT_INDEX_LIMIT, TextSearch
 from graphmem.store.sqlite.lifecycle import LifecycleRows
 from graphmem.store.sqlite.load import (
     load_fact_table,
     load_index,
     load_projection,
-    load_text_index,
     load_vectors,
     namespace_model,
 )
 from graphmem.store.sqlite.schema import NODE_TABLES
-from graphmem.store.sqlite.state import EPISODE_CACHE, NamespaceState, apply_delta
+from graphmem.store.sqlite.state import (
+    EPISODE_CACHE,
+    MEMORY_NAMESPACES,
+    NamespaceStates,
+    apply_delta,
+)
 from graphmem.store.sqlite.vectors import EXACT_LIMIT, VectorIndex
 from graphmem.store.sqlite.write import WriteDelta, apply_batch, select_in, write_result
-from graphmem.store.textindex import TextIndex
 from graphmem.store.threads import single_blas_thread
 
 M = TypeVar("M", bound=BaseModel)
@@ -92,6 +95,9 @@ class SQLiteStore(LifecycleRows):
 
     ``busy_timeout``: seconds a write waits for another process's transaction.
     ``exact_limit``: rows of one (namespace, kind) above which vector search uses HNSW.
+    ``memory_namespaces``: namespaces whose search structures stay in memory at once (the least
+    recently used one beyond it is dropped and rebuilt from the file when next searched).
+    ``text_index_limit``: texts of a kind above which a namespace's BM25 runs in FTS5, not memory.
 
     >>> with SQLiteStore(":memory:") as store:
     ...     store.namespaces()
@@ -107,14 +113,17 @@ class SQLiteStore(LifecycleRows):
         *,
         busy_timeout: float = 30.0,
         exact_limit: int = EXACT_LIMIT,
+        memory_namespaces: int = MEMORY_NAMESPACES,
+        text_index_limit: int = TEXT_INDEX_LIMIT,
         url: str | None = None,
         create: bool = True,
     ) -> None:
         self.exact_limit = exact_limit
-        self._state: dict[str, NamespaceState] = {}
+        if memory_namespaces < 1:
+            raise ConfigError(f"memory_namespaces must be at least 1, got {memory_namespaces}")
+        self._state = NamespaceStates(memory_namespaces)
         self._models: dict[str, tuple[str | None, int | None]] = {}
-        #: FTS5's file-wide word statistics per text table, until the file changes
-        self._file_stats: dict[str, FileStats] = {}
+        self._text = TextSearch(text_index_limit)
         super().__init__(path, busy_timeout=busy_timeout, url=url, create=create)
 
     def __enter__(self) -> SQLiteStore:
@@ -134,7 +143,7 @@ class SQLiteStore(LifecycleRows):
     def _drop_memory(self) -> None:
         self._state.clear()
         self._models.clear()
-        self._file_stats.clear()
+        self._text.forget()
 
     # -- writes -------------------------------------------------------------------------------
     def write(self, batch: WriteBatch) -> WriteResult:
@@ -168,7 +177,7 @@ class SQLiteStore(LifecycleRows):
     def _apply(self, delta: WriteDelta) -> None:
         """Feed a committed batch to what this process holds in memory (lock held)."""
         ns = delta.namespace
-        self._file_stats.clear()
+        self._text.forget()
         cached = self._models.get(ns)
         model_changed = cached is not None and cached[0] != delta.model
         if model_changed:
@@ -212,8 +221,8 @@ class SQLiteStore(LifecycleRows):
 
     def _forget(self, namespace: str) -> None:
         with self._lock:
-            self._file_stats.clear()
-            self._state.pop(namespace, None)
+            self._text.forget()
+            self._state.pop(namespace)
             self._models.pop(namespace, None)
 
     # -- caches -------------------------------------------------------------------------------
@@ -267,7 +276,7 @@ class SQLiteStore(LifecycleRows):
         """The episodes themselves, parsed once and kept until a write replaces them: read
         only (a search reads ~600 a question)."""
         with self._reading() as conn:
-            cache = self._state.setdefault(namespace, NamespaceState()).episodes
+            cache = self._state.of(namespace).episodes
             missing = [i for i in dict.fromkeys(ids) if i not in cache]
             if len(cache) + len(missing) > EPISODE_CACHE:
                 cache.clear()
@@ -344,7 +353,7 @@ class SQLiteStore(LifecycleRows):
     def _index(
         self, conn: sqlite3.Connection, namespace: str, kind: NodeKind
     ) -> VectorIndex | None:
-        state = self._state.setdefault(namespace, NamespaceState())
+        state = self._state.of(namespace)
         index = state.vectors.get(kind)
         if index is None:
             with self._snapshot(conn):
@@ -380,29 +389,19 @@ class SQLiteStore(LifecycleRows):
         self, namespace: str, query: str, k: int, kind: TextKind = "passage"
     ) -> list[tuple[str, float]]:
         """The ``k`` passages (or episodes) of ``namespace`` best matching ``query`` by BM25: (id,
-        score), best first: the namespace's own postings (:mod:`graphmem.store.textindex`), the
-        file's word statistics (:mod:`graphmem.store.sqlite.fts`), so FTS5's ``bm25()`` scores."""
+        score), best first, as FTS5's ``bm25()`` scores them (:mod:`graphmem.store.sqlite.fts`)."""
         check_text_query(query, k)
-        table = text_table(kind)
+        text_table(kind)  # refuses another kind
         terms = query_terms(query)
         if not terms or k == 0:
             return []
         with self._reading() as conn:
-            stats = self._file_stats.get(table)
-            if stats is None:
-                stats = self._file_stats[table] = FileStats(conn, table)
-            return self._text_index(conn, namespace, kind).search(terms, k, stats)
-
-    def _text_index(self, conn: sqlite3.Connection, namespace: str, kind: TextKind) -> TextIndex:
-        state = self._state.setdefault(namespace, NamespaceState())
-        index = state.texts.get(kind)
-        if index is None:
-            index = state.texts[kind] = load_text_index(conn, namespace, kind)
-        return index
+            texts = self._state.of(namespace).texts
+            return self._text.search(conn, texts, namespace, kind, terms, k)
 
     # -- graph --------------------------------------------------------------------------------
     def _projection(self, conn: sqlite3.Connection, namespace: str) -> GraphProjection:
-        state = self._state.setdefault(namespace, NamespaceState())
+        state = self._state.of(namespace)
         if state.projection is None:
             with self._snapshot(conn):
                 state.projection = load_projection(conn, namespace)
@@ -421,11 +420,11 @@ class SQLiteStore(LifecycleRows):
             view = self._projection(conn, namespace).view()
             for kind in ("passage", "episode", "fact"):
                 self._index(conn, namespace, kind)
-            for text_kind in ("passage", "episode"):
-                self._text_index(conn, namespace, text_kind)
-            episodes = self._text_index(conn, namespace, "episode").ids
-        if len(episodes) <= EPISODE_CACHE:
-            self.lend_episodes(namespace, episodes)
+            texts = self._state.of(namespace).texts
+            self._text.index(conn, texts, namespace, "passage")
+            episodes = self._text.index(conn, texts, namespace, "episode")
+        if episodes is not None and len(episodes) <= EPISODE_CACHE:
+            self.lend_episodes(namespace, episodes.ids)
         view.transition()
         self.fact_table(namespace)
         with single_blas_thread():  # finds the BLAS libraries once (~60 ms), not in a query
@@ -434,7 +433,7 @@ class SQLiteStore(LifecycleRows):
     def fact_table(self, namespace: str) -> FactTable:
         """Every fact of the namespace as columns: the same object until a write changes it."""
         with self._reading() as conn:
-            state = self._state.setdefault(namespace, NamespaceState())
+            state = self._state.of(namespace)
             if state.facts is None:
                 with self._snapshot(conn):
                     state.facts = load_fact_table(conn, namespace)

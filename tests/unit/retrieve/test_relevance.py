@@ -318,3 +318,25 @@ def test_the_client_selects_and_parses_relevance_and_confidence() -> None:
     }
     found = parse(SearchResult, data)
     assert (found.confidence, found.answerable, found.episodes[0].relevance) == (0.25, False, 0.4)
+
+
+def test_known_cosines_are_not_read_again() -> None:
+    """Cosines a retrieval computed stand for the stored vectors: the same relevance, and
+    neither the store nor the embedder is asked for those hits."""
+    plain = _result()
+    features, _ = _score(plain)
+    emb = WordEmbedder()
+    q = emb.embed([plain.question], kind="query")[0]
+    nodes: list[Any] = [h.episode for h in plain.episodes] + [h.fact for h in plain.facts]
+    texts = [n.text for n in nodes]
+    known = {n.id: float(np.dot(v, q)) for n, v in zip(nodes, emb.embed(texts), strict=True)}
+    emb.calls.clear()
+    again = _result()
+    rel.score_result(again, q, cast(Store, VectorCache({})), cast(Embedder, emb), known)
+    # only the passages and the entity, which ``known`` lacks, were embedded
+    assert len(emb.calls) == 1 and len(emb.calls[0]) == len(again.passages) + len(again.entities)
+    for name in ("passages", "episodes", "facts", "entities"):
+        got = [h.relevance for h in getattr(again, name)]
+        assert got == pytest.approx([h.relevance for h in getattr(plain, name)], abs=1e-6)
+    assert again.confidence == pytest.approx(plain.confidence, abs=1e-6)
+    assert features is not None

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from graphmem.errors import ConfigError
 from graphmem.models import Episode, Passage
 from graphmem.store.base import WriteBatch
 from graphmem.store.lexical import fts5_query, query_terms
@@ -199,3 +200,37 @@ def test_lent_episodes_are_the_kept_ones_and_hits_copy_them() -> None:
         hits[0].episode.text = "changed by a caller"
         kept = store.lend_episodes("a", ["ep:a:1"])["ep:a:1"]
         assert kept.text == "turn 1" and "mine" not in kept.metadata
+
+
+def test_memory_holds_the_namespaces_used_last(tmp_path: object) -> None:
+    path = f"{tmp_path}/many.db"
+    with SQLiteStore(path) as wide, SQLiteStore(path, memory_namespaces=2) as narrow:
+        for ns in "abcd":
+            wide.write(WriteBatch(ns, episodes=[_episode(ns, i, t) for i, t in enumerate(TEXTS)]))
+        for _ in range(2):  # the second round rebuilds what the first dropped
+            for ns in "abcd":
+                assert narrow.text_search(ns, "violin concert", 5, kind="episode") == (
+                    wide.text_search(ns, "violin concert", 5, kind="episode")
+                )
+                assert len(narrow._state) <= 2
+        assert narrow._state.get("d") is not None and narrow._state.get("a") is None
+    with pytest.raises(ConfigError):
+        SQLiteStore(":memory:", memory_namespaces=0)
+
+
+def test_a_namespace_too_large_to_hold_is_searched_by_fts5(tmp_path: object) -> None:
+    path = f"{tmp_path}/large.db"
+    with SQLiteStore(path) as held, SQLiteStore(path, text_index_limit=3) as matched:
+        held.write(WriteBatch("a", episodes=[_episode("a", i, t) for i, t in enumerate(TEXTS)]))
+        held.write(WriteBatch("b", episodes=[_episode("b", 0, "one violin")]))
+        for question in [*QUESTIONS, "Vienna concert violin"]:
+            mine = matched.text_search("a", question, 10, kind="episode")
+            theirs = held.text_search("a", question, 10, kind="episode")
+            assert [i for i, _ in mine] == [i for i, _ in theirs]
+            assert [s for _, s in mine] == pytest.approx([s for _, s in theirs], rel=1e-9)
+        state = matched._state.get("a")
+        assert state is not None and state.texts["episode"] is None  # 7 texts > 3: not held
+        assert matched.text_search("b", "violin", 5, kind="episode")[0][0] == "ep:b:0"
+        matched.write(WriteBatch("a", episodes=[_episode("a", 99, "a harpsichord recital")]))
+        assert matched.text_search("a", "harpsichord", 5, kind="episode")[0][0] == "ep:a:99"
+        matched.warm("a")  # warming a namespace it does not hold is no error
