@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 import pytest
 
-from graphmem.ids import entity_id, fact_id, normalize_name
-from graphmem.models import Edge, Entity, Episode, Fact
+from graphmem.models import Edge, Episode
 from graphmem.retrieve.arigraph import arigraph_scores
 from graphmem.store.base import HasFactTable, WriteBatch
 from graphmem.store.sqlite import SQLiteStore
+
+from support.contract import ent, fact
 
 NS = "ari"
 
@@ -33,28 +34,11 @@ class _EdgesOnly:
 def store() -> SQLiteStore:
     s = SQLiteStore(":memory:")
     batch = WriteBatch(NS)
-    names = ["Ada", "Tea", "Paris", "Bob"]
-    for n in names:
-        batch.entities.append(
-            Entity(id=entity_id(NS, n), name=n, normalized=normalize_name(n), namespace=NS)
-        )
-    facts = []
-    for subj, pred, obj in [
-        ("Ada", "likes", "Tea"),
-        ("Ada", "lives in", "Paris"),
-        ("Bob", "likes", "Tea"),
-        ("Bob", "visited", "Paris"),
-    ]:
-        f = Fact(
-            id=fact_id(NS, subj, pred, obj),
-            subject=entity_id(NS, subj),
-            predicate=pred,
-            object=entity_id(NS, obj),
-            text=f"{subj} {pred} {obj}",
-            namespace=NS,
-        )
-        facts.append(f)
-        batch.facts.append(f)
+    batch.entities.extend(ent(NS, n) for n in ["Ada", "Tea", "Paris", "Bob"])
+    triples = [("Ada", "likes", "Tea"), ("Ada", "lives in", "Paris")]
+    triples += [("Bob", "likes", "Tea"), ("Bob", "visited", "Paris")]
+    facts = [fact(NS, *t) for t in triples]
+    batch.facts.extend(facts)
     # ep:0 evidences facts 0 and 1, ep:1 fact 2 only, ep:2 all four, ep:3 none
     evidence = {0: [0, 1], 1: [2], 2: [0, 1, 2, 3], 3: []}
     for e, fs in evidence.items():
