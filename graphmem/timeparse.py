@@ -124,6 +124,9 @@ def parse_iso(value: str | None, name: str = "time") -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+_FIXED_ZONES = (TzInfo, timezone)
+
+
 def standard_utc(value: datetime) -> datetime:
     """``value`` with the standard library's ``UTC`` when its offset is a fixed 0. pydantic reads
     "Z" as its own ``TzInfo``, and comparing times of two ``tzinfo`` objects asks each for its
@@ -133,8 +136,9 @@ def standard_utc(value: datetime) -> datetime:
     True
     """
     tz = value.tzinfo
-    fixed = tz is not UTC and isinstance(tz, TzInfo | timezone)
-    return value.replace(tzinfo=UTC) if fixed and value.utcoffset() == timedelta(0) else value
+    if tz is None or tz is UTC or not isinstance(tz, _FIXED_ZONES) or tz.utcoffset(value):
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def warm() -> None:
