@@ -14,13 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from graphmem.timeparse import standard_utc
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+Time = Annotated[datetime, AfterValidator(standard_utc)]  # a stored time: offset 0 is UTC
+RELEVANCE = Field(0.0, description="how relevant, in [0, 1], one scale for every kind")
 
 
 class _Node(BaseModel):
@@ -36,7 +42,7 @@ class Passage(_Node):
     text: str
     source: str | None = None
     title: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: Time = Field(default_factory=utcnow)
     metadata: dict[str, Any] = Field(default_factory=dict)
     #: "ok" once extracted and stored; "failed" when extraction failed (kept, retried later)
     status: Literal["ok", "failed"] = "ok"
@@ -67,10 +73,10 @@ class Fact(_Node):
     object: str
     text: str
     confidence: float = 1.0
-    valid_at: datetime | None = None
-    invalid_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    expired_at: datetime | None = None
+    valid_at: Time | None = None
+    invalid_at: Time | None = None
+    created_at: Time = Field(default_factory=utcnow)
+    expired_at: Time | None = None
     superseded_by: str | None = None
     slot: str | None = None
 
@@ -79,7 +85,7 @@ class Event(_Node):
     """Something that happened, with its participants (entity ids) and time."""
 
     description: str
-    time: datetime | None = None
+    time: Time | None = None
     time_text: str | None = None
     participants: list[str] = Field(default_factory=list)
 
@@ -96,7 +102,7 @@ class Episode(_Node):
     """One observation or conversation turn at a point in time (AriGraph)."""
 
     text: str
-    time: datetime
+    time: Time
     speaker: str | None = None
     session: str | None = None
     source: str | None = None
@@ -222,9 +228,6 @@ class RestoreReport(BaseModel):
     ids: list[str] = Field(default_factory=list)
 
 
-# ---------------------------------------------------------------- results
-
-
 class Neighbor(BaseModel):
     """A node next to another one, through one stored edge (or fact)."""
 
@@ -256,8 +259,7 @@ class Link:
 class FactHit(BaseModel):
     fact: Fact
     score: float
-    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
-    relevance: float = 0.0
+    relevance: float = RELEVANCE
     subject_name: str
     object_name: str
 
@@ -265,8 +267,7 @@ class FactHit(BaseModel):
 class EntityHit(BaseModel):
     entity: Entity
     score: float
-    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
-    relevance: float = 0.0
+    relevance: float = RELEVANCE
 
 
 class PassageHit(BaseModel):
@@ -275,8 +276,7 @@ class PassageHit(BaseModel):
     passage: Passage
     score: float
     dense_score: float | None = None
-    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
-    relevance: float = 0.0
+    relevance: float = RELEVANCE
     facts: list[FactHit] = Field(default_factory=list)
     #: entity names on the way from a seed to this passage
     path: list[str] = Field(default_factory=list)
@@ -285,15 +285,13 @@ class PassageHit(BaseModel):
 class HyperedgeHit(BaseModel):
     hyperedge: Hyperedge
     score: float
-    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
-    relevance: float = 0.0
+    relevance: float = RELEVANCE
 
 
 class EpisodeHit(BaseModel):
     episode: Episode
     score: float
-    #: how relevant, in [0, 1], on one scale for every kind (see graphmem.retrieve.relevance)
-    relevance: float = 0.0
+    relevance: float = RELEVANCE
     facts: list[FactHit] = Field(default_factory=list)
     #: the episodes around it in its session, in time order (when asked for)
     context: list[Episode] = Field(default_factory=list)

@@ -27,8 +27,10 @@ from __future__ import annotations
 import calendar
 import functools
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
+
+from pydantic_core import TzInfo
 
 from graphmem.errors import InputError
 
@@ -120,6 +122,23 @@ def parse_iso(value: str | None, name: str = "time") -> datetime | None:
             field=name,
         ) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+_FIXED_ZONES = (TzInfo, timezone)
+
+
+def standard_utc(value: datetime) -> datetime:
+    """``value`` with the standard library's ``UTC`` when its offset is a fixed 0. pydantic reads
+    "Z" as its own ``TzInfo``, and comparing times of two ``tzinfo`` objects asks each for its
+    offset (~20x slower; a search compares hundreds). The stored models' times pass through here.
+
+    >>> standard_utc(parse_iso("2024-03-01T10:00+00:00")).tzinfo is UTC
+    True
+    """
+    tz = value.tzinfo
+    if tz is None or tz is UTC or not isinstance(tz, _FIXED_ZONES) or tz.utcoffset(value):
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def warm() -> None:

@@ -91,6 +91,7 @@ class Components:
     arigraph: np.ndarray
     neighbors: np.ndarray
     timed: np.ndarray
+    #: days before the query's time (zeros unless ``recency_weight`` reads them)
     age_days: np.ndarray
 
 
@@ -103,6 +104,8 @@ class EpisodeRetrieval(Retrieval):
     #: hit -> ids of its neighbours in its session (``settings.context`` steps each way)
     context: dict[str, list[str]] = field(default_factory=dict)
     rows: dict[str, Episode] = field(default_factory=dict)
+    #: the relevant facts' rows, as read for the ranking (the result's facts are made from them)
+    fact_rows: dict[str, Fact] = field(default_factory=dict)
     components: Components | None = None
 
 
@@ -135,17 +138,22 @@ def names_speaker(question: str, episodes: Iterable[Episode]) -> bool:
     )
 
 
-def _keep(ep: Episode, as_of: datetime | None, between: tuple[datetime | None, ...] | None) -> bool:
-    t = utc(ep.time)
-    if as_of is not None and t > utc(as_of):
-        return False
-    if between is not None:
-        start, end = between
-        if start is not None and t < utc(start):
-            return False
-        if end is not None and t > utc(end):
-            return False
-    return True
+def _visible(
+    rows: dict[str, Episode], as_of: datetime | None, between: tuple[datetime | None, ...] | None
+) -> dict[str, Episode]:
+    """The episodes of ``rows`` at or before ``as_of`` and inside ``between``."""
+    if as_of is None and between is None:
+        return rows
+    start, end = between if between is not None else (None, None)
+    ends = [utc(t) for t in (as_of, end) if t is not None]
+    hi = min(ends) if ends else None
+    lo = utc(start) if start is not None else None
+    out = {}
+    for i, ep in rows.items():
+        t = utc(ep.time)
+        if (hi is None or t <= hi) and (lo is None or t >= lo):
+            out[i] = ep
+    return out
 
 
 def _fact_ok(f: Fact, as_of: datetime | None, between: tuple[datetime | None, ...] | None) -> bool:
@@ -180,8 +188,7 @@ def retrieve_episodes(
     lex = _lexical(store, namespace, question, max(k, cfg.lexical_candidates), cfg)
     dense = dict(hits)
     rows = _episodes(store, namespace, list(dict.fromkeys([e for e, _ in hits + lex])))
-    if as_of is not None or between is not None:
-        rows = {i: ep for i, ep in rows.items() if _keep(ep, as_of, between)}
+    rows = _visible(rows, as_of, between)
     dense_ids = [i for i, _ in hits if i in rows]
     lex_ids = [i for i, _ in lex if i in rows]
     bests = dense_ids[:1] + lex_ids[:1]  # kept near the top
@@ -218,7 +225,7 @@ def retrieve_episodes(
     )[:n_cand]
     if walked:
         more = _episodes(store, namespace, [n for n, _ in walked])
-        rows.update({i: ep for i, ep in more.items() if _keep(ep, as_of, between)})
+        rows.update(_visible(more, as_of, between))
     ids = first + [n for n, _ in walked if n in rows]
     if not ids:
         return EpisodeRetrieval([], dense, fact_hits, {}, node_scores, mode="episodic")
@@ -239,8 +246,7 @@ def retrieve_episodes(
             if nb.size:
                 nbr[j] = max(float(at[nb].max()), 0.0)
     timed = np.array([1.0 if rows[i].metadata.get("times") else 0.0 for i in ids])
-    ref = utc(as_of or now or max(utc(ep.time) for ep in rows.values()))
-    age = np.array([max(0.0, (ref - utc(rows[i].time)).total_seconds() / 86400) for i in ids])
+    age = _ages(ids, rows, as_of or now) if cfg.recency_weight else np.zeros(len(ids))
     comp = Components(ids, d, p, ari, nbr, timed, age)
     leads: list[str] = []
     windows = named_windows(question, as_of or now)
@@ -264,8 +270,16 @@ def retrieve_episodes(
         evidence={i: evidence.get(i, []) for i, _ in ranked},
         context=context,
         rows=rows,
+        fact_rows=fact_rows,
         components=comp,
     )
+
+
+def _ages(ids: Sequence[str], rows: dict[str, Episode], when: datetime | None) -> np.ndarray:
+    """Each episode's age in days at ``when`` (else at the newest of ``rows``)."""
+    ref = utc(when or max(utc(ep.time) for ep in rows.values())).timestamp()
+    stamps = np.array([utc(rows[i].time).timestamp() for i in ids])
+    return np.asarray(np.maximum(0.0, (ref - stamps) / 86400), dtype=np.float64)
 
 
 def _episodes(store: Store, namespace: str, ids: list[str]) -> dict[str, Episode]:

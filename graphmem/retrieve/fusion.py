@@ -35,6 +35,7 @@ fusion has three parts, each with a reason that does not depend on one dataset:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 #: reciprocal rank fusion's constant (Cormack et al. 2009): ranks far down still count a little
 RRF_K = 60
@@ -50,8 +51,8 @@ def rrf(
             continue
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k0 + rank)
-    order = {item: i for i, item in enumerate(scores)}
-    return sorted(scores.items(), key=lambda t: (-t[1], order[t[0]]))
+    # sorted() is stable, also in reverse: ties keep the order they were first seen in
+    return sorted(scores.items(), key=itemgetter(1), reverse=True)
 
 
 def first_stage(

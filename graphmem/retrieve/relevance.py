@@ -51,6 +51,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -131,14 +132,22 @@ def non_increasing(values: Iterable[float]) -> list[float]:
 
 def content_words(text: str) -> list[str]:
     """The words of ``text`` a match should find: folded, no stop words, a plural "s" dropped."""
-    out: list[str] = []
+    return list(_content_words(text))
+
+
+#: texts whose content words are kept: a search reads those of its ~50 top turns, several times
+#: (confidence, restatements), and the next question of the history reads many of them again
+CONTENT_WORDS_CACHE = 8192
+
+
+@lru_cache(maxsize=CONTENT_WORDS_CACHE)
+def _content_words(text: str) -> tuple[str, ...]:
+    out: dict[str, None] = {}
     for w in _WORD.findall(text.casefold()):
         if w in _STOP or len(w) < 2:
             continue
-        stem = w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-        if stem not in out:
-            out.append(stem)
-    return out
+        out[w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w] = None
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -173,7 +182,7 @@ def features(
         return Features(0.0, 0.0, 0.0, 0.0)
     sims, texts = list(sims)[:TOP_HITS], list(texts)[:TOP_HITS]
     words = content_words(question)
-    found = [set(content_words(t)) for t in texts]  # each text's words, read once
+    found = [set(_content_words(t)) for t in texts]  # each text's words, read once
     seen = set().union(*found)
     coverage = sum(w in seen for w in words) / len(words) if words else 0.0
     top = max(sims)

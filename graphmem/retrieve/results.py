@@ -192,9 +192,18 @@ def format_result(store: Store, namespace: str, question: str, found: Retrieval)
     )
 
 
-def fact_hits(store: Store, namespace: str, facts: Sequence[tuple[str, float]]) -> list[FactHit]:
-    """Facts (id, score) as :class:`FactHit` models with their entities' names."""
-    rows = store.get_facts(namespace, [f for f, _ in facts])
+def fact_hits(
+    store: Store,
+    namespace: str,
+    facts: Sequence[tuple[str, float]],
+    read: Mapping[str, Fact] | None = None,
+) -> list[FactHit]:
+    """Facts (id, score) as :class:`FactHit` models with their entities' names (``read``: rows
+    the caller has already read; the others are read here)."""
+    rows = dict(read or {})
+    missing = [f for f, _ in facts if f not in rows]
+    if missing:
+        rows.update(store.get_facts(namespace, missing))
     ents = store.get_entities(
         namespace, sorted({e for f in rows.values() for e in (f.subject, f.object)})
     )
@@ -215,10 +224,17 @@ def fact_hits(store: Store, namespace: str, facts: Sequence[tuple[str, float]]) 
 
 
 def episode_hits(
-    store: Store, namespace: str, found: EpisodeRetrieval, context: bool
+    store: Store,
+    namespace: str,
+    found: EpisodeRetrieval,
+    context: bool,
+    evidence: Sequence[FactHit] | None = None,
 ) -> list[EpisodeHit]:
-    """The ranked episodes as :class:`EpisodeHit` models (with context episodes, if asked)."""
-    facts = {h.fact.id: h for h in fact_hits(store, namespace, found.facts)}
+    """The ranked episodes as :class:`EpisodeHit` models (with context episodes, if asked);
+    ``evidence``: ``found.facts`` as hits, when the caller has made them."""
+    if evidence is None:
+        evidence = fact_hits(store, namespace, found.facts, found.fact_rows)
+    facts = {h.fact.id: h for h in evidence}
     around: dict[str, Episode] = {}
     if context:
         need = sorted({c for cs in found.context.values() for c in cs} - set(found.rows))

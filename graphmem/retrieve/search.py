@@ -299,9 +299,12 @@ def _format(found: Retrieved) -> SearchResult:
     store, ns, units = r.store, r.namespace, r.units
     result = format_result(store, ns, r.question, found.passages)
     if found.episodes is not None:
-        result.episodes = episode_hits(store, ns, found.episodes, "context" in units)
+        ep = found.episodes
+        evidence = fact_hits(store, ns, ep.facts, ep.fact_rows)
+        result.episodes = episode_hits(store, ns, ep, "context" in units, evidence)
         if not found.has_passages:
-            result.facts = result.facts or fact_hits(store, ns, found.episodes.facts)
+            # copies: the top-level hits get a relevance, the episodes' evidence does not
+            result.facts = result.facts or [h.model_copy() for h in evidence]
             result.mode = "episodic"
     if found.units is not None:
         result.hyperedges = unit_hits(store, ns, found.units)

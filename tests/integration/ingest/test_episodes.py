@@ -148,6 +148,22 @@ def test_search_as_of_and_between(mem: Memory) -> None:
     assert span.episodes and all(start <= h.episode.time <= end for h in span.episodes)
 
 
+def test_the_facts_of_an_episodic_result_are_its_episodes_evidence_as_hits_of_their_own(
+    mem: Memory,
+) -> None:
+    # The facts are read once for the ranking and made into hits twice: the result's own (which
+    # get a relevance) and each episode's evidence (which do not).
+    res = mem.search("Where does Ada live?", k=5, include=["episodes", "facts"])
+    evidence = [f for h in res.episodes for f in h.facts]
+    assert res.mode == "episodic" and res.facts and evidence
+    assert {f.fact.id for f in evidence} <= {f.fact.id for f in res.facts}
+    assert not {id(f) for f in evidence} & {id(f) for f in res.facts}
+    names = {f.fact.id: (f.subject_name, f.object_name) for f in res.facts}
+    assert all(names[f.fact.id] == (f.subject_name, f.object_name) for f in evidence)
+    assert all(not n.startswith("e:") for pair in names.values() for n in pair)
+    assert all(f.relevance > 0 for f in res.facts) and all(f.relevance == 0 for f in evidence)
+
+
 @pytest.mark.parametrize(
     ("time", "field", "message"),
     [

@@ -3,6 +3,7 @@ MCP and GraphQL read times through it, so the same text means the same instant e
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +12,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from graphmem.cli.terminal import parse_between
 from graphmem.errors import ConfigError, InputError
 from graphmem.mcp.tools import parse_time
+from graphmem.models import Episode, Fact
 from graphmem.timeparse import parse_iso
 from graphmem_api.schema import DATETIME
 
@@ -48,3 +50,35 @@ def test_no_text_is_no_time() -> None:
     assert parse_iso(None) is None and parse_iso("  ") is None and parse_time("") is None
     with pytest.raises(InputError, match="expected ISO 8601 text"):
         DATETIME.parse_value(20240301)  # type: ignore[misc]  # a GraphQL number: BAD_REQUEST
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("2023-05-20T02:21:00Z", 0),
+        ("2023-05-20T02:21:00+00:00", 0),
+        ("2023-05-20T04:21:00+02:00", 2),
+    ],
+)
+def test_a_stored_time_at_offset_0_carries_the_standard_utc(text: str, offset: int) -> None:
+    # pydantic reads "Z" as its own TzInfo; a stored model's time must compare as fast as UTC's
+    ep = Episode.model_validate_json(json.dumps({"id": "ep:1", "text": "hi", "time": text}))
+    fact = Fact.model_validate_json(
+        json.dumps(
+            {
+                "id": "f:1",
+                "subject": "e:a",
+                "predicate": "p",
+                "object": "e:b",
+                "text": "",
+                "valid_at": text,
+                "created_at": text,
+            }
+        )
+    )
+    same = datetime(2023, 5, 20, 2, 21, tzinfo=UTC)
+    for when in (ep.time, fact.valid_at, fact.created_at):
+        assert when == same
+        assert (when.tzinfo is UTC) == (offset == 0)
+        assert when.utcoffset() == timedelta(hours=offset)
+    assert json.loads(ep.model_dump_json())["time"] == text.replace("+00:00", "Z")

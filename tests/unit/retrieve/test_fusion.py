@@ -19,6 +19,23 @@ def test_rrf_weights_and_ties() -> None:
     assert [p for p, _ in rrf([["x"], ["y"]], [1.0, 1.0])] == ["x", "y"]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8), max_size=4),
+    st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0]), min_size=4, max_size=4),
+)
+def test_rrf_orders_by_score_then_by_first_seen(rankings: list[list[str]], w: list[float]) -> None:
+    weights = w[: len(rankings)]
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            if weight > 0:
+                scores[item] = scores.get(item, 0.0) + weight / (60 + rank)
+    seen = list(scores)
+    expected = sorted(scores, key=lambda i: (-scores[i], seen.index(i)))
+    assert [i for i, _ in rrf(rankings, weights)] == expected
+
+
 def test_first_stage_is_dense_without_bm25() -> None:
     dense = [("a", 0.9), ("b", 0.8), ("c", 0.7)]
     assert first_stage(dense, [("c", 9.0)], 0.0) == ["a", "b", "c"]
