@@ -46,7 +46,7 @@ from graphmem.models import day as day
 from graphmem.models import fact_wording as fact_wording
 from graphmem.models import validity as validity
 from graphmem.retrieve.base import Retrieval
-from graphmem.store.base import Store
+from graphmem.store.base import Store, own_episode
 from graphmem.validity import is_current
 
 if TYPE_CHECKING:
@@ -255,7 +255,7 @@ def episode_hits(
 
 def _own(ep: Episode) -> Episode:
     """A copy for the result: the ranking may have read the store's own (lent) episode."""
-    return ep.model_copy(update={"metadata": dict(ep.metadata)})
+    return own_episode(ep)
 
 
 def unit_hits(store: Store, namespace: str, found: Retrieval) -> list[HyperedgeHit]:

@@ -453,6 +453,20 @@ class LendsEpisodes(Protocol):
     def lend_episodes(self, namespace: str, ids: Sequence[str]) -> dict[str, Episode]: ...
 
 
+def own_episode(ep: Episode) -> Episode:
+    """A copy of ``ep`` its caller may change: ``metadata`` copied all the way down (a lent
+    episode's nested lists, such as its ``times``, are the store's own)."""
+    return ep.model_copy(update={"metadata": _plain_copy(ep.metadata)})
+
+
+def _plain_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(v) for v in value]
+    return value  # JSON's other values (str, numbers, None) cannot be changed in place
+
+
 @runtime_checkable
 class Warmable(Protocol):
     """A store that builds a namespace's in-memory search structures on demand (SQLite)."""

@@ -9,8 +9,10 @@ are the index's own, or a larger corpus's (:class:`CorpusStats`: the SQLite stor
 file's, as FTS5 weighs words).
 
 Words are cut as FTS5's ``unicode61`` tokenizer cuts them (letters and digits of any script;
-case and Latin diacritics folded) and stemmed by the Porter algorithm, as its ``porter``
-tokenizer does. The score is FTS5's (k1 = 1.2, b = 0.75; a word in more than half the texts
+case folded, and one diacritic on a Latin letter; no compatibility folding, so "ﬁ" and "½" stay)
+and stemmed by the Porter algorithm, as its ``porter`` tokenizer does. One difference is left: a
+word that keeps a non-ASCII letter is stemmed by the Snowball Porter, which leaves it as it is,
+where FTS5's Porter reads its bytes ("straße" stays, FTS5 makes it "straß"). The score is FTS5's (k1 = 1.2, b = 0.75; a word in more than half the texts
 counts 1e-6): each word of the query is an OR-ed term, so two words with one stem count twice, as
 FTS5 counts two phrases. Ties go to the smaller id, as ``ORDER BY rank, id`` does.
 
@@ -25,8 +27,10 @@ from the store on the next search.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import threading
 import unicodedata
 from array import array
 from collections import Counter
@@ -43,22 +47,40 @@ B = 0.75
 MIN_IDF = 1e-6
 
 _WORD = re.compile(r"[^\W_]+")
-_STEMMER: Any = None
+_LOCAL = threading.local()
 
 
 def _stemmer() -> Any:
-    global _STEMMER
-    if _STEMMER is None:  # loaded on first use, not at import
+    # one per thread: a PyStemmer object must not be called from two threads at once (stores
+    # each hold their own lock, so two stores may stem at the same time); loaded on first use
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
         import Stemmer
 
-        _STEMMER = Stemmer.Stemmer("porter")
-    return _STEMMER
+        stemmer = _LOCAL.stemmer = Stemmer.Stemmer("porter")
+    return stemmer
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    """One character as ``unicode61`` (remove_diacritics=1) reads it: a Latin letter with one
+    diacritic loses it, a combining diacritic inside a word is dropped, then lower case, one
+    character at a time (no compatibility folding: "ﬁ", "２" and "½" stay as they are)."""
+    if "\u0300" <= c <= "\u036f":
+        return ""
+    parts = unicodedata.normalize("NFD", c)
+    if len(parts) == 2 and parts[0].isascii() and parts[0].isalpha():
+        c = parts[0]  # one mark on a Latin letter; two or more ("ệ") are kept, as FTS5 keeps them
+    for low in (c.casefold(), c.lower()):  # "ς" folds to "σ"; "ß" would fold to two letters
+        if len(low) == 1:
+            return low
+    return c
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", bare).casefold()  # NFC joins Hangul syllables again
+    if text.isascii():
+        return text.lower()
+    return "".join(map(_fold_char, text))
 
 
 def tokens(text: str) -> list[str]:
@@ -153,8 +175,10 @@ class TextIndex:
                 docs = np.frombuffer(self._docs[slot], dtype=np.uint32).astype(np.intp)
                 tf = np.frombuffer(self._counts[slot], dtype=np.uint32).astype(np.float64)
                 found = len(docs) if held is None else max(held, len(docs))
-                idf = max(math.log((rows - found + 0.5) / (found + 0.5)), MIN_IDF)
-                scores[docs] += idf * tf * (K1 + 1.0) / (tf + norm[docs])
+                idf = math.log((rows - found + 0.5) / (found + 0.5))
+                idf = idf if idf > 0 else MIN_IDF
+                # grouped as FTS5 groups it, so equal scores are equal to the last bit
+                scores[docs] += idf * ((tf * (K1 + 1.0)) / (tf + norm[docs]))
                 hit = True
         if not hit:
             return []

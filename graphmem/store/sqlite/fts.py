@@ -28,6 +28,8 @@ from graphmem.store.textindex import TextIndex
 #: texts of one kind in a namespace above which it is searched by FTS5's match, not in memory
 TEXT_INDEX_LIMIT = 20_000
 
+#: query words whose document counts are kept (then forgotten all at once)
+HELD_WORDS = 100_000
 #: the FTS5 record holding the row count and each column's token total
 _AVERAGES_ID = 1
 
@@ -66,6 +68,7 @@ class FileStats:
         self._held: dict[str, int] = {}
 
     def shape(self) -> tuple[int, float]:
+        """How many texts the table holds, and their mean length in words."""
         if self._shape is None:
             row = self._conn.execute(
                 f"SELECT block FROM {self._table}_data WHERE id = ?", (_AVERAGES_ID,)
@@ -76,9 +79,12 @@ class FileStats:
         return self._shape
 
     def doc_freq(self, term: str) -> int:
-        key = term.casefold()
+        """How many texts hold ``term`` (FTS5 cuts and stems it), kept until the file changes."""
+        key = term.lower()  # not casefold: FTS5 keeps "ß", so "Straße" and "STRASSE" differ
         held = self._held.get(key)
         if held is None:
+            if len(self._held) >= HELD_WORDS:  # a read-only server would keep every word asked
+                self._held.clear()
             row = self._conn.execute(
                 f"SELECT count(*) FROM {self._table} WHERE {self._table} MATCH ?",
                 (fts5_query([term]),),
@@ -123,6 +129,8 @@ class TextSearch:
         terms: list[str],
         k: int,
     ) -> list[tuple[str, float]]:
+        """The ``k`` texts of ``namespace`` best matching any of ``terms``, best first, as FTS5's
+        ``bm25()`` scores them over the file."""
         table = f"{NODE_TABLES[kind]}_fts"
         index = self.index(conn, texts, namespace, kind)
         if index is None:

@@ -72,9 +72,11 @@ class NamespaceStates:
         return state
 
     def pop(self, namespace: str) -> None:
+        """Forget ``namespace``'s structures: rebuilt from the file when next read."""
         self._by_ns.pop(namespace, None)
 
     def clear(self) -> None:
+        """Forget every namespace's structures (the file changed under this store)."""
         self._by_ns.clear()
 
 

@@ -61,6 +61,7 @@ from graphmem.store.base import (
     WriteResult,
     check_list_ids,
     count_fields,
+    own_episode,
     validate_batch,
 )
 from graphmem.store.graph import CSRGraph, GraphProjection
@@ -270,7 +271,7 @@ class SQLiteStore(LifecycleRows):
         """Copies (and of their metadata) of the kept episodes: a caller's change never
         reaches them."""
         lent = self.lend_episodes(namespace, ids)
-        return {i: e.model_copy(update={"metadata": dict(e.metadata)}) for i, e in lent.items()}
+        return {i: own_episode(e) for i, e in lent.items()}
 
     def lend_episodes(self, namespace: str, ids: Sequence[str]) -> dict[str, Episode]:
         """The episodes themselves, parsed once and kept until a write replaces them: read
