@@ -80,8 +80,11 @@ class NamespaceStates:
         self._by_ns.clear()
 
 
-def apply_delta(state: NamespaceState, delta: WriteDelta, *, model_changed: bool) -> None:
-    """Feed a committed batch to ``state`` (the store's lock held)."""
+def apply_delta(
+    state: NamespaceState, delta: WriteDelta, *, model_changed: bool, text_limit: int
+) -> None:
+    """Feed a committed batch to ``state`` (the store's lock held); postings grown past
+    ``text_limit`` texts are dropped (the next search goes to FTS5's match)."""
     state.facts = None
     for episode_id in delta.episode_ids:
         state.episodes.pop(episode_id, None)
@@ -97,6 +100,8 @@ def apply_delta(state: NamespaceState, delta: WriteDelta, *, model_changed: bool
             del state.texts[kind]
         elif text_index is not None:
             text_index.add(delta.new_texts.get(kind, ()))
+            if len(text_index) > text_limit:
+                del state.texts[kind]
     for kind, index in list(state.vectors.items()):
         if (
             model_changed

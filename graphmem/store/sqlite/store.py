@@ -185,7 +185,7 @@ class SQLiteStore(LifecycleRows):
             self._models.pop(ns, None)
         state = self._state.get(ns)
         if state is not None:
-            apply_delta(state, delta, model_changed=model_changed)
+            apply_delta(state, delta, model_changed=model_changed, text_limit=self._text.limit)
 
     def delete_source(self, namespace: str, source: str) -> DeleteReport:
         """Delete ``source``'s passages and episodes and what only they supported."""

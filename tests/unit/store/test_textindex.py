@@ -271,3 +271,11 @@ def test_a_namespace_too_large_to_hold_is_searched_by_fts5(tmp_path: object) -> 
         matched.write(WriteBatch("a", episodes=[_episode("a", 99, "a harpsichord recital")]))
         assert matched.text_search("a", "harpsichord", 5, kind="episode")[0][0] == "ep:a:99"
         matched.warm("a")  # warming a namespace it does not hold is no error
+        matched.write(WriteBatch("c", episodes=[_episode("c", i, TEXTS[i]) for i in range(3)]))
+        assert matched.text_search("c", "violin", 5, kind="episode")
+        assert matched._state.get("c").texts["episode"] is not None  # type: ignore[union-attr]
+        matched.write(WriteBatch("c", episodes=[_episode("c", 3, TEXTS[3])]))  # 4 > 3
+        assert "episode" not in matched._state.get("c").texts  # type: ignore[union-attr]
+        grown = matched.text_search("c", "Vienna concert violin", 5, kind="episode")
+        assert matched._state.get("c").texts["episode"] is None  # type: ignore[union-attr]
+        assert grown and grown == held.text_search("c", "Vienna concert violin", 5, kind="episode")
