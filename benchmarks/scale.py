@@ -233,6 +233,7 @@ def plot(out: Path) -> Path:
             pts = sorted((r["size"], r[key]) for r in rows if r["mode"] == mode)
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=mode)
         ax.set_xscale("log")
+        ax.set_ylim(bottom=0)  # from zero: two close ratios must not look like a cliff
         ax.set_xlabel("passages")
         ax.set_title(label)
         ax.grid(True, alpha=0.3)
