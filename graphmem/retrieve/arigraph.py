@@ -33,17 +33,15 @@ _LOCK = threading.Lock()
 
 
 def _evidenced(table: FactTable) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    with _LOCK:
+    with _LOCK:  # built under the lock: two threads warming one namespace build it once
         found = _BY_TABLE.get(table)
-    if found is None:
-        of: dict[str, list[str]] = {}
-        by: dict[str, list[str]] = {}
-        for src, dst in table.evidence:
-            of.setdefault(src, []).append(dst)
-            by.setdefault(dst, []).append(src)
-        found = (of, by)
-        with _LOCK:
-            _BY_TABLE[table] = found
+        if found is None:
+            of: dict[str, list[str]] = {}
+            by: dict[str, list[str]] = {}
+            for src, dst in table.evidence:
+                of.setdefault(src, []).append(dst)
+                by.setdefault(dst, []).append(src)
+            found = _BY_TABLE[table] = (of, by)
     return found
 
 
