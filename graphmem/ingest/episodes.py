@@ -37,10 +37,9 @@ Re-ingesting an episode (same namespace, session, time, speaker and words) does 
 from __future__ import annotations
 
 import logging
-import re
 import time as _time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,30 +49,15 @@ from pydantic import ValidationError
 from graphmem.errors import InputError
 from graphmem.extract.base import Extraction
 from graphmem.ids import entity_id, episode_id, normalize_name
+from graphmem.ingest.ahead import Submit, run_ahead, start_extraction
 from graphmem.ingest.passages import MAX_PASSAGE_CHARS
 from graphmem.ingest.pipeline import Ingestor
+from graphmem.ingest.pronouns import first_person
 from graphmem.models import Edge, Entity, Episode, EpisodeIn, EpisodeReport, Passage
 from graphmem.store.base import WriteBatch
 from graphmem.timeparse import RELATIVE, date_facts, resolve_time, time_expressions
 
 log = logging.getLogger(__name__)
-
-_FIRST = [
-    (re.compile(r"\bI'm\b|\bI’m\b|\bI am\b"), "{s} is"),
-    (re.compile(r"\bI've\b|\bI’ve\b"), "{s} has"),
-    (re.compile(r"\bI'd\b|\bI’d\b"), "{s} would"),
-    (re.compile(r"\bI'll\b|\bI’ll\b"), "{s} will"),
-    (re.compile(r"\bI\b"), "{s}"),
-    (re.compile(r"\b(?:[Mm]y|MY)\b"), "{s}'s"),
-    (re.compile(r"\b(?:[Mm]ine|[Mm]yself|[Mm]e)\b"), "{s}"),
-]
-_SECOND = [
-    (re.compile(r"\b[Yy]ou're\b|\b[Yy]ou’re\b|\b[Yy]ou are\b"), "{s} is"),
-    (re.compile(r"\b[Yy]ou've\b|\b[Yy]ou’ve\b"), "{s} has"),
-    (re.compile(r"\b[Yy]our\b"), "{s}'s"),
-    (re.compile(r"\b(?:[Yy]ourself|[Yy]ours)\b"), "{s}"),
-    (re.compile(r"\b[Yy]ou\b"), "{s}"),
-]
 
 
 def parse_time(value: object, *, where: str = "episode", field_name: str = "time") -> datetime:
@@ -105,67 +89,6 @@ def parse_time(value: object, *, where: str = "episode", field_name: str = "time
     )
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-#: present-tense verbs whose "I <verb>" becomes "<name> <verb>s" (the parser needs the agreement)
-_VERBS = _words(
-    """work live love like want need have do go think feel know hope plan play enjoy own run
-    paint teach study volunteer make take get see read write try visit use adopt attend join
-    keep believe remember mean miss wish prefer hate collect cook bake sing dance swim hike
-    travel drive ride watch listen spend build create draw practice support mentor care look
-    stay move intend struggle manage lead help"""
-)
-_I_VERB = re.compile(
-    r"\b(I|you)(\s+)(?:(always|really|also|still|usually|often|just|now|never)\s+)?([a-z]+)\b"
-)
-
-
-_AUX = _words(
-    """do does did don't doesn't didn't can could will would should shall may might must can't
-    won't wouldn't couldn't shouldn't to"""
-)
-
-
-def _third_person(verb: str) -> str:
-    irregular = {"have": "has", "do": "does", "go": "goes"}
-    if verb in irregular:
-        return irregular[verb]
-    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
-        return verb[:-1] + "ies"
-    if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
-        return verb + "es"
-    return verb + "s"
-
-
-def _agree(m: re.Match[str]) -> str:
-    who, space, adverb, word = m.group(1), m.group(2), m.group(3), m.group(4)
-    before = m.string[: m.start()].rstrip().rsplit(None, 1)
-    if word not in _VERBS or (before and before[-1].lower().strip(",") in _AUX):
-        return m.group(0)  # "did I go", "can you help": the verb stays bare
-    middle = f"{adverb} " if adverb else ""
-    return f"{who}{space}{middle}{_third_person(word)}"
-
-
-def first_person(text: str, speaker: str, addressee: str | None = None) -> str:
-    """``text`` with I/me/my replaced by ``speaker`` (and you/your by ``addressee``, if given).
-
-    Common present-tense verbs after the pronoun agree with the name ("I work" → "Ada works").
-    """
-    text = (
-        _I_VERB.sub(_agree, text)
-        if addressee
-        else _I_VERB.sub(lambda m: _agree(m) if m.group(1) == "I" else m.group(0), text)
-    )
-    for pattern, repl in _FIRST:
-        text = pattern.sub(repl.format(s=speaker), text)
-    if addressee:
-        for pattern, repl in _SECOND:
-            text = pattern.sub(repl.format(s=addressee), text)
-    return text
-
-
 @dataclass(frozen=True)
 class EpisodeIngestSettings:
     """Knobs of episode ingest (see the module docstring)."""
@@ -177,6 +100,8 @@ class EpisodeIngestSettings:
     session_weight: float = 0.3
     #: NEXT edge weight (times the PageRank weight of NEXT)
     next_weight: float = 1.0
+    #: extract the next batch on a worker thread while one is written (:mod:`.ahead`)
+    extract_ahead: bool = True
 
 
 @dataclass
@@ -184,6 +109,16 @@ class _Item:
     episode: Episode
     words: str
     seq: float
+
+
+@dataclass
+class _Prepared:
+    """A chunk's new episodes, the texts their extraction reads, and that extraction."""
+
+    todo: list[_Item]
+    passages: list[Passage]
+    extracted: Callable[[], list[Extraction]]
+    size: int
 
 
 @dataclass
@@ -276,22 +211,34 @@ class EpisodeIngestor:
         batch_size: int = 64,
         on_progress: Callable[[int], None] | None = None,
     ) -> EpisodeReport:
-        """Ingest episodes in batches (one transaction each); returns the totals."""
+        """Ingest episodes in batches (one transaction each); returns the totals. The next
+        batch's extraction runs while a batch is embedded and written (:mod:`.ahead`)."""
         report = EpisodeReport()
         start = _time.perf_counter()
         sessions: dict[str, _Session] = {}
-        chunk: list[_Item] = []
-        for position, raw in enumerate(items):
-            chunk.append(self.to_episode(namespace, _coerce(raw, position), position))
-            if len(chunk) >= batch_size:
-                self._batch(namespace, chunk, sessions, report)
-                if on_progress:
-                    on_progress(len(chunk))
-                chunk = []
-        if chunk:
-            self._batch(namespace, chunk, sessions, report)
+        written: set[str] = set()
+
+        def chunks() -> Iterator[list[_Item]]:
+            chunk: list[_Item] = []
+            for position, raw in enumerate(items):
+                chunk.append(self.to_episode(namespace, _coerce(raw, position), position))
+                if len(chunk) >= batch_size:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+
+        def finish(prepared: _Prepared) -> None:
+            self._write(namespace, prepared, sessions, report, written)
             if on_progress:
-                on_progress(len(chunk))
+                on_progress(prepared.size)
+
+        run_ahead(
+            chunks(),
+            lambda chunk, submit: self._prepare(namespace, chunk, sessions, report, submit),
+            finish,
+            ahead=self.settings.extract_ahead and self.ingestor.extractor is not None,
+        )
         report.seconds = _time.perf_counter() - start
         return report
 
@@ -316,22 +263,21 @@ class EpisodeIngestor:
         state.order.sort()
         return state
 
-    def _batch(
+    def _prepare(
         self,
         namespace: str,
         chunk: Sequence[_Item],
         sessions: dict[str, _Session],
         report: EpisodeReport,
-    ) -> None:
-        store, ingestor = self.ingestor.store, self.ingestor
+        submit: Submit,
+    ) -> _Prepared:
+        """The chunk's new episodes and their texts, their extraction ``submit``-ted."""
         unique: dict[str, _Item] = {}
         for it in chunk:
             unique.setdefault(it.episode.id, it)
-        stored = store.get_episodes(namespace, list(unique))
+        stored = self.ingestor.store.get_episodes(namespace, list(unique))
         todo = [it for eid, it in unique.items() if eid not in stored]
         report.episodes_skipped += len(chunk) - len(todo)
-        if not todo:
-            return
         # Speakers of each session first, so "you" can name the other one.
         for it in todo:
             ep = it.episode
@@ -340,7 +286,29 @@ class EpisodeIngestor:
                 if ep.speaker:
                     state.speakers[ep.speaker] = state.speakers.get(ep.speaker, 0) + 1
         passages = [self._passage(namespace, it, sessions) for it in todo]
-        extractions = ingestor.extract(passages, report)
+        ingestor = self.ingestor
+        extracted = start_extraction(ingestor.extractor, ingestor.store, passages, report, submit)
+        return _Prepared(todo, passages, extracted, len(chunk))
+
+    def _write(
+        self,
+        namespace: str,
+        prepared: _Prepared,
+        sessions: dict[str, _Session],
+        report: EpisodeReport,
+        written: set[str],
+    ) -> None:
+        """Build and write one prepared chunk (``written``: the episodes written before it)."""
+        ingestor = self.ingestor
+        extractions = prepared.extracted()
+        # an episode twice in a row, prepared before its first copy was written, is written once
+        keep = [i for i, it in enumerate(prepared.todo) if it.episode.id not in written]
+        report.episodes_skipped += len(prepared.todo) - len(keep)
+        if not keep:
+            return
+        todo = [prepared.todo[i] for i in keep]
+        passages = [prepared.passages[i] for i in keep]
+        extractions = [extractions[i] for i in keep]
         dated = [date_facts(p.text, ex) for p, ex in zip(passages, extractions, strict=True)]
         batch = ingestor.build(namespace, passages, dated, document_rules=False)
         # the cache keeps what the extractor said; the dating is redone from the text each time
@@ -350,6 +318,7 @@ class EpisodeIngestor:
         batch.passages = []
         batch.episodes = [it.episode for it in todo]
         ingestor.commit(namespace, batch, report)
+        written.update(it.episode.id for it in todo)
         report.episodes_added += len(todo)
 
     def _passage(self, namespace: str, it: _Item, sessions: dict[str, _Session]) -> Passage:

@@ -8,6 +8,7 @@ Per batch of documents:
    retrying), so re-running an ingest does nothing;
 2. extraction is looked up in the cache by (passage hash, extractor, version), the rest extracted;
    a passage whose extraction failed is still stored, marked ``failed`` with the error, for retry;
+   the next batch is extracted on a worker thread while this one is written (:mod:`.ahead`);
 3. entities merge by normalized name (their id); a short name resolves to the one full name it
    is part of in its document, else in the namespace ("Priya" → "Priya Natarajan"), or gets a
    split SYNONYM edge to each of several; new entities get SYNONYM edges to close ones; a fact
@@ -26,10 +27,9 @@ is replaced: once its new passages are written, its stored passages not among th
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Protocol
@@ -39,12 +39,8 @@ import numpy as np
 from graphmem.embed.base import Embedder
 from graphmem.extract.base import Extraction, Extractor
 from graphmem.ids import entity_id, event_id, fact_id, normalize_name
-from graphmem.ingest.chunking import (
-    Chunker,
-    ChunkSettings,
-    embedder_counter,
-    extraction_text,
-)
+from graphmem.ingest.ahead import PreparedDocs, Submit, run_ahead, run_now, start_extraction
+from graphmem.ingest.chunking import Chunker, ChunkSettings, embedder_counter
 from graphmem.ingest.dates import fold_dates
 from graphmem.ingest.passages import extraction_key, to_passages
 from graphmem.ingest.resolve import (
@@ -87,19 +83,19 @@ class Ingestor:
         resolver: ResolverSettings = ResolverSettings(),
         hooks: Sequence[BatchHook] = (),
         chunking: ChunkSettings = ChunkSettings(),
+        *,
+        extract_ahead: bool = True,
     ) -> None:
-        self.store, self.embedder, self.extractor, self.resolver = (
-            store,
-            embedder,
-            extractor,
-            resolver,
-        )
+        self.store, self.embedder = store, embedder
+        self.extractor, self.resolver = extractor, resolver
         #: run on every batch, in order, just before it is written (see :data:`BatchHook`)
         self.hooks: list[BatchHook] = list(hooks)
         #: full PERSON/ORG names per namespace, loaded from the store on first use
         self._names: dict[str, NameIndex] = {}
         self.chunking = chunking
         self._chunker: Chunker | None = None
+        #: extract the next batch on a worker thread while one is written (:mod:`.ahead`)
+        self.extract_ahead = extract_ahead
 
     def name_index(self, namespace: str) -> NameIndex:
         """The namespace's full PERSON/ORG names (read once from the store, then kept in step)."""
@@ -134,35 +130,7 @@ class Ingestor:
     # -- extraction ---------------------------------------------------------------------------
     def extract(self, passages: Sequence[Passage], report: IngestReport) -> list[Extraction]:
         """Extractions of ``passages`` (cached ones looked up), in order."""
-        extractor = self.extractor
-        if extractor is None:
-            return [Extraction() for _ in passages]
-        keys = [extraction_key(extractor, p) for p in passages]
-        cached = self.store.cached_extractions(keys) if extractor.cacheable else {}
-        todo = [i for i, key in enumerate(keys) if key not in cached]
-        report.extraction_cache_hits += len(passages) - len(todo)
-        # the extractor reads a chunk's body: a heading is context, never part of a name
-        views = [
-            p
-            if (body := extraction_text(p.text, p.metadata)) == p.text
-            else p.model_copy(update={"text": body})
-            for p in (passages[i] for i in todo)
-        ]
-        fresh = extractor.extract(views) if todo else []
-        if len(fresh) != len(todo):
-            raise RuntimeError(
-                f"extractor {extractor.name} returned {len(fresh)} results for {len(todo)} passages"
-            )
-        report.extraction_calls += len(todo)
-        out: list[Extraction] = [
-            Extraction.model_validate_json(cached[key]) if key in cached else Extraction()
-            for key in keys
-        ]
-        for i, result in zip(todo, fresh, strict=True):
-            out[i] = result
-            for name, value in result.usage.items():
-                report.usage[name] = report.usage.get(name, 0.0) + value
-        return out
+        return start_extraction(self.extractor, self.store, passages, report)()
 
     def remember_extractions(
         self, batch: WriteBatch, passages: Sequence[Passage], extractions: Sequence[Extraction]
@@ -345,7 +313,7 @@ class Ingestor:
         return vectors
 
     # -- the whole batch ----------------------------------------------------------------------
-    def ingest_batch(
+    def prepare_batch(
         self,
         namespace: str,
         docs: Sequence[Document],
@@ -354,11 +322,11 @@ class Ingestor:
         retry_failed: bool = False,
         offset: int = 0,
         produced: dict[str, set[str]] | None = None,
-    ) -> None:
-        """Ingest one batch of documents in one store transaction, updating ``report``.
-
-        ``produced``: filled with source -> passage ids of the file documents (for replacing).
-        """
+        submit: Submit = run_now,
+    ) -> PreparedDocs:
+        """A batch of documents cut into passages, those to store found and their extraction
+        ``submit``-ted; :meth:`write_batch` writes it. ``produced``: filled with source ->
+        passage ids of the file documents (for replacing)."""
         passages: dict[str, Passage] = {}
         # Every (passage, source) of the batch: the same text from several sources keeps them all.
         sources: dict[tuple[str, str], None] = {}
@@ -379,16 +347,31 @@ class Ingestor:
             if pid not in existing or (retry_failed and existing[pid] == "failed")
         ]
         report.passages_skipped += total - len(todo)
+        extracted = start_extraction(self.extractor, self.store, todo, report, submit)
+        return PreparedDocs(todo, list(sources), existing, extracted, len(docs))
+
+    def write_batch(
+        self, namespace: str, prepared: PreparedDocs, report: IngestReport, written: set[str]
+    ) -> None:
+        """Write a prepared batch in one store transaction, updating ``report`` (``written``:
+        the passages written before it, by this ingest)."""
+        extractions = prepared.extracted()
+        # a passage twice in a row, prepared before its first copy was written, is written once
+        keep = [i for i, p in enumerate(prepared.todo) if p.id not in written]
+        report.passages_skipped += len(prepared.todo) - len(keep)
+        todo = [prepared.todo[i] for i in keep]
         if not todo:
-            if sources:  # stored passages, perhaps from another source now
-                self.store.write(WriteBatch(namespace=namespace, sources=list(sources)))
+            if prepared.sources:  # stored passages, perhaps from another source now
+                self.store.write(WriteBatch(namespace=namespace, sources=prepared.sources))
             return
-        extractions = self.extract(todo, report)
+        extractions = [extractions[i] for i in keep]
         batch = self.build(namespace, todo, extractions, report=report)
-        batch.sources = list(sources)
+        batch.sources = prepared.sources
         self.remember_extractions(batch, todo, extractions)
         result = self.commit(namespace, batch, report)
+        written.update(p.id for p in todo)
         # Count what this process wrote: another one may have stored the same passages first.
+        existing = prepared.existing
         mine = [
             p
             for p in todo
@@ -465,21 +448,38 @@ class Ingestor:
         report = IngestReport()
         start = time.perf_counter()
         produced: dict[str, set[str]] | None = {} if replace_sources else None
-        chunk: list[Document] = []
-        seen = 0
-        batch = functools.partial(self.ingest_batch, namespace, report=report, produced=produced)
-        for doc in docs:
-            chunk.append(doc)
-            if len(chunk) >= batch_size:
-                batch(chunk, offset=seen, retry_failed=retry_failed)
-                seen += len(chunk)
-                if on_progress:
-                    on_progress(len(chunk))
-                chunk = []
-        if chunk:
-            batch(chunk, offset=seen, retry_failed=retry_failed)
+        written: set[str] = set()
+
+        def chunks() -> Iterator[tuple[int, list[Document]]]:
+            chunk: list[Document] = []
+            seen = 0
+            for doc in docs:
+                chunk.append(doc)
+                if len(chunk) >= batch_size:
+                    yield seen, chunk
+                    seen += len(chunk)
+                    chunk = []
+            if chunk:
+                yield seen, chunk
+
+        def prepare(item: tuple[int, list[Document]], submit: Submit) -> PreparedDocs:
+            offset, chunk = item
+            return self.prepare_batch(
+                namespace,
+                chunk,
+                report,
+                retry_failed=retry_failed,
+                offset=offset,
+                produced=produced,
+                submit=submit,
+            )
+
+        def finish(prepared: PreparedDocs) -> None:
+            self.write_batch(namespace, prepared, report, written)
             if on_progress:
-                on_progress(len(chunk))
+                on_progress(prepared.size)
+
+        run_ahead(chunks(), prepare, finish, ahead=self.extract_ahead and bool(self.extractor))
         for source, keep in (produced or {}).items():
             gone = self.store.delete_stale(namespace, source, sorted(keep))
             if gone.passages:
