@@ -28,14 +28,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from graphmem.ids import FACT, is_kind
 from graphmem.ingest.slots import question_slots
 from graphmem.models import HIDDEN_STATES, Episode, Fact
 from graphmem.retrieve.asof import stale_episodes
 from graphmem.retrieve.episode_rank import Window, named_windows
-from graphmem.retrieve.relevance import CONTENT_WORDS_CACHE, content_words
+from graphmem.retrieve.relevance import content_words
 from graphmem.store.base import Store
 from graphmem.validity import is_changing, is_current, overlaps, utc, valid_at
 
@@ -157,9 +156,9 @@ _EARLIER = re.compile(
 _FIRST_PERSON = re.compile(r"\b(?:I|[Mm]y|[Mm]e|[Mm]ine|I'm|I've|I'd)\b")
 
 
-@lru_cache(maxsize=CONTENT_WORDS_CACHE)
 def _stems(text: str) -> frozenset[str]:
-    # a four-letter prefix joins inflections ("moved"/"move", "finished"/"finishing")
+    # a four-letter prefix joins inflections ("moved"/"move", "finished"/"finishing"); the
+    # words come from relevance's cache, so a turn is cut into words once for both
     return frozenset(w[:4] for w in content_words(text))
 
 

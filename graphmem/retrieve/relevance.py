@@ -135,7 +135,7 @@ def content_words(text: str) -> list[str]:
     return list(_content_words(text))
 
 
-#: texts whose content words are kept: a search reads those of its ~50 top turns, several times
+#: texts whose content words are kept: a search reads those of its top turns, several times
 #: (confidence, restatements), and the next question of the history reads many of them again
 CONTENT_WORDS_CACHE = 8192
 
