@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from graphmem import Memory
+from graphmem.ingest.hyperedges import HyperSettings
 from graphmem.ingest.sources import read_documents
 
 pytestmark = pytest.mark.browser
@@ -89,7 +90,9 @@ class Server:
 @pytest.fixture(scope="module")
 def memory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Memory]:
     path = tmp_path_factory.mktemp("explorer") / "demo.db"
-    with Memory(f"sqlite:///{path}", extractor="nlp") as mem:
+    # turns' sentences become units (off by default), so an ended unit is there to mark
+    units = HyperSettings(from_turns=True)
+    with Memory(f"sqlite:///{path}", extractor="nlp", hyperedges=units) as mem:
         mem.add_many(read_documents(CORPUS))
         yield mem
 

@@ -18,6 +18,7 @@ import pytest
 from graphmem import Memory
 from graphmem.cli.render import RESULT_FACTS, render_text, unit_ended, validity
 from graphmem.embed.local import LocalEmbedder
+from graphmem.ingest.hyperedges import HyperSettings
 from graphmem.validity import is_current
 
 from support.temporal import temporal_episodes
@@ -36,7 +37,9 @@ WIDTH = 200
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory, embedder: LocalEmbedder) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('render') / 'm.db'}"
-    with Memory(url, embedder=embedder, extractor="nlp") as mem:
+    # turns' sentences become units (off by default), so an ended unit is there to print
+    units = HyperSettings(from_turns=True)
+    with Memory(url, embedder=embedder, extractor="nlp", hyperedges=units) as mem:
         mem.add_episodes(EPISODES, namespace="temporal")
         mem.add(NOTE, source="notes/kestrel.md", namespace="notes")
     yield url
