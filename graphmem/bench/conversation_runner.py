@@ -185,7 +185,9 @@ def run_conversation(
         for name, value in part.model_dump().items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 setattr(report, name, getattr(report, name) + value)
-        if timing:  # the same texts, embedded alone: what ingest costs beyond its vectors
+        # the same texts, embedded alone: what ingest costs beyond its vectors (only for a
+        # conversation this run ingested: a kept store's cost nothing to compare)
+        if timing and part.episodes_added:
             t0 = time.perf_counter()
             mem.embedder.embed(texts[conv])
             embed_by_conv[conv] = time.perf_counter() - t0

@@ -140,3 +140,20 @@ def test_limit_ingests_only_the_questions_conversations(embedder: LocalEmbedder)
     for word in ("dense_sessions", "any@5", "all@10", "NDCG@10", "multi-session (n=1)"):
         assert word in text
     assert "embed their turns alone" in text
+
+
+def test_a_kept_store_is_not_embedded_again_for_the_ingest_ratio(
+    embedder: LocalEmbedder, tmp_path: Path
+) -> None:
+    store = f"sqlite:///{tmp_path / 'kept.db'}"
+    runs = [
+        run_conversation_bench(
+            MINI, store=store, embedder=embedder, extractor="nlp", progress=False
+        )
+        for _ in range(2)
+    ]
+    first, again = (r.to_json()["timings"]["ingest"] for r in runs)
+    assert first["ratio"] > 1 and all(c["embed_turns_s"] > 0 for c in first["per_conversation"])
+    # nothing new was ingested: no conversation was timed, and no ratio is made up
+    assert again["ratio"] is None and again["embed_turns_s"] == 0
+    assert all(c["ratio"] is None for c in again["per_conversation"])
